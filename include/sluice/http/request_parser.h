@@ -1,0 +1,79 @@
+#pragma once
+// HTTP/1.1 request head parser. Zero copy: every string_view points into the
+// caller's buffer, which must stay alive and unchanged while the head is used.
+// Strict by design (RFC 9112): anything a smuggling attack could exploit is an error.
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace sluice::http {
+
+struct Header {
+  std::string_view name;   // as sent (case preserved)
+  std::string_view value;  // leading/trailing OWS stripped
+};
+
+// Why a request was refused. Each maps to exactly one status code.
+enum class RequestError : uint8_t {
+  none,
+  bad_request,            // 400: malformed, smuggling defences, bad chunk sizes
+  uri_too_long,           // 414
+  header_too_large,       // 431: head larger than the limit, or too many headers
+  body_too_large,         // 413: Content-Length above the limit
+  unsupported_coding,     // 501: Transfer-Encoding other than exactly "chunked"
+  version_not_supported,  // 505: not HTTP/1.0 or HTTP/1.1
+};
+int status_of(RequestError e);               // 400, 414, 431, 413, 501, 505
+std::string_view reason_of(RequestError e);  // human text for error bodies
+
+enum class BodyKind : uint8_t { none, content_length, chunked };
+
+inline constexpr size_t kMaxHeaders = 100;
+
+struct RequestLimits {
+  size_t max_head_bytes = 16384;  // request line + headers + final CRLF
+  size_t max_uri_bytes = 8192;
+  uint64_t max_body_bytes = 16 << 20;
+};
+
+struct RequestHead {
+  std::string_view method;
+  std::string_view target;  // request-target as sent ("/v1/x?a=b")
+  std::string_view path;    // target up to '?'
+  std::string_view query;   // after '?', without it; empty if none
+  uint8_t version_minor = 1;  // HTTP/1.<minor>
+  Header headers[kMaxHeaders];
+  size_t header_count = 0;
+  BodyKind body = BodyKind::none;
+  uint64_t content_length = 0;  // valid when body == content_length
+  bool keep_alive = true;       // from version and Connection header
+  bool expect_continue = false; // "Expect: 100-continue"
+  size_t head_bytes = 0;        // bytes of the buffer the head occupies
+
+  // First header with this name (ASCII case-insensitive), or empty view.
+  std::string_view header(std::string_view name) const;
+  bool has_header(std::string_view name) const;
+};
+
+enum class ParseStatus : uint8_t { complete, incomplete, error };
+
+struct RequestParse {
+  ParseStatus status;
+  RequestError error;  // set when status == error
+};
+
+// Parses one request head at the start of `buf`. `incomplete` means more bytes are
+// needed (and none of the limits is exceeded yet). On `complete`, `out.head_bytes` is
+// where the body (or the next pipelined request) begins.
+// Rejected (400): CL together with TE; differing duplicate CL; CL that is not digits;
+// obs-fold; bare CR; NUL or other CTLs in a field value; whitespace before ':';
+// invalid token characters in method or header names; missing Host on HTTP/1.1.
+// Leading empty lines before the request line are tolerated (RFC 9112 2.2).
+RequestParse parse_request_head(std::string_view buf, const RequestLimits& limits,
+                                RequestHead& out);
+
+// ASCII case-insensitive equality, for header names and tokens.
+bool iequals(std::string_view a, std::string_view b);
+
+}  // namespace sluice::http
