@@ -1,0 +1,90 @@
+#pragma once
+// Refcounted byte slices. A received buffer is shared, not copied: the relay sends the
+// same bytes it received, the scanners read them in place, and the buffer goes back to
+// its owner (the shard's provided-buffer ring, or the heap) when the last Slice that
+// holds it is destroyed. Single-threaded: a Slice never leaves the shard that made it.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace sluice::core {
+
+// Storage that Slices point into. `release()` runs when the last reference goes.
+class Chunk {
+ public:
+  void retain() { ++refs_; }
+  void unref() {
+    if (--refs_ == 0) release();
+  }
+  uint32_t refs() const { return refs_; }
+
+ protected:
+  virtual ~Chunk() = default;
+  virtual void release() = 0;
+  uint32_t refs_ = 0;
+};
+
+// Heap-owned bytes: responses the gateway writes itself (heads, error bodies).
+class HeapChunk final : public Chunk {
+ public:
+  explicit HeapChunk(std::string bytes) : bytes_(std::move(bytes)) {}
+  const std::string& bytes() const { return bytes_; }
+
+ private:
+  void release() override { delete this; }
+  std::string bytes_;
+};
+
+class Slice {
+ public:
+  Slice() = default;
+  Slice(Chunk* chunk, const char* data, size_t len) : chunk_(chunk), data_(data), len_(len) {
+    if (chunk_) chunk_->retain();
+  }
+  // A slice over a new heap chunk holding `bytes`.
+  static Slice copy_of(std::string bytes) {
+    auto* c = new HeapChunk(std::move(bytes));
+    return Slice(c, c->bytes().data(), c->bytes().size());
+  }
+  Slice(const Slice& o) : Slice(o.chunk_, o.data_, o.len_) {}
+  Slice(Slice&& o) noexcept : chunk_(o.chunk_), data_(o.data_), len_(o.len_) {
+    o.chunk_ = nullptr;
+    o.data_ = nullptr;
+    o.len_ = 0;
+  }
+  Slice& operator=(Slice o) noexcept {
+    std::swap(chunk_, o.chunk_);
+    std::swap(data_, o.data_);
+    std::swap(len_, o.len_);
+    return *this;
+  }
+  ~Slice() {
+    if (chunk_) chunk_->unref();
+  }
+
+  const char* data() const { return data_; }
+  size_t size() const { return len_; }
+  bool empty() const { return len_ == 0; }
+  std::string_view view() const { return {data_, len_}; }
+  // A sub-range sharing the same chunk.
+  Slice sub(size_t off, size_t n = SIZE_MAX) const {
+    if (off > len_) off = len_;
+    if (n > len_ - off) n = len_ - off;
+    return Slice(chunk_, data_ + off, n);
+  }
+  void remove_prefix(size_t n) {
+    if (n > len_) n = len_;
+    data_ += n;
+    len_ -= n;
+  }
+
+ private:
+  Chunk* chunk_ = nullptr;
+  const char* data_ = nullptr;
+  size_t len_ = 0;
+};
+
+}  // namespace sluice::core

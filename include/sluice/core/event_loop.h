@@ -1,0 +1,79 @@
+#pragma once
+// One io_uring per shard, driven by one thread. Each iteration makes one
+// io_uring_enter that submits everything queued and waits for completions (or the
+// next timer deadline), then dispatches every completion to its owner.
+//
+// user_data carries the owner (an IoHandler, 8-byte aligned) and the kind of operation
+// in its low three bits; user_data 0 marks operations whose completion nobody needs
+// (cancellations).
+
+#include <liburing.h>
+
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sluice/core/timer.h"
+
+namespace sluice::core {
+
+class IoHandler {
+ public:
+  virtual void on_completion(uint8_t op, int res, uint32_t flags) = 0;
+
+ protected:
+  ~IoHandler() = default;
+};
+
+inline uint64_t make_user_data(IoHandler* h, uint8_t op) {
+  return reinterpret_cast<uintptr_t>(h) | op;
+}
+
+// io_uring could not be set up; what() names the cause and the fix.
+class RingSetupError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+// A sentence naming why io_uring_queue_init failed with -err and how to fix it.
+std::string explain_ring_error(int err);
+
+class EventLoop {
+ public:
+  explicit EventLoop(unsigned entries = 4096);
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  io_uring& ring() { return ring_; }
+  // A free submission entry; submits the queued ones first when the ring is full.
+  io_uring_sqe* sqe();
+  TimerQueue& timers() { return timers_; }
+  // Monotonic time of this iteration (cheap: read once per loop turn).
+  uint64_t now_ns() const { return now_ns_; }
+  bool defer_taskrun() const { return defer_taskrun_; }
+  // Loop turns so far: the watchdog checks that it moves.
+  uint64_t iterations() const { return iterations_; }
+
+  // Runs `fn` after the current batch of completions (never re-entrantly).
+  void defer(std::function<void()> fn) { deferred_.push_back(std::move(fn)); }
+
+  // Turns until stop() is called; `on_turn` runs once per iteration.
+  void run(const std::function<void()>& on_turn = {});
+  void stop() { stop_ = true; }
+  // One turn with a bounded wait, for tests and tools.
+  void run_once(uint64_t max_wait_ns);
+
+ private:
+  void turn(uint64_t max_wait_ns);
+  io_uring ring_{};
+  TimerQueue timers_;
+  std::vector<std::function<void()>> deferred_;
+  uint64_t now_ns_ = 0;
+  uint64_t iterations_ = 0;
+  bool defer_taskrun_ = false;
+  bool stop_ = false;
+};
+
+}  // namespace sluice::core

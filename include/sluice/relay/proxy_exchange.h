@@ -1,0 +1,90 @@
+#pragma once
+// One proxied request: sends it upstream on a pooled connection and relays the
+// response to the client as bytes arrive. The bytes received from the upstream are the
+// bytes sent to the client (same buffers, no copy); only the response head is
+// rewritten. A slow client pauses reads from the upstream, so memory per stream stays
+// bounded; a client that hangs up closes the upstream connection at once.
+
+#include <cstdint>
+#include <string>
+
+#include "sluice/core/timer.h"
+#include "sluice/http/chunked_decoder.h"
+#include "sluice/http/response_parser.h"
+#include "sluice/net/http_connection.h"
+#include "sluice/upstream/upstream_pool.h"
+
+namespace sluice::relay {
+
+// What a finished exchange looked like, for settlement and logs.
+struct ExchangeResult {
+  int status = 0;             // what the client got
+  uint64_t ttfb_ns = 0;       // upstream first byte, from arrival
+  uint64_t bytes_out = 0;     // body bytes relayed to the client
+  bool client_gone = false;
+  bool cut_off = false;       // upstream failed after the response began
+  bool timed_out = false;
+};
+
+class ProxyExchange;
+
+// Told when a proxied exchange ends, whatever the end.
+class ExchangeSink {
+ public:
+  virtual void on_exchange_end(ProxyExchange& p, const ExchangeResult& r) = 0;
+
+ protected:
+  ~ExchangeSink() = default;
+};
+
+struct UpstreamRequest {
+  const upstream::Origin* origin = nullptr;
+  std::string bytes;        // full request: head and body
+  bool head_method = false;
+  config::Timeouts timeouts;
+};
+
+class ProxyExchange final : public net::ExchangeObserver,
+                            public upstream::UpstreamUser,
+                            public core::TimerTarget {
+ public:
+  // Starts the exchange; the object deletes itself when it ends.
+  static ProxyExchange* start(net::Exchange& ex, upstream::UpstreamPool& pool,
+                              UpstreamRequest req, ExchangeSink* sink);
+
+  void on_client_gone() override;
+  void on_client_drained() override;
+  void on_upstream_ready(upstream::UpstreamConnection& c, int err) override;
+  void on_upstream_data(upstream::UpstreamConnection& c, core::Slice data) override;
+  void on_upstream_closed(upstream::UpstreamConnection& c, int err) override;
+  void on_timer(int tag) override;
+
+ private:
+  ProxyExchange(net::Exchange& ex, upstream::UpstreamPool& pool, UpstreamRequest req,
+                ExchangeSink* sink);
+  void connect();
+  bool relay_head(core::Slice& data);
+  void relay_body(core::Slice data);
+  void fail(int status, std::string_view error_class, std::string_view message);
+  void complete(bool upstream_reusable);
+  void end();
+  void arm(uint32_t ms, int tag);
+
+  net::Exchange* ex_;  // null once the client side is finished or gone
+  core::EventLoop& loop_;
+  upstream::UpstreamPool& pool_;
+  UpstreamRequest req_;
+  ExchangeSink* sink_;
+  upstream::UpstreamConnection* conn_ = nullptr;
+  std::string head_buf_;  // a response head that straddles receive buffers
+  http::ResponseHead head_;
+  bool head_done_ = false;
+  http::ChunkedDecoder chunked_;
+  uint64_t body_left_ = 0;
+  bool retried_ = false;
+  bool ended_ = false;
+  ExchangeResult result_;
+  core::Timer timer_;
+};
+
+}  // namespace sluice::relay

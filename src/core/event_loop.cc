@@ -1,0 +1,114 @@
+#include "sluice/core/event_loop.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+#include "sluice/core/clock.h"
+
+namespace sluice::core {
+
+std::string explain_ring_error(int err) {
+  std::string base = std::string("io_uring setup failed: ") + strerror(err) + ". ";
+  if (err == ENOSYS)
+    return base + "This kernel has no io_uring; sluice needs Linux 6.0 or newer.";
+  if (err == EPERM || err == EACCES) {
+    int disabled = -1;
+    std::ifstream f("/proc/sys/kernel/io_uring_disabled");
+    if (f) f >> disabled;
+    if (disabled == 2)
+      return base + "io_uring is disabled by sysctl kernel.io_uring_disabled=2; run "
+                    "`sysctl -w kernel.io_uring_disabled=0` (or 1 and add the service user "
+                    "to kernel.io_uring_group).";
+    if (disabled == 1)
+      return base + "kernel.io_uring_disabled=1 restricts io_uring to the group in "
+                    "kernel.io_uring_group; add sluice's user to it, or set the sysctl to 0.";
+    return base + "A seccomp profile (a container runtime's default, or a systemd "
+                  "SystemCallFilter=) blocks io_uring_setup; allow io_uring_setup, "
+                  "io_uring_enter and io_uring_register.";
+  }
+  if (err == ENOMEM)
+    return base + "Not enough locked memory for the ring; raise RLIMIT_MEMLOCK "
+                  "(LimitMEMLOCK= in the unit, or ulimit -l).";
+  if (err == EINVAL) return base + "The kernel rejected the ring parameters; it is likely too old.";
+  return base;
+}
+
+EventLoop::EventLoop(unsigned entries) {
+  io_uring_params p{};
+  // Only this thread submits, and completions' task work runs when we ask for events:
+  // fewer interrupts and no cross-CPU wakeups. Older kernels reject these flags.
+  p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_CQSIZE;
+  p.cq_entries = entries * 4;
+  int rc = io_uring_queue_init_params(entries, &ring_, &p);
+  if (rc == 0) {
+    defer_taskrun_ = true;
+  } else {
+    io_uring_params plain{};
+    plain.flags = IORING_SETUP_CQSIZE;
+    plain.cq_entries = entries * 4;
+    rc = io_uring_queue_init_params(entries, &ring_, &plain);
+    if (rc < 0) throw RingSetupError(explain_ring_error(-rc));
+  }
+  now_ns_ = mono_ns();
+}
+
+EventLoop::~EventLoop() { io_uring_queue_exit(&ring_); }
+
+io_uring_sqe* EventLoop::sqe() {
+  io_uring_sqe* s = io_uring_get_sqe(&ring_);
+  while (s == nullptr) {
+    io_uring_submit(&ring_);
+    s = io_uring_get_sqe(&ring_);
+  }
+  return s;
+}
+
+void EventLoop::run(const std::function<void()>& on_turn) {
+  stop_ = false;
+  while (!stop_) {
+    turn(1000000000ull);
+    if (on_turn) on_turn();
+  }
+}
+
+void EventLoop::run_once(uint64_t max_wait_ns) { turn(max_wait_ns); }
+
+void EventLoop::turn(uint64_t max_wait_ns) {
+  while (!deferred_.empty()) {
+    auto batch = std::move(deferred_);
+    deferred_.clear();
+    for (auto& fn : batch) fn();
+  }
+  uint64_t next = timers_.next_deadline();
+  uint64_t wait = max_wait_ns;
+  now_ns_ = mono_ns();
+  if (next != UINT64_MAX) wait = next > now_ns_ ? std::min(wait, next - now_ns_) : 0;
+
+  io_uring_cqe* cqe = nullptr;
+  if (wait == 0) {
+    io_uring_submit(&ring_);
+  } else {
+    __kernel_timespec ts{};
+    ts.tv_sec = static_cast<long long>(wait / 1000000000ull);
+    ts.tv_nsec = static_cast<long long>(wait % 1000000000ull);
+    int rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+    (void)rc;  // -ETIME on timeout, -EINTR on a signal: both just mean "look again"
+  }
+  now_ns_ = mono_ns();
+  unsigned head;
+  unsigned seen = 0;
+  io_uring_for_each_cqe(&ring_, head, cqe) {
+    ++seen;
+    uint64_t ud = cqe->user_data;
+    if (ud == 0) continue;
+    auto* h = reinterpret_cast<IoHandler*>(ud & ~uint64_t{7});
+    h->on_completion(static_cast<uint8_t>(ud & 7), cqe->res, cqe->flags);
+  }
+  io_uring_cq_advance(&ring_, seen);
+  timers_.fire_due(now_ns_);
+  ++iterations_;
+}
+
+}  // namespace sluice::core

@@ -1,0 +1,352 @@
+#include "sluice/net/http_connection.h"
+
+#include <cstdio>
+
+#include "sluice/core/clock.h"
+#include "sluice/core/log.h"
+#include "sluice/net/http_status.h"
+
+namespace sluice::net {
+namespace {
+enum TimerTag { kHeaderDeadline = 1, kKeepAliveIdle = 2 };
+thread_local HttpConnection* t_connections = nullptr;
+}  // namespace
+
+// ---- Exchange -------------------------------------------------------------------------
+
+ServerContext& Exchange::server() const { return conn_->ctx_; }
+
+size_t Exchange::client_backlog() const {
+  return conn_->stream_ ? conn_->stream_->queued_bytes() : 0;
+}
+
+void Exchange::send_head(int status, std::string_view headers, int64_t content_length,
+                         bool chunked_passthrough) {
+  HttpConnection& c = *conn_;
+  std::string h;
+  h.reserve(128 + headers.size());
+  h += "HTTP/1.1 ";
+  h += std::to_string(status);
+  h += ' ';
+  h += reason_phrase(status);
+  h += "\r\n";
+  h += headers;
+  if (content_length >= 0) {
+    h += "Content-Length: ";
+    h += std::to_string(content_length);
+    h += "\r\n";
+  } else if (chunked_passthrough) {
+    h += "Transfer-Encoding: chunked\r\n";
+  } else {
+    close_delimited_ = true;
+    c.keep_alive_ = false;
+  }
+  if (!c.keep_alive_ || c.ctx_.draining) h += "Connection: close\r\n";
+  h += "\r\n";
+  head_sent_ = true;
+  if (c.stream_) c.stream_->send(std::move(h));
+}
+
+void Exchange::send_body(core::Slice bytes) {
+  if (conn_->stream_) conn_->stream_->send(std::move(bytes));
+}
+
+void Exchange::respond(int status, std::string_view content_type, std::string body,
+                       std::string_view extra_headers) {
+  std::string headers;
+  headers.reserve(64 + extra_headers.size());
+  if (!content_type.empty()) {
+    headers += "Content-Type: ";
+    headers += content_type;
+    headers += "\r\n";
+  }
+  headers += extra_headers;
+  send_head(status, headers, static_cast<int64_t>(body.size()));
+  if (head_.method != "HEAD" && !body.empty()) send_body(core::Slice::copy_of(std::move(body)));
+  finish(true);
+}
+
+void Exchange::finish(bool reusable) {
+  conn_->exchange_done(reusable && !close_delimited_);
+}
+
+void Exchange::abort() {
+  observer_ = nullptr;
+  conn_->shutdown();
+}
+
+// ---- HttpConnection ---------------------------------------------------------------
+
+void HttpConnection::accept(ServerContext& ctx, int fd) {
+  auto* c = new HttpConnection(ctx);
+  c->stream_ = Stream::adopt(ctx.io, fd, c);
+  c->timer_.arm(ctx.io.loop.timers(), ctx.io.loop.now_ns() + ctx.limits.header_timeout_ns, c,
+                kHeaderDeadline);
+  c->stream_->start_reading();
+}
+
+HttpConnection::HttpConnection(ServerContext& ctx) : ctx_(ctx) {
+  ex_.conn_ = this;
+  ++ctx_.open_connections;
+  ConnectionList::add(this);
+}
+
+HttpConnection::~HttpConnection() {
+  --ctx_.open_connections;
+  ConnectionList::remove(this);
+}
+
+void HttpConnection::on_data(Stream&, core::Slice data) {
+  if (state_ == State::closed) return;
+  if (state_ == State::exchange) {
+    pending_.append(data.view());
+    // A client pipelining far ahead waits until we catch up.
+    if (pending_.size() > ctx_.limits.request.max_head_bytes) stream_->pause_reading();
+    return;
+  }
+  if (!got_bytes_) {
+    got_bytes_ = true;
+    if (timer_.armed() && state_ == State::head)
+      timer_.arm(ctx_.io.loop.timers(), ctx_.io.loop.now_ns() + ctx_.limits.header_timeout_ns,
+                 this, kHeaderDeadline);
+  }
+  if (buf_.empty() && state_ == State::head && in_place(data)) return;
+  buf_.append(data.view());
+  process();
+}
+
+// The common case: a whole request inside one received buffer. Parse it where it lies
+// and keep the buffer alive for the exchange instead of copying it.
+bool HttpConnection::in_place(const core::Slice& data) {
+  std::string_view in = data.view();
+  http::RequestHead head;
+  http::RequestParse r = http::parse_request_head(in, ctx_.limits.request, head);
+  if (r.status != http::ParseStatus::complete) return false;
+  size_t end = head.head_bytes;
+  if (head.body == http::BodyKind::content_length) {
+    if (in.size() - end < head.content_length) return false;
+    end += head.content_length;
+  } else if (head.body == http::BodyKind::chunked) {
+    return false;
+  }
+  hold_ = data;
+  buf_.assign(in.substr(end));
+  consumed_ = 0;
+  ex_.head_ = head;
+  keep_alive_ = head.keep_alive;
+  dispatch(in, head.head_bytes, in.substr(head.head_bytes, end - head.head_bytes), 0);
+  if (state_ == State::head && !buf_.empty()) process();
+  return true;
+}
+
+void HttpConnection::process() {
+  if (processing_) return;
+  processing_ = true;
+  while (state_ != State::exchange && state_ != State::closed && step()) {
+  }
+  processing_ = false;
+}
+
+// One parsing step over buf_. True when it made progress and may continue.
+bool HttpConnection::step() {
+  if (buf_.empty()) return false;
+  http::RequestHead& head = ex_.head_;
+  http::RequestParse r = http::parse_request_head(buf_, ctx_.limits.request, head);
+  if (r.status == http::ParseStatus::incomplete) return false;
+  if (r.status == http::ParseStatus::error) {
+    fail(r.error);
+    return false;
+  }
+  state_ = State::body;
+  keep_alive_ = head.keep_alive;
+  std::string_view all(buf_);
+  size_t hb = head.head_bytes;
+  if (head.body == http::BodyKind::none) {
+    dispatch(all, hb, {}, hb);
+    return true;
+  }
+  if (head.body == http::BodyKind::content_length) {
+    if (all.size() - hb >= head.content_length) {
+      dispatch(all, hb, all.substr(hb, head.content_length), hb + head.content_length);
+      return true;
+    }
+  } else {
+    if (chunk_pos_ < hb) {
+      chunk_pos_ = hb;
+      chunked_.reset();
+      body_buf_.clear();
+    }
+    for (;;) {
+      http::ChunkStep st = chunked_.step(all.substr(chunk_pos_));
+      chunk_pos_ += st.consumed;
+      if (st.status == http::ChunkStatus::data) {
+        body_buf_.append(st.data);
+        if (body_buf_.size() > ctx_.limits.request.max_body_bytes) {
+          fail(http::RequestError::body_too_large);
+          return false;
+        }
+        continue;
+      }
+      if (st.status == http::ChunkStatus::error) {
+        fail(http::RequestError::bad_request);
+        return false;
+      }
+      if (st.status == http::ChunkStatus::done) {
+        size_t end = chunk_pos_;
+        chunk_pos_ = 0;
+        dispatch(all, hb, body_buf_, end);
+        return true;
+      }
+      break;  // need_more
+    }
+  }
+  if (head.expect_continue && !continue_sent_) {
+    continue_sent_ = true;
+    stream_->send(std::string("HTTP/1.1 100 Continue\r\n\r\n"));
+  }
+  return false;
+}
+
+void HttpConnection::dispatch(std::string_view, size_t, std::string_view body, size_t end) {
+  consumed_ = end;
+  state_ = State::exchange;
+  continue_sent_ = false;
+  got_bytes_ = false;
+  timer_.cancel();
+  ex_.body_ = body;
+  ex_.started_ns_ = ctx_.io.loop.now_ns();
+  ex_.observer_ = nullptr;
+  ex_.head_sent_ = false;
+  ex_.close_delimited_ = false;
+  if (ctx_.draining) keep_alive_ = false;
+  ++ctx_.active_exchanges;
+  ctx_.handler.on_request(ex_);
+}
+
+void HttpConnection::exchange_done(bool reusable) {
+  if (state_ != State::exchange) return;
+  --ctx_.active_exchanges;
+  ex_.observer_ = nullptr;
+  state_ = State::head;
+  if (!reusable || !keep_alive_ || ctx_.draining) {
+    state_ = State::closed;
+    hold_ = core::Slice();
+    if (stream_) stream_->close_after_send();
+    stream_ = nullptr;
+    ctx_.io.loop.defer([this] { delete this; });
+    return;
+  }
+  if (hold_.empty()) {
+    buf_.erase(0, consumed_);
+  }
+  hold_ = core::Slice();
+  consumed_ = 0;
+  body_buf_.clear();
+  if (!pending_.empty()) {
+    buf_ += pending_;
+    pending_.clear();
+  }
+  if (stream_ && !stream_->reading()) stream_->start_reading();
+  if (buf_.empty()) {
+    timer_.arm(ctx_.io.loop.timers(), ctx_.io.loop.now_ns() + ctx_.limits.keepalive_timeout_ns,
+               this, kKeepAliveIdle);
+  } else {
+    got_bytes_ = true;
+    timer_.arm(ctx_.io.loop.timers(), ctx_.io.loop.now_ns() + ctx_.limits.header_timeout_ns, this,
+               kHeaderDeadline);
+    if (!processing_) ctx_.io.loop.defer([this] { if (state_ == State::head) process(); });
+  }
+}
+
+void HttpConnection::fail(http::RequestError e) {
+  fail_status(http::status_of(e), http::reason_of(e));
+}
+
+void HttpConnection::fail_status(int status, std::string_view reason) {
+  if (state_ == State::closed || !stream_) return;
+  std::string body = error_body_json(reason, "bad_request");
+  char head[256];
+  int n = snprintf(head, sizeof head,
+                   "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+                   "x-sluice-error-class: bad_request\r\nConnection: close\r\n\r\n",
+                   status, std::string(reason_phrase(status)).c_str(), body.size());
+  stream_->send(std::string(head, static_cast<size_t>(n)) + body);
+  state_ = State::closed;
+  stream_->close_after_send();
+  stream_ = nullptr;
+  timer_.cancel();
+  ctx_.io.loop.defer([this] { delete this; });
+}
+
+void HttpConnection::on_peer_closed(Stream&, int) { shutdown(); }
+
+void HttpConnection::shutdown() {
+  if (state_ == State::closed) return;
+  if (state_ == State::exchange) {
+    --ctx_.active_exchanges;
+    ExchangeObserver* o = ex_.observer_;
+    ex_.observer_ = nullptr;
+    if (o) o->on_client_gone();
+  }
+  state_ = State::closed;
+  timer_.cancel();
+  hold_ = core::Slice();
+  if (stream_) stream_->close();
+  stream_ = nullptr;
+  ctx_.io.loop.defer([this] { delete this; });
+}
+
+void HttpConnection::on_drained(Stream&) {
+  if (state_ == State::exchange && ex_.observer_) ex_.observer_->on_client_drained();
+}
+
+void HttpConnection::on_timer(int tag) {
+  if (state_ == State::closed) return;
+  if (tag == kHeaderDeadline && got_bytes_ && state_ != State::exchange) {
+    fail_status(408, "request head or body not received in time");
+    return;
+  }
+  if (state_ != State::exchange) shutdown();
+}
+
+void HttpConnection::drain() {
+  if (state_ == State::exchange) {
+    keep_alive_ = false;
+  } else if (state_ != State::closed) {
+    shutdown();
+  }
+}
+
+void ConnectionList::add(HttpConnection* c) {
+  c->next_ = t_connections;
+  if (t_connections) t_connections->prev_ = c;
+  t_connections = c;
+}
+
+void ConnectionList::remove(HttpConnection* c) {
+  if (c->prev_) c->prev_->next_ = c->next_;
+  if (c->next_) c->next_->prev_ = c->prev_;
+  if (t_connections == c) t_connections = c->next_;
+  c->prev_ = c->next_ = nullptr;
+}
+
+void ConnectionList::drain_all() {
+  for (HttpConnection* c = t_connections; c;) {
+    HttpConnection* next = c->next_;
+    c->drain();
+    c = next;
+  }
+}
+
+}  // namespace sluice::net
+
+namespace sluice::net {
+void ConnectionList::close_all() {
+  while (t_connections) {
+    HttpConnection* c = t_connections;
+    c->shutdown();
+    // shutdown() frees later; unlink now so the walk ends.
+    if (t_connections == c) remove(c);
+  }
+}
+}  // namespace sluice::net

@@ -1,0 +1,207 @@
+#include "sluice/net/stream.h"
+
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace sluice::net {
+
+Stream* Stream::adopt(IoContext& ctx, int fd, StreamHandler* h) {
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return new Stream(ctx, fd, h);
+}
+
+Stream* Stream::connect(IoContext& ctx, const sockaddr_storage& addr, socklen_t len,
+                        StreamHandler* h) {
+  int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return nullptr;
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  auto* s = new Stream(ctx, fd, h);
+  s->connect_addr_ = addr;
+  io_uring_sqe* sqe = ctx.loop.sqe();
+  io_uring_prep_connect(sqe, fd, reinterpret_cast<sockaddr*>(&s->connect_addr_), len);
+  io_uring_sqe_set_data64(sqe, core::make_user_data(s, op_connect));
+  ++s->inflight_;
+  return s;
+}
+
+void Stream::start_reading() {
+  want_read_ = true;
+  if (!recv_armed_ && !closing_ && !peer_closed_ && !starved_) arm_recv();
+}
+
+void Stream::pause_reading() {
+  want_read_ = false;
+  if (recv_armed_ && !closing_) {
+    // Multishot recv keeps going until cancelled; its final CQE clears recv_armed_.
+    io_uring_sqe* sqe = ctx_.loop.sqe();
+    io_uring_prep_cancel64(sqe, core::make_user_data(this, op_recv), 0);
+    io_uring_sqe_set_data64(sqe, 0);
+  }
+}
+
+void Stream::arm_recv() {
+  io_uring_sqe* sqe = ctx_.loop.sqe();
+  io_uring_prep_recv_multishot(sqe, fd_, nullptr, 0, 0);
+  sqe->flags |= IOSQE_BUFFER_SELECT;
+  sqe->buf_group = ctx_.buffers.group_id();
+  io_uring_sqe_set_data64(sqe, core::make_user_data(this, op_recv));
+  recv_armed_ = true;
+  ++inflight_;
+}
+
+void Stream::send(core::Slice s) {
+  if (closing_ || s.empty()) return;
+  queued_ += s.size();
+  queue_.push_back(std::move(s));
+  if (queued_ > kHighWater) was_high_ = true;
+  if (!send_inflight_) flush();
+}
+
+void Stream::flush() {
+  if (queue_.empty() || closing_) return;
+  size_t n = std::min<size_t>(queue_.size(), 64);
+  for (size_t i = 0; i < n; ++i) {
+    iov_[i].iov_base = const_cast<char*>(queue_[i].data());
+    iov_[i].iov_len = queue_[i].size();
+  }
+  msg_ = {};
+  msg_.msg_iov = iov_;
+  msg_.msg_iovlen = n;
+  io_uring_sqe* sqe = ctx_.loop.sqe();
+  io_uring_prep_sendmsg(sqe, fd_, &msg_, MSG_NOSIGNAL);
+  io_uring_sqe_set_data64(sqe, core::make_user_data(this, op_send));
+  send_inflight_ = true;
+  ++inflight_;
+}
+
+void Stream::close_after_send() {
+  close_after_send_ = true;
+  if (queue_.empty() && !send_inflight_) close();
+}
+
+void Stream::close() {
+  if (closing_) return;
+  closing_ = true;
+  handler_ = nullptr;
+  queue_.clear();
+  queued_ = 0;
+  if (inflight_ > 0) {
+    io_uring_sqe* sqe = ctx_.loop.sqe();
+    io_uring_prep_cancel_fd(sqe, fd_, IORING_ASYNC_CANCEL_ALL);
+    io_uring_sqe_set_data64(sqe, 0);
+  }
+  maybe_free();
+}
+
+void Stream::maybe_free() {
+  if (!closing_ || inflight_ > 0 || starved_) return;
+  ::close(fd_);
+  // Free after the current dispatch so no caller up the stack touches freed memory.
+  ctx_.loop.defer([this] { delete this; });
+  inflight_ = UINT32_MAX;  // guard against a second free
+}
+
+void Stream::on_completion(uint8_t op, int res, uint32_t flags) {
+  switch (op) {
+    case op_recv:
+      on_recv(res, flags);
+      break;
+    case op_send:
+      --inflight_;
+      on_sent(res);
+      break;
+    case op_connect: {
+      --inflight_;
+      if (closing_) break;
+      if (handler_) handler_->on_connected(*this, res);
+      break;
+    }
+    default:
+      --inflight_;
+      break;
+  }
+  maybe_free();
+}
+
+void Stream::on_recv(int res, uint32_t flags) {
+  bool more = flags & IORING_CQE_F_MORE;
+  if (!more) {
+    recv_armed_ = false;
+    --inflight_;
+  }
+  if (res > 0 && (flags & IORING_CQE_F_BUFFER)) {
+    core::Slice data = ctx_.buffers.take(static_cast<uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT),
+                                         static_cast<uint32_t>(res));
+    if (!closing_ && handler_) handler_->on_data(*this, std::move(data));
+  } else if (res == -ENOBUFS) {
+    // The ring ran dry: everything is held by slow peers. Wait for buffers.
+    if (!closing_ && !starved_) {
+      starved_ = true;
+      ctx_.buffers.mark_starved();
+      ctx_.starved.push_back(this);
+    }
+    return;
+  } else if (res == 0) {
+    peer_closed(0);
+    return;
+  } else if (res < 0 && res != -ECANCELED) {
+    peer_closed(res);
+    return;
+  }
+  if (!recv_armed_ && want_read_ && !closing_ && !peer_closed_ && !starved_) arm_recv();
+}
+
+void Stream::rearm_after_starvation() {
+  starved_ = false;
+  if (closing_) {
+    maybe_free();
+    return;
+  }
+  if (want_read_ && !recv_armed_ && !peer_closed_) arm_recv();
+}
+
+void Stream::peer_closed(int err) {
+  if (peer_closed_ || closing_) return;
+  peer_closed_ = true;
+  if (handler_) handler_->on_peer_closed(*this, err);
+}
+
+void Stream::on_sent(int res) {
+  send_inflight_ = false;
+  if (closing_) return;
+  if (res < 0) {
+    peer_closed(res);
+    return;
+  }
+  size_t left = static_cast<size_t>(res);
+  queued_ -= left;
+  while (left > 0 && !queue_.empty()) {
+    core::Slice& front = queue_.front();
+    if (front.size() <= left) {
+      left -= front.size();
+      queue_.pop_front();
+    } else {
+      front.remove_prefix(left);
+      left = 0;
+    }
+  }
+  if (!queue_.empty()) {
+    flush();
+  } else if (close_after_send_) {
+    ::shutdown(fd_, SHUT_WR);  // send FIN after the last byte, then let go
+    close();
+    return;
+  }
+  if (was_high_ && queued_ <= kLowWater) {
+    was_high_ = false;
+    if (handler_) handler_->on_drained(*this);
+  }
+}
+
+}  // namespace sluice::net

@@ -1,0 +1,266 @@
+#include "sluice/relay/proxy_exchange.h"
+
+#include <cstring>
+
+#include "sluice/net/http_status.h"
+
+namespace sluice::relay {
+namespace {
+enum TimerTag { kConnect = 1, kFirstByte = 2, kIdle = 3 };
+
+// Headers that describe one hop, never forwarded (RFC 9110 7.6.1), plus the framing
+// headers we set ourselves.
+bool hop_by_hop(std::string_view name) {
+  static constexpr std::string_view kDrop[] = {
+      "connection", "keep-alive", "proxy-connection", "transfer-encoding", "content-length",
+      "te",         "trailer",    "upgrade"};
+  for (std::string_view d : kDrop)
+    if (http::iequals(name, d)) return true;
+  return false;
+}
+}  // namespace
+
+ProxyExchange* ProxyExchange::start(net::Exchange& ex, upstream::UpstreamPool& pool,
+                                    UpstreamRequest req, ExchangeSink* sink) {
+  auto* p = new ProxyExchange(ex, pool, std::move(req), sink);
+  ex.set_observer(p);
+  p->connect();
+  return p;
+}
+
+ProxyExchange::ProxyExchange(net::Exchange& ex, upstream::UpstreamPool& pool,
+                             UpstreamRequest req, ExchangeSink* sink)
+    : ex_(&ex), loop_(ex.server().io.loop), pool_(pool), req_(std::move(req)), sink_(sink) {}
+
+void ProxyExchange::arm(uint32_t ms, int tag) {
+  timer_.arm(loop_.timers(), loop_.now_ns() + uint64_t{ms} * 1000000ull, this, tag);
+}
+
+void ProxyExchange::connect() {
+  arm(req_.timeouts.connect_ms, kConnect);
+  conn_ = pool_.acquire(*req_.origin, this);
+}
+
+void ProxyExchange::on_upstream_ready(upstream::UpstreamConnection&, int err) {
+  if (err != 0) {
+    conn_ = nullptr;  // the pool closes a connection that failed to connect
+    fail(502, "upstream_error", std::string("cannot connect to upstream: ") + strerror(-err));
+    return;
+  }
+  // The request stays ours until the exchange ends, for one retry on a stale connection.
+  conn_->send(core::Slice::copy_of(req_.bytes));
+  arm(req_.timeouts.first_byte_ms, kFirstByte);
+}
+
+void ProxyExchange::on_upstream_data(upstream::UpstreamConnection&, core::Slice data) {
+  if (ended_) return;
+  if (!head_done_ && !relay_head(data)) return;
+  if (!data.empty() && !ended_) relay_body(std::move(data));
+}
+
+// Parses the response head (in place when it fits one buffer) and sends the client's
+// head. Leaves in `data` the body bytes that followed the head.
+bool ProxyExchange::relay_head(core::Slice& data) {
+  std::string_view src = data.view();
+  if (!head_buf_.empty()) {
+    head_buf_.append(data.view());
+    src = head_buf_;
+  }
+  http::RequestParse r = http::parse_response_head(src, req_.head_method, 65536, head_);
+  if (r.status == http::ParseStatus::incomplete) {
+    if (head_buf_.empty()) head_buf_.assign(data.view());
+    return false;
+  }
+  if (r.status == http::ParseStatus::error) {
+    fail(502, "upstream_error", "upstream sent a malformed response");
+    return false;
+  }
+  if (head_.status >= 100 && head_.status < 200) {  // interim response: skip it
+    size_t rest = src.size() - head_.head_bytes;
+    data = data.sub(data.size() - rest);
+    head_buf_.clear();
+    head_ = {};
+    return !data.empty() && relay_head(data);
+  }
+  head_done_ = true;
+  result_.status = head_.status;
+  result_.ttfb_ns = loop_.now_ns() - ex_->started_ns();
+
+  std::string headers;
+  headers.reserve(512);
+  for (size_t i = 0; i < head_.header_count; ++i) {
+    const http::Header& h = head_.headers[i];
+    if (hop_by_hop(h.name)) continue;
+    headers.append(h.name);
+    headers += ": ";
+    headers.append(h.value);
+    headers += "\r\n";
+  }
+  switch (head_.body) {
+    case http::ResponseBody::content_length:
+      body_left_ = head_.content_length;
+      ex_->send_head(head_.status, headers, static_cast<int64_t>(head_.content_length));
+      break;
+    case http::ResponseBody::chunked:
+      ex_->send_head(head_.status, headers, -1, true);
+      break;
+    case http::ResponseBody::until_close:
+      ex_->send_head(head_.status, headers, -1, false);
+      break;
+    case http::ResponseBody::none:
+      ex_->send_head(head_.status, headers,
+                     req_.head_method ? static_cast<int64_t>(head_.content_length) : 0);
+      break;
+  }
+  size_t rest = src.size() - head_.head_bytes;
+  data = data.sub(data.size() - rest);
+  head_buf_.clear();
+  head_buf_.shrink_to_fit();
+  if (head_.body == http::ResponseBody::none ||
+      (head_.body == http::ResponseBody::content_length && body_left_ == 0)) {
+    complete(head_.keep_alive && data.empty());
+    return false;
+  }
+  arm(req_.timeouts.idle_ms, kIdle);
+  return true;
+}
+
+void ProxyExchange::relay_body(core::Slice data) {
+  bool done = false;
+  size_t take = data.size();
+  if (head_.body == http::ResponseBody::content_length) {
+    if (take >= body_left_) {
+      take = body_left_;
+      done = true;
+    }
+    body_left_ -= take;
+  } else if (head_.body == http::ResponseBody::chunked) {
+    // Walk the framing only to find where the message ends; the bytes go out as they are.
+    std::string_view in = data.view();
+    size_t pos = 0;
+    for (;;) {
+      http::ChunkStep st = chunked_.step(in.substr(pos));
+      pos += st.consumed;
+      if (st.status == http::ChunkStatus::data) continue;
+      if (st.status == http::ChunkStatus::done) {
+        take = pos;
+        done = true;
+      } else if (st.status == http::ChunkStatus::error) {
+        ex_->send_body(data.sub(0, pos));
+        result_.cut_off = true;
+        ex_->abort();
+        ex_ = nullptr;
+        if (conn_) pool_.release(conn_, false);
+        conn_ = nullptr;
+        end();
+        return;
+      }
+      break;
+    }
+  }
+  result_.bytes_out += take;
+  bool whole = take == data.size();
+  ex_->send_body(whole ? std::move(data) : data.sub(0, take));
+  if (done) {
+    complete(head_.keep_alive && whole);
+    return;
+  }
+  arm(req_.timeouts.idle_ms, kIdle);
+  if (ex_->client_backlog() > net::Stream::kHighWater && conn_) conn_->pause_reading();
+}
+
+void ProxyExchange::on_client_drained() {
+  if (conn_) conn_->resume_reading();
+}
+
+void ProxyExchange::complete(bool upstream_reusable) {
+  if (conn_) pool_.release(conn_, upstream_reusable);
+  conn_ = nullptr;
+  net::Exchange* ex = ex_;
+  ex_ = nullptr;
+  end();
+  if (ex) ex->finish(true);
+}
+
+void ProxyExchange::on_upstream_closed(upstream::UpstreamConnection& c, int err) {
+  conn_ = nullptr;  // it closes itself after this call
+  if (ended_) return;
+  if (!head_done_) {
+    // A pooled connection the server had already closed: the request never reached it.
+    if (c.reused() && head_buf_.empty() && !retried_) {
+      retried_ = true;
+      connect();
+      return;
+    }
+    fail(502, "upstream_error",
+         err ? std::string("upstream connection failed: ") + strerror(-err)
+             : std::string("upstream closed the connection before responding"));
+    return;
+  }
+  if (head_.body == http::ResponseBody::until_close) {
+    net::Exchange* ex = ex_;
+    ex_ = nullptr;
+    end();
+    ex->finish(false);
+    return;
+  }
+  result_.cut_off = true;
+  net::Exchange* ex = ex_;
+  ex_ = nullptr;
+  end();
+  ex->abort();
+}
+
+void ProxyExchange::on_client_gone() {
+  ex_ = nullptr;
+  result_.client_gone = true;
+  // Nobody reads the rest: stop the upstream from producing (and billing) it.
+  if (conn_) pool_.release(conn_, false);
+  conn_ = nullptr;
+  end();
+}
+
+void ProxyExchange::on_timer(int tag) {
+  if (ended_) return;
+  result_.timed_out = true;
+  if (!head_done_) {
+    fail(504, "upstream_timeout",
+         tag == kConnect ? "upstream connect timed out" : "upstream did not answer in time");
+    return;
+  }
+  result_.cut_off = true;
+  if (conn_) pool_.release(conn_, false);
+  conn_ = nullptr;
+  net::Exchange* ex = ex_;
+  ex_ = nullptr;
+  end();
+  if (ex) ex->abort();
+}
+
+void ProxyExchange::fail(int status, std::string_view error_class, std::string_view message) {
+  if (conn_) pool_.release(conn_, false);
+  conn_ = nullptr;
+  result_.status = status;
+  net::Exchange* ex = ex_;
+  ex_ = nullptr;
+  end();
+  if (!ex) return;
+  if (ex->head_sent()) {
+    ex->abort();
+    return;
+  }
+  std::string extra = "x-sluice-error-class: ";
+  extra += error_class;
+  extra += "\r\n";
+  ex->respond(status, "application/json", net::error_body_json(message, error_class), extra);
+}
+
+void ProxyExchange::end() {
+  if (ended_) return;
+  ended_ = true;
+  timer_.cancel();
+  if (sink_) sink_->on_exchange_end(*this, result_);
+  loop_.defer([this] { delete this; });
+}
+
+}  // namespace sluice::relay

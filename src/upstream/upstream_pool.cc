@@ -1,0 +1,160 @@
+#include "sluice/upstream/upstream_pool.h"
+
+#include <netdb.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "sluice/net/listener.h"
+
+namespace sluice::upstream {
+
+std::string resolve_origin(const config::Provider& p, Origin& out) {
+  out.host = p.host;
+  out.port = p.port ? p.port : (p.scheme == "https" ? 443 : 80);
+  out.tls = p.scheme == "https";
+  bool default_port = out.port == (out.tls ? 443 : 80);
+  std::string h = p.host.find(':') != std::string::npos ? "[" + p.host + "]" : p.host;
+  out.host_header = default_port ? h : h + ":" + std::to_string(out.port);
+  out.pool = p.pool;
+  if (net::make_address(p.host, out.port, out.addr, out.addr_len)) return {};
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  int rc = getaddrinfo(p.host.c_str(), nullptr, &hints, &res);
+  if (rc != 0 || res == nullptr)
+    return "cannot resolve " + p.host + ": " + gai_strerror(rc);
+  std::memcpy(&out.addr, res->ai_addr, res->ai_addrlen);
+  out.addr_len = res->ai_addrlen;
+  if (out.addr.ss_family == AF_INET)
+    reinterpret_cast<sockaddr_in*>(&out.addr)->sin_port = htons(out.port);
+  else
+    reinterpret_cast<sockaddr_in6*>(&out.addr)->sin6_port = htons(out.port);
+  freeaddrinfo(res);
+  return {};
+}
+
+// ---- UpstreamConnection ----------------------------------------------------------------
+
+void UpstreamConnection::on_connected(net::Stream&, int err) {
+  if (err == 0) {
+    connected_ = true;
+    stream_->start_reading();
+  }
+  if (user_) user_->on_upstream_ready(*this, err);
+  if (err != 0) pool_.release(this, false);
+}
+
+void UpstreamConnection::on_data(net::Stream&, core::Slice data) {
+  if (user_) {
+    user_->on_upstream_data(*this, std::move(data));
+    return;
+  }
+  // Bytes on an idle connection: the server is confused or closing. Never reuse it.
+  pool_.forget_idle(this);
+  close();
+}
+
+void UpstreamConnection::on_peer_closed(net::Stream&, int err) {
+  if (user_) {
+    UpstreamUser* u = user_;
+    user_ = nullptr;
+    u->on_upstream_closed(*this, err);
+    close();
+    return;
+  }
+  pool_.forget_idle(this);
+  close();
+}
+
+void UpstreamConnection::on_timer(int) {
+  pool_.forget_idle(this);
+  close();
+}
+
+void UpstreamConnection::close() {
+  idle_timer_.cancel();
+  if (stream_) stream_->close();
+  stream_ = nullptr;
+  user_ = nullptr;
+  pool_.io_.loop.defer([this] { delete this; });
+}
+
+// ---- UpstreamPool ---------------------------------------------------------------------
+
+UpstreamPool::~UpstreamPool() { close_idle(); }
+
+void UpstreamPool::close_idle() {
+  for (Idle& i : idle_) {
+    auto conns = std::move(i.conns);
+    i.conns.clear();
+    for (UpstreamConnection* c : conns) c->close();
+  }
+}
+
+UpstreamPool::Idle& UpstreamPool::idle_for(const Origin& o) {
+  for (Idle& i : idle_)
+    if (i.origin == &o) return i;
+  idle_.push_back({&o, {}});
+  return idle_.back();
+}
+
+UpstreamConnection* UpstreamPool::acquire(const Origin& origin, UpstreamUser* user) {
+  Idle& idle = idle_for(origin);
+  if (!idle.conns.empty()) {
+    UpstreamConnection* c = idle.conns.back();
+    idle.conns.pop_back();
+    c->idle_timer_.cancel();
+    c->user_ = user;
+    ++reused_;
+    // Report readiness from the loop, never re-entrantly from inside acquire().
+    io_.loop.defer([c, user] {
+      if (c->user_ == user) user->on_upstream_ready(*c, 0);
+    });
+    return c;
+  }
+  auto* c = new UpstreamConnection(*this, origin);
+  c->user_ = user;
+  c->stream_ = net::Stream::connect(io_, origin.addr, origin.addr_len, c);
+  ++opened_;
+  if (c->stream_ == nullptr) {
+    int err = errno;
+    io_.loop.defer([c, user, err] {
+      if (c->user_ == user) user->on_upstream_ready(*c, -err);
+      c->pool_.release(c, false);
+    });
+  }
+  return c;
+}
+
+void UpstreamPool::release(UpstreamConnection* c, bool reusable) {
+  if (c->stream_ == nullptr) return;  // already closing
+  c->user_ = nullptr;
+  ++c->served_;
+  const config::Pool& cfg = c->origin_->pool;
+  Idle& idle = idle_for(*c->origin_);
+  if (!reusable || !c->connected_ || c->served_ >= cfg.max_requests_per_conn ||
+      idle.conns.size() >= cfg.max_idle_per_shard) {
+    c->close();
+    return;
+  }
+  c->stream_->start_reading();  // watch for the server closing it while idle
+  c->idle_timer_.arm(io_.loop.timers(), io_.loop.now_ns() + uint64_t{cfg.idle_timeout_ms} * 1000000,
+                     c, 0);
+  idle.conns.push_back(c);
+}
+
+void UpstreamPool::forget_idle(UpstreamConnection* c) {
+  Idle& idle = idle_for(*c->origin_);
+  auto it = std::find(idle.conns.begin(), idle.conns.end(), c);
+  if (it != idle.conns.end()) idle.conns.erase(it);
+}
+
+size_t UpstreamPool::idle_count() const {
+  size_t n = 0;
+  for (const Idle& i : idle_) n += i.conns.size();
+  return n;
+}
+
+}  // namespace sluice::upstream
