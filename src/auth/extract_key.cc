@@ -1,0 +1,116 @@
+#include "sluice/auth/extract_key.h"
+
+namespace sluice::auth {
+namespace {
+
+// Own ASCII case-insensitive compare: header names and the auth scheme only.
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// First non-empty credential in a header called `name`; `bearer` strips the scheme.
+std::string_view header_key(std::span<const http::Header> headers, std::string_view name,
+                            bool bearer) {
+  for (const http::Header& h : headers) {
+    if (!iequals(h.name, name)) continue;
+    std::string_view v = trim(h.value);
+    if (bearer) {
+      constexpr std::string_view kScheme = "bearer";
+      if (v.size() <= kScheme.size() || !iequals(v.substr(0, kScheme.size()), kScheme) ||
+          (v[kScheme.size()] != ' ' && v[kScheme.size()] != '\t')) {
+        continue;  // another scheme: not ours
+      }
+      v = trim(v.substr(kScheme.size()));
+    }
+    if (!v.empty()) return v;
+  }
+  return {};
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Form decoding; a '%' not followed by two hex digits is kept as it is, like browsers.
+std::string_view url_decode(std::string_view raw, std::string& scratch) {
+  if (raw.find_first_of("%+") == std::string_view::npos) return raw;
+  scratch.clear();
+  for (size_t i = 0; i < raw.size(); ++i) {
+    char c = raw[i];
+    if (c == '+') {
+      scratch.push_back(' ');
+    } else if (c == '%' && i + 2 < raw.size() && hex_value(raw[i + 1]) >= 0 &&
+               hex_value(raw[i + 2]) >= 0) {
+      scratch.push_back(static_cast<char>(hex_value(raw[i + 1]) << 4 | hex_value(raw[i + 2])));
+      i += 2;
+    } else {
+      scratch.push_back(c);
+    }
+  }
+  return scratch;
+}
+
+}  // namespace
+
+std::string_view query_param(std::string_view query, std::string_view name, bool* found) {
+  if (found != nullptr) *found = false;
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    size_t eq = pair.find('=');
+    if (pair.substr(0, eq) != name) continue;
+    if (found != nullptr) *found = true;
+    return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+  }
+  return {};
+}
+
+std::string query_without_key(std::string_view query) {
+  std::string out;
+  out.reserve(query.size());
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (pair.substr(0, pair.find('=')) == "key" || pair.empty()) continue;
+    if (!out.empty()) out.push_back('&');
+    out.append(pair);
+  }
+  return out;
+}
+
+PresentedKey extract_key(std::span<const http::Header> headers, std::string_view query,
+                         std::string& scratch) {
+  if (auto k = header_key(headers, "authorization", true); !k.empty()) {
+    return {k, KeySource::bearer};
+  }
+  if (auto k = header_key(headers, "x-api-key", false); !k.empty()) {
+    return {k, KeySource::x_api_key};
+  }
+  if (auto k = header_key(headers, "x-goog-api-key", false); !k.empty()) {
+    return {k, KeySource::x_goog_api_key};
+  }
+  if (auto raw = query_param(query, "key"); !raw.empty()) {
+    std::string_view k = url_decode(raw, scratch);
+    if (!k.empty()) return {k, KeySource::query};
+  }
+  return {};
+}
+
+}  // namespace sluice::auth
