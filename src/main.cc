@@ -2,9 +2,11 @@
 
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <sys/stat.h>
 
+#include "sluice/auth/keygen.h"
 #include "sluice/config/loader.h"
 #include "sluice/core/event_loop.h"
 #include "sluice/core/log.h"
@@ -39,8 +41,30 @@ int usage_error(const char* msg) {
 
 }  // namespace
 
+// sluice keygen --project NAME [--id ID]
+int keygen(int argc, char** argv) {
+  std::string project, id;
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    if ((a == "--project" || a == "--id") && i + 1 < argc) {
+      (a == "--project" ? project : id) = argv[++i];
+    } else {
+      return usage_error(("keygen: unknown argument: " + a).c_str());
+    }
+  }
+  if (project.empty()) return usage_error("keygen needs --project NAME");
+  try {
+    std::fputs(sluice::auth::keygen_output(project, id).c_str(), stdout);
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sluice keygen: %s\n", e.what());
+    return 1;
+  }
+}
+
 int main(int argc, char** argv) {
   using namespace sluice;
+  if (argc > 1 && std::strcmp(argv[1], "keygen") == 0) return keygen(argc, argv);
   std::string config_path;
   bool check = false;
   for (int i = 1; i < argc; ++i) {
@@ -81,7 +105,8 @@ int main(int argc, char** argv) {
   try {
     SLUICE_LOG_INFO("sluice %s starting with config %s", SLUICE_VERSION,
                     loaded.config->source.c_str());
-    return server::run_gateway(*loaded.config);
+    return server::run_gateway(
+        std::make_shared<const config::Config>(std::move(*loaded.config)));
   } catch (const core::RingSetupError& e) {
     SLUICE_LOG_ERROR("%s", e.what());
     return 1;

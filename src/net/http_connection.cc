@@ -77,9 +77,10 @@ void Exchange::abort() {
 
 // ---- HttpConnection ---------------------------------------------------------------
 
-void HttpConnection::accept(ServerContext& ctx, int fd) {
+void HttpConnection::accept(ServerContext& ctx, int fd, const tls::TlsServerContext* tls) {
   auto* c = new HttpConnection(ctx);
   c->stream_ = Stream::adopt(ctx.io, fd, c);
+  if (tls) c->stream_->set_tls(std::make_unique<tls::TlsServerSession>(*tls));
   c->timer_.arm(ctx.io.loop.timers(), ctx.io.loop.now_ns() + ctx.limits.header_timeout_ns, c,
                 kHeaderDeadline);
   c->stream_->start_reading();

@@ -55,7 +55,83 @@ void Stream::arm_recv() {
   ++inflight_;
 }
 
+void Stream::set_tls(std::unique_ptr<tls::TlsEngine> engine) {
+  tls_ = std::move(engine);
+  tls_client_ = inflight_ > 0;  // a connect is in flight: we speak first
+}
+
 void Stream::send(core::Slice s) {
+  if (closing_ || s.empty()) return;
+  if (tls_) {
+    if (!tls_->handshake_done()) {
+      tls_pending_.push_back(std::move(s));
+      return;
+    }
+    if (tls_->write_plaintext(s.view()) != tls::WriteStatus::written) {
+      peer_closed(-EPROTO);
+      return;
+    }
+    tls_flush_ciphertext();
+    return;
+  }
+  send_raw(std::move(s));
+}
+
+void Stream::tls_flush_ciphertext() {
+  if (tls_->pending_ciphertext() == 0) return;
+  std::string out;
+  tls_->take_ciphertext(out);
+  send_raw(core::Slice::copy_of(std::move(out)));
+}
+
+// Drives the handshake; true once it is done. Reports the end to the handler.
+bool Stream::tls_handshake_step() {
+  if (tls_->handshake_done()) return true;
+  tls::HandshakeStatus st = tls_->handshake();
+  tls_flush_ciphertext();
+  if (st == tls::HandshakeStatus::want_io) return false;
+  if (st == tls::HandshakeStatus::failed) {
+    if (tls_client_) {
+      tls_client_ = false;
+      if (handler_) handler_->on_connected(*this, -EPROTO);
+    } else {
+      peer_closed(-EPROTO);
+    }
+    return false;
+  }
+  while (!tls_pending_.empty() && !closing_) {
+    core::Slice p = std::move(tls_pending_.front());
+    tls_pending_.pop_front();
+    send(std::move(p));
+  }
+  if (tls_client_ && handler_) {
+    tls_client_ = false;
+    handler_->on_connected(*this, 0);
+  }
+  return true;
+}
+
+void Stream::tls_input(core::Slice ciphertext) {
+  tls_->feed_ciphertext(ciphertext.view());
+  ciphertext = core::Slice();  // the ring buffer goes back at once
+  if (!tls_handshake_step()) return;
+  for (;;) {
+    if (closing_ || !handler_) return;
+    std::string plain(16384, '\0');
+    tls::ReadResult r = tls_->read_plaintext(plain.data(), plain.size());
+    tls_flush_ciphertext();
+    if (r.status == tls::ReadStatus::data) {
+      plain.resize(r.bytes);
+      handler_->on_data(*this, core::Slice::copy_of(std::move(plain)));
+      continue;
+    }
+    if (r.status == tls::ReadStatus::closed) peer_closed(0);
+    if (r.status == tls::ReadStatus::failed) peer_closed(-EPROTO);
+    return;
+  }
+}
+
+void Stream::send_raw(core::Slice s) {
   if (closing_ || s.empty()) return;
   queued_ += s.size();
   queue_.push_back(std::move(s));
@@ -119,6 +195,11 @@ void Stream::on_completion(uint8_t op, int res, uint32_t flags) {
     case op_connect: {
       --inflight_;
       if (closing_) break;
+      if (tls_ && res == 0) {
+        start_reading();
+        tls_handshake_step();  // sends the ClientHello; on_connected when it is done
+        break;
+      }
       if (handler_) handler_->on_connected(*this, res);
       break;
     }
@@ -138,7 +219,11 @@ void Stream::on_recv(int res, uint32_t flags) {
   if (res > 0 && (flags & IORING_CQE_F_BUFFER)) {
     core::Slice data = ctx_.buffers.take(static_cast<uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT),
                                          static_cast<uint32_t>(res));
-    if (!closing_ && handler_) handler_->on_data(*this, std::move(data));
+    if (tls_ && !closing_) {
+      tls_input(std::move(data));
+    } else if (!closing_ && handler_) {
+      handler_->on_data(*this, std::move(data));
+    }
   } else if (res == -ENOBUFS) {
     // The ring ran dry: everything is held by slow peers. Wait for buffers.
     if (!closing_ && !starved_) {
@@ -148,7 +233,20 @@ void Stream::on_recv(int res, uint32_t flags) {
     }
     return;
   } else if (res == 0) {
-    peer_closed(0);
+    if (tls_ && tls_->handshake_done()) {
+      // A TLS stream ends with close_notify; an EOF without it is a truncation.
+      tls_->feed_eof();
+      std::string rest(4096, '\0');
+      tls::ReadResult r = tls_->read_plaintext(rest.data(), rest.size());
+      if (r.status == tls::ReadStatus::data && handler_) {
+        rest.resize(r.bytes);
+        handler_->on_data(*this, core::Slice::copy_of(std::move(rest)));
+        r = tls_->read_plaintext(rest.data(), 0);
+      }
+      peer_closed(r.status == tls::ReadStatus::closed ? 0 : -EPIPE);
+      return;
+    }
+    peer_closed(tls_ ? -ECONNRESET : 0);
     return;
   } else if (res < 0 && res != -ECANCELED) {
     peer_closed(res);

@@ -1,86 +1,297 @@
 #include "sluice/relay/gateway.h"
 
-#include "sluice/net/http_status.h"
+#include <algorithm>
+#include <span>
+
+#include "sluice/auth/extract_key.h"
+#include "sluice/core/clock.h"
+#include "sluice/core/log.h"
+#include "sluice/relay/upstream_request.h"
+#include "sluice/route/error_envelope.h"
+#include "sluice/route/inspect.h"
+#include "sluice/route/rewrite.h"
+#include "sluice/upstream/provider_secret.h"
 
 namespace sluice::relay {
 namespace {
-bool dropped_request_header(std::string_view name) {
-  static constexpr std::string_view kDrop[] = {
-      "host",    "connection", "keep-alive", "proxy-connection", "transfer-encoding",
-      "content-length", "te", "trailer", "upgrade", "expect"};
-  for (std::string_view d : kDrop)
-    if (http::iequals(name, d)) return true;
-  return false;
+std::string_view endpoint_name(const route::Route& r) {
+  using route::Endpoint;
+  switch (r.endpoint) {
+    case Endpoint::chat_completions: return "chat_completions";
+    case Endpoint::completions: return "completions";
+    case Endpoint::embeddings: return "embeddings";
+    case Endpoint::responses: return "responses";
+    case Endpoint::models: return "models";
+    case Endpoint::model: return "model";
+    case Endpoint::passthrough: return route::flavor_name(r.flavor);
+    case Endpoint::healthz: return "healthz";
+    case Endpoint::readyz: return "readyz";
+    case Endpoint::metrics: return "metrics";
+    case Endpoint::admin: return "admin";
+    case Endpoint::ui: return "ui";
+    case Endpoint::none: return "unknown";
+  }
+  return "unknown";
 }
 }  // namespace
 
-std::string build_upstream_request(const net::Exchange& ex, const upstream::Origin& origin,
-                                   std::string_view path) {
-  const http::RequestHead& h = ex.head();
-  std::string out;
-  out.reserve(256 + h.head_bytes + ex.body().size());
-  out.append(h.method);
-  out += ' ';
-  out.append(path);
-  if (!h.query.empty()) {
-    out += '?';
-    out.append(h.query);
+std::string build_gateway_state(std::shared_ptr<const config::Config> cfg, GatewayState& out) {
+  out.config = cfg;
+  out.origins.resize(cfg->providers.size());
+  out.auth_lines.resize(cfg->providers.size());
+  for (size_t i = 0; i < cfg->providers.size(); ++i) {
+    const config::Provider& p = cfg->providers[i];
+    std::string err = upstream::resolve_origin(p, out.origins[i]);
+    if (!err.empty()) return "provider " + p.name + ": " + err;
+    upstream::SecretResult secret = upstream::load_provider_secret(p);
+    if (!secret.error.empty()) return "provider " + p.name + ": " + secret.error;
+    out.auth_lines[i] = upstream::auth_header_line(p.kind, secret.secret);
   }
-  out += " HTTP/1.1\r\nHost: ";
-  out += origin.host_header;
-  out += "\r\n";
-  for (size_t i = 0; i < h.header_count; ++i) {
-    if (dropped_request_header(h.headers[i].name)) continue;
-    out.append(h.headers[i].name);
-    out += ": ";
-    out.append(h.headers[i].value);
-    out += "\r\n";
+  try {
+    out.keys = std::make_shared<const auth::VirtualKeys>(*cfg);
+  } catch (const std::exception& e) {
+    return e.what();
   }
-  if (!ex.body().empty() || h.body != http::BodyKind::none) {
-    out += "Content-Length: ";
-    out += std::to_string(ex.body().size());
-    out += "\r\n";
-  }
-  out += "\r\n";
-  out.append(ex.body());
-  return out;
+  for (const config::Key& k : cfg->keys)
+    if (k.plaintext)
+      SLUICE_LOG_WARN("key %s is configured in plaintext (`key`): for development only; use "
+                      "`sluice keygen` and `sha256`", k.id.c_str());
+  if (cfg->keys.empty())
+    SLUICE_LOG_WARN("no keys configured: every request is accepted as project \"default\"");
+  out.access_log_fd = open_access_log(cfg->server.access_log);
+  out.id_seed = core::wall_ms() ^ (core::mono_ns() << 20);
+  return {};
 }
 
-Gateway::Gateway(const config::Config& cfg, const std::vector<upstream::Origin>& origins,
-                 net::IoContext& io)
-    : cfg_(cfg), origins_(origins), pool_(io) {}
+Gateway::Gateway(const GatewayState& state, net::IoContext& io, unsigned shard)
+    : state_(state),
+      cfg_(*state.config),
+      io_(io),
+      pool_(io),
+      router_(state.config),
+      ids_(shard, state.id_seed),
+      log_(state.access_log_fd) {}
+
+void Gateway::on_shutdown() {
+  pool_.close_idle();
+  log_.flush();
+}
+
+// ---- the stages -----------------------------------------------------------------------
 
 void Gateway::on_request(net::Exchange& ex) {
-  ++requests_;
-  std::string_view path = ex.head().path;
-  // route
-  if (path == "/healthz") {
-    ex.respond(200, "application/json", "{\"status\":\"ok\"}");
-    return;
+  Request r{ex, route::classify_route(ex.head().method, ex.head().path), {}, nullptr, {}};
+  r.info.arrival_ns = ex.started_ns();
+  r.info.ts_ms = core::wall_ms();
+  r.info.request_id = sanitize_request_id(ex.head().header("x-request-id"));
+  if (r.info.request_id.empty()) r.info.request_id = ids_.next();
+  r.info.route = endpoint_name(r.route);
+  r.info.bytes_in = ex.body().size();
+  r.response_headers = "x-request-id: " + r.info.request_id + "\r\n";
+  cors_headers(r);
+  if (preflight(r)) return;
+
+  switch (r.route.kind) {
+    case route::RouteKind::not_found:
+      return reject(r, route::ErrorClass::not_found, "no such endpoint");
+    case route::RouteKind::method_not_allowed:
+      r.response_headers += "Allow: ";
+      r.response_headers += r.route.allow;
+      r.response_headers += "\r\n";
+      return reject(r, route::ErrorClass::method_not_allowed, "method not allowed on this path");
+    case route::RouteKind::operational:
+      return operational(r);
+    case route::RouteKind::unified:
+      if (!authenticate(r)) return;
+      return unified(r);
+    case route::RouteKind::native:
+      if (!authenticate(r)) return;
+      return native(r);
   }
-  if (cfg_.providers.empty()) {
-    ex.respond(404, "application/json", net::error_body_json("no provider configured", "not_found"),
-               "x-sluice-error-class: bad_request\r\n");
-    return;
-  }
-  // The unified API's /v1/... maps onto the provider's base path.
-  std::string_view rest = path.substr(0, 3) == "/v1" ? path.substr(3) : path;
-  dispatch(ex, 0, rest);
 }
 
-void Gateway::dispatch(net::Exchange& ex, size_t provider, std::string_view rest) {
+void Gateway::cors_headers(Request& r) {
+  std::string_view origin = r.ex.head().header("origin");
+  if (origin.empty() || cfg_.cors.allowed_origins.empty()) return;
+  const auto& allowed = cfg_.cors.allowed_origins;
+  bool any = std::find(allowed.begin(), allowed.end(), "*") != allowed.end();
+  if (!any && std::find(allowed.begin(), allowed.end(), origin) == allowed.end()) return;
+  r.response_headers += "Access-Control-Allow-Origin: ";
+  r.response_headers += origin;
+  r.response_headers +=
+      "\r\nVary: Origin\r\nAccess-Control-Expose-Headers: x-request-id, retry-after, "
+      "retry-after-ms, x-sluice-error-class, x-ratelimit-limit-requests, "
+      "x-ratelimit-remaining-requests, x-ratelimit-reset-requests, x-ratelimit-limit-tokens, "
+      "x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens\r\n";
+}
+
+// A CORS preflight is answered by sluice itself; it never reaches a provider.
+bool Gateway::preflight(Request& r) {
+  const http::RequestHead& h = r.ex.head();
+  if (h.method != "OPTIONS" || !h.has_header("access-control-request-method")) return false;
+  if (r.response_headers.find("Access-Control-Allow-Origin") == std::string::npos) {
+    respond_json(r, 403, route::error_body(r.route.flavor, route::ErrorClass::forbidden,
+                                           "origin not allowed"));
+    return true;
+  }
+  std::string extra = r.response_headers;
+  extra += "Access-Control-Allow-Methods: GET, POST, OPTIONS\r\nAccess-Control-Max-Age: 600\r\n";
+  std::string_view req_headers = h.header("access-control-request-headers");
+  if (!req_headers.empty()) {
+    extra += "Access-Control-Allow-Headers: ";
+    extra += req_headers;
+    extra += "\r\n";
+  }
+  r.ex.respond(204, {}, {}, extra);
+  return true;
+}
+
+void Gateway::operational(Request& r) {
+  switch (r.route.endpoint) {
+    case route::Endpoint::healthz:
+      return respond_json(r, 200, "{\"status\":\"ok\"}");
+    case route::Endpoint::readyz:
+      return respond_json(r, 200, "{\"status\":\"ready\"}");
+    default:
+      return reject(r, route::ErrorClass::not_found, "not available in this version");
+  }
+}
+
+bool Gateway::authenticate(Request& r) {
+  if (cfg_.keys.empty()) {  // open gateway (development default): warned at start
+    r.info.project = cfg_.projects.empty() ? "default" : cfg_.projects.front().name;
+    return true;
+  }
+  const http::RequestHead& h = r.ex.head();
+  auth::PresentedKey presented =
+      auth::extract_key(std::span<const http::Header>(h.headers, h.header_count), h.query,
+                        scratch_);
+  if (presented.source == auth::KeySource::none) {
+    reject(r, route::ErrorClass::unauthorized, "missing API key");
+    return false;
+  }
+  r.key = state_.keys->find(presented.key);
+  if (r.key == nullptr) {
+    reject(r, route::ErrorClass::unauthorized, "invalid API key");
+    return false;
+  }
+  r.info.key_id = r.key->id;
+  r.info.project = r.key->project;
+  return true;
+}
+
+void Gateway::unified(Request& r) {
+  if (r.route.endpoint == route::Endpoint::models)
+    return respond_json(r, 200, router_.models_json(r.key));
+  if (r.route.endpoint == route::Endpoint::model) {
+    std::string body = router_.model_json(r.key, r.route.model);
+    if (body.empty()) return reject(r, route::ErrorClass::not_found, "no such model");
+    return respond_json(r, 200, std::move(body));
+  }
+  route::BodyInfo body;
+  route::InspectResult ins = route::inspect_body(r.ex.body(), body);
+  if (!ins.ok()) return reject(r, route::ErrorClass::bad_request, ins.message);
+  if (!body.has_model) return reject(r, route::ErrorClass::bad_request, "`model` is required");
+  r.info.alias = body.model;
+  r.info.stream = body.stream;
+  route::TargetPick pick = router_.pick(body.model);
+  if (pick.error == route::PickError::unknown_model)
+    return reject(r, route::ErrorClass::not_found, "unknown model alias: " + body.model);
+  if (!route::ModelRouter::allows(r.key, body.model))
+    return reject(r, route::ErrorClass::forbidden, "this key may not use model " + body.model);
+  if (pick.error != route::PickError::none)
+    return reject(r, route::ErrorClass::provider_degraded, "no target available for " + body.model);
+  if (pick.provider->kind != config::ProviderKind::openai)
+    return reject(r, route::ErrorClass::bad_request,
+                  "model " + body.model + " is served by a " +
+                      std::string(route::flavor_name(route::flavor_of(pick.provider->kind))) +
+                      " provider; call it through /" +
+                      std::string(route::flavor_name(route::flavor_of(pick.provider->kind))) +
+                      "/... instead");
+  r.info.provider = pick.provider->name;
+  r.info.upstream_model = pick.target->model;
+  route::RewriteSpec spec;
+  spec.upstream_model = pick.target->model;
+  std::string rewritten;
+  route::rewrite_body(r.ex.body(), body, spec, rewritten);
+  size_t provider = static_cast<size_t>(pick.provider - cfg_.providers.data());
+  dispatch(r, provider, r.route.upstream_path, rewritten);
+}
+
+void Gateway::native(Request& r) {
+  std::string_view requested = r.ex.head().header("x-sluice-provider");
+  route::ProviderPick pick = router_.native_provider(r.route.provider, requested);
+  switch (pick.error) {
+    case route::ProviderError::none:
+      break;
+    case route::ProviderError::no_provider:
+      return reject(r, route::ErrorClass::not_found, "no provider of this kind is configured");
+    case route::ProviderError::unknown_provider:
+      return reject(r, route::ErrorClass::not_found,
+                    "x-sluice-provider names no configured provider");
+    case route::ProviderError::wrong_kind:
+      return reject(r, route::ErrorClass::bad_request,
+                    "x-sluice-provider names a provider of another kind");
+  }
+  std::string_view model = r.route.model;
+  route::BodyInfo body;
+  if (model.empty() && !r.ex.body().empty() && route::inspect_body(r.ex.body(), body).ok() &&
+      body.has_model) {
+    model = body.model;
+    r.info.stream = body.stream;
+  }
+  if (r.route.stream) r.info.stream = true;
+  r.info.alias = std::string(model);
+  r.info.upstream_model = std::string(model);
+  r.info.provider = pick.provider->name;
+  // A key limited to some models is limited on the native surface too: there the
+  // provider's model names are the names it may use.
+  if (r.key && !r.key->models.empty() && !route::ModelRouter::allows(r.key, model))
+    return reject(r, route::ErrorClass::forbidden,
+                  "this key may not use model " + std::string(model));
+  size_t provider = static_cast<size_t>(pick.provider - cfg_.providers.data());
+  dispatch(r, provider, r.route.upstream_path, r.ex.body());
+}
+
+void Gateway::dispatch(Request& r, size_t provider, std::string_view upstream_path,
+                       std::string_view body) {
   const config::Provider& p = cfg_.providers[provider];
-  std::string upstream_path = p.base_path;
-  upstream_path.append(rest);
-  if (upstream_path.empty()) upstream_path = "/";
   UpstreamRequest req;
-  req.origin = &origins_[provider];
-  req.bytes = build_upstream_request(ex, origins_[provider], upstream_path);
-  req.head_method = ex.head().method == "HEAD";
+  req.origin = &state_.origins[provider];
+  req.head_method = r.ex.head().method == "HEAD";
   req.timeouts = p.timeouts;
-  ProxyExchange::start(ex, pool_, std::move(req), this);
+  req.flavor = r.route.flavor;
+  req.bytes = build_upstream_request(r.ex.head(), *req.origin, p, upstream_path, body,
+                                     state_.auth_lines[provider], r.info.request_id);
+  req.response_headers = std::move(r.response_headers);
+  req.info = std::move(r.info);
+  ProxyExchange::start(r.ex, pool_, std::move(req), this);
 }
 
-void Gateway::on_exchange_end(ProxyExchange&, const ExchangeResult&) {}
+void Gateway::respond_json(Request& r, int status, std::string body) {
+  r.info.status = status;
+  std::string extra = r.response_headers;
+  r.ex.respond(status, "application/json", std::move(body), extra);
+  if (r.route.kind != route::RouteKind::operational)
+    log_.record(r.info, io_.loop.now_ns(), 0, 0);
+}
+
+void Gateway::reject(Request& r, route::ErrorClass error, std::string_view message) {
+  r.info.status = route::http_status(error);
+  r.info.error_class = route::error_class_name(error);
+  std::string extra = "x-sluice-error-class: ";
+  extra += route::error_class_name(error);
+  extra += "\r\n";
+  extra += r.response_headers;
+  r.ex.respond(r.info.status, "application/json",
+               route::error_body(r.route.flavor, error, message), extra);
+  log_.record(r.info, io_.loop.now_ns(), 0, 0);
+}
+
+void Gateway::on_exchange_end(ProxyExchange& p, const ExchangeResult& res) {
+  RequestInfo info = p.info();
+  info.status = res.client_gone ? 499 : res.status;
+  log_.record(info, io_.loop.now_ns(), res.ttfb_ns, res.bytes_out);
+}
 
 }  // namespace sluice::relay

@@ -2,6 +2,9 @@
 
 #include <cstring>
 
+#include <cstdio>
+
+#include "sluice/core/clock.h"
 #include "sluice/net/http_status.h"
 
 namespace sluice::relay {
@@ -23,6 +26,7 @@ bool hop_by_hop(std::string_view name) {
 ProxyExchange* ProxyExchange::start(net::Exchange& ex, upstream::UpstreamPool& pool,
                                     UpstreamRequest req, ExchangeSink* sink) {
   auto* p = new ProxyExchange(ex, pool, std::move(req), sink);
+  p->req_.info.dispatch_ns = core::mono_ns();  // a real reading: the loop clock is per turn
   ex.set_observer(p);
   p->connect();
   return p;
@@ -37,14 +41,19 @@ void ProxyExchange::arm(uint32_t ms, int tag) {
 }
 
 void ProxyExchange::connect() {
-  arm(req_.timeouts.connect_ms, kConnect);
+  // TCP connect and TLS handshake share one deadline: the sum of both budgets.
+  arm(req_.timeouts.connect_ms + (req_.origin->tls ? req_.timeouts.tls_handshake_ms : 0),
+      kConnect);
   conn_ = pool_.acquire(*req_.origin, this);
 }
 
 void ProxyExchange::on_upstream_ready(upstream::UpstreamConnection&, int err) {
   if (err != 0) {
+    std::string why = conn_->tls_failure();
     conn_ = nullptr;  // the pool closes a connection that failed to connect
-    fail(502, "upstream_error", std::string("cannot connect to upstream: ") + strerror(-err));
+    fail(route::ErrorClass::upstream_error,
+         why.empty() ? std::string("cannot connect to upstream: ") + strerror(-err)
+                     : "TLS handshake with upstream failed: " + why);
     return;
   }
   // The request stays ours until the exchange ends, for one retry on a stale connection.
@@ -72,7 +81,7 @@ bool ProxyExchange::relay_head(core::Slice& data) {
     return false;
   }
   if (r.status == http::ParseStatus::error) {
-    fail(502, "upstream_error", "upstream sent a malformed response");
+    fail(route::ErrorClass::upstream_error, "upstream sent a malformed response");
     return false;
   }
   if (head_.status >= 100 && head_.status < 200) {  // interim response: skip it
@@ -87,7 +96,14 @@ bool ProxyExchange::relay_head(core::Slice& data) {
   result_.ttfb_ns = loop_.now_ns() - ex_->started_ns();
 
   std::string headers;
-  headers.reserve(512);
+  headers.reserve(512 + req_.response_headers.size());
+  headers += req_.response_headers;
+  char timing[96];
+  double gateway_ms = static_cast<double>(req_.info.dispatch_ns - req_.info.arrival_ns) / 1e6;
+  double upstream_ms = static_cast<double>(loop_.now_ns() - req_.info.dispatch_ns) / 1e6;
+  int tn = snprintf(timing, sizeof timing, "server-timing: gateway;dur=%.3f, upstream;dur=%.3f\r\n",
+                    gateway_ms, upstream_ms);
+  headers.append(timing, static_cast<size_t>(tn));
   for (size_t i = 0; i < head_.header_count; ++i) {
     const http::Header& h = head_.headers[i];
     if (hop_by_hop(h.name)) continue;
@@ -192,7 +208,7 @@ void ProxyExchange::on_upstream_closed(upstream::UpstreamConnection& c, int err)
       connect();
       return;
     }
-    fail(502, "upstream_error",
+    fail(route::ErrorClass::upstream_error,
          err ? std::string("upstream connection failed: ") + strerror(-err)
              : std::string("upstream closed the connection before responding"));
     return;
@@ -224,7 +240,7 @@ void ProxyExchange::on_timer(int tag) {
   if (ended_) return;
   result_.timed_out = true;
   if (!head_done_) {
-    fail(504, "upstream_timeout",
+    fail(route::ErrorClass::upstream_timeout,
          tag == kConnect ? "upstream connect timed out" : "upstream did not answer in time");
     return;
   }
@@ -237,10 +253,11 @@ void ProxyExchange::on_timer(int tag) {
   if (ex) ex->abort();
 }
 
-void ProxyExchange::fail(int status, std::string_view error_class, std::string_view message) {
+void ProxyExchange::fail(route::ErrorClass error, std::string_view message) {
   if (conn_) pool_.release(conn_, false);
   conn_ = nullptr;
-  result_.status = status;
+  result_.status = route::http_status(error);
+  req_.info.error_class = route::error_class_name(error);
   net::Exchange* ex = ex_;
   ex_ = nullptr;
   end();
@@ -250,9 +267,11 @@ void ProxyExchange::fail(int status, std::string_view error_class, std::string_v
     return;
   }
   std::string extra = "x-sluice-error-class: ";
-  extra += error_class;
+  extra += route::error_class_name(error);
   extra += "\r\n";
-  ex->respond(status, "application/json", net::error_body_json(message, error_class), extra);
+  extra += req_.response_headers;
+  ex->respond(result_.status, "application/json", route::error_body(req_.flavor, error, message),
+              extra);
 }
 
 void ProxyExchange::end() {

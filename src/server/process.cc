@@ -27,7 +27,7 @@ const char* signal_name(int sig) {
 
 }  // namespace
 
-int run_gateway(const config::Config& cfg) {
+int run_gateway(std::shared_ptr<const config::Config> cfg) {
   // Signals are taken synchronously by this thread only; shards never see them.
   sigset_t set;
   sigemptyset(&set);
@@ -37,30 +37,30 @@ int run_gateway(const config::Config& cfg) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  std::vector<upstream::Origin> origins(cfg.providers.size());
-  for (size_t i = 0; i < cfg.providers.size(); ++i) {
-    std::string err = upstream::resolve_origin(cfg.providers[i], origins[i]);
-    if (!err.empty()) {
-      SLUICE_LOG_ERROR("provider %s: %s", cfg.providers[i].name.c_str(), err.c_str());
-      return 1;
-    }
+  relay::GatewayState state;
+  std::string err = relay::build_gateway_state(cfg, state);
+  if (!err.empty()) {
+    SLUICE_LOG_ERROR("%s", err.c_str());
+    return 1;
   }
+  const config::Config& c = *cfg;
 
   ShardSpec spec;
-  spec.listen = cfg.listen;
-  spec.limits = server_limits(cfg.server);
-  spec.make_handler = [&cfg, &origins](net::IoContext& io) {
-    return std::make_unique<relay::Gateway>(cfg, origins, io);
+  spec.listen = c.listen;
+  spec.listen_tls = make_listen_tls(c.listen);
+  spec.limits = server_limits(c.server);
+  spec.make_handler = [&state](net::IoContext& io, unsigned shard) {
+    return std::make_unique<relay::Gateway>(state, io, shard);
   };
-  size_t count = cfg.shards ? cfg.shards : affinity_cpus().size();
+  size_t count = c.shards ? c.shards : affinity_cpus().size();
   std::vector<std::unique_ptr<Shard>> shards = start_shards(spec, count);
   if (!wait_ready(shards)) {
     drain_and_join(shards, 0);
     return 1;
   }
-  for (const config::Listen& l : cfg.listen) {
+  for (const config::Listen& l : c.listen) {
     SLUICE_LOG_INFO("listening on %s:%u (%zu shards)", l.address.c_str(),
-                    static_cast<unsigned>(shards[0]->ports()[&l - &cfg.listen[0]]), count);
+                    static_cast<unsigned>(shards[0]->ports()[static_cast<size_t>(&l - &c.listen[0])]), count);
   }
   SLUICE_LOG_INFO("ready");
 
@@ -71,8 +71,8 @@ int run_gateway(const config::Config& cfg) {
       SLUICE_LOG_WARN("SIGHUP: configuration reload is not supported yet; keeping the current one");
       continue;
     }
-    SLUICE_LOG_INFO("%s: draining (up to %u ms)", signal_name(sig), cfg.server.drain_ms);
-    drain_and_join(shards, cfg.server.drain_ms);
+    SLUICE_LOG_INFO("%s: draining (up to %u ms)", signal_name(sig), c.server.drain_ms);
+    drain_and_join(shards, c.server.drain_ms);
     uint64_t abandoned = 0;
     for (auto& s : shards) abandoned += s->abandoned();
     if (abandoned)

@@ -80,6 +80,22 @@ class Waker final : public core::IoHandler {
 };
 }  // namespace
 
+std::vector<std::shared_ptr<tls::TlsServerContext>> make_listen_tls(
+    const std::vector<config::Listen>& listen) {
+  std::vector<std::shared_ptr<tls::TlsServerContext>> out;
+  for (const config::Listen& l : listen) {
+    if (l.tls_cert.empty()) {
+      out.push_back(nullptr);
+      continue;
+    }
+    tls::TlsServerConfig tc;
+    tc.cert_file = l.tls_cert;
+    tc.key_file = l.tls_key;
+    out.push_back(std::make_shared<tls::TlsServerContext>(tc));
+  }
+  return out;
+}
+
 net::ServerLimits server_limits(const config::Server& s) {
   net::ServerLimits l;
   l.request.max_head_bytes = s.max_header_bytes;
@@ -141,13 +157,17 @@ void Shard::run() {
       io.starved.clear();
       for (net::Stream* s : waiting) s->rearm_after_starvation();
     });
-    std::unique_ptr<net::RequestHandler> handler = spec_.make_handler(io);
+    std::unique_ptr<net::RequestHandler> handler = spec_.make_handler(io, index_);
     net::ServerContext server{io, *handler, spec_.limits};
 
     std::vector<std::unique_ptr<net::Listener>> listeners;
-    for (const config::Listen& l : spec_.listen) {
+    for (size_t i = 0; i < spec_.listen.size(); ++i) {
+      const config::Listen& l = spec_.listen[i];
+      const tls::TlsServerContext* tls =
+          i < spec_.listen_tls.size() ? spec_.listen_tls[i].get() : nullptr;
       listeners.push_back(std::make_unique<net::Listener>(
-          loop, l.address, l.port, [&server](int fd) { net::HttpConnection::accept(server, fd); }));
+          loop, l.address, l.port,
+          [&server, tls](int fd) { net::HttpConnection::accept(server, fd, tls); }));
       ports_.push_back(listeners.back()->port());
     }
     Waker waker(loop, wake_fd_);
@@ -162,6 +182,7 @@ void Shard::run() {
     bool draining = false;
     loop.run([&] {
       heartbeat_.fetch_add(1, std::memory_order_relaxed);
+      handler->on_loop_turn();
       uint64_t deadline = drain_deadline_.load(std::memory_order_acquire);
       if (deadline == 0) return;
       if (!draining) {

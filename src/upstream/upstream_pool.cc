@@ -18,6 +18,15 @@ std::string resolve_origin(const config::Provider& p, Origin& out) {
   std::string h = p.host.find(':') != std::string::npos ? "[" + p.host + "]" : p.host;
   out.host_header = default_port ? h : h + ":" + std::to_string(out.port);
   out.pool = p.pool;
+  if (out.tls) {
+    try {
+      tls::TlsClientConfig tc;
+      tc.ca_file = p.ca_file;
+      out.tls_context = std::make_shared<tls::TlsClientContext>(tc);
+    } catch (const std::exception& e) {
+      return std::string("TLS setup: ") + e.what();
+    }
+  }
   if (net::make_address(p.host, out.port, out.addr, out.addr_len)) return {};
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
@@ -38,6 +47,7 @@ std::string resolve_origin(const config::Provider& p, Origin& out) {
 // ---- UpstreamConnection ----------------------------------------------------------------
 
 void UpstreamConnection::on_connected(net::Stream&, int err) {
+  if (err != 0 && stream_) failure_ = stream_->tls_failure();
   if (err == 0) {
     connected_ = true;
     stream_->start_reading();
@@ -118,6 +128,10 @@ UpstreamConnection* UpstreamPool::acquire(const Origin& origin, UpstreamUser* us
   c->user_ = user;
   c->stream_ = net::Stream::connect(io_, origin.addr, origin.addr_len, c);
   ++opened_;
+  if (c->stream_ && origin.tls) {
+    c->stream_->set_tls(std::make_unique<tls::TlsClientSession>(
+        *origin.tls_context, origin.host, origin.port, &session_cache(origin)));
+  }
   if (c->stream_ == nullptr) {
     int err = errno;
     io_.loop.defer([c, user, err] {
@@ -149,6 +163,13 @@ void UpstreamPool::forget_idle(UpstreamConnection* c) {
   Idle& idle = idle_for(*c->origin_);
   auto it = std::find(idle.conns.begin(), idle.conns.end(), c);
   if (it != idle.conns.end()) idle.conns.erase(it);
+}
+
+tls::TlsSessionCache& UpstreamPool::session_cache(const Origin& o) {
+  for (auto& c : session_caches_)
+    if (&c->context() == o.tls_context.get()) return *c;
+  session_caches_.push_back(std::make_unique<tls::TlsSessionCache>(*o.tls_context));
+  return *session_caches_.back();
 }
 
 size_t UpstreamPool::idle_count() const {

@@ -13,6 +13,7 @@
 #include "sluice/http/chunked_decoder.h"
 #include "sluice/http/request_parser.h"
 #include "sluice/net/stream.h"
+#include "sluice/tls/tls_server.h"
 
 namespace sluice::net {
 
@@ -38,6 +39,8 @@ class RequestHandler {
   virtual void on_request(Exchange& ex) = 0;
   // The shard is stopping: let go of pooled resources (idle upstream connections).
   virtual void on_shutdown() {}
+  // Once per loop turn, after completions: flush per-turn buffers (logs).
+  virtual void on_loop_turn() {}
   virtual ~RequestHandler() = default;
 };
 
@@ -96,7 +99,8 @@ class Exchange {
 
 class HttpConnection final : public StreamHandler, public core::TimerTarget {
  public:
-  static void accept(ServerContext& ctx, int fd);
+  // `tls`: the listener's TLS settings, or null for plain HTTP.
+  static void accept(ServerContext& ctx, int fd, const tls::TlsServerContext* tls = nullptr);
 
   void on_data(Stream& s, core::Slice data) override;
   void on_peer_closed(Stream& s, int err) override;

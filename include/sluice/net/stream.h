@@ -11,12 +11,14 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "sluice/core/buffer.h"
 #include "sluice/core/buffer_ring.h"
 #include "sluice/core/event_loop.h"
+#include "sluice/tls/tls_engine.h"
 
 namespace sluice::net {
 
@@ -57,6 +59,14 @@ class Stream final : public core::IoHandler {
                          StreamHandler* h);
 
   void set_handler(StreamHandler* h) { handler_ = h; }
+  // Puts TLS between the socket and the handler: the handler then sees plaintext only
+  // (decrypted into heap buffers, the one place the relay copies), and on_connected
+  // reports the end of the handshake (-EPROTO on failure, see tls_failure()).
+  // Call before start_reading(); for client streams, before the TCP connect completes.
+  void set_tls(std::unique_ptr<tls::TlsEngine> engine);
+  bool tls() const { return tls_ != nullptr; }
+  std::string tls_failure() const { return tls_ ? tls_->failure_reason() : std::string(); }
+  bool tls_resumed() const { return tls_ && tls_->session_reused(); }
   void start_reading();
   void pause_reading();
   bool reading() const { return want_read_; }
@@ -91,6 +101,10 @@ class Stream final : public core::IoHandler {
   void on_sent(int res);
   void peer_closed(int err);
   void maybe_free();
+  void send_raw(core::Slice s);
+  void tls_input(core::Slice ciphertext);
+  void tls_flush_ciphertext();
+  bool tls_handshake_step();
 
   IoContext& ctx_;
   int fd_;
@@ -109,6 +123,9 @@ class Stream final : public core::IoHandler {
   bool close_after_send_ = false;
   bool peer_closed_ = false;
   bool starved_ = false;
+  std::unique_ptr<tls::TlsEngine> tls_;
+  bool tls_client_ = false;
+  std::deque<core::Slice> tls_pending_;  // plaintext written before the handshake ended
 };
 
 }  // namespace sluice::net

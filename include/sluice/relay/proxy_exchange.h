@@ -12,6 +12,9 @@
 #include "sluice/http/chunked_decoder.h"
 #include "sluice/http/response_parser.h"
 #include "sluice/net/http_connection.h"
+#include "sluice/relay/request_info.h"
+#include "sluice/route/api_flavor.h"
+#include "sluice/route/error_envelope.h"
 #include "sluice/upstream/upstream_pool.h"
 
 namespace sluice::relay {
@@ -42,6 +45,9 @@ struct UpstreamRequest {
   std::string bytes;        // full request: head and body
   bool head_method = false;
   config::Timeouts timeouts;
+  route::ApiFlavor flavor = route::ApiFlavor::openai;  // for errors sluice writes
+  std::string response_headers;  // raw lines added to the client's response head
+  RequestInfo info;
 };
 
 class ProxyExchange final : public net::ExchangeObserver,
@@ -59,13 +65,15 @@ class ProxyExchange final : public net::ExchangeObserver,
   void on_upstream_closed(upstream::UpstreamConnection& c, int err) override;
   void on_timer(int tag) override;
 
+  const RequestInfo& info() const { return req_.info; }
+
  private:
   ProxyExchange(net::Exchange& ex, upstream::UpstreamPool& pool, UpstreamRequest req,
                 ExchangeSink* sink);
   void connect();
   bool relay_head(core::Slice& data);
   void relay_body(core::Slice data);
-  void fail(int status, std::string_view error_class, std::string_view message);
+  void fail(route::ErrorClass error, std::string_view message);
   void complete(bool upstream_reusable);
   void end();
   void arm(uint32_t ms, int tag);

@@ -16,6 +16,7 @@
 #include "sluice/config/config.h"
 #include "sluice/core/event_loop.h"
 #include "sluice/net/http_connection.h"
+#include "sluice/tls/tls_server.h"
 
 namespace sluice::server {
 
@@ -28,9 +29,16 @@ inline constexpr uint32_t kRecvBufferSize = 8192;
 // thread (so everything it allocates belongs to that shard), and where it listens.
 struct ShardSpec {
   std::vector<config::Listen> listen;
+  // Parallel to `listen`: TLS settings for that listener, or null. Built at setup and
+  // shared read-only (see make_listen_tls).
+  std::vector<std::shared_ptr<tls::TlsServerContext>> listen_tls;
   net::ServerLimits limits;
-  std::function<std::unique_ptr<net::RequestHandler>(net::IoContext&)> make_handler;
+  std::function<std::unique_ptr<net::RequestHandler>(net::IoContext&, unsigned shard)> make_handler;
 };
+
+// TLS contexts for the listeners that have `tls` set; throws with the reason.
+std::vector<std::shared_ptr<tls::TlsServerContext>> make_listen_tls(
+    const std::vector<config::Listen>& listen);
 
 // ServerLimits from the config's `server` section.
 net::ServerLimits server_limits(const config::Server& s);

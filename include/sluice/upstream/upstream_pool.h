@@ -7,12 +7,15 @@
 #include <netinet/in.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "sluice/config/config.h"
 #include "sluice/core/timer.h"
 #include "sluice/net/stream.h"
+#include "sluice/tls/tls_client.h"
+#include "sluice/tls/tls_session_cache.h"
 
 namespace sluice::upstream {
 
@@ -25,6 +28,9 @@ struct Origin {
   sockaddr_storage addr{};
   socklen_t addr_len = 0;
   config::Pool pool;
+  // Verification settings for https origins (system CAs or the provider's ca_file),
+  // shared read-only by every shard.
+  std::shared_ptr<tls::TlsClientContext> tls_context;
 };
 
 // Resolves a provider's base_url host (getaddrinfo: setup time only, never on a shard).
@@ -54,6 +60,9 @@ class UpstreamConnection final : public net::StreamHandler, public core::TimerTa
   void resume_reading() { stream_->start_reading(); }
   // True when this connection served an earlier exchange (a stale keep-alive may fail).
   bool reused() const { return served_ > 0; }
+  // Why the TLS handshake failed ("certificate verify failed: ..."), if it did.
+  std::string tls_failure() const { return stream_ ? stream_->tls_failure() : failure_; }
+  bool tls_resumed() const { return stream_ && stream_->tls_resumed(); }
   const Origin& origin() const { return *origin_; }
 
   void on_data(net::Stream& s, core::Slice data) override;
@@ -72,6 +81,7 @@ class UpstreamConnection final : public net::StreamHandler, public core::TimerTa
   UpstreamUser* user_ = nullptr;  // null while idle in the pool
   uint32_t served_ = 0;
   bool connected_ = false;
+  std::string failure_;  // kept after the stream is gone
   core::Timer idle_timer_;
 };
 
@@ -101,9 +111,12 @@ class UpstreamPool {
   };
   Idle& idle_for(const Origin& o);
   void forget_idle(UpstreamConnection* c);
+  tls::TlsSessionCache& session_cache(const Origin& o);
 
   net::IoContext& io_;
   std::vector<Idle> idle_;
+  // Per shard, per TLS context: resumption without a lock.
+  std::vector<std::unique_ptr<tls::TlsSessionCache>> session_caches_;
   uint64_t opened_ = 0;
   uint64_t reused_ = 0;
 };

@@ -1,0 +1,28 @@
+#pragma once
+// What the gateway knows about one request as it moves through the stages: who asked,
+// where it went, and how it ended. Filled by the stages, read by settlement and the
+// access log.
+
+#include <cstdint>
+#include <string>
+
+namespace sluice::relay {
+
+struct RequestInfo {
+  std::string request_id;
+  uint64_t arrival_ns = 0;  // mono clock
+  uint64_t ts_ms = 0;       // wall clock at arrival
+  std::string key_id;
+  std::string project;
+  std::string route;        // "chat_completions", "anthropic", "healthz", ...
+  std::string alias;        // model alias (unified) or the model named (native)
+  std::string provider;
+  std::string upstream_model;
+  bool stream = false;
+  uint64_t bytes_in = 0;    // request body bytes
+  uint64_t dispatch_ns = 0; // when the request was handed to the upstream connection
+  int status = 0;
+  std::string error_class;
+};
+
+}  // namespace sluice::relay
