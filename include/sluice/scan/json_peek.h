@@ -1,0 +1,41 @@
+#pragma once
+// Cheap looks into JSON text without parsing it, for the per-event pre-checks of the usage
+// extractors: most streamed events are parsed by nobody, so these must cost about as much
+// as a memchr. They are tolerant, not validating: on malformed text they return "not
+// found" or stop at the end, never read outside `text`.
+
+#include <cstddef>
+#include <initializer_list>
+#include <string_view>
+
+namespace sluice::scan::json {
+
+inline constexpr size_t npos = std::string_view::npos;
+
+// The offset of the value of the first key `quoted_key` (quotes included, e.g. "\"usage\"")
+// at or after `from`: a match whose opening quote is not escaped and that is followed by
+// optional whitespace and ':'. The offset is that of the value's first byte (after
+// whitespace), or npos. A key-like string inside a string value cannot match, since its
+// quotes are escaped, except in contrived cases the callers tolerate (they re-parse).
+size_t find_value(std::string_view text, std::string_view quoted_key, size_t from = 0);
+
+// As find_value, but skips matches whose value is not an object; returns the offset of '{'.
+size_t find_object_value(std::string_view text, std::string_view quoted_key, size_t from = 0);
+
+// The length of the object or array starting at `pos` ('{' or '['), strings respected,
+// or 0 when it does not end inside `text`.
+size_t container_length(std::string_view text, size_t pos);
+
+// Characters in the string whose opening quote is at `pos`: an escape counts one, a UTF-8
+// sequence one. `*end` receives the offset after the closing quote (text.size() if none).
+size_t string_chars(std::string_view text, size_t pos, size_t* end);
+
+// Characters of all string values, at any depth of the container at `pos`, whose key is one
+// of `keys` (given without quotes). `*end` receives the offset after the container.
+size_t count_strings_of(std::string_view text, size_t pos,
+                        std::initializer_list<std::string_view> keys, size_t* end);
+
+// Whether `text` is an object whose first key is `quoted_key` ({"error": ...} envelopes).
+bool object_starts_with_key(std::string_view text, std::string_view quoted_key);
+
+}  // namespace sluice::scan::json

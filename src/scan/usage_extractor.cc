@@ -1,0 +1,171 @@
+#include "sluice/scan/usage_extractor.h"
+
+#include "sluice/scan/json_peek.h"
+#include "usage_rules.h"
+
+namespace sluice::scan {
+namespace {
+
+constexpr size_t kMaxErrorTypeBytes = 64;
+
+}  // namespace
+
+std::string_view to_text(ResponseApi api) {
+  switch (api) {
+    case ResponseApi::openai_chat:
+      return "openai_chat";
+    case ResponseApi::openai_responses:
+      return "openai_responses";
+    case ResponseApi::anthropic:
+      return "anthropic";
+    case ResponseApi::gemini:
+      return "gemini";
+  }
+  return "unknown";
+}
+
+std::string_view to_text(StreamOutcome outcome) {
+  switch (outcome) {
+    case StreamOutcome::complete:
+      return "complete";
+    case StreamOutcome::error:
+      return "error";
+    case StreamOutcome::cut_off:
+      return "cut_off";
+  }
+  return "unknown";
+}
+
+EventFacts UsageExtractor::on_event(const SseEvent& event) {
+  EventFacts facts;
+  // Unknown lines are where Gemini puts a mid-stream error; any provider may.
+  if (!event.stray.empty() && Rules::check_error_envelope(*this, event.stray)) facts.error = true;
+  if (event.has_data) {
+    EventFacts f;
+    switch (api_) {
+      case ResponseApi::openai_chat:
+        f = Rules::openai_chat_event(*this, event);
+        break;
+      case ResponseApi::openai_responses:
+        f = Rules::openai_responses_event(*this, event);
+        break;
+      case ResponseApi::anthropic:
+        f = Rules::anthropic_event(*this, event);
+        break;
+      case ResponseApi::gemini:
+        f = Rules::gemini_event(*this, event);
+        break;
+    }
+    facts.carried_usage = f.carried_usage;
+    facts.usage_only_chunk = f.usage_only_chunk;
+    facts.error = facts.error || f.error;
+    facts.terminal = f.terminal;
+    facts.output_chars = f.output_chars;
+  }
+  saw_error_ = saw_error_ || facts.error;
+  saw_terminal_ = saw_terminal_ || facts.terminal;
+  output_chars_ += facts.output_chars;
+  return facts;
+}
+
+bool UsageExtractor::on_body(std::string_view json) {
+  detail::JsonDoc doc;
+  if (!doc.parse(json)) return false;
+  const rapidjson::Value& root = doc.root();
+  if (api_ == ResponseApi::gemini && root.IsArray()) {
+    // streamGenerateContent without alt=sse: a JSON array of the stream's chunks.
+    for (const rapidjson::Value& chunk : root.GetArray()) {
+      const rapidjson::Value* err = detail::member(chunk, "error");
+      if (err != nullptr && !err->IsNull()) {
+        Rules::note_error(*this, &chunk);
+      } else {
+        Rules::gemini_body(*this, chunk);
+      }
+    }
+    saw_terminal_ = !saw_error_;
+    return true;
+  }
+  if (!root.IsObject()) return true;
+  // OpenAI and Gemini error envelopes; a Responses body holds "error": null when fine.
+  const rapidjson::Value* err = detail::member(root, "error");
+  if ((err != nullptr && !err->IsNull()) || detail::string_member(root, "type") == "error") {
+    Rules::note_error(*this, &root);
+    return true;
+  }
+  switch (api_) {
+    case ResponseApi::openai_chat:
+      Rules::openai_chat_body(*this, root);
+      break;
+    case ResponseApi::openai_responses:
+      Rules::openai_responses_body(*this, root);
+      break;
+    case ResponseApi::anthropic:
+      Rules::anthropic_body(*this, root);
+      break;
+    case ResponseApi::gemini:
+      Rules::gemini_body(*this, root);
+      break;
+  }
+  saw_terminal_ = true;
+  return true;
+}
+
+bool UsageExtractor::on_usage_object(std::string_view json) {
+  detail::JsonDoc doc;
+  if (!doc.parse(json) || !doc.root().IsObject()) return false;
+  switch (api_) {
+    case ResponseApi::openai_chat:
+      Rules::openai_chat_usage(*this, doc.root());
+      break;
+    case ResponseApi::openai_responses:
+      Rules::openai_responses_usage(*this, doc.root());
+      break;
+    case ResponseApi::anthropic:
+      Rules::anthropic_usage(*this, doc.root());
+      break;
+    case ResponseApi::gemini:
+      Rules::gemini_usage(*this, doc.root());
+      break;
+  }
+  return true;
+}
+
+void UsageExtractor::Rules::note_error(UsageExtractor& x, const rapidjson::Value* root) {
+  x.saw_error_ = true;
+  if (!x.error_type_.empty()) return;  // the first error says most
+  std::string_view label;
+  if (root != nullptr) {
+    if (const rapidjson::Value* err = detail::object_member(*root, "error")) {
+      label = detail::string_member(*err, "type");                       // OpenAI, Anthropic
+      if (label.empty()) label = detail::string_member(*err, "status");  // Gemini
+      if (label.empty()) label = detail::string_member(*err, "code");
+    }
+    if (label.empty()) label = detail::string_member(*root, "code");  // Responses `error` event
+    if (label.empty()) {
+      // Responses `response.failed`: response.error.code
+      if (const rapidjson::Value* resp = detail::object_member(*root, "response")) {
+        if (const rapidjson::Value* err = detail::object_member(*resp, "error")) {
+          label = detail::string_member(*err, "code");
+        }
+      }
+    }
+  }
+  if (label.empty()) label = "error";
+  x.error_type_.assign(label.substr(0, kMaxErrorTypeBytes));
+}
+
+bool UsageExtractor::Rules::check_error_envelope(UsageExtractor& x, std::string_view json) {
+  if (!json::object_starts_with_key(json, "\"error\"")) return false;
+  detail::JsonDoc doc;
+  note_error(x, doc.parse(json) ? &doc.root() : nullptr);
+  return true;
+}
+
+std::string_view UsageExtractor::Rules::event_type(const SseEvent& event, detail::JsonDoc& doc,
+                                                   bool& parsed) {
+  if (!event.type.empty()) return event.type;
+  parsed = doc.parse(event.data);
+  return parsed ? detail::string_member(doc.root(), "type") : std::string_view();
+}
+
+}  // namespace sluice::scan

@@ -1,0 +1,67 @@
+// The cheap JSON looks the extractors use before deciding to parse.
+
+#include "sluice/scan/json_peek.h"
+
+#include <gtest/gtest.h>
+
+namespace sluice::scan {
+namespace {
+
+TEST(JsonPeek, FindValueReturnsTheOffsetOfTheValue) {
+  const std::string_view text = R"({"a":1, "usage" : {"x":2}})";
+  EXPECT_EQ(json::find_value(text, "\"usage\""), text.find("{\"x\""));
+}
+
+TEST(JsonPeek, FindValueIgnoresAKeyLikeStringThatIsAValue) {
+  EXPECT_EQ(json::find_value(R"({"a":"usage","b":2})", "\"usage\""), json::npos);
+}
+
+TEST(JsonPeek, FindValueIgnoresEscapedQuotes) {
+  // The text of a delta that mentions "usage": {...}.
+  EXPECT_EQ(json::find_value(R"({"content":"\"usage\": {\"x\":1}"})", "\"usage\""), json::npos);
+}
+
+TEST(JsonPeek, FindObjectValueSkipsNullValues) {
+  const std::string_view text = R"({"choices":[{"usage":null}],"usage":{"prompt_tokens":1}})";
+  EXPECT_EQ(json::find_object_value(text, "\"usage\""), text.find("{\"prompt"));
+}
+
+TEST(JsonPeek, ContainerLengthRespectsBracesInStrings) {
+  const std::string_view text = R"(x{"a":"}{","b":[1,{}]}tail)";
+  EXPECT_EQ(json::container_length(text, 1), text.size() - 5);
+}
+
+TEST(JsonPeek, ContainerLengthOfAnUnfinishedObjectIsZero) {
+  EXPECT_EQ(json::container_length(R"({"a":{"b":1})", 0), 0u);
+}
+
+TEST(JsonPeek, StringCharsCountsEscapesAndUtf8SequencesOnce) {
+  // a, \n, \u00e9, é (2 bytes), \" and b: six characters.
+  const std::string_view text = "\"a\\n\\u00e9\xc3\xa9\\\"b\",";
+  size_t end = 0;
+  EXPECT_EQ(json::string_chars(text, 0, &end), 6u);
+  EXPECT_EQ(end, text.size() - 1);
+}
+
+TEST(JsonPeek, StringCharsOfAnUnterminatedStringStopsAtTheEnd) {
+  size_t end = 0;
+  EXPECT_EQ(json::string_chars("\"abc\\", 0, &end), 4u);
+  EXPECT_EQ(end, 5u);
+}
+
+TEST(JsonPeek, CountStringsOfCountsChosenKeysAtAnyDepth) {
+  const std::string_view text =
+      R"({"content":"ab","role":"assistant","tool_calls":[{"function":{"arguments":"{\"x\""}}]} rest)";
+  size_t end = 0;
+  EXPECT_EQ(json::count_strings_of(text, 0, {"content", "arguments"}, &end), 2u + 4u);
+  EXPECT_EQ(text.substr(end), " rest");
+}
+
+TEST(JsonPeek, ObjectStartsWithKeyAllowsWhitespace) {
+  EXPECT_TRUE(json::object_starts_with_key(" {\n  \"error\": {}}", "\"error\""));
+  EXPECT_FALSE(json::object_starts_with_key(R"({"id":1,"error":{}})", "\"error\""));
+  EXPECT_FALSE(json::object_starts_with_key("[DONE]", "\"error\""));
+}
+
+}  // namespace
+}  // namespace sluice::scan
