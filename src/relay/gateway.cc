@@ -33,6 +33,26 @@ std::string_view endpoint_name(const route::Route& r) {
   }
   return "unknown";
 }
+// Which response format to scan: by the API the request went to.
+scan::ResponseApi response_api(const route::Route& r) {
+  switch (r.flavor) {
+    case route::ApiFlavor::anthropic: return scan::ResponseApi::anthropic;
+    case route::ApiFlavor::gemini: return scan::ResponseApi::gemini;
+    case route::ApiFlavor::openai: break;
+  }
+  if (r.endpoint == route::Endpoint::responses ||
+      r.upstream_path.substr(0, 10) == "/responses")
+    return scan::ResponseApi::openai_responses;
+  return scan::ResponseApi::openai_chat;
+}
+
+// OpenAI chat and completions streams report usage only when asked.
+bool wants_usage_option(const route::Route& r) {
+  if (r.flavor != route::ApiFlavor::openai) return false;
+  return r.endpoint == route::Endpoint::chat_completions ||
+         r.endpoint == route::Endpoint::completions ||
+         r.upstream_path == "/chat/completions" || r.upstream_path == "/completions";
+}
 }  // namespace
 
 std::string build_gateway_state(std::shared_ptr<const config::Config> cfg, GatewayState& out) {
@@ -212,10 +232,10 @@ void Gateway::unified(Request& r) {
   r.info.upstream_model = pick.target->model;
   route::RewriteSpec spec;
   spec.upstream_model = pick.target->model;
-  std::string rewritten;
-  route::rewrite_body(r.ex.body(), body, spec, rewritten);
+  spec.request_usage = body.stream && !body.include_usage && wants_usage_option(r.route);
+  route::rewrite_body(r.ex.body(), body, spec, scratch_);
   size_t provider = static_cast<size_t>(pick.provider - cfg_.providers.data());
-  dispatch(r, provider, r.route.upstream_path, rewritten);
+  dispatch(r, provider, r.route.upstream_path, scratch_, spec.request_usage);
 }
 
 void Gateway::native(Request& r) {
@@ -235,11 +255,9 @@ void Gateway::native(Request& r) {
   }
   std::string_view model = r.route.model;
   route::BodyInfo body;
-  if (model.empty() && !r.ex.body().empty() && route::inspect_body(r.ex.body(), body).ok() &&
-      body.has_model) {
-    model = body.model;
-    r.info.stream = body.stream;
-  }
+  bool inspected = !r.ex.body().empty() && route::inspect_body(r.ex.body(), body).ok();
+  if (inspected) r.info.stream = body.stream;
+  if (model.empty() && inspected && body.has_model) model = body.model;
   if (r.route.stream) r.info.stream = true;
   r.info.alias = std::string(model);
   r.info.upstream_model = std::string(model);
@@ -250,17 +268,28 @@ void Gateway::native(Request& r) {
     return reject(r, route::ErrorClass::forbidden,
                   "this key may not use model " + std::string(model));
   size_t provider = static_cast<size_t>(pick.provider - cfg_.providers.data());
-  dispatch(r, provider, r.route.upstream_path, r.ex.body());
+  // The native surface forwards the body as sent, except that an OpenAI stream is asked
+  // for usage (and that extra chunk hidden again) so the request can be priced.
+  if (inspected && body.stream && !body.include_usage && wants_usage_option(r.route)) {
+    route::RewriteSpec spec;
+    spec.request_usage = true;
+    route::rewrite_body(r.ex.body(), body, spec, scratch_);
+    return dispatch(r, provider, r.route.upstream_path, scratch_, true);
+  }
+  dispatch(r, provider, r.route.upstream_path, r.ex.body(), false);
 }
 
 void Gateway::dispatch(Request& r, size_t provider, std::string_view upstream_path,
-                       std::string_view body) {
+                       std::string_view body, bool hide_usage_chunk) {
   const config::Provider& p = cfg_.providers[provider];
   UpstreamRequest req;
   req.origin = &state_.origins[provider];
   req.head_method = r.ex.head().method == "HEAD";
   req.timeouts = p.timeouts;
   req.flavor = r.route.flavor;
+  req.scan = true;
+  req.api = response_api(r.route);
+  req.hide_usage_chunk = hide_usage_chunk;
   req.bytes = build_upstream_request(r.ex.head(), *req.origin, p, upstream_path, body,
                                      state_.auth_lines[provider], r.info.request_id);
   req.response_headers = std::move(r.response_headers);

@@ -112,7 +112,17 @@ bool ProxyExchange::relay_head(core::Slice& data) {
     headers.append(h.value);
     headers += "\r\n";
   }
-  switch (head_.body) {
+  bool has_body = head_.body != http::ResponseBody::none;
+  if (req_.scan && has_body && head_.status >= 200 && head_.status < 300) {
+    bool sse = head_.header("content-type").find("text/event-stream") != std::string_view::npos;
+    scanner_ = std::make_unique<scan::UsageScanner>(req_.api, sse);
+    reframe_ = sse && req_.hide_usage_chunk;
+  }
+  if (reframe_) {
+    // The body changes length, so whatever the upstream framing, the client gets chunks.
+    if (head_.body == http::ResponseBody::content_length) body_left_ = head_.content_length;
+    ex_->send_head(head_.status, headers, -1, true);
+  } else switch (head_.body) {
     case http::ResponseBody::content_length:
       body_left_ = head_.content_length;
       ex_->send_head(head_.status, headers, static_cast<int64_t>(head_.content_length));
@@ -150,20 +160,26 @@ void ProxyExchange::relay_body(core::Slice data) {
       done = true;
     }
     body_left_ -= take;
+    if (scanner_) scan_piece(data, data.view().substr(0, take));
   } else if (head_.body == http::ResponseBody::chunked) {
-    // Walk the framing only to find where the message ends; the bytes go out as they are.
+    // Walk the framing to find where the message ends and to hand the scanner the
+    // decoded bytes; the framed bytes themselves go out as they are.
     std::string_view in = data.view();
     size_t pos = 0;
     for (;;) {
       http::ChunkStep st = chunked_.step(in.substr(pos));
       pos += st.consumed;
-      if (st.status == http::ChunkStatus::data) continue;
+      if (st.status == http::ChunkStatus::data) {
+        if (scanner_) scan_piece(data, st.data);
+        continue;
+      }
       if (st.status == http::ChunkStatus::done) {
         take = pos;
         done = true;
       } else if (st.status == http::ChunkStatus::error) {
-        ex_->send_body(data.sub(0, pos));
+        if (!reframe_) ex_->send_body(data.sub(0, pos));
         result_.cut_off = true;
+        if (scanner_) scanner_->finish();
         ex_->abort();
         ex_ = nullptr;
         if (conn_) pool_.release(conn_, false);
@@ -173,16 +189,75 @@ void ProxyExchange::relay_body(core::Slice data) {
       }
       break;
     }
+  } else if (scanner_) {
+    scan_piece(data, data.view());
   }
   result_.bytes_out += take;
   bool whole = take == data.size();
-  ex_->send_body(whole ? std::move(data) : data.sub(0, take));
+  if (reframe_) {
+    emit_settled(done);
+  } else {
+    ex_->send_body(whole ? std::move(data) : data.sub(0, take));
+  }
   if (done) {
+    if (scanner_) scanner_->finish();
+    if (reframe_) ex_->send_body(core::Slice::from_static("0\r\n\r\n"));
     complete(head_.keep_alive && whole);
     return;
   }
   arm(req_.timeouts.idle_ms, kIdle);
   if (ex_->client_backlog() > net::Stream::kHighWater && conn_) conn_->pause_reading();
+}
+
+// `piece` lies inside `data`: decoded body bytes, scanned in place.
+void ProxyExchange::scan_piece(const core::Slice& data, std::string_view piece) {
+  if (piece.empty()) return;
+  scanner_->feed(piece);
+  if (reframe_) held_.push_back({decoded_, data.sub(static_cast<size_t>(piece.data() - data.data()),
+                                                    piece.size())});
+  decoded_ += piece.size();
+}
+
+// Re-framing for a hidden usage chunk: sends every held piece the scanner has settled,
+// less the usage-only ranges, each as one chunk. The payload bytes are the received
+// buffers themselves; only the chunk-size lines are new.
+void ProxyExchange::emit_settled(bool all) {
+  uint64_t settled = all ? decoded_ : scanner_->settled_offset();
+  const auto& hidden = scanner_->usage_only_chunks();
+  while (!held_.empty() && held_.front().offset < settled) {
+    Piece& p = held_.front();
+    uint64_t len = std::min<uint64_t>(p.bytes.size(), settled - p.offset);
+    // Cut [p.offset, p.offset + len) by the hidden ranges.
+    uint64_t at = p.offset;
+    uint64_t stop = p.offset + len;
+    while (at < stop) {
+      uint64_t next = stop;
+      bool skip = false;
+      for (const scan::ByteRange& h : hidden) {
+        if (at >= h.offset && at < h.offset + h.length) {
+          skip = true;
+          next = std::min<uint64_t>(stop, h.offset + h.length);
+          break;
+        }
+        if (h.offset > at && h.offset < next) next = h.offset;
+      }
+      if (!skip) {
+        char size_line[24];
+        int n = snprintf(size_line, sizeof size_line, "%llx\r\n",
+                         static_cast<unsigned long long>(next - at));
+        ex_->send_body(core::Slice::copy_of(std::string(size_line, static_cast<size_t>(n))));
+        ex_->send_body(p.bytes.sub(static_cast<size_t>(at - p.offset), static_cast<size_t>(next - at)));
+        ex_->send_body(core::Slice::from_static("\r\n"));
+      }
+      at = next;
+    }
+    if (len == p.bytes.size()) {
+      held_.pop_front();
+    } else {
+      p.bytes.remove_prefix(static_cast<size_t>(len));
+      p.offset += len;
+    }
+  }
 }
 
 void ProxyExchange::on_client_drained() {
@@ -214,10 +289,15 @@ void ProxyExchange::on_upstream_closed(upstream::UpstreamConnection& c, int err)
     return;
   }
   if (head_.body == http::ResponseBody::until_close) {
+    if (scanner_) scanner_->finish();
+    if (reframe_) {
+      emit_settled(true);
+      ex_->send_body(core::Slice::from_static("0\r\n\r\n"));
+    }
     net::Exchange* ex = ex_;
     ex_ = nullptr;
     end();
-    ex->finish(false);
+    ex->finish(!reframe_ ? false : true);
     return;
   }
   result_.cut_off = true;

@@ -49,6 +49,8 @@ class Slice {
     auto* c = new HeapChunk(std::move(bytes));
     return Slice(c, c->bytes().data(), c->bytes().size());
   }
+  // A slice over memory that lives for the whole process (literals); no refcount.
+  static Slice from_static(std::string_view bytes) { return Slice(nullptr, bytes.data(), bytes.size()); }
   Slice(const Slice& o) : Slice(o.chunk_, o.data_, o.len_) {}
   Slice(Slice&& o) noexcept : chunk_(o.chunk_), data_(o.data_), len_(o.len_) {
     o.chunk_ = nullptr;

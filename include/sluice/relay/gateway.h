@@ -61,7 +61,7 @@ class Gateway final : public net::RequestHandler, public ExchangeSink {
   void unified(Request& r);
   void native(Request& r);
   void dispatch(Request& r, size_t provider, std::string_view upstream_path,
-                std::string_view body);
+                std::string_view body, bool hide_usage_chunk);
   void reject(Request& r, route::ErrorClass error, std::string_view message);
   void respond_json(Request& r, int status, std::string body);
   void cors_headers(Request& r);

@@ -6,6 +6,8 @@
 // bounded; a client that hangs up closes the upstream connection at once.
 
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <string>
 
 #include "sluice/core/timer.h"
@@ -15,6 +17,7 @@
 #include "sluice/relay/request_info.h"
 #include "sluice/route/api_flavor.h"
 #include "sluice/route/error_envelope.h"
+#include "sluice/scan/usage_scanner.h"
 #include "sluice/upstream/upstream_pool.h"
 
 namespace sluice::relay {
@@ -48,6 +51,12 @@ struct UpstreamRequest {
   route::ApiFlavor flavor = route::ApiFlavor::openai;  // for errors sluice writes
   std::string response_headers;  // raw lines added to the client's response head
   RequestInfo info;
+  // Usage scanning of 2xx bodies, in the response API's format.
+  bool scan = false;
+  scan::ResponseApi api = scan::ResponseApi::openai_chat;
+  // sluice asked an OpenAI stream for usage the client did not ask for: the usage-only
+  // chunk is removed from what the client receives (every other byte unchanged).
+  bool hide_usage_chunk = false;
 };
 
 class ProxyExchange final : public net::ExchangeObserver,
@@ -66,6 +75,9 @@ class ProxyExchange final : public net::ExchangeObserver,
   void on_timer(int tag) override;
 
   const RequestInfo& info() const { return req_.info; }
+  RequestInfo& info() { return req_.info; }
+  // The scan of the response body (null when it was not scanned: errors, no body).
+  const scan::UsageScanner* scanner() const { return scanner_.get(); }
 
  private:
   ProxyExchange(net::Exchange& ex, upstream::UpstreamPool& pool, UpstreamRequest req,
@@ -73,6 +85,8 @@ class ProxyExchange final : public net::ExchangeObserver,
   void connect();
   bool relay_head(core::Slice& data);
   void relay_body(core::Slice data);
+  void scan_piece(const core::Slice& data, std::string_view piece);
+  void emit_settled(bool all);
   void fail(route::ErrorClass error, std::string_view message);
   void complete(bool upstream_reusable);
   void end();
@@ -90,6 +104,16 @@ class ProxyExchange final : public net::ExchangeObserver,
   http::ChunkedDecoder chunked_;
   uint64_t body_left_ = 0;
   bool retried_ = false;
+  std::unique_ptr<scan::UsageScanner> scanner_;
+  // Hiding the usage-only chunk: the client's body is re-framed in chunks of decoded
+  // bytes; pieces wait here until the scanner has settled what they are.
+  bool reframe_ = false;
+  struct Piece {
+    uint64_t offset;  // in the decoded body
+    core::Slice bytes;
+  };
+  std::deque<Piece> held_;
+  uint64_t decoded_ = 0;
   bool ended_ = false;
   ExchangeResult result_;
   core::Timer timer_;
