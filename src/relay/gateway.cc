@@ -6,6 +6,7 @@
 #include "sluice/auth/extract_key.h"
 #include "sluice/core/clock.h"
 #include "sluice/core/log.h"
+#include "sluice/relay/settle.h"
 #include "sluice/relay/upstream_request.h"
 #include "sluice/route/error_envelope.h"
 #include "sluice/route/inspect.h"
@@ -90,6 +91,7 @@ Gateway::Gateway(const GatewayState& state, net::IoContext& io, unsigned shard)
       pool_(io),
       router_(state.config),
       ids_(shard, state.id_seed),
+      ledger_(state.ledger ? &state.ledger->queue(shard) : nullptr),
       log_(state.access_log_fd) {}
 
 void Gateway::on_shutdown() {
@@ -214,6 +216,7 @@ void Gateway::unified(Request& r) {
   if (!body.has_model) return reject(r, route::ErrorClass::bad_request, "`model` is required");
   r.info.alias = body.model;
   r.info.stream = body.stream;
+  r.info.input_chars = body.input_chars;
   route::TargetPick pick = router_.pick(body.model);
   if (pick.error == route::PickError::unknown_model)
     return reject(r, route::ErrorClass::not_found, "unknown model alias: " + body.model);
@@ -256,7 +259,10 @@ void Gateway::native(Request& r) {
   std::string_view model = r.route.model;
   route::BodyInfo body;
   bool inspected = !r.ex.body().empty() && route::inspect_body(r.ex.body(), body).ok();
-  if (inspected) r.info.stream = body.stream;
+  if (inspected) {
+    r.info.stream = body.stream;
+    r.info.input_chars = body.input_chars;
+  }
   if (model.empty() && inspected && body.has_model) model = body.model;
   if (r.route.stream) r.info.stream = true;
   r.info.alias = std::string(model);
@@ -292,6 +298,7 @@ void Gateway::dispatch(Request& r, size_t provider, std::string_view upstream_pa
   req.hide_usage_chunk = hide_usage_chunk;
   req.bytes = build_upstream_request(r.ex.head(), *req.origin, p, upstream_path, body,
                                      state_.auth_lines[provider], r.info.request_id);
+  r.info.price = find_price(cfg_, r.info);
   req.response_headers = std::move(r.response_headers);
   req.info = std::move(r.info);
   ProxyExchange::start(r.ex, pool_, std::move(req), this);
@@ -317,10 +324,15 @@ void Gateway::reject(Request& r, route::ErrorClass error, std::string_view messa
   log_.record(r.info, io_.loop.now_ns(), 0, 0);
 }
 
+// settle: one ledger record and one access-log line for every dispatched request.
 void Gateway::on_exchange_end(ProxyExchange& p, const ExchangeResult& res) {
-  RequestInfo info = p.info();
+  RequestInfo& info = p.info();
   info.status = res.client_gone ? 499 : res.status;
-  log_.record(info, io_.loop.now_ns(), res.ttfb_ns, res.bytes_out);
+  uint64_t now = core::mono_ns();
+  log_.record(info, now, res.ttfb_ns, res.bytes_out);
+  if (!ledger_) return;
+  const config::Provider* provider = cfg_.provider(info.provider);
+  ledger_->submit(settle(info, res, p.scanner(), provider, now));
 }
 
 }  // namespace sluice::relay

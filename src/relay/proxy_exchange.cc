@@ -41,6 +41,7 @@ void ProxyExchange::arm(uint32_t ms, int tag) {
 }
 
 void ProxyExchange::connect() {
+  ++result_.attempts;
   // TCP connect and TLS handshake share one deadline: the sum of both budgets.
   arm(req_.timeouts.connect_ms + (req_.origin->tls ? req_.timeouts.tls_handshake_ms : 0),
       kConnect);

@@ -9,6 +9,7 @@
 #include "sluice/core/clock.h"
 #include "sluice/core/event_loop.h"
 #include "sluice/core/log.h"
+#include "sluice/ledger/ledger.h"
 #include "sluice/relay/gateway.h"
 #include "sluice/server/shard.h"
 #include "sluice/upstream/upstream_pool.h"
@@ -44,6 +45,19 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
     return 1;
   }
   const config::Config& c = *cfg;
+  size_t count = c.shards ? c.shards : affinity_cpus().size();
+  for (const config::Model& m : c.models)
+    if (!m.price.set)
+      SLUICE_LOG_WARN("model %s has no price: its requests are recorded with cost 0",
+                      m.alias.c_str());
+  std::unique_ptr<ledger::Ledger> ledger;
+  try {
+    ledger = std::make_unique<ledger::Ledger>(c.ledger, static_cast<uint32_t>(count));
+  } catch (const std::exception& e) {
+    SLUICE_LOG_ERROR("ledger %s: %s", c.ledger.path.c_str(), e.what());
+    return 1;
+  }
+  state.ledger = ledger.get();
 
   ShardSpec spec;
   spec.listen = c.listen;
@@ -52,10 +66,10 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
   spec.make_handler = [&state](net::IoContext& io, unsigned shard) {
     return std::make_unique<relay::Gateway>(state, io, shard);
   };
-  size_t count = c.shards ? c.shards : affinity_cpus().size();
   std::vector<std::unique_ptr<Shard>> shards = start_shards(spec, count);
   if (!wait_ready(shards)) {
     drain_and_join(shards, 0);
+    ledger->stop();
     return 1;
   }
   for (const config::Listen& l : c.listen) {
@@ -78,7 +92,10 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
     if (abandoned)
       SLUICE_LOG_WARN("drain deadline passed with %llu requests unfinished",
                       static_cast<unsigned long long>(abandoned));
-    SLUICE_LOG_INFO("stopped");
+    ledger->stop();  // every record of every finished request is on disk
+    SLUICE_LOG_INFO("stopped: %llu ledger rows written, %llu dropped",
+                    static_cast<unsigned long long>(ledger->rows_written()),
+                    static_cast<unsigned long long>(ledger->dropped()));
     return 0;
   }
 }

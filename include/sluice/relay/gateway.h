@@ -10,6 +10,7 @@
 
 #include "sluice/auth/virtual_keys.h"
 #include "sluice/config/config.h"
+#include "sluice/ledger/ledger.h"
 #include "sluice/net/http_connection.h"
 #include "sluice/relay/access_log.h"
 #include "sluice/relay/proxy_exchange.h"
@@ -27,6 +28,7 @@ struct GatewayState {
   std::vector<std::string> auth_lines;         // per provider: the secret's header line
   std::shared_ptr<const auth::VirtualKeys> keys;
   int access_log_fd = 2;                       // -1: off
+  ledger::Ledger* ledger = nullptr;            // one queue per shard; null: no ledger
   uint64_t id_seed = 0;                        // makes request ids unique per process
 };
 
@@ -72,6 +74,7 @@ class Gateway final : public net::RequestHandler, public ExchangeSink {
   upstream::UpstreamPool pool_;
   route::ModelRouter router_;
   RequestIdSource ids_;
+  ledger::LedgerQueue* ledger_;  // this shard's queue, or null
   AccessLog log_;
   std::string scratch_;  // reused: decoded ?key=, rewritten bodies
 };

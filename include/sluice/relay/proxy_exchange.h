@@ -25,6 +25,7 @@ namespace sluice::relay {
 // What a finished exchange looked like, for settlement and logs.
 struct ExchangeResult {
   int status = 0;             // what the client got
+  uint16_t attempts = 0;      // upstream tries
   uint64_t ttfb_ns = 0;       // upstream first byte, from arrival
   uint64_t bytes_out = 0;     // body bytes relayed to the client
   bool client_gone = false;

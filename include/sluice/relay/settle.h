@@ -1,0 +1,21 @@
+#pragma once
+// Settlement: what a finished exchange used and cost, as one ledger record. Usage comes
+// from the scanner when the provider reported it; otherwise (a stream cut before its
+// usage chunk, a client that hung up) it is estimated from the prompt and from the
+// text relayed so far, and marked so.
+
+#include "sluice/config/config.h"
+#include "sluice/ledger/record.h"
+#include "sluice/relay/proxy_exchange.h"
+
+namespace sluice::relay {
+
+// The price for a request: the alias's, or for native requests the alias whose target
+// is this provider and upstream model. Null when none is configured.
+const config::Price* find_price(const config::Config& cfg, const RequestInfo& info);
+
+ledger::Record settle(const RequestInfo& info, const ExchangeResult& result,
+                      const scan::UsageScanner* scanner, const config::Provider* provider,
+                      uint64_t now_ns);
+
+}  // namespace sluice::relay
