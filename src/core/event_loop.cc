@@ -1,5 +1,8 @@
 #include "sluice/core/event_loop.h"
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -35,6 +38,39 @@ std::string explain_ring_error(int err) {
   return base;
 }
 
+class EventLoop::InboxReader final : public IoHandler {
+ public:
+  explicit InboxReader(EventLoop& loop) : loop_(loop) {}
+  void on_completion(uint8_t, int, uint32_t) override {
+    std::vector<std::function<void()>> work;
+    {
+      std::lock_guard<std::mutex> lock(loop_.inbox_mu_);
+      work.swap(loop_.inbox_);
+    }
+    loop_.arm_inbox();
+    for (auto& fn : work) fn();
+  }
+
+ private:
+  EventLoop& loop_;
+};
+
+void EventLoop::arm_inbox() {
+  io_uring_sqe* s = sqe();
+  io_uring_prep_read(s, inbox_fd_, &inbox_value_, sizeof inbox_value_, 0);
+  io_uring_sqe_set_data64(s, make_user_data(inbox_reader_, 1));
+}
+
+void EventLoop::post(std::function<void()> fn) {
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    inbox_.push_back(std::move(fn));
+  }
+  uint64_t one = 1;
+  ssize_t n = write(inbox_fd_, &one, sizeof one);
+  (void)n;
+}
+
 EventLoop::EventLoop(unsigned entries) {
   io_uring_params p{};
   // Only this thread submits, and completions' task work runs when we ask for events:
@@ -52,9 +88,17 @@ EventLoop::EventLoop(unsigned entries) {
     if (rc < 0) throw RingSetupError(explain_ring_error(-rc));
   }
   now_ns_ = mono_ns();
+  inbox_fd_ = eventfd(0, EFD_CLOEXEC);
+  if (inbox_fd_ < 0) throw std::runtime_error("eventfd failed");
+  inbox_reader_ = new InboxReader(*this);
+  arm_inbox();
 }
 
-EventLoop::~EventLoop() { io_uring_queue_exit(&ring_); }
+EventLoop::~EventLoop() {
+  io_uring_queue_exit(&ring_);  // cancels the inbox read with the ring
+  delete static_cast<InboxReader*>(inbox_reader_);
+  ::close(inbox_fd_);
+}
 
 io_uring_sqe* EventLoop::sqe() {
   io_uring_sqe* s = io_uring_get_sqe(&ring_);

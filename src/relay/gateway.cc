@@ -1,9 +1,12 @@
 #include "sluice/relay/gateway.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <span>
 
+#include "sluice/admin/usage_query.h"
 #include "sluice/auth/extract_key.h"
+#include "sluice/auth/key_hash.h"
 #include "sluice/core/clock.h"
 #include "sluice/core/log.h"
 #include "sluice/relay/settle.h"
@@ -54,6 +57,26 @@ bool wants_usage_option(const route::Route& r) {
          r.endpoint == route::Endpoint::completions ||
          r.upstream_path == "/chat/completions" || r.upstream_path == "/completions";
 }
+// An admin request waiting for the admin worker; answers on the shard when the result
+// comes back, unless the client left meanwhile.
+class PendingAdmin final : public net::ExchangeObserver {
+ public:
+  PendingAdmin(net::Exchange& ex, std::string headers) : ex_(&ex), headers_(std::move(headers)) {
+    ex.set_observer(this);
+  }
+  void on_client_gone() override { ex_ = nullptr; }
+  void deliver(int status, std::string body) {
+    if (ex_) {
+      if (status != 200) headers_ += "x-sluice-error-class: bad_request\r\n";
+      ex_->respond(status, "application/json", std::move(body), headers_);
+    }
+    delete this;
+  }
+
+ private:
+  net::Exchange* ex_;
+  std::string headers_;
+};
 }  // namespace
 
 std::string build_gateway_state(std::shared_ptr<const config::Config> cfg, GatewayState& out) {
@@ -80,6 +103,10 @@ std::string build_gateway_state(std::shared_ptr<const config::Config> cfg, Gatew
   if (cfg->keys.empty())
     SLUICE_LOG_WARN("no keys configured: every request is accepted as project \"default\"");
   out.access_log_fd = open_access_log(cfg->server.access_log);
+  if (const char* k = std::getenv(cfg->admin.key_env.c_str()); k && *k) out.admin_key = k;
+  else
+    SLUICE_LOG_WARN("%s is not set: the admin API and dashboard are off",
+                    cfg->admin.key_env.c_str());
   out.id_seed = core::wall_ms() ^ (core::mono_ns() << 20);
   return {};
 }
@@ -174,9 +201,48 @@ void Gateway::operational(Request& r) {
       return respond_json(r, 200, "{\"status\":\"ok\"}");
     case route::Endpoint::readyz:
       return respond_json(r, 200, "{\"status\":\"ready\"}");
+    case route::Endpoint::admin:
+      return admin(r);
     default:
       return reject(r, route::ErrorClass::not_found, "not available in this version");
   }
+}
+
+bool Gateway::admin_authorized(const Request& r) const {
+  if (state_.admin_key.empty()) return false;
+  const http::RequestHead& h = r.ex.head();
+  std::string scratch;
+  auth::PresentedKey k = auth::extract_key(
+      std::span<const http::Header>(h.headers, h.header_count), {}, scratch);
+  return k.source != auth::KeySource::none && auth::constant_time_equal(k.key, state_.admin_key);
+}
+
+void Gateway::admin(Request& r) {
+  if (!admin_authorized(r))
+    return reject(r, route::ErrorClass::unauthorized,
+                  state_.admin_key.empty() ? "the admin API is off: set " + cfg_.admin.key_env
+                                           : std::string("admin key required"));
+  if (r.route.subpath == "/usage" && r.ex.head().method == "GET") {
+    admin::UsageQuery q =
+        admin::parse_usage_query(r.ex.head().query, static_cast<int64_t>(core::wall_ms()));
+    if (!q.error.empty()) return reject(r, route::ErrorClass::bad_request, q.error);
+    if (!state_.ledger || !state_.admin_worker)
+      return reject(r, route::ErrorClass::not_found, "no ledger");
+    auto* pending = new PendingAdmin(r.ex, r.response_headers);
+    core::EventLoop* loop = &io_.loop;
+    ledger::Ledger* ledger = state_.ledger;
+    state_.admin_worker->submit([pending, loop, ledger, q = std::move(q)] {
+      ledger::UsageReport rep = ledger->usage_report(q.from_ms, q.to_ms, q.group_by, q.filter);
+      int status = rep.ok() ? 200 : rep.status == ledger::UsageReport::Status::invalid_query ? 400 : 500;
+      std::string body = rep.ok() ? std::move(rep.json) : route::error_body(route::ApiFlavor::openai,
+                                                             route::ErrorClass::bad_request, rep.error);
+      loop->post([pending, status, body = std::move(body)]() mutable {
+        pending->deliver(status, std::move(body));
+      });
+    });
+    return;
+  }
+  reject(r, route::ErrorClass::not_found, "no such admin endpoint");
 }
 
 bool Gateway::authenticate(Request& r) {

@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "sluice/admin/admin_worker.h"
 #include "sluice/core/clock.h"
 #include "sluice/core/event_loop.h"
 #include "sluice/core/log.h"
@@ -58,6 +59,9 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
     return 1;
   }
   state.ledger = ledger.get();
+  // Declared after the ledger so it is destroyed (joined) before it.
+  admin::AdminWorker admin_worker;
+  state.admin_worker = &admin_worker;
 
   ShardSpec spec;
   spec.listen = c.listen;

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -59,6 +60,10 @@ class EventLoop {
   // Runs `fn` after the current batch of completions (never re-entrantly).
   void defer(std::function<void()> fn) { deferred_.push_back(std::move(fn)); }
 
+  // From any thread: runs `fn` on this loop's thread soon (wakes the loop through an
+  // eventfd). The way back from work done off the shard (admin queries).
+  void post(std::function<void()> fn);
+
   // Turns until stop() is called; `on_turn` runs once per iteration.
   void run(const std::function<void()>& on_turn = {});
   void stop() { stop_ = true; }
@@ -67,7 +72,15 @@ class EventLoop {
 
  private:
   void turn(uint64_t max_wait_ns);
+  void arm_inbox();
+  class InboxReader;
+  friend class InboxReader;
   io_uring ring_{};
+  int inbox_fd_ = -1;
+  uint64_t inbox_value_ = 0;
+  std::mutex inbox_mu_;
+  std::vector<std::function<void()>> inbox_;
+  IoHandler* inbox_reader_ = nullptr;
   TimerQueue timers_;
   std::vector<std::function<void()>> deferred_;
   uint64_t now_ns_ = 0;

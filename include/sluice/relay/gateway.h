@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sluice/admin/admin_worker.h"
 #include "sluice/auth/virtual_keys.h"
 #include "sluice/config/config.h"
 #include "sluice/ledger/ledger.h"
@@ -29,6 +30,8 @@ struct GatewayState {
   std::shared_ptr<const auth::VirtualKeys> keys;
   int access_log_fd = 2;                       // -1: off
   ledger::Ledger* ledger = nullptr;            // one queue per shard; null: no ledger
+  admin::AdminWorker* admin_worker = nullptr;  // runs admin queries off the shards
+  std::string admin_key;                       // from admin.key_env; empty: admin API off
   uint64_t id_seed = 0;                        // makes request ids unique per process
 };
 
@@ -59,6 +62,8 @@ class Gateway final : public net::RequestHandler, public ExchangeSink {
 
   bool preflight(Request& r);
   void operational(Request& r);
+  void admin(Request& r);
+  bool admin_authorized(const Request& r) const;
   bool authenticate(Request& r);
   void unified(Request& r);
   void native(Request& r);
