@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sluice::config {
@@ -16,6 +17,7 @@ struct Listen {
   uint16_t port = 8080;
   std::string tls_cert;  // empty: plain HTTP
   std::string tls_key;
+  bool operator==(const Listen&) const = default;
 };
 
 // Limits that may sit on a provider, project, key or model alias. 0 = none.
@@ -23,11 +25,13 @@ struct Limits {
   uint64_t requests_per_minute = 0;
   uint64_t tokens_per_minute = 0;
   uint64_t concurrent_requests = 0;
+  bool operator==(const Limits&) const = default;
 };
 
 struct Budget {
   double usd_per_day = 0;    // 0 = none
   double usd_per_month = 0;  // 0 = none
+  bool operator==(const Budget&) const = default;
 };
 
 enum class ProviderKind { openai, anthropic, gemini };
@@ -39,13 +43,15 @@ struct Timeouts {
   uint32_t first_byte_ms = 60000;
   uint32_t idle_ms = 60000;  // gap between two received chunks
   uint32_t total_ms = 600000;
+  bool operator==(const Timeouts&) const = default;
 };
 
 // Keep-alive pool settings per upstream origin.
 struct Pool {
-  uint32_t max_idle_per_shard = 64;     // per-origin cap of idle connections
-  uint32_t idle_timeout_ms = 30000;     // idle pooled connection closed after this
+  uint32_t max_idle_per_shard = 64;  // per-origin cap of idle connections
+  uint32_t idle_timeout_ms = 30000;  // idle pooled connection closed after this
   uint32_t max_requests_per_conn = 10000;
+  bool operator==(const Pool&) const = default;
 };
 
 struct Provider {
@@ -53,30 +59,33 @@ struct Provider {
   ProviderKind kind = ProviderKind::openai;
   std::string base_url;  // e.g. "http://127.0.0.1:9000/v1"
   // Parsed from base_url.
-  std::string scheme;     // "http" or "https"
-  std::string host;       // host name or literal address
-  uint16_t port = 0;      // default 80/443 by scheme
-  std::string base_path;  // path prefix without trailing '/', may be empty
-  std::string api_key_env;   // name of an environment variable
-  std::string api_key_file;  // file; relative names looked up in $CREDENTIALS_DIRECTORY first
-  std::string ca_file;       // extra CA bundle for HTTPS; empty: system store
+  std::string scheme;            // "http" or "https"
+  std::string host;              // host name or literal address
+  uint16_t port = 0;             // default 80/443 by scheme
+  std::string base_path;         // path prefix without trailing '/', may be empty
+  std::string api_key_env;       // name of an environment variable
+  std::string api_key_file;      // file; relative names looked up in $CREDENTIALS_DIRECTORY first
+  std::string ca_file;           // extra CA bundle for HTTPS; empty: system store
   double chars_per_token = 4.0;  // input/output estimation when usage is missing
   Limits limits;
   Timeouts timeouts;
   Pool pool;
+  bool operator==(const Provider&) const = default;
 };
 
 struct Target {
   std::string provider;  // key of `providers`
   std::string model;     // upstream model name
   uint32_t weight = 1;
+  bool operator==(const Target&) const = default;
 };
 
 struct Price {
   double input_per_mtok = 0;
   double output_per_mtok = 0;
-  double cached_input_per_mtok = 0;
+  double cached_input_per_mtok = 0;  // when `price` omits it: input_per_mtok
   bool set = false;  // false: no `price` given (cost recorded as 0, warned at start)
+  bool operator==(const Price&) const = default;
 };
 
 struct Model {
@@ -85,11 +94,13 @@ struct Model {
   std::vector<std::string> fallbacks;  // other aliases, in order
   Price price;
   Limits limits;
+  bool operator==(const Model&) const = default;
 };
 
 struct Queue {
   uint32_t max_wait_ms = 0;  // 0: no queueing, refuse at once
   uint32_t max_length = 1000;
+  bool operator==(const Queue&) const = default;
 };
 
 struct Project {
@@ -100,40 +111,46 @@ struct Project {
   Budget budget;
   Queue queue;
   std::map<std::string, Limits> model_limits;  // project x model alias
+  bool operator==(const Project&) const = default;
 };
 
 struct Key {
   std::string id;
   std::string project;
-  std::string sha256_hex;  // lowercase hex of SHA-256(key); from `sha256` or hashed `key`
-  bool plaintext = false;  // came from `key` (development only, warned at start)
+  std::string sha256_hex;           // lowercase hex of SHA-256(key); from `sha256` or hashed `key`
+  bool plaintext = false;           // came from `key` (development only, warned at start)
   std::vector<std::string> models;  // allowed aliases; empty = all
   Limits limits;
   Budget budget;
+  bool operator==(const Key&) const = default;
 };
 
 struct Admin {
   std::string key_env = "SLUICE_ADMIN_KEY";
+  bool operator==(const Admin&) const = default;
 };
 
 struct Ledger {
   std::string path = "data/sluice.db";
   uint32_t flush_ms = 100;
   uint32_t queue_capacity = 65536;  // per shard
+  bool operator==(const Ledger&) const = default;
 };
 
 struct Cors {
   std::vector<std::string> allowed_origins;  // "*" allowed
+  bool operator==(const Cors&) const = default;
 };
 
 struct Server {
-  uint32_t drain_ms = 30000;            // SIGTERM: how long in-flight work may finish
-  uint32_t header_timeout_ms = 10000;   // whole request head must arrive within this
+  uint32_t drain_ms = 30000;           // SIGTERM: how long in-flight work may finish
+  uint32_t header_timeout_ms = 10000;  // whole request head must arrive within this
   uint32_t keepalive_timeout_ms = 75000;
-  uint32_t max_header_bytes = 16384;    // 431 beyond
-  uint32_t max_uri_bytes = 8192;        // 414 beyond
-  uint64_t max_body_bytes = 16 << 20;   // 413 beyond
-  std::string access_log;               // empty: stderr; "off": none
+  uint32_t max_header_bytes = 16384;   // 431 beyond
+  uint32_t max_uri_bytes = 8192;       // 414 beyond
+  uint64_t max_body_bytes = 16 << 20;  // 413 beyond
+  std::string access_log;              // empty: stderr; "off": none
+  bool operator==(const Server&) const = default;
 };
 
 struct Config {
@@ -152,6 +169,10 @@ struct Config {
   const Provider* provider(std::string_view name) const;
   const Model* model(std::string_view alias) const;
   const Project* project(std::string_view name) const;
+  const Key* key(std::string_view id) const;
+
+  // Field by field; lets a reload tell whether anything changed.
+  bool operator==(const Config&) const = default;
 };
 
 }  // namespace sluice::config

@@ -13,8 +13,8 @@ namespace sluice::config {
 
 struct ConfigError {
   std::string file;
-  int line = 0;    // 1-based
-  int column = 0;  // 1-based, in bytes
+  int line = 0;         // 1-based
+  int column = 0;       // 1-based, in bytes
   std::string pointer;  // RFC 6901 JSON pointer, "" for the document
   std::string message;
   // "FILE:LINE:COLUMN: /json/pointer: message"

@@ -1,0 +1,54 @@
+#include "sluice/config/loader.h"
+
+namespace sluice::config {
+
+// Kept byte for byte equal to configs/sluice.json (a test checks), so that running
+// without a config file and running with the shipped one behave the same.
+std::string_view default_config_text() {
+  static constexpr std::string_view kText =
+      R"json(// sluice's default configuration: what `sluice` loads when no --config is given, and
+// the same text is built into the binary. Every field is described in docs/CONFIG.md.
+{
+  // Plain HTTP on loopback. Add "tls": { "cert": FILE, "key": FILE } to serve HTTPS.
+  "listen": [{ "address": "127.0.0.1", "port": 8080 }],
+
+  // One shard (a pinned thread with its own io_uring and listener) per CPU.
+  "shards": "auto",
+
+  // The bearer key for /admin and /ui is read from this environment variable.
+  "admin": { "key_env": "SLUICE_ADMIN_KEY" },
+
+  // One row per request, in SQLite, written in batches.
+  "ledger": { "path": "data/sluice.db", "flush_ms": 100 },
+
+  "providers": {
+    // The bundled mock provider (tools/mock, `sluice-mock`); it wants no API key.
+    "mock": { "kind": "openai", "base_url": "http://127.0.0.1:9000/v1" }
+  },
+
+  // The names clients put in "model", where each goes, and its price in USD per
+  // million tokens (used for cost in the ledger and for budgets).
+  "models": {
+    "gpt-4o-mini": {
+      "targets": [{ "provider": "mock", "model": "gpt-4o-mini" }],
+      "price": { "input_per_mtok": 0.15, "output_per_mtok": 0.60, "cached_input_per_mtok": 0.075 }
+    },
+    "gpt-4o": {
+      "targets": [{ "provider": "mock", "model": "gpt-4o" }],
+      "price": { "input_per_mtok": 2.50, "output_per_mtok": 10.00, "cached_input_per_mtok": 1.25 }
+    }
+  },
+
+  // No limits and no budget: everything goes.
+  "projects": {
+    "default": {}
+  },
+
+  // No virtual keys: clients need none. For development only; see `sluice keygen`.
+  "keys": []
+}
+)json";
+  return kText;
+}
+
+}  // namespace sluice::config
