@@ -1,0 +1,152 @@
+// `models` and `projects`: targets, fallbacks, prices, shares, budgets and queues.
+#include "config_test_util.h"
+
+namespace sluice::config::config_test {
+namespace {
+
+using ::testing::ElementsAre;
+
+// Providers "a" and "b" and project "default" on lines 2-3; the text under test
+// starts on line 4.
+std::string doc(std::string_view rest) {
+  return std::string(R"({
+  "providers": { "a": { "kind": "openai", "base_url": "http://a" },
+                 "b": { "kind": "anthropic", "base_url": "http://b" } },
+)") + std::string(rest) +
+         "\n}";
+}
+
+constexpr std::string_view kProjects = R"(,
+  "projects": { "default": {} })";
+
+TEST(ConfigModels, TargetsFallbacksPriceAndLimitsAreRead) {
+  Config c = loaded(doc(R"(  "models": {
+    "m": { "targets": [{ "provider": "a", "model": "m-1", "weight": 3 },
+                       { "provider": "b", "model": "m-2" }],
+           "fallbacks": ["n"],
+           "price": { "input_per_mtok": 2.5, "output_per_mtok": 10, "cached_input_per_mtok": 1.25 },
+           "limits": { "concurrent_requests": 4 } },
+    "n": { "targets": [{ "provider": "b", "model": "n-1" }] }
+  })" + std::string(kProjects)));
+  ASSERT_EQ(c.models.size(), 2u);
+  const Model& m = c.models[0];
+  EXPECT_EQ(m.alias, "m");
+  EXPECT_EQ(m.targets, (std::vector<Target>{{"a", "m-1", 3}, {"b", "m-2", 1}}));
+  EXPECT_EQ(m.fallbacks, std::vector<std::string>{"n"});
+  EXPECT_EQ(m.price, (Price{2.5, 10, 1.25, true}));
+  EXPECT_EQ(m.limits.concurrent_requests, 4u);
+  EXPECT_FALSE(c.models[1].price.set);
+  EXPECT_EQ(c.model("n"), &c.models[1]);
+  EXPECT_EQ(c.model("x"), nullptr);
+}
+
+TEST(ConfigModels, ModelsMayComeBeforeTheProvidersTheyName) {
+  Config c = loaded(R"({
+  "models": { "m": { "targets": [{ "provider": "late", "model": "m" }] } },
+  "projects": { "default": {} },
+  "providers": { "late": { "kind": "openai", "base_url": "http://l" } }
+})");
+  EXPECT_EQ(c.models.at(0).targets.at(0).provider, "late");
+}
+
+TEST(ConfigModels, CachedPriceDefaultsToTheInputPrice) {
+  Config c = loaded(doc(R"(  "models": { "m": { "targets": [{ "provider": "a", "model": "m" }],
+    "price": { "input_per_mtok": 3, "output_per_mtok": 15 } } })" +
+                        std::string(kProjects)));
+  EXPECT_EQ(c.models.at(0).price.cached_input_per_mtok, 3.0);
+}
+
+TEST(ConfigModels, TargetNamingAnUnknownProviderIsRefused) {
+  EXPECT_THAT(
+      errors_of(doc(R"(  "models": { "m": { "targets": [{ "provider": "c", "model": "m" }] } })" +
+                    std::string(kProjects))),
+      ElementsAre("t.json:4:48: /models/m/targets/0/provider: unknown provider \"c\""));
+}
+
+TEST(ConfigModels, TargetsMustNotBeEmpty) {
+  EXPECT_THAT(errors_of(doc(R"(  "models": { "m": { "targets": [] } })" + std::string(kProjects))),
+              ElementsAre("t.json:4:33: /models/m/targets: must have at least one target"));
+}
+
+TEST(ConfigModels, TargetWeightMustBeAtLeastOne) {
+  EXPECT_THAT(
+      errors_of(doc(
+          R"(  "models": { "m": { "targets": [{ "provider": "a", "model": "m", "weight": 0 }] } })" +
+          std::string(kProjects))),
+      ElementsAre("t.json:4:77: /models/m/targets/0/weight: must be at least 1"));
+}
+
+TEST(ConfigModels, FallbackToItselfIsRefused) {
+  EXPECT_THAT(
+      errors_of(doc(
+          R"(  "models": { "m": { "targets": [{ "provider": "a", "model": "m" }], "fallbacks": ["m"] } })" +
+          std::string(kProjects))),
+      ElementsAre("t.json:4:84: /models/m/fallbacks/0: a model cannot fall back to itself"));
+}
+
+TEST(ConfigModels, FallbackToAnUnknownAliasIsRefused) {
+  EXPECT_THAT(
+      errors_of(doc(
+          R"(  "models": { "m": { "targets": [{ "provider": "a", "model": "m" }], "fallbacks": ["gpt-5"] } })" +
+          std::string(kProjects))),
+      ElementsAre("t.json:4:84: /models/m/fallbacks/0: unknown model alias \"gpt-5\""));
+}
+
+TEST(ConfigModels, NegativePriceIsRefused) {
+  EXPECT_THAT(errors_of(doc(R"(  "models": { "m": { "targets": [{ "provider": "a", "model": "m" }],
+    "price": { "input_per_mtok": 1, "output_per_mtok": -2 } } })" +
+                            std::string(kProjects))),
+              ElementsAre("t.json:5:56: /models/m/price/output_per_mtok: must be at least 0"));
+}
+
+TEST(ConfigModels, PriceNeedsInputAndOutput) {
+  EXPECT_THAT(errors_of(doc(R"(  "models": { "m": { "targets": [{ "provider": "a", "model": "m" }],
+    "price": { "input_per_mtok": 1 } } })" +
+                            std::string(kProjects))),
+              ElementsAre("t.json:5:14: /models/m/price: missing required field "
+                          "\"output_per_mtok\""));
+}
+
+TEST(ConfigProjects, FieldsAreRead) {
+  Config c = loaded(doc(R"(  "models": { "m": { "targets": [{ "provider": "a", "model": "m" }] } },
+  "projects": {
+    "prod": { "weight": 3, "priority": 0, "limits": { "tokens_per_minute": 1000 },
+              "budget": { "usd_per_day": 50, "usd_per_month": 1000.5 },
+              "queue": { "max_wait_ms": 30000, "max_length": 20 },
+              "model_limits": { "m": { "requests_per_minute": 60 } } },
+    "lab": { "priority": 2 }
+  })"));
+  ASSERT_EQ(c.projects.size(), 2u);
+  const Project& p = c.projects[0];
+  EXPECT_EQ(p.name, "prod");
+  EXPECT_EQ(p.weight, 3u);
+  EXPECT_EQ(p.limits.tokens_per_minute, 1000u);
+  EXPECT_EQ(p.budget, (Budget{50, 1000.5}));
+  EXPECT_EQ(p.queue.max_wait_ms, 30000u);
+  EXPECT_EQ(p.queue.max_length, 20u);
+  EXPECT_EQ(p.model_limits.at("m").requests_per_minute, 60u);
+  EXPECT_EQ(c.project("lab"), &c.projects[1]);
+  EXPECT_EQ(c.projects[1].weight, 1u);
+  EXPECT_EQ(c.projects[1].priority, 2u);
+  EXPECT_EQ(c.projects[1].queue.max_wait_ms, 0u);
+}
+
+TEST(ConfigProjects, AtLeastOneProjectIsRequired) {
+  EXPECT_THAT(errors_of(doc(R"(  "projects": {})")),
+              ElementsAre("t.json:4:15: /projects: must have at least one project"));
+}
+
+TEST(ConfigProjects, ModelLimitsMustNameAnExistingAlias) {
+  EXPECT_THAT(errors_of(doc(R"(  "projects": { "p": { "model_limits": { "nope": {} } } })")),
+              ElementsAre("t.json:4:42: /projects/p/model_limits/nope: unknown model alias "
+                          "\"nope\""));
+}
+
+TEST(ConfigProjects, UnknownQueueFieldIsRefused) {
+  EXPECT_THAT(errors_of(doc(R"(  "projects": { "p": { "queue": { "max_wait": 5 } } })")),
+              ElementsAre("t.json:4:35: /projects/p/queue/max_wait: unknown field \"max_wait\" "
+                          "(did you mean \"max_wait_ms\"?)"));
+}
+
+}  // namespace
+}  // namespace sluice::config::config_test

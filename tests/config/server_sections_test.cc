@@ -1,0 +1,152 @@
+// listen, shards, admin, ledger, server and cors.
+#include "config_test_util.h"
+
+namespace sluice::config::config_test {
+namespace {
+
+using ::testing::ElementsAre;
+
+// The two sections every config needs, on lines 2 and 3, so the field under test
+// sits on line 4.
+constexpr std::string_view kHead = R"({
+  "providers": { "p": { "kind": "openai", "base_url": "http://h" } },
+  "projects": { "default": {} },
+)";
+
+std::string doc(std::string_view line4) { return std::string(kHead) + std::string(line4) + "\n}"; }
+
+TEST(ConfigServerSections, DefaultsApplyWhenSectionsAreAbsent) {
+  Config c = loaded(doc(R"("keys": [])"));
+  ASSERT_EQ(c.listen.size(), 1u);
+  EXPECT_EQ(c.listen[0].address, "127.0.0.1");
+  EXPECT_EQ(c.listen[0].port, 8080);
+  EXPECT_EQ(c.shards, 0u);
+  EXPECT_EQ(c.admin.key_env, "SLUICE_ADMIN_KEY");
+  EXPECT_EQ(c.ledger, Ledger{});
+  EXPECT_EQ(c.server, Server{});
+  EXPECT_TRUE(c.cors.allowed_origins.empty());
+  EXPECT_EQ(c.source, "t.json");
+}
+
+TEST(ConfigServerSections, ListenEntriesAreRead) {
+  Config c = loaded(doc(R"("listen": [{ "address": "::", "port": 443,
+              "tls": { "cert": "/etc/c.pem", "key": "/etc/k.pem" } },
+             { "port": 8080 }])"));
+  ASSERT_EQ(c.listen.size(), 2u);
+  EXPECT_EQ(c.listen[0].address, "::");
+  EXPECT_EQ(c.listen[0].port, 443);
+  EXPECT_EQ(c.listen[0].tls_cert, "/etc/c.pem");
+  EXPECT_EQ(c.listen[0].tls_key, "/etc/k.pem");
+  EXPECT_EQ(c.listen[1].address, "127.0.0.1");
+  EXPECT_EQ(c.listen[1].tls_cert, "");
+}
+
+TEST(ConfigServerSections, ListenAddressMustBeALiteral) {
+  EXPECT_THAT(errors_of(doc(R"("listen": [{ "address": "localhost", "port": 8080 }])")),
+              ElementsAre("t.json:4:25: /listen/0/address: expected an IPv4 or IPv6 address such "
+                          "as 127.0.0.1, 0.0.0.0 or ::1 (no host names, no brackets)"));
+}
+
+TEST(ConfigServerSections, ListenPortMustBeInRange) {
+  EXPECT_THAT(errors_of(doc(R"("listen": [{ "port": 65536 }])")),
+              ElementsAre("t.json:4:22: /listen/0/port: must be between 1 and 65535"));
+}
+
+TEST(ConfigServerSections, ListenPortIsRequired) {
+  EXPECT_THAT(errors_of(doc(R"("listen": [{ "address": "0.0.0.0" }])")),
+              ElementsAre("t.json:4:12: /listen/0: missing required field \"port\""));
+}
+
+TEST(ConfigServerSections, ListenMustNotBeEmpty) {
+  EXPECT_THAT(errors_of(doc(R"("listen": [])")),
+              ElementsAre("t.json:4:11: /listen: must have at least one entry"));
+}
+
+TEST(ConfigServerSections, DuplicateListenAddressIsReported) {
+  EXPECT_THAT(
+      errors_of(
+          doc(R"("listen": [{ "address": "::1", "port": 1 }, { "address": "0::1", "port": 1 }])")),
+      ElementsAre("t.json:4:45: /listen/1: duplicate listen address 0::1 port 1"));
+}
+
+TEST(ConfigServerSections, TlsNeedsCertAndKey) {
+  EXPECT_THAT(errors_of(doc(R"("listen": [{ "port": 443, "tls": { "cert": "c.pem" } }])")),
+              ElementsAre("t.json:4:34: /listen/0/tls: missing required field \"key\""));
+}
+
+TEST(ConfigServerSections, ShardsTakesANumber) {
+  EXPECT_EQ(loaded(doc(R"("shards": 12)")).shards, 12u);
+}
+
+TEST(ConfigServerSections, ShardsRefusesOtherWords) {
+  EXPECT_THAT(errors_of(doc(R"("shards": "all")")),
+              ElementsAre("t.json:4:11: /shards: expected \"auto\" or an integer, got \"all\""));
+}
+
+TEST(ConfigServerSections, ShardsAboveLimitIsRefused) {
+  EXPECT_THAT(errors_of(doc(R"("shards": 1025)")),
+              ElementsAre("t.json:4:11: /shards: must be between 1 and 1024"));
+}
+
+TEST(ConfigServerSections, AdminKeyEnvMustBeAVariableName) {
+  EXPECT_THAT(errors_of(doc(R"("admin": { "key_env": "$ADMIN" })")),
+              ElementsAre("t.json:4:23: /admin/key_env: expected an environment variable name "
+                          "(letters, digits and '_', not starting with a digit)"));
+}
+
+TEST(ConfigServerSections, AdminKeyItselfIsRefusedAsASecret) {
+  EXPECT_THAT(errors_of(doc(R"("admin": { "key": "hunter2" })")),
+              ElementsAre("t.json:4:12: /admin/key: secrets do not belong in the config file: "
+                          "put the admin key in an environment variable and name it with "
+                          "\"key_env\""));
+}
+
+TEST(ConfigServerSections, LedgerFieldsAreRead) {
+  Config c = loaded(doc(
+      R"("ledger": { "path": "/var/lib/sluice/l.db", "flush_ms": 250, "queue_capacity": 1024 })"));
+  EXPECT_EQ(c.ledger.path, "/var/lib/sluice/l.db");
+  EXPECT_EQ(c.ledger.flush_ms, 250u);
+  EXPECT_EQ(c.ledger.queue_capacity, 1024u);
+}
+
+TEST(ConfigServerSections, ServerFieldsAreRead) {
+  Config c =
+      loaded(doc(R"("server": { "drain_ms": 0, "header_timeout_ms": 5000, "keepalive_timeout_ms": 0,
+  "max_header_bytes": 32768, "max_uri_bytes": 4096, "max_body_bytes": 1073741824,
+  "access_log": "off" })"));
+  EXPECT_EQ(c.server.drain_ms, 0u);
+  EXPECT_EQ(c.server.header_timeout_ms, 5000u);
+  EXPECT_EQ(c.server.keepalive_timeout_ms, 0u);
+  EXPECT_EQ(c.server.max_header_bytes, 32768u);
+  EXPECT_EQ(c.server.max_uri_bytes, 4096u);
+  EXPECT_EQ(c.server.max_body_bytes, 1073741824u);
+  EXPECT_EQ(c.server.access_log, "off");
+}
+
+TEST(ConfigServerSections, UriLimitAboveHeaderLimitIsRefused) {
+  EXPECT_THAT(errors_of(doc(R"("server": { "max_header_bytes": 4096, "max_uri_bytes": 8000 })")),
+              ElementsAre("t.json:4:56: /server/max_uri_bytes: must not exceed max_header_bytes "
+                          "(4096)"));
+}
+
+TEST(ConfigServerSections, DefaultUriLimitShrinksToASmallerHeaderLimit) {
+  Config c = loaded(doc(R"("server": { "max_header_bytes": 4096 })"));
+  EXPECT_EQ(c.server.max_uri_bytes, 4096u);
+}
+
+TEST(ConfigServerSections, CorsOriginsAreRead) {
+  Config c =
+      loaded(doc(R"("cors": { "allowed_origins": ["https://a.example", "http://[::1]:3000"] })"));
+  EXPECT_EQ(c.cors.allowed_origins,
+            (std::vector<std::string>{"https://a.example", "http://[::1]:3000"}));
+}
+
+TEST(ConfigServerSections, CorsOriginWithAPathIsRefused) {
+  EXPECT_THAT(errors_of(doc(R"("cors": { "allowed_origins": ["*", "https://a.example/"] })")),
+              ElementsAre("t.json:4:36: /cors/allowed_origins/1: expected \"*\" or an origin such "
+                          "as \"https://app.example.com\" (scheme, host and optional port, no "
+                          "path)"));
+}
+
+}  // namespace
+}  // namespace sluice::config::config_test
