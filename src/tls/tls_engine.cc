@@ -98,8 +98,9 @@ void TlsEngine::feed_ciphertext(std::string_view bytes) {
   if (network_in_ == nullptr || bytes.empty()) return;
   ErrorQueueScope scope;
   // A memory BIO write only fails on allocation failure; the engine then fails too.
-  if (BIO_write(network_in_, bytes.data(), static_cast<int>(bytes.size())) !=
-      static_cast<int>(bytes.size())) {
+  std::size_t written = 0;
+  if (BIO_write_ex(network_in_, bytes.data(), bytes.size(), &written) != 1 ||
+      written != bytes.size()) {
     fail_setup("out of memory buffering TLS input");
   }
 }

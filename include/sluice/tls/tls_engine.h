@@ -92,7 +92,7 @@ class TlsEngine {
   void take_ciphertext(std::string& out);
 
   bool handshake_done() const { return state_ == State::open || state_ == State::closed; }
-  bool failed() const { return state_ == State::failed; }
+  bool failed() const { return state_ == State::failed || state_ == State::setup; }
   // Why the connection failed, e.g. "certificate verify failed: hostname mismatch";
   // empty while nothing failed.
   const std::string& failure_reason() const { return failure_; }

@@ -27,7 +27,10 @@ class TlsClientContext;
 //
 // TLS 1.2 sessions arrive during the handshake; TLS 1.3 tickets arrive after it, inside
 // a later read_plaintext(), so a connection that is dropped before reading anything
-// never refreshes the cache. A cache must outlive the sessions created with it.
+// never refreshes the cache. A fatal alert on a connection marks its session
+// unresumable (RFC 5246 7.2.2) and find() then drops it; a connection that merely ends
+// without close_notify keeps it (allowed since TLS 1.1). A cache must outlive the
+// sessions created with it.
 class TlsSessionCache {
  public:
   // `capacity`: most origins remembered; an arbitrary one is forgotten to make room
