@@ -1,0 +1,74 @@
+#pragma once
+// The ledger's read side: usage reports for the admin API and the spend that budgets are
+// rebuilt from at start. Runs on the control thread over its own read-only connection,
+// so reports never wait for, or hold up, the writer (WAL readers see the last commit).
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace sluice::ledger {
+
+// Equality filters on the report; an empty field does not filter.
+struct UsageFilter {
+  std::string project;
+  std::string model;
+  std::string key;  // key_id
+  std::string provider;
+};
+
+struct UsageReport {
+  enum class Status : uint8_t {
+    ok,
+    invalid_query,  // the caller's fault (unknown group_by, from after to): a 400
+    failed,         // SQLite failed: a 500
+  };
+  Status status = Status::failed;
+  std::string json;   // when ok: {"from":..,"to":..,"group_by":[..],"rows":[..]}
+  std::string error;  // otherwise: what went wrong, fit for the response body
+  bool ok() const { return status == Status::ok; }
+};
+
+// USD spent since a point in time, summed two ways.
+struct Spend {
+  bool ok = false;
+  std::string error;
+  std::map<std::string, double> by_project;
+  std::map<std::string, double> by_key;  // by key_id
+};
+
+class UsageReader {
+ public:
+  // Opens `path` read-only; the schema must already exist (the Ledger creates it).
+  // Throws std::runtime_error on failure.
+  explicit UsageReader(const std::string& path);
+  ~UsageReader();
+  UsageReader(const UsageReader&) = delete;
+  UsageReader& operator=(const UsageReader&) = delete;
+
+  // Requests with from_ms <= ts_ms < to_ms, grouped by any of "project", "model", "key",
+  // "provider" and "day" (UTC, YYYY-MM-DD), in the order given; rows are sorted by the
+  // same columns. No group_by: one row of totals. Each row has its group columns, then
+  // requests, input_tokens, output_tokens, cached_tokens, reasoning_tokens, cost_usd.
+  UsageReport usage_report(int64_t from_ms, int64_t to_ms, const std::vector<std::string>& group_by,
+                           const UsageFilter& filter = {}) const;
+
+  // cost_usd summed per project and per key over ts_ms >= since_ms.
+  Spend spend_since(int64_t since_ms) const;
+
+ private:
+  mutable std::mutex mu_;  // one statement at a time on the connection
+  sqlite3* db_ = nullptr;
+};
+
+// Start of the UTC day and of the UTC month holding `ts_ms` (Unix milliseconds): the
+// windows of `usd_per_day` and `usd_per_month` budgets.
+int64_t utc_day_start_ms(int64_t ts_ms);
+int64_t utc_month_start_ms(int64_t ts_ms);
+
+}  // namespace sluice::ledger

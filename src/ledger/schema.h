@@ -1,0 +1,20 @@
+#pragma once
+// The `requests` table of CONTRACT.md "Ledger (SQLite)" and how a connection is set up
+// for it. Private to src/ledger.
+
+#include <sqlite3.h>
+
+namespace sluice::ledger::schema {
+
+// PRAGMA user_version of the schema this code writes. A database with a higher
+// version was written by a newer sluice and is refused rather than misread.
+inline constexpr int kVersion = 1;
+
+// WAL, synchronous=NORMAL, then the table and its index (idempotent), then the version.
+// Throws std::runtime_error on failure (setup code).
+void prepare_for_writing(sqlite3* db, const char* path);
+
+// The INSERT the writer prepares once; parameters ?1..?20 in Record field order.
+extern const char* const kInsertSql;
+
+}  // namespace sluice::ledger::schema

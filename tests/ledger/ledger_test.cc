@@ -1,0 +1,299 @@
+#include "sluice/ledger/ledger.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "temp_dir.h"
+
+namespace sluice::ledger {
+namespace {
+
+using testing::kNeverMs;
+using testing::ledger_config;
+using testing::make_record;
+using testing::RawDb;
+using testing::TempDir;
+
+TEST(LedgerSchema, HasEveryContractColumnAndErrorClass) {
+  TempDir dir;
+  Ledger ledger(ledger_config(dir.file("l.db")), 1);
+  RawDb db(dir.file("l.db"));
+  std::set<std::string> columns;
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db.get(), "SELECT name FROM pragma_table_info('requests')", -1,
+                               &stmt, nullptr),
+            SQLITE_OK);
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    columns.insert(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
+  }
+  sqlite3_finalize(stmt);
+  const std::set<std::string> expected = {
+      "request_id",   "ts_ms",          "key_id",        "project",          "model",
+      "provider",     "upstream_model", "stream",        "status",           "outcome",
+      "input_tokens", "output_tokens",  "cached_tokens", "reasoning_tokens", "usage_source",
+      "cost_usd",     "latency_ms",     "ttft_ms",       "attempts",         "error_class"};
+  EXPECT_EQ(columns, expected);
+}
+
+TEST(LedgerSchema, IsVersionedWalWithAnIndexOnTimestamp) {
+  TempDir dir;
+  Ledger ledger(ledger_config(dir.file("l.db")), 1);
+  RawDb db(dir.file("l.db"));
+  EXPECT_EQ(db.integer("PRAGMA user_version"), 1);
+  EXPECT_EQ(db.text("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(db.text("SELECT name FROM pragma_index_info('requests_ts_ms')"), "ts_ms");
+}
+
+TEST(LedgerSchema, CreatesTheDatabaseDirectory) {
+  TempDir dir;
+  Ledger ledger(ledger_config(dir.file("data/nested/l.db")), 1);
+  EXPECT_EQ(RawDb(dir.file("data/nested/l.db")).integer("PRAGMA user_version"), 1);
+}
+
+TEST(LedgerSchema, ReopeningKeepsTheRows) {
+  TempDir dir;
+  {
+    Ledger ledger(ledger_config(dir.file("l.db")), 1);
+    ledger.queue(0).submit(make_record("a"));
+  }
+  Ledger ledger(ledger_config(dir.file("l.db")), 1);
+  ledger.queue(0).submit(make_record("b"));
+  ASSERT_TRUE(ledger.flush());
+  EXPECT_EQ(RawDb(dir.file("l.db")).integer("SELECT COUNT(*) FROM requests"), 2);
+}
+
+TEST(LedgerSchema, RefusesADatabaseFromANewerSchema) {
+  TempDir dir;
+  { Ledger ledger(ledger_config(dir.file("l.db")), 1); }
+  ASSERT_EQ(sqlite3_exec(RawDb(dir.file("l.db")).get(), "PRAGMA user_version=2", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  EXPECT_THROW(Ledger(ledger_config(dir.file("l.db")), 1), std::runtime_error);
+}
+
+TEST(Ledger, EveryRecordFieldLandsInItsColumn) {
+  TempDir dir;
+  Ledger ledger(ledger_config(dir.file("l.db")), 1);
+  Record r;
+  r.request_id = "req-1";
+  r.ts_ms = 1'795'000'000'123;
+  r.key_id = "support-bot";
+  r.project = "customer-support";
+  r.model = "gpt-4o";
+  r.provider = "openai";
+  r.upstream_model = "gpt-4o-2024-08-06";
+  r.stream = true;
+  r.status = 499;
+  r.outcome = Outcome::client_cancelled;
+  r.input_tokens = 1200;
+  r.output_tokens = 340;
+  r.cached_tokens = 1024;
+  r.reasoning_tokens = 64;
+  r.usage_source = UsageSource::estimated;
+  r.cost_usd = 0.125;
+  r.latency_ms = 2500;
+  r.ttft_ms = 180;
+  r.attempts = 2;
+  r.error_class = "upstream_timeout";
+  ledger.queue(0).submit(std::move(r));
+  ASSERT_TRUE(ledger.flush());
+  RawDb db(dir.file("l.db"));
+  EXPECT_EQ(db.text("SELECT request_id || '|' || ts_ms || '|' || key_id || '|' || project || '|' "
+                    "|| model || '|' || provider || '|' || upstream_model || '|' || stream || '|' "
+                    "|| status || '|' || outcome || '|' || input_tokens || '|' || output_tokens "
+                    "|| '|' || cached_tokens || '|' || reasoning_tokens || '|' || usage_source || "
+                    "'|' || cost_usd || '|' || latency_ms || '|' || ttft_ms || '|' || attempts || "
+                    "'|' || error_class FROM requests"),
+            "req-1|1795000000123|support-bot|customer-support|gpt-4o|openai|gpt-4o-2024-08-06|1|"
+            "499|client_cancelled|1200|340|1024|64|estimated|0.125|2500|180|2|upstream_timeout");
+}
+
+TEST(Ledger, NoFirstByteIsStoredAsNullTtft) {
+  TempDir dir;
+  Ledger ledger(ledger_config(dir.file("l.db")), 1);
+  Record r = make_record("rejected-early");
+  r.outcome = Outcome::rejected;
+  r.status = 429;
+  r.error_class = "rate_limited";
+  ledger.queue(0).submit(std::move(r));
+  ASSERT_TRUE(ledger.flush());
+  EXPECT_EQ(RawDb(dir.file("l.db")).integer("SELECT COUNT(*) FROM requests WHERE ttft_ms IS NULL"),
+            1);
+}
+
+TEST(Ledger, RecordsFromSeveralShardThreadsArriveExactlyOnce) {
+  constexpr int kShards = 4;
+  constexpr int kPerShard = 20'000;
+  TempDir dir;
+  // Queues large enough that nothing overflows: every record must be queued.
+  Ledger ledger(ledger_config(dir.file("l.db"), /*flush_ms=*/5, /*queue_capacity=*/32768), kShards);
+  std::vector<std::thread> shards;
+  std::atomic<int> not_queued{0};
+  for (int s = 0; s < kShards; ++s) {
+    shards.emplace_back([&, s] {
+      for (int i = 0; i < kPerShard; ++i) {
+        Record r = make_record(std::to_string(s) + "-" + std::to_string(i));
+        if (ledger.queue(s).submit(std::move(r)) != Submitted::queued) ++not_queued;
+      }
+    });
+  }
+  for (auto& t : shards) t.join();
+  ASSERT_TRUE(ledger.flush());
+  EXPECT_EQ(not_queued.load(), 0);
+  RawDb db(dir.file("l.db"));
+  EXPECT_EQ(db.integer("SELECT COUNT(*) FROM requests"), kShards * kPerShard);
+  EXPECT_EQ(db.integer("SELECT COUNT(DISTINCT request_id) FROM requests"), kShards * kPerShard);
+  EXPECT_EQ(ledger.rows_written(), static_cast<uint64_t>(kShards * kPerShard));
+}
+
+TEST(Ledger, UnderContentionEveryAcceptedRecordArrivesOnceAndEveryLossIsCounted) {
+  constexpr int kShards = 4;
+  constexpr int kPerShard = 20'000;
+  TempDir dir;
+  Ledger ledger(ledger_config(dir.file("l.db"), /*flush_ms=*/1, /*queue_capacity=*/16), kShards,
+                LedgerOptions{.overflow_capacity = 64});
+  std::vector<std::thread> shards;
+  std::atomic<int> dropped{0};
+  for (int s = 0; s < kShards; ++s) {
+    shards.emplace_back([&, s] {
+      for (int i = 0; i < kPerShard; ++i) {
+        if (ledger.queue(s).submit(make_record(std::to_string(s) + "-" + std::to_string(i))) ==
+            Submitted::dropped) {
+          ++dropped;
+        }
+      }
+    });
+  }
+  for (auto& t : shards) t.join();
+  ASSERT_TRUE(ledger.flush());
+  RawDb db(dir.file("l.db"));
+  const int64_t rows = db.integer("SELECT COUNT(*) FROM requests");
+  EXPECT_EQ(db.integer("SELECT COUNT(DISTINCT request_id) FROM requests"), rows);
+  EXPECT_EQ(rows + dropped.load(), kShards * kPerShard);
+  EXPECT_EQ(ledger.dropped(), static_cast<uint64_t>(dropped.load()));
+}
+
+TEST(Ledger, OneBatchIsOneTransaction) {
+  TempDir dir;
+  Ledger ledger(ledger_config(dir.file("l.db"), kNeverMs, 4096), 2,
+                LedgerOptions{.early_wake = false});
+  for (int i = 0; i < 1000; ++i) ledger.queue(i % 2).submit(make_record(std::to_string(i)));
+  ASSERT_TRUE(ledger.flush());
+  EXPECT_EQ(ledger.batches(), 1u);
+  EXPECT_EQ(ledger.transactions(), 1u);
+  EXPECT_EQ(ledger.rows_written(), 1000u);
+  EXPECT_EQ(RawDb(dir.file("l.db")).integer("SELECT COUNT(*) FROM requests"), 1000);
+}
+
+TEST(Ledger, FlushWithNothingQueuedWritesNoTransaction) {
+  TempDir dir;
+  Ledger ledger(ledger_config(dir.file("l.db"), kNeverMs), 1);
+  ASSERT_TRUE(ledger.flush());
+  EXPECT_EQ(ledger.transactions(), 0u);
+}
+
+TEST(Ledger, StopWritesEverythingStillQueued) {
+  TempDir dir;
+  Ledger ledger(ledger_config(dir.file("l.db"), kNeverMs, 1024), 3,
+                LedgerOptions{.overflow_capacity = 100, .early_wake = false});
+  // Fill every ring and part of the overflow list.
+  for (int i = 0; i < 3 * 1024 + 50; ++i) {
+    ASSERT_NE(ledger.queue(i % 3).submit(make_record(std::to_string(i))), Submitted::dropped);
+  }
+  ledger.stop();
+  EXPECT_EQ(RawDb(dir.file("l.db")).integer("SELECT COUNT(*) FROM requests"), 3 * 1024 + 50);
+}
+
+TEST(Ledger, FullQueueOverflowsThenDropsAndCountsBoth) {
+  TempDir dir;
+  Ledger ledger(ledger_config(dir.file("l.db"), kNeverMs, 4), 1,
+                LedgerOptions{.overflow_capacity = 8, .early_wake = false});
+  std::vector<Submitted> results;
+  for (int i = 0; i < 20; ++i) results.push_back(ledger.queue(0).submit(make_record("r")));
+  EXPECT_EQ(std::count(results.begin(), results.end(), Submitted::queued), 4);
+  EXPECT_EQ(std::count(results.begin(), results.end(), Submitted::overflowed), 8);
+  EXPECT_EQ(std::count(results.begin(), results.end(), Submitted::dropped), 8);
+  EXPECT_EQ(ledger.overflowed(), 8u);
+  EXPECT_EQ(ledger.dropped(), 8u);
+  ASSERT_TRUE(ledger.flush());
+  EXPECT_EQ(RawDb(dir.file("l.db")).integer("SELECT COUNT(*) FROM requests"), 12);
+}
+
+TEST(Ledger, SubmitAfterStopIsCountedAsDropped) {
+  TempDir dir;
+  Ledger ledger(ledger_config(dir.file("l.db")), 1);
+  ledger.stop();
+  EXPECT_EQ(ledger.queue(0).submit(make_record("late")), Submitted::dropped);
+  EXPECT_EQ(ledger.dropped(), 1u);
+}
+
+TEST(Ledger, FailedWriteKeepsTheBatchForTheNextTry) {
+  TempDir dir;
+  Ledger ledger(ledger_config(dir.file("l.db"), kNeverMs), 1);
+  RawDb blocker(dir.file("l.db"));
+  // Another writer holds the lock past the ledger's busy timeout.
+  ASSERT_EQ(sqlite3_exec(blocker.get(), "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  ledger.queue(0).submit(make_record("waits"));
+  EXPECT_FALSE(ledger.flush());
+  EXPECT_EQ(ledger.write_errors(), 1u);
+  ASSERT_EQ(sqlite3_exec(blocker.get(), "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_TRUE(ledger.flush());
+  EXPECT_EQ(blocker.integer("SELECT COUNT(*) FROM requests"), 1);
+}
+
+// The child submits and flushes kCommitted records, then keeps submitting (at most
+// kMaxSubmitted in all) while its writer commits batches, and is killed halfway.
+TEST(Ledger, KilledProcessLeavesADatabaseThatOpensClean) {
+  constexpr int kCommitted = 500;
+  constexpr int kMaxSubmitted = 400'000;
+  TempDir dir;
+  const std::string path = dir.file("l.db");
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(ready[0]);
+    Ledger ledger(ledger_config(path, /*flush_ms=*/2, /*queue_capacity=*/8192), 1);
+    for (int i = 0; i < kCommitted; ++i)
+      ledger.queue(0).submit(make_record("c" + std::to_string(i)));
+    if (!ledger.flush()) _exit(2);
+    for (int i = kCommitted; i < kMaxSubmitted; ++i) {
+      ledger.queue(0).submit(make_record("s" + std::to_string(i)));
+      // Halfway: the writer is busy with batches, so the kill lands mid-write.
+      const char byte = 1;
+      if (i == kMaxSubmitted / 2 && write(ready[1], &byte, 1) != 1) _exit(3);
+    }
+    for (;;) pause();
+  }
+  close(ready[1]);
+  char byte = 0;
+  const ssize_t got = read(ready[0], &byte, 1);  // EOF if the child failed
+  close(ready[0]);
+  kill(child, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_EQ(got, 1) << "child exit status " << WEXITSTATUS(status);
+  ASSERT_TRUE(WIFSIGNALED(status));
+
+  {
+    RawDb db(path);
+    EXPECT_EQ(db.text("PRAGMA integrity_check"), "ok");
+    EXPECT_EQ(db.integer("SELECT COUNT(*) FROM requests WHERE request_id LIKE 'c%'"), kCommitted);
+    const int64_t rows = db.integer("SELECT COUNT(*) FROM requests");
+    EXPECT_LE(rows, kMaxSubmitted);
+    RecordProperty("rows_after_kill", std::to_string(rows));
+  }
+  Ledger reopened(ledger_config(path), 1);
+  reopened.queue(0).submit(make_record("after-restart"));
+  EXPECT_TRUE(reopened.flush());
+}
+
+}  // namespace
+}  // namespace sluice::ledger
