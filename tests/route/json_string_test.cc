@@ -1,0 +1,50 @@
+#include "sluice/route/json_string.h"
+
+#include <gtest/gtest.h>
+
+namespace sluice::route {
+namespace {
+
+std::string json(std::string_view s) {
+  std::string out;
+  append_json_string(out, s);
+  return out;
+}
+
+TEST(JsonString, PlainTextIsQuoted) { EXPECT_EQ(json("gpt-4o"), R"("gpt-4o")"); }
+
+TEST(JsonString, QuoteAndBackslashEscaped) { EXPECT_EQ(json(R"(a"b\c)"), R"("a\"b\\c")"); }
+
+TEST(JsonString, ControlCharactersEscaped) {
+  EXPECT_EQ(json("\n\r\t\b\f"), R"("\n\r\t\b\f")");
+  EXPECT_EQ(json(std::string("\x00\x1f", 2)), R"("\u0000\u001f")");
+}
+
+TEST(JsonString, DeleteAndSlashKept) { EXPECT_EQ(json("/\x7f"), "\"/\x7f\""); }
+
+TEST(JsonString, WellFormedUtf8Kept) {
+  EXPECT_EQ(json("é€𝄞"), "\"é€𝄞\"");
+  EXPECT_EQ(json("\xF4\x8F\xBF\xBF"), "\"\xF4\x8F\xBF\xBF\"");  // U+10FFFF
+}
+
+TEST(JsonString, StrayContinuationByteReplaced) { EXPECT_EQ(json("a\x80z"), "\"a\xEF\xBF\xBDz\""); }
+
+TEST(JsonString, OverlongFormReplaced) {
+  EXPECT_EQ(json("\xC0\xAF"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");
+  EXPECT_EQ(json("\xE0\x80\xAF"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
+}
+
+TEST(JsonString, SurrogateReplaced) {
+  EXPECT_EQ(json("\xED\xA0\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
+}
+
+TEST(JsonString, TruncatedSequenceReplaced) {
+  EXPECT_EQ(json("\xE2\x82"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");
+}
+
+TEST(JsonString, BeyondUnicodeReplaced) {
+  EXPECT_EQ(json("\xF4\x90\x80\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
+}
+
+}  // namespace
+}  // namespace sluice::route
