@@ -17,8 +17,8 @@ enum class ChunkStatus : uint8_t {
 };
 
 struct ChunkStep {
-  size_t consumed = 0;     // bytes of the input used by this step
-  std::string_view data;   // payload, when status == data
+  size_t consumed = 0;    // bytes of the input used by this step
+  std::string_view data;  // payload, when status == data
   ChunkStatus status = ChunkStatus::need_more;
 };
 
@@ -34,15 +34,35 @@ class ChunkedDecoder {
   ChunkStep step(std::string_view in);
 
   bool finished() const { return state_ == State::finished; }
+  // Payload bytes returned so far; lets the caller enforce a body-size limit (413)
+  // on chunked bodies, whose length no header announces.
+  uint64_t payload_bytes() const { return payload_bytes_; }
   void reset() { *this = ChunkedDecoder(max_line_, max_trailer_); }
 
  private:
   enum class State : uint8_t {
-    size, size_ext, size_lf, data, data_cr, data_lf, trailer_line_start, trailer_line,
-    trailer_lf, final_lf, finished, failed
+    size,                // hex digits of chunk-size
+    size_ws,             // BWS after the size; only ';' may follow
+    size_ext,            // inside chunk-ext, skipped up to CR
+    size_lf,             // the LF of the size line
+    data,                // `remaining_` payload bytes
+    data_cr,             // CRLF after chunk-data
+    data_lf,             //
+    trailer_line_start,  // CR (end of trailers) or a field name
+    trailer_line,        // a trailer field line, up to CR
+    trailer_lf,          // the LF of a trailer line
+    final_lf,            // the LF of the empty line that ends the message
+    finished,
+    failed
   };
+  ChunkStatus control_byte(char c);
+  ChunkStatus size_byte(char c);
+  ChunkStatus trailer_byte(char c);
+
   State state_ = State::size;
-  uint64_t remaining_ = 0;  // payload bytes left in the current chunk
+  bool trailer_value_ = false;  // in a trailer line, past the ':'
+  uint64_t remaining_ = 0;      // payload bytes left in the current chunk
+  uint64_t payload_bytes_ = 0;
   size_t size_digits_ = 0;
   size_t line_bytes_ = 0;
   size_t trailer_bytes_ = 0;

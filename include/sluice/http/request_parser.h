@@ -39,17 +39,17 @@ struct RequestLimits {
 
 struct RequestHead {
   std::string_view method;
-  std::string_view target;  // request-target as sent ("/v1/x?a=b")
-  std::string_view path;    // target up to '?'
-  std::string_view query;   // after '?', without it; empty if none
+  std::string_view target;    // request-target as sent ("/v1/x?a=b")
+  std::string_view path;      // target up to '?'
+  std::string_view query;     // after '?', without it; empty if none
   uint8_t version_minor = 1;  // HTTP/1.<minor>
   Header headers[kMaxHeaders];
   size_t header_count = 0;
   BodyKind body = BodyKind::none;
-  uint64_t content_length = 0;  // valid when body == content_length
-  bool keep_alive = true;       // from version and Connection header
-  bool expect_continue = false; // "Expect: 100-continue"
-  size_t head_bytes = 0;        // bytes of the buffer the head occupies
+  uint64_t content_length = 0;   // valid when body == content_length
+  bool keep_alive = true;        // from version and Connection header
+  bool expect_continue = false;  // "Expect: 100-continue"
+  size_t head_bytes = 0;         // bytes of the buffer the head occupies
 
   // First header with this name (ASCII case-insensitive), or empty view.
   std::string_view header(std::string_view name) const;
@@ -70,6 +70,21 @@ struct RequestParse {
 // obs-fold; bare CR; NUL or other CTLs in a field value; whitespace before ':';
 // invalid token characters in method or header names; missing Host on HTTP/1.1.
 // Leading empty lines before the request line are tolerated (RFC 9112 2.2).
+// Decisions beyond that (tests/http/request_smuggling_test.cc shows each):
+// - Lines end in CRLF only; a bare LF is a 400 like a bare CR.
+// - Transfer-Encoding: exactly "chunked" frames the body. "chunked" twice or not last,
+//   an empty list, or TE on HTTP/1.0 is 400; any other coding ("gzip, chunked",
+//   "xchunked", "identity") is 501.
+// - Identical duplicate Content-Length lines are accepted; "5, 5" is 400.
+//   "Content-Length: 0" gives body == content_length with content_length == 0.
+// - Request-target: origin-form, absolute-form (path/query taken from it), "*" for
+//   OPTIONS only, authority-form for CONNECT only; '#', SP, CTLs, non-ASCII and
+//   "<>\^`{|} are 400. Percent-escapes are not decoded or checked here.
+// - More than one Host, or a Host with characters outside a URI authority, is 400.
+// - HTTP/1.2 and later minors parse as 1.1 (version_minor == 1); major != 1 is 505.
+// - Any token is a method; unknown methods are for routing to refuse.
+// Errors in a complete line are reported as soon as that line has arrived, so a
+// prefix of a bad head is `incomplete` or already the same error.
 RequestParse parse_request_head(std::string_view buf, const RequestLimits& limits,
                                 RequestHead& out);
 

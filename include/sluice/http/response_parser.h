@@ -35,7 +35,11 @@ struct ResponseHead {
 // no-body rule for HEAD. Errors (malformed status line, CL+TE, differing CLs,
 // bad CL, CTLs, head over max_head_bytes) return status == error with
 // RequestError::bad_request (or header_too_large).
-RequestParse parse_response_head(std::string_view buf, bool request_was_head,
-                                 size_t max_head_bytes, ResponseHead& out);
+// Framing (RFC 9112 6.3): a coding list ending in chunked is `chunked` (codings before
+// it pass through); any other list is `until_close`; "chunked" twice, or TE on
+// HTTP/1.0, is an error. `until_close` and 101 clear keep_alive. The status must be
+// 100-599; "HTTP/1.1 200\r\n" without a reason is accepted.
+RequestParse parse_response_head(std::string_view buf, bool request_was_head, size_t max_head_bytes,
+                                 ResponseHead& out);
 
 }  // namespace sluice::http
