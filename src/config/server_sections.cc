@@ -53,7 +53,8 @@ std::string read_listen_entry(Issues& issues, const Node& node, const std::strin
   bool port_ok = false;
   if (const Node* p = f.require("port")) {
     uint64_t port = 0;
-    port_ok = read_uint(issues, *p, f.pointer_of("port"), 1, 65535, port);
+    // 0: the kernel picks a free port (logged at start); tests use it.
+    port_ok = read_uint(issues, *p, f.pointer_of("port"), 0, 65535, port);
     if (port_ok) out.port = static_cast<uint16_t>(port);
   }
   if (const Node* t = f.get("tls")) read_tls(issues, *t, f.pointer_of("tls"), out);
