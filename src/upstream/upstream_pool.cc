@@ -34,8 +34,16 @@ std::string resolve_origin(const config::Provider& p, Origin& out) {
   int rc = getaddrinfo(p.host.c_str(), nullptr, &hints, &res);
   if (rc != 0 || res == nullptr)
     return "cannot resolve " + p.host + ": " + gai_strerror(rc);
-  std::memcpy(&out.addr, res->ai_addr, res->ai_addrlen);
-  out.addr_len = res->ai_addrlen;
+  // Prefer IPv4: "localhost" lists ::1 first on many systems, and hosts without IPv6
+  // routes are common; the first IPv6 address is used only when there is no IPv4 one.
+  const addrinfo* pick = res;
+  for (const addrinfo* a = res; a; a = a->ai_next)
+    if (a->ai_family == AF_INET) {
+      pick = a;
+      break;
+    }
+  std::memcpy(&out.addr, pick->ai_addr, pick->ai_addrlen);
+  out.addr_len = pick->ai_addrlen;
   if (out.addr.ss_family == AF_INET)
     reinterpret_cast<sockaddr_in*>(&out.addr)->sin_port = htons(out.port);
   else
