@@ -104,7 +104,7 @@ def mock_config(mock_port, directory, extra_providers="", models=None, projects=
                        "price": { "input_per_mtok": 0.15, "output_per_mtok": 0.60, "cached_input_per_mtok": 0.075 } },
       "claude": { "targets": [{ "provider": "mock-anthropic", "model": "claude-sonnet-4-5" }],
                   "price": { "input_per_mtok": 3.0, "output_per_mtok": 15.0 } },
-      "gemini-flash": { "targets": [{ "provider": "mock-gemini", "model": "gemini-2.5-flash" }],
+      "gemini-flash": { "targets": [{ "provider": "mock-gemini", "model": "gemini-flash" }],
                         "price": { "input_per_mtok": 0.30, "output_per_mtok": 2.50 } }
     }"""
     projects = projects or '{ "default": {}, "team": {} }'
