@@ -14,6 +14,11 @@ namespace {
 using detail::object_member;
 using detail::read_count;
 
+// The keys of a delta's text: text_delta, thinking_delta, input_json_delta.
+constexpr Needles kTextKey{"\"text\""};
+constexpr Needles kThinkingKey{"\"thinking\""};
+constexpr Needles kPartialJsonKey{"\"partial_json\""};
+
 }  // namespace
 
 void UsageExtractor::Rules::anthropic_usage(UsageExtractor& x, const rapidjson::Value& usage) {
@@ -34,19 +39,20 @@ void UsageExtractor::Rules::anthropic_body(UsageExtractor& x, const rapidjson::V
   if (const rapidjson::Value* usage = object_member(root, "usage")) anthropic_usage(x, *usage);
 }
 
-EventFacts UsageExtractor::Rules::anthropic_event(UsageExtractor& x, const SseEvent& event) {
-  EventFacts facts;
-  const std::string_view data = event.data;
-  detail::JsonDoc doc;
-  bool parsed = false;
-  const std::string_view type = event_type(event, doc, parsed);
+namespace {
 
+EventFacts typed_event(UsageExtractor& x, std::string_view data, std::string_view type) {
+  using Rules = UsageExtractor::Rules;
+  EventFacts facts;
   if (type == "content_block_delta") {
-    const size_t at = json::find_object_value(data, "\"delta\"");
-    if (at != json::npos) {
+    // Only the delta holds these keys, and it holds one of them: the common text_delta
+    // is looked for first, so most events cost a single pass.
+    for (const Needles* key : {&kTextKey, &kThinkingKey, &kPartialJsonKey}) {
+      const size_t at = json::find_value(data, *key);
+      if (at == json::npos || at >= data.size()) continue;
       size_t end = 0;
-      facts.output_chars =
-          json::count_strings_of(data, at, {"text", "thinking", "partial_json"}, &end);
+      if (data[at] == '"') facts.output_chars = json::string_chars(data, at, &end);
+      break;
     }
     return facts;
   }
@@ -54,25 +60,37 @@ EventFacts UsageExtractor::Rules::anthropic_event(UsageExtractor& x, const SseEv
     facts.terminal = true;
     return facts;
   }
+  const bool start = type == "message_start";
+  if (!start && type != "message_delta" && type != "error") {
+    facts.error = Rules::check_error_envelope(x, data);
+    return facts;
+  }
+  detail::JsonDoc doc;
+  const bool parsed = doc.parse(data);
   if (type == "error") {
     facts.error = true;
-    if (!parsed) parsed = doc.parse(data);
-    note_error(x, parsed ? &doc.root() : nullptr);
+    Rules::note_error(x, parsed ? &doc.root() : nullptr);
     return facts;
   }
-  const bool start = type == "message_start";
-  if (!start && type != "message_delta") {
-    if (check_error_envelope(x, data)) facts.error = true;
-    return facts;
-  }
-  if (!parsed && !doc.parse(data)) return facts;
+  if (!parsed) return facts;
   const rapidjson::Value* holder = start ? object_member(doc.root(), "message") : &doc.root();
   if (holder == nullptr) return facts;
   if (const rapidjson::Value* usage = object_member(*holder, "usage")) {
-    anthropic_usage(x, *usage);
+    Rules::anthropic_usage(x, *usage);
     facts.carried_usage = true;
   }
   return facts;
+}
+
+}  // namespace
+
+EventFacts UsageExtractor::Rules::anthropic_event(UsageExtractor& x, const SseEvent& event) {
+  if (!event.type.empty()) return typed_event(x, event.data, event.type);
+  // No `event:` line: the type is inside the JSON.
+  detail::JsonDoc doc;
+  const std::string_view type =
+      doc.parse(event.data) ? detail::string_member(doc.root(), "type") : std::string_view();
+  return typed_event(x, event.data, type);
 }
 
 }  // namespace sluice::scan

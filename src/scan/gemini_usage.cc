@@ -8,6 +8,8 @@
 // Only the usageMetadata object is parsed, not the chunk around it: every chunk carries
 // one, and the text around it is most of the bytes.
 
+#include <algorithm>
+
 #include "sluice/scan/json_peek.h"
 #include "usage_rules.h"
 
@@ -17,19 +19,42 @@ namespace {
 using detail::count_member;
 using detail::object_member;
 
-uint64_t parts_text_chars(std::string_view data) {
-  uint64_t chars = 0;
+constexpr Needles kChunkKeys{"\"text\"", "\"usageMetadata\"", "\"finishReason\""};
+constexpr size_t kTextKey = 0;
+constexpr size_t kUsageKey = 1;
+
+struct ChunkLook {
+  uint64_t output_chars = 0;
+  std::string_view usage_metadata;  // the object's text, when there is one
+  bool finished = false;            // a candidate has a finishReason
+};
+
+ChunkLook look_at_chunk(std::string_view data) {
+  ChunkLook look;
   size_t from = 0;
-  for (;;) {
-    const size_t at = json::find_value(data, "\"text\"", from);
-    if (at == json::npos || at >= data.size()) break;
-    if (data[at] != '"') {
-      from = at;
-      continue;
+  while (from != json::npos) {
+    json::KeyHit keys[8];
+    const json::KeyHits found = json::find_all_keys(data, kChunkKeys, keys, 8, from);
+    size_t read_to = 0;  // keys inside values already read are no keys of the chunk
+    for (size_t k = 0; k < found.count; ++k) {
+      const size_t at = keys[k].value;
+      if (at < read_to || at >= data.size()) continue;
+      const char c = data[at];
+      if (keys[k].index == kTextKey) {
+        if (c == '"') look.output_chars += json::string_chars(data, at, &read_to);
+      } else if (keys[k].index == kUsageKey) {
+        const size_t len = c == '{' ? json::container_length(data, at) : 0;
+        if (len != 0) {
+          look.usage_metadata = data.substr(at, len);
+          read_to = at + len;
+        }
+      } else {
+        look.finished = look.finished || c == '"';
+      }
     }
-    chars += json::string_chars(data, at, &from);
+    from = found.resume == json::npos ? json::npos : std::max(found.resume, read_to);
   }
-  return chars;
+  return look;
 }
 
 }  // namespace
@@ -58,16 +83,12 @@ EventFacts UsageExtractor::Rules::gemini_event(UsageExtractor& x, const SseEvent
     facts.error = true;
     return facts;
   }
-  facts.output_chars = parts_text_chars(data);
-  const size_t reason = json::find_value(data, "\"finishReason\"");
-  facts.terminal = reason != json::npos && reason < data.size() && data[reason] == '"';
-
-  const size_t at = json::find_object_value(data, "\"usageMetadata\"");
-  if (at == json::npos) return facts;
-  const size_t len = json::container_length(data, at);
-  if (len == 0) return facts;
+  const ChunkLook look = look_at_chunk(data);
+  facts.output_chars = look.output_chars;
+  facts.terminal = look.finished;
+  if (look.usage_metadata.empty()) return facts;
   detail::JsonDoc doc;
-  if (!doc.parse(data.substr(at, len))) return facts;
+  if (!doc.parse(look.usage_metadata)) return facts;
   gemini_usage(x, doc.root());
   facts.carried_usage = true;
   return facts;

@@ -1,5 +1,11 @@
 #include "sluice/scan/json_peek.h"
 
+#include <cstdint>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "sluice/scan/byte_search.h"
 
 namespace sluice::scan::json {
@@ -31,25 +37,66 @@ bool escaped(std::string_view text, size_t quote) {
 
 bool key_is_one_of(std::string_view key, std::initializer_list<std::string_view> keys) {
   for (std::string_view k : keys) {
-    if (key == k) return true;
+    if (key.size() != k.size()) continue;
+    size_t i = 0;
+    while (i < k.size() && key[i] == k[i]) ++i;  // keys are short: no memcmp call
+    if (i == k.size()) return true;
   }
   return false;
 }
 
 }  // namespace
 
-size_t find_value(std::string_view text, std::string_view quoted_key, size_t from) {
+namespace {
+
+// The value offset of a needle hit that is a key, else npos.
+size_t value_of_key(std::string_view text, const Needles& quoted_keys, NeedleHit hit) {
+  if (escaped(text, hit.pos)) return npos;
+  const size_t i = skip_space(text, hit.pos + quoted_keys[hit.index].size());
+  if (i >= text.size() || text[i] != ':') return npos;
+  return skip_space(text, i + 1);
+}
+
+}  // namespace
+
+KeyHit find_keys(std::string_view text, const Needles& quoted_keys, size_t from) {
   while (from < text.size()) {
-    const size_t hit = find_bytes(text.substr(from), quoted_key);
-    if (hit == npos) return npos;
-    const size_t at = from + hit;
-    from = at + 1;
-    if (escaped(text, at)) continue;
-    size_t i = skip_space(text, at + quoted_key.size());
-    if (i >= text.size() || text[i] != ':') continue;
-    return skip_space(text, i + 1);
+    const NeedleHit hit = find_first_of(text, quoted_keys, from);
+    if (hit.pos == npos) return {};
+    from = hit.pos + 1;
+    const size_t value = value_of_key(text, quoted_keys, hit);
+    if (value != npos) return {value, hit.index};
   }
-  return npos;
+  return {};
+}
+
+KeyHits find_all_keys(std::string_view text, const Needles& quoted_keys, KeyHit* out, size_t max,
+                      size_t from) {
+  constexpr size_t kBatch = 8;
+  KeyHits keys;
+  while (from < text.size()) {
+    NeedleHit hits[kBatch];
+    const NeedleHits found = find_all_of(text, quoted_keys, hits, kBatch, from);
+    for (size_t k = 0; k < found.count; ++k) {
+      const size_t value = value_of_key(text, quoted_keys, hits[k]);
+      if (value == npos) continue;
+      if (keys.count == max) {
+        keys.resume = hits[k].pos;
+        return keys;
+      }
+      out[keys.count++] = {value, hits[k].index};
+    }
+    from = found.resume;
+  }
+  return keys;
+}
+
+size_t find_value(std::string_view text, std::string_view quoted_key, size_t from) {
+  return find_keys(text, Needles{quoted_key}, from).value;
+}
+
+size_t find_value(std::string_view text, const Needles& quoted_key, size_t from) {
+  return find_keys(text, quoted_key, from).value;
 }
 
 size_t find_object_value(std::string_view text, std::string_view quoted_key, size_t from) {
@@ -81,9 +128,49 @@ size_t container_length(std::string_view text, size_t pos) {
   return 0;
 }
 
+namespace {
+
+#if defined(__SSE2__)
+// Bits set in a 16-bit mask (POPCNT is not in baseline x86-64).
+unsigned bits16(uint32_t x) {
+  x = x - ((x >> 1) & 0x5555);
+  x = (x & 0x3333) + ((x >> 2) & 0x3333);
+  x = (x + (x >> 4)) & 0x0F0F;
+  return (x + (x >> 8)) & 0x1F;
+}
+#endif
+
+}  // namespace
+
 size_t string_chars(std::string_view text, size_t pos, size_t* end) {
   size_t chars = 0;
   size_t i = pos + 1;
+#if defined(__SSE2__)
+  // 16 bytes at a time up to the first quote or backslash; UTF-8 continuation bytes
+  // (10xxxxxx) are not characters of their own.
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i top_two = _mm_set1_epi8(static_cast<char>(0xC0));
+  const __m128i continuation = _mm_set1_epi8(static_cast<char>(0x80));
+  while (i + 16 <= text.size()) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + i));
+    const uint32_t stop = static_cast<uint32_t>(
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash))));
+    const uint32_t cont = static_cast<uint32_t>(
+        _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(v, top_two), continuation)));
+    const unsigned run = stop == 0 ? 16 : static_cast<unsigned>(__builtin_ctz(stop));
+    chars += run - (cont == 0 ? 0 : bits16(cont & ((uint32_t{1} << run) - 1)));
+    i += run;
+    if (stop == 0) continue;
+    if (text[i] == '"') {
+      *end = i + 1;
+      return chars;
+    }
+    // \uXXXX is one character (a surrogate pair counts two; close enough for estimates).
+    i += (i + 1 < text.size() && text[i + 1] == 'u') ? 6 : 2;
+    ++chars;
+  }
+#endif
   while (i < text.size()) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
     if (c == '"') {
@@ -91,7 +178,6 @@ size_t string_chars(std::string_view text, size_t pos, size_t* end) {
       return chars;
     }
     if (c == '\\') {
-      // \uXXXX is one character (a surrogate pair counts two; close enough for estimates).
       i += (i + 1 < text.size() && text[i + 1] == 'u') ? 6 : 2;
       ++chars;
       continue;

@@ -5,6 +5,8 @@
 // chunk, so the pre-check wants an object value, not just the key. A failure mid-stream is
 // `data: {"error": {...}}` (openai_chat_stream_midstream_error.sse).
 
+#include <algorithm>
+
 #include "sluice/scan/json_peek.h"
 #include "usage_rules.h"
 
@@ -14,30 +16,66 @@ namespace {
 using detail::count_member;
 using detail::object_member;
 
-// Characters of the text a chunk adds: each choice's delta, or a completion's text.
-uint64_t chunk_text_chars(std::string_view data) {
+constexpr Needles kChunkKeys{"\"delta\"", "\"usage\""};
+constexpr size_t kDeltaKey = 0;
+
+struct ChunkLook {
+  uint64_t output_chars = 0;
+  bool has_usage_object = false;
+};
+
+// /v1/completions chunks have choices[].text instead of a delta.
+uint64_t completion_text_chars(std::string_view data) {
   uint64_t chars = 0;
-  bool any_delta = false;
   size_t from = 0;
   for (;;) {
-    const size_t at = json::find_object_value(data, "\"delta\"", from);
-    if (at == json::npos) break;
-    any_delta = true;
-    chars += json::count_strings_of(
-        data, at, {"content", "reasoning_content", "reasoning", "refusal", "arguments"}, &from);
-  }
-  if (any_delta) return chars;
-  from = 0;
-  for (;;) {  // /v1/completions: choices[].text
     const size_t at = json::find_value(data, "\"text\"", from);
     if (at == json::npos || at >= data.size()) break;
-    if (data[at] != '"') {
-      from = at;
-      continue;
-    }
-    chars += json::string_chars(data, at, &from);
+    from = at;
+    if (data[at] == '"') chars += json::string_chars(data, at, &from);
   }
   return chars;
+}
+
+// Characters of the text in the delta object at `at`; `*end` gets the offset after it.
+uint64_t delta_text_chars(std::string_view data, size_t at, size_t* end) {
+  // Nearly every chunk's delta is {"content":"..."}: read that shape directly.
+  constexpr std::string_view kContent = "{\"content\":\"";
+  if (data.substr(at, kContent.size()) == kContent) {
+    size_t after = 0;
+    const uint64_t chars = json::string_chars(data, at + kContent.size() - 1, &after);
+    if (after < data.size() && data[after] == '}') {
+      *end = after + 1;
+      return chars;
+    }
+  }
+  return json::count_strings_of(
+      data, at, {"content", "reasoning_content", "reasoning", "refusal", "arguments"}, end);
+}
+
+// One pass over the chunk: each choice's delta text, and whether a usage object is there.
+ChunkLook look_at_chunk(std::string_view data) {
+  ChunkLook look;
+  bool any_delta = false;
+  size_t from = 0;
+  while (from != json::npos) {
+    json::KeyHit keys[8];
+    const json::KeyHits found = json::find_all_keys(data, kChunkKeys, keys, 8, from);
+    size_t read_to = 0;  // keys inside a delta already counted are not keys of the chunk
+    for (size_t k = 0; k < found.count; ++k) {
+      const size_t at = keys[k].value;
+      if (at < read_to || at >= data.size() || data[at] != '{') continue;
+      if (keys[k].index == kDeltaKey) {
+        any_delta = true;
+        look.output_chars += delta_text_chars(data, at, &read_to);
+      } else {
+        look.has_usage_object = true;
+      }
+    }
+    from = found.resume == json::npos ? json::npos : std::max(found.resume, read_to);
+  }
+  if (!any_delta) look.output_chars = completion_text_chars(data);
+  return look;
 }
 
 }  // namespace
@@ -70,8 +108,9 @@ EventFacts UsageExtractor::Rules::openai_chat_event(UsageExtractor& x, const Sse
     facts.error = true;
     return facts;
   }
-  facts.output_chars = chunk_text_chars(data);
-  if (json::find_object_value(data, "\"usage\"") == json::npos) return facts;
+  const ChunkLook look = look_at_chunk(data);
+  facts.output_chars = look.output_chars;
+  if (!look.has_usage_object) return facts;
 
   detail::JsonDoc doc;
   if (!doc.parse(data)) return facts;

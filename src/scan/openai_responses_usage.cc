@@ -41,21 +41,13 @@ void UsageExtractor::Rules::openai_responses_body(UsageExtractor& x, const rapid
   }
 }
 
-EventFacts UsageExtractor::Rules::openai_responses_event(UsageExtractor& x, const SseEvent& event) {
-  EventFacts facts;
-  const std::string_view data = event.data;
-  if (data == "[DONE]") return facts;  // some SDK fixtures end so; response.completed ends it
-  if (check_error_envelope(x, data)) {
-    facts.error = true;
-    return facts;
-  }
-  detail::JsonDoc doc;
-  bool parsed = false;
-  const std::string_view type = event_type(event, doc, parsed);
+namespace {
 
+EventFacts typed_event(UsageExtractor& x, std::string_view data, std::string_view type) {
+  using Rules = UsageExtractor::Rules;
+  EventFacts facts;
   if (ends_with(type, ".delta")) {
-    // Audio deltas are base64, not text.
-    if (type == "response.audio.delta") return facts;
+    if (type == "response.audio.delta") return facts;  // base64 audio, not text
     const size_t at = json::find_value(data, "\"delta\"");
     if (at != json::npos && at < data.size() && data[at] == '"') {
       size_t end = 0;
@@ -65,29 +57,43 @@ EventFacts UsageExtractor::Rules::openai_responses_event(UsageExtractor& x, cons
   }
   const bool completed = type == "response.completed" || type == "response.incomplete";
   const bool failed = type == "response.failed";
-  if (type == "error") {
-    facts.error = true;
-    if (!parsed) parsed = doc.parse(data);
-    note_error(x, parsed ? &doc.root() : nullptr);
-    return facts;
-  }
-  if (!completed && !failed) return facts;
+  const bool error = type == "error";
+  if (!completed && !failed && !error) return facts;
 
-  if (!parsed) parsed = doc.parse(data);
-  if (failed) {
+  detail::JsonDoc doc;
+  const bool parsed = doc.parse(data);
+  if (failed || error) {
     facts.error = true;
-    note_error(x, parsed ? &doc.root() : nullptr);
+    Rules::note_error(x, parsed ? &doc.root() : nullptr);
   } else {
     facts.terminal = true;
   }
   if (!parsed) return facts;
   if (const rapidjson::Value* response = object_member(doc.root(), "response")) {
     if (const rapidjson::Value* usage = object_member(*response, "usage")) {
-      openai_responses_usage(x, *usage);
+      Rules::openai_responses_usage(x, *usage);
       facts.carried_usage = true;
     }
   }
   return facts;
+}
+
+}  // namespace
+
+EventFacts UsageExtractor::Rules::openai_responses_event(UsageExtractor& x, const SseEvent& event) {
+  const std::string_view data = event.data;
+  if (data == "[DONE]") return {};  // some SDK fixtures end so; response.completed ends it
+  if (check_error_envelope(x, data)) {
+    EventFacts facts;
+    facts.error = true;
+    return facts;
+  }
+  if (!event.type.empty()) return typed_event(x, data, event.type);
+  // No `event:` line (the SDK's data-only fixtures): the type is inside the JSON.
+  detail::JsonDoc doc;
+  const std::string_view type =
+      doc.parse(data) ? detail::string_member(doc.root(), "type") : std::string_view();
+  return typed_event(x, data, type);
 }
 
 }  // namespace sluice::scan

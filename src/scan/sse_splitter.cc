@@ -13,8 +13,9 @@ constexpr size_t kKeptScratchBytes = 64 * 1024;
 // More digits than this cannot be a reconnection time; the field is ignored.
 constexpr size_t kMaxRetryDigits = 18;
 
-bool starts_with_data_colon(std::string_view line) {
-  return line.size() >= 5 && std::memcmp(line.data(), "data:", 5) == 0;
+bool starts_with(std::string_view line, std::string_view prefix) {
+  return line.size() >= prefix.size() &&
+         std::memcmp(line.data(), prefix.data(), prefix.size()) == 0;
 }
 
 void release_if_large(std::string& s) {
@@ -68,6 +69,7 @@ void SseSplitter::Joined::own_if_any() {
 }
 
 void SseSplitter::Joined::clear() {
+  if (lines_ == 0 && !owned_) return;
   view_ = {};
   lines_ = 0;
   owned_ = false;
@@ -136,6 +138,11 @@ SseStep SseSplitter::step(std::string_view in) {
       in_partial_ = false;
       partial_is_comment_ = false;
       release_if_large(partial_);
+    } else if (data_.empty() && starts_with(line, "data:")) {
+      // The hot case, inline: a block's first data line, kept as a view.
+      std::string_view value = line.substr(5);
+      if (!value.empty() && value[0] == ' ') value.remove_prefix(1);
+      data_.set_first(value, max_event_bytes_, block_truncated_);
     } else if (!line.empty()) {
       process_line(line, /*transient=*/false);
     } else if (cr_at_span_end && (!data_.empty() || !stray_.empty())) {
@@ -219,10 +226,17 @@ void SseSplitter::stash_partial_line(std::string_view part) {
 }
 
 void SseSplitter::process_line(std::string_view line, bool transient) {
-  if (starts_with_data_colon(line)) {
+  // The two lines nearly every event is made of, before the general field parsing.
+  if (starts_with(line, "data:")) {
     std::string_view value = line.substr(5);
     if (!value.empty() && value[0] == ' ') value.remove_prefix(1);
     data_.append(value, transient, max_event_bytes_, block_truncated_);
+    return;
+  }
+  if (starts_with(line, "event:")) {
+    std::string_view value = line.substr(6);
+    if (!value.empty() && value[0] == ' ') value.remove_prefix(1);
+    set_type(value, transient);
     return;
   }
   if (line[0] == ':') return;  // comment
@@ -273,7 +287,6 @@ void SseSplitter::set_type(std::string_view value, bool transient) {
 
 bool SseSplitter::deliver_block(uint64_t end_offset, bool unterminated) {
   if (data_.empty() && stray_.empty()) return false;
-  event_ = SseEvent{};
   event_.type = type_owned_ ? std::string_view(type_buf_) : type_view_;
   event_.data = data_.view();
   event_.id = last_event_id_;
@@ -302,8 +315,10 @@ void SseSplitter::clear_block() {
   data_.clear();
   stray_.clear();
   type_view_ = {};
-  type_buf_.clear();
-  type_owned_ = false;
+  if (type_owned_) {
+    type_buf_.clear();
+    type_owned_ = false;
+  }
   block_truncated_ = false;
   block_retry_ = -1;
 }

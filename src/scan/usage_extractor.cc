@@ -161,11 +161,4 @@ bool UsageExtractor::Rules::check_error_envelope(UsageExtractor& x, std::string_
   return true;
 }
 
-std::string_view UsageExtractor::Rules::event_type(const SseEvent& event, detail::JsonDoc& doc,
-                                                   bool& parsed) {
-  if (!event.type.empty()) return event.type;
-  parsed = doc.parse(event.data);
-  return parsed ? detail::string_member(doc.root(), "type") : std::string_view();
-}
-
 }  // namespace sluice::scan

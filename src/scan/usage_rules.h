@@ -35,9 +35,6 @@ struct UsageExtractor::Rules {
   // `json` is an error envelope ({"error": ...} first); parses it for the type. Every
   // flavour checks event data and stray lines with it.
   static bool check_error_envelope(UsageExtractor& x, std::string_view json);
-  // The event's type: its `event:` field, or else the "type" member of its data parsed
-  // into `doc` (data-only streams, as some SDK fixtures are). Empty when neither.
-  static std::string_view event_type(const SseEvent& event, detail::JsonDoc& doc, bool& parsed);
   static void set_usage(UsageExtractor& x, const Usage& usage) {
     x.usage_ = usage;
     x.usage_.found = true;

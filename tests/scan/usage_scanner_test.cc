@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "scan_test_support.h"
+#include "sluice/scan/byte_search.h"
 
 namespace sluice::scan {
 namespace {
@@ -98,6 +99,17 @@ TEST_P(FixtureScan, GivesTheSameResultForEveryTwoSpanSplit) {
 TEST_P(FixtureScan, GivesTheSameResultForOneByteSpans) {
   const FixtureCase& c = GetParam();
   EXPECT_EQ(scan(c.api, c.streaming, bytes_of(body_)), scan(c.api, c.streaming, body_));
+}
+
+TEST_P(FixtureScan, GivesTheSameResultOnCpusWithoutAvx2) {
+  const FixtureCase& c = GetParam();
+  const ScanResult best = scan(c.api, c.streaming, body_);
+  prefer_sse2_for_testing(true);
+  const ScanResult sse2 = scan(c.api, c.streaming, body_);
+  const ScanResult sse2_bytes = scan(c.api, c.streaming, bytes_of(body_));
+  prefer_sse2_for_testing(false);
+  EXPECT_EQ(sse2, best);
+  EXPECT_EQ(sse2_bytes, best);
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, FixtureScan, ::testing::ValuesIn(kFixtures),

@@ -8,9 +8,30 @@
 #include <initializer_list>
 #include <string_view>
 
+#include "sluice/scan/byte_search.h"
+
 namespace sluice::scan::json {
 
 inline constexpr size_t npos = std::string_view::npos;
+
+struct KeyHit {
+  size_t value = npos;  // offset of the value's first byte, npos when no key was found
+  size_t index = 0;     // which of the keys
+};
+
+// The first of several keys (quotes included) at or after `from`, in one pass over `text`,
+// with the same rules as find_value.
+KeyHit find_keys(std::string_view text, const Needles& quoted_keys, size_t from = 0);
+
+struct KeyHits {
+  size_t count = 0;      // keys written
+  size_t resume = npos;  // where to go on when `out` filled up, else npos
+};
+
+// Every use as a key of one of `quoted_keys` at or after `from`, in order, into `out`, in
+// a single pass over `text` (keys inside values already read are the caller's to skip).
+KeyHits find_all_keys(std::string_view text, const Needles& quoted_keys, KeyHit* out, size_t max,
+                      size_t from = 0);
 
 // The offset of the value of the first key `quoted_key` (quotes included, e.g. "\"usage\"")
 // at or after `from`: a match whose opening quote is not escaped and that is followed by
@@ -18,6 +39,8 @@ inline constexpr size_t npos = std::string_view::npos;
 // whitespace), or npos. A key-like string inside a string value cannot match, since its
 // quotes are escaped, except in contrived cases the callers tolerate (they re-parse).
 size_t find_value(std::string_view text, std::string_view quoted_key, size_t from = 0);
+// The same for a key built once (a constexpr Needles of one key): no per-call set-up.
+size_t find_value(std::string_view text, const Needles& quoted_key, size_t from = 0);
 
 // As find_value, but skips matches whose value is not an object; returns the offset of '{'.
 size_t find_object_value(std::string_view text, std::string_view quoted_key, size_t from = 0);

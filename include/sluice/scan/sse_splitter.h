@@ -82,6 +82,15 @@ class SseSplitter {
   class Joined {
    public:
     void append(std::string_view line, bool line_is_transient, size_t cap, bool& truncated);
+    // The first line, from the caller's span (lines_ == 0).
+    void set_first(std::string_view line, size_t cap, bool& truncated) {
+      if (line.size() > cap) {
+        line = line.substr(0, cap);
+        truncated = true;
+      }
+      view_ = line;
+      lines_ = 1;
+    }
     void own_if_any();  // copy a view into owned storage before its span goes away
     std::string_view view() const { return owned_ ? std::string_view(buf_) : view_; }
     bool empty() const { return lines_ == 0; }
