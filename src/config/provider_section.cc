@@ -94,6 +94,10 @@ void read_provider(Issues& issues, const Node& node, const std::string& pointer,
 void read_providers(Issues& issues, const Node& node, const std::string& pointer,
                     std::vector<Provider>& out) {
   if (!read_object(issues, node, pointer)) return;
+  if (node.members.empty()) {
+    issues.add(node.offset, pointer, "must have at least one provider");
+    return;
+  }
   for (const Member& m : node.members) {
     std::string p = child_pointer(pointer, m.key);
     if (m.key.empty()) {

@@ -86,7 +86,8 @@ void read_listen(Issues& issues, const Node& node, const std::string& pointer,
     std::string p = child_pointer(pointer, i);
     Listen listen;
     std::string where = read_listen_entry(issues, node.items[i], p, listen);
-    if (!where.empty() && !seen.insert(where).second) {
+    // Port 0 asks the kernel for a free port, so two of them never collide.
+    if (!where.empty() && listen.port != 0 && !seen.insert(where).second) {
       issues.add(
           node.items[i].offset, p,
           "duplicate listen address " + listen.address + " port " + std::to_string(listen.port));

@@ -121,6 +121,14 @@ TEST(ConfigProviders, UnknownTimeoutIsRefused) {
                           "(did you mean \"idle_ms\"?)"));
 }
 
+TEST(ConfigProviders, AtLeastOneProviderIsRequired) {
+  EXPECT_THAT(errors_of(R"({
+  "providers": {},
+  "projects": { "default": {} }
+})"),
+              ElementsAre("t.json:2:16: /providers: must have at least one provider"));
+}
+
 TEST(ConfigProviders, ProvidersKeepFileOrderAndAreFoundByName) {
   Config c = loaded(R"({
   "providers": { "z": { "kind": "openai", "base_url": "http://z" },

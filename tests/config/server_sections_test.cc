@@ -49,7 +49,13 @@ TEST(ConfigServerSections, ListenAddressMustBeALiteral) {
 
 TEST(ConfigServerSections, ListenPortMustBeInRange) {
   EXPECT_THAT(errors_of(doc(R"("listen": [{ "port": 65536 }])")),
-              ElementsAre("t.json:4:22: /listen/0/port: must be between 1 and 65535"));
+              ElementsAre("t.json:4:22: /listen/0/port: must be between 0 and 65535"));
+}
+
+TEST(ConfigServerSections, ListenPortZeroLetsTheKernelChoose) {
+  Config c = loaded(doc(R"("listen": [{ "port": 0 }, { "port": 0 }])"));
+  ASSERT_EQ(c.listen.size(), 2u);
+  EXPECT_EQ(c.listen[0].port, 0);
 }
 
 TEST(ConfigServerSections, ListenPortIsRequired) {
