@@ -1,0 +1,39 @@
+#pragma once
+// Failure injection: what `x-mock-fault` (one request) or `--fault` (every request, or a
+// fraction of them with --fault-rate) asks the mock to do instead of a normal answer.
+//
+//   status=CODE[,retry_after=S][,retry_after_ms=MS][,code=C]   an error in the API's envelope
+//   hang                      never answer
+//   drop_after=N              close the connection after N stream events, no last chunk
+//   stall_after=N             stop after N stream events, keep the connection open
+//   drip[,drip_ms=MS]         send the response one byte every MS ms (default 50)
+//   refuse                    close the connection at once, no response
+//   none                      (header only) no fault, even when --fault is set
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace sluice::mock {
+
+struct FaultSpec {
+  enum class Kind : uint8_t { none, status, hang, drop, stall, drip, refuse };
+  Kind kind = Kind::none;
+  int status = 0;               // Kind::status
+  int64_t retry_after_s = -1;   // `retry-after` header when >= 0
+  int64_t retry_after_ms = -1;  // `retry-after-ms` header when >= 0
+  std::string code;             // overrides the provider's error code (see wire_format.h)
+  uint32_t after_events = 0;    // Kind::drop and Kind::stall
+  uint32_t drip_ms = 50;        // Kind::drip
+};
+
+// Parses a fault spec. On failure returns false and says why in `error`.
+bool parse_fault(std::string_view text, FaultSpec& out, std::string& error);
+
+std::string_view fault_name(FaultSpec::Kind k);
+
+// Whether request number `sequence` of the process gets the --fault: a fixed
+// pseudo-random choice with probability `rate`, so a run is repeatable.
+bool fault_applies(uint64_t sequence, double rate);
+
+}  // namespace sluice::mock
