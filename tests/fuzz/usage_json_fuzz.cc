@@ -1,0 +1,110 @@
+// The usage extractors and the JSON looks behind them on arbitrary bytes: as a whole
+// non-streaming body, as a usage object, as the data (or stray text) of an SSE event of
+// each type the rules treat apart, and through the scanner's over-cap tail path. Nothing
+// may crash, read outside the input or report inconsistent counts.
+//
+// Input: the bytes first; from the end, the event type to use.
+
+#include <fuzzer/FuzzedDataProvider.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "sluice/scan/json_peek.h"
+#include "sluice/scan/usage_extractor.h"
+#include "sluice/scan/usage_scanner.h"
+
+namespace {
+
+using namespace sluice::scan;
+
+constexpr std::string_view kTypes[] = {
+    "",
+    "message_start",
+    "message_delta",
+    "content_block_delta",
+    "error",
+    "message_stop",
+    "response.completed",
+    "response.failed",
+    "response.incomplete",
+    "response.output_text.delta",
+    "response.created",
+    "ping",
+};
+
+void check(const Usage& u) {
+  // Parts never exceed the whole they are part of for well-formed input; for arbitrary
+  // input they are at least never read from garbage: a found flag and finite values.
+  if (!u.found && (u.input_tokens | u.output_tokens | u.cached_tokens | u.cache_creation_tokens |
+                   u.reasoning_tokens) != 0) {
+    std::abort();
+  }
+}
+
+void peek(std::string_view text) {
+  constexpr Needles kKeys{"\"usage\"", "\"delta\"", "\"text\"", "\"usageMetadata\""};
+  for (size_t from = 0; from < text.size();) {
+    const json::KeyHit key = json::find_keys(text, kKeys, from);
+    if (key.value == json::npos) break;
+    if (key.value > text.size()) std::abort();
+    if (key.value < text.size() && (text[key.value] == '{' || text[key.value] == '[')) {
+      if (json::container_length(text, key.value) > text.size() - key.value) std::abort();
+      size_t end = 0;
+      json::count_strings_of(text, key.value, {"content", "text"}, &end);
+      if (end > text.size()) std::abort();
+    }
+    if (key.value < text.size() && text[key.value] == '"') {
+      size_t end = 0;
+      json::string_chars(text, key.value, &end);
+      if (end > text.size()) std::abort();
+    }
+    from = key.value + 1;
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  FuzzedDataProvider input(data, size);
+  const std::string_view type =
+      kTypes[input.ConsumeIntegralInRange<size_t>(0, std::size(kTypes) - 1)];
+  const std::string bytes = input.ConsumeRemainingBytesAsString();
+  std::unique_ptr<char[]> exact(new char[bytes.size()]);
+  if (!bytes.empty()) std::memcpy(exact.get(), bytes.data(), bytes.size());
+  const std::string_view text(exact.get(), bytes.size());
+
+  peek(text);
+  for (ResponseApi api : {ResponseApi::openai_chat, ResponseApi::openai_responses,
+                          ResponseApi::anthropic, ResponseApi::gemini}) {
+    UsageExtractor body(api);
+    body.on_body(text);
+    check(body.usage());
+    UsageExtractor object(api);
+    object.on_usage_object(text);
+    check(object.usage());
+
+    UsageExtractor stream(api);
+    SseEvent event;
+    event.type = type;
+    event.data = text;
+    event.has_data = true;
+    stream.on_event(event);
+    event.has_data = false;
+    event.data = {};
+    event.stray = text;
+    stream.on_event(event);
+    check(stream.usage());
+
+    ScanLimits limits;
+    limits.max_body_bytes = 32;  // the tail path
+    UsageScanner tail(api, /*streaming=*/false, limits);
+    tail.feed(text);
+    tail.finish();
+    check(tail.usage());
+  }
+  return 0;
+}
