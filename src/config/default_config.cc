@@ -22,8 +22,12 @@ std::string_view default_config_text() {
   "ledger": { "path": "data/sluice.db", "flush_ms": 100 },
 
   "providers": {
-    // The bundled mock provider (tools/mock, `sluice-mock`); it wants no API key.
-    "mock": { "kind": "openai", "base_url": "http://127.0.0.1:9000/v1" }
+    // The bundled mock provider (tools/mock, `sluice-mock`) speaks all three APIs and
+    // wants no API key: /v1 and /openai/v1 go to "mock", /anthropic/v1 to
+    // "mock-anthropic", /gemini/v1beta to "mock-gemini".
+    "mock": { "kind": "openai", "base_url": "http://127.0.0.1:9000/v1" },
+    "mock-anthropic": { "kind": "anthropic", "base_url": "http://127.0.0.1:9000" },
+    "mock-gemini": { "kind": "gemini", "base_url": "http://127.0.0.1:9000" }
   },
 
   // The names clients put in "model", where each goes, and its price in USD per
@@ -36,6 +40,16 @@ std::string_view default_config_text() {
     "gpt-4o": {
       "targets": [{ "provider": "mock", "model": "gpt-4o" }],
       "price": { "input_per_mtok": 2.50, "output_per_mtok": 10.00, "cached_input_per_mtok": 1.25 }
+    },
+    // Native requests (/anthropic, /gemini) are priced by the alias that targets the
+    // provider and model they name.
+    "claude-sonnet": {
+      "targets": [{ "provider": "mock-anthropic", "model": "claude-sonnet-4-5" }],
+      "price": { "input_per_mtok": 3.00, "output_per_mtok": 15.00, "cached_input_per_mtok": 0.30 }
+    },
+    "gemini-flash": {
+      "targets": [{ "provider": "mock-gemini", "model": "gemini-2.5-flash" }],
+      "price": { "input_per_mtok": 0.30, "output_per_mtok": 2.50, "cached_input_per_mtok": 0.075 }
     }
   },
 

@@ -40,7 +40,11 @@ TEST(ShippedConfigs, EmbeddedDefaultHasTheDocumentedContent) {
   EXPECT_EQ(c.listen[0].port, 8080);
   EXPECT_EQ(c.shards, 0u);
   EXPECT_EQ(c.ledger.path, "data/sluice.db");
-  ASSERT_EQ(c.providers.size(), 1u);
+  // The mock serves all three APIs: one provider per kind, all on port 9000.
+  ASSERT_EQ(c.providers.size(), 3u);
+  EXPECT_EQ(c.providers[1].kind, ProviderKind::anthropic);
+  EXPECT_EQ(c.providers[2].kind, ProviderKind::gemini);
+  EXPECT_EQ(c.providers[2].port, 9000);
   const Provider& mock = c.providers[0];
   EXPECT_EQ(mock.name, "mock");
   EXPECT_EQ(mock.kind, ProviderKind::openai);

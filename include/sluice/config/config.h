@@ -133,7 +133,7 @@ struct Admin {
 struct Ledger {
   std::string path = "data/sluice.db";
   uint32_t flush_ms = 100;
-  uint32_t queue_capacity = 65536;  // per shard
+  uint32_t queue_capacity = 8192;  // per shard (a Record is ~288 bytes)
   bool operator==(const Ledger&) const = default;
 };
 
