@@ -82,8 +82,10 @@ void Connection::write_request() {
 void Connection::on_connected(net::Stream&, int err) {
   deadline_.cancel();
   if (err != 0) {
+    bool tls_failed = err == -EPROTO && stream_ != nullptr && stream_->tls();
+    if (tls_failed) worker_.note_tls_failure(stream_->tls_failure());
     if (busy_) {
-      fail(classify_errno(err, true), true);
+      fail(tls_failed ? TransportError::tls : classify_errno(err, true), true);
     } else {
       close_stream();  // a preconnect: the next submit tries again
     }

@@ -4,6 +4,7 @@
 
 #include <sched.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -38,6 +39,24 @@ unsigned available_cpus() {
   if (sched_getaffinity(0, sizeof set, &set) != 0) return 1;
   int n = CPU_COUNT(&set);
   return n > 0 ? static_cast<unsigned>(n) : 1;
+}
+
+// Every connection is a descriptor; the usual soft limit (1024) is far below what a load
+// run may open, so raise it to the hard limit as load tools do.
+void raise_descriptor_limit(unsigned connections) {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  rlim_t want = static_cast<rlim_t>(connections) + 64;
+  if (lim.rlim_cur >= want) return;
+  lim.rlim_cur = lim.rlim_max == RLIM_INFINITY || lim.rlim_max > want ? want : lim.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &lim);
+  if (lim.rlim_cur < want) {
+    fprintf(stderr,
+            "sluice-load: warning: %u connections need %llu descriptors but the hard limit is "
+            "%llu (ulimit -n); connects past it fail\n",
+            connections, static_cast<unsigned long long>(want),
+            static_cast<unsigned long long>(lim.rlim_max));
+  }
 }
 
 int bad_usage(const std::string& message) {
@@ -114,6 +133,7 @@ int main(int argc, char** argv) {
     }
   }
 
+  raise_descriptor_limit(options.connections);
   unsigned threads = options.threads ? options.threads : available_cpus();
   std::vector<WorkerPlan> plans =
       plan_workers(threads, options.connections, options.rate, options.requests);

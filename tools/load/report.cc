@@ -210,6 +210,8 @@ std::string human_summary(const RunReport& r) {
                std::to_string(t.transport[i]);
     }
     out += "  transport    " + kinds + "\n";
+    if (!r.merged.tls_failure.empty())
+      out += "  tls          first failure: " + r.merged.tls_failure + "\n";
   }
   out += "  latency      " + percentiles_line(t.latency, 1, true) + "\n";
   if (t.streams > 0) {
@@ -338,6 +340,8 @@ std::string json_report(const RunReport& r) {
   w.EndObject();
   w.Key("unfinished");
   w.Uint64(r.merged.unfinished);
+  w.Key("tls_failure");
+  w.String(r.merged.tls_failure.c_str());
   w.Key("connections_opened");
   w.Uint64(r.merged.connects);
   w.Key("timeline");

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "sluice/scan/json_peek.h"
+
 namespace sluice::load {
 namespace {
 
@@ -24,13 +26,15 @@ void ResponseReader::start(scan::ResponseApi api, Histogram* gaps) {
   head_buf_.clear();
   status_ = 0;
   keep_alive_ = true;
+  // The splitter is reset only after a stream used it: resetting it costs more than the
+  // rest of a small response's bookkeeping.
+  if (sse_) splitter_.reset();
   sse_ = false;
   keep_body_ = false;
   error_class_.clear();
   remaining_ = 0;
   leftover_ = 0;
   chunks_.reset();
-  splitter_.reset();
   extractor_ = scan::UsageExtractor(api);
   body_.clear();
   head_ns_ = first_event_ns_ = first_content_ns_ = last_content_ns_ = 0;
@@ -188,8 +192,25 @@ void ResponseReader::on_event(const scan::SseEvent& event, uint64_t now_ns) {
 
 ResponseReader::Result ResponseReader::finish(uint64_t now_ns) {
   if (sse_ && splitter_.finish()) on_event(splitter_.event(), now_ns);
-  if (keep_body_ && !body_.empty()) extractor_.on_body(body_);
+  if (keep_body_ && !body_.empty()) read_body_usage();
   return Result::complete;
+}
+
+// Every provider puts usage at or near the end of a non-streaming body, so the last usage
+// object is found with a cheap scan and only it is parsed: a whole-body DOM parse per
+// response would cost more than the rest of the request path together.
+void ResponseReader::read_body_usage() {
+  const std::string_view key =
+      api_ == scan::ResponseApi::gemini ? "\"usageMetadata\"" : "\"usage\"";
+  std::string_view body = body_;
+  size_t last = scan::json::npos;
+  for (size_t at = scan::json::find_object_value(body, key); at != scan::json::npos;
+       at = scan::json::find_object_value(body, key, at + 1)) {
+    last = at;
+  }
+  if (last == scan::json::npos) return;
+  size_t len = scan::json::container_length(body, last);
+  if (len != 0) extractor_.on_usage_object(body.substr(last, len));
 }
 
 ResponseReader::Result ResponseReader::end_of_stream(uint64_t now_ns) {

@@ -3,7 +3,8 @@
 // head (status, keep-alive, x-sluice-error-class), the body framing (Content-Length,
 // chunked, or until close), and, for a 2xx event stream, each server-sent event through
 // the gateway's own scanners (SseSplitter, UsageExtractor). Nothing is copied but a head
-// split across receives and a non-streaming 2xx body kept for its usage.
+// split across receives and a non-streaming 2xx body kept for its usage object (found by a
+// scan, and the only part parsed).
 //
 // An event "carries content" when the extractor saw output text in it (a chat delta, a
 // text_delta, a Gemini part): time to first token is measured to the first such event,
@@ -61,6 +62,7 @@ class ResponseReader {
   void deliver(std::string_view decoded, uint64_t now_ns);
   void on_event(const scan::SseEvent& event, uint64_t now_ns);
   Result finish(uint64_t now_ns);
+  void read_body_usage();
 
   State state_ = State::head;
   scan::ResponseApi api_ = scan::ResponseApi::openai_chat;

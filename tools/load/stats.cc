@@ -12,6 +12,8 @@ const char* transport_error_name(TransportError e) {
       return "connect_timeout";
     case TransportError::connect_failed:
       return "connect_failed";
+    case TransportError::tls:
+      return "tls";
     case TransportError::reset:
       return "reset";
     case TransportError::closed:
@@ -138,6 +140,7 @@ void RunStats::merge(const RunStats& o) {
   unfinished += o.unfinished;
   connects += o.connects;
   last_end_ns = std::max(last_end_ns, o.last_end_ns);
+  if (tls_failure.empty()) tls_failure = o.tls_failure;
 }
 
 ProjectStats RunStats::total() const {

@@ -18,14 +18,15 @@ namespace sluice::load {
 enum class TransportError : uint8_t {
   connect_refused,  // ECONNREFUSED
   connect_timeout,  // no connection within --connect-timeout
-  connect_failed,   // any other connect or TLS handshake failure
+  connect_failed,   // any other connect failure
+  tls,              // the TLS handshake failed (certificate not trusted, no shared version)
   reset,            // ECONNRESET / EPIPE while the request was in flight
   closed,           // the server closed the connection before the response ended
   timeout,          // no complete response within --timeout
   protocol,         // a response sluice-load could not parse
   io,               // any other socket error
 };
-inline constexpr size_t kTransportErrorCount = 8;
+inline constexpr size_t kTransportErrorCount = 9;
 const char* transport_error_name(TransportError e);
 
 // Counts and histograms of one project label (or of everything, once merged).
@@ -106,6 +107,7 @@ struct RunStats {
   uint64_t unfinished = 0;   // in flight when the drain time ran out
   uint64_t connects = 0;     // connections opened (reconnects included)
   uint64_t last_end_ns = 0;  // when the last measured request ended
+  std::string tls_failure;   // why the first failed TLS handshake failed, if one did
 
   // Adds counters and projects; timelines merge apart (Timeline::merge_into).
   void merge(const RunStats& other);

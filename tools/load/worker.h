@@ -63,6 +63,9 @@ class Worker final : public core::TimerTarget {
   Histogram* gap_histogram(const InFlight& r);
   void count_sent(const InFlight& r);
   void count_connect() { ++stats_.connects; }
+  void note_tls_failure(const std::string& why) {
+    if (stats_.tls_failure.empty()) stats_.tls_failure = why.empty() ? "handshake failed" : why;
+  }
   void on_response(const InFlight& r, const ResponseReader& reader, uint64_t now_ns);
   void on_failure(const InFlight& r, TransportError e, uint64_t now_ns);
   // The connection can take a request (its last one ended, or its back-off did).
