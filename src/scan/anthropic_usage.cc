@@ -45,8 +45,13 @@ EventFacts typed_event(UsageExtractor& x, std::string_view data, std::string_vie
   using Rules = UsageExtractor::Rules;
   EventFacts facts;
   if (type == "content_block_delta") {
-    // Only the delta holds these keys, and it holds one of them: the common text_delta
-    // is looked for first, so most events cost a single pass.
+    // Anthropic writes the delta's text last: read it from the end.
+    const json::TrailingString last = json::trailing_string(data);
+    if (last.key == "\"text\"" || last.key == "\"thinking\"" || last.key == "\"partial_json\"") {
+      facts.output_chars = last.chars;
+      return facts;
+    }
+    // Else only the delta holds these keys, and it holds one of them.
     for (const Needles* key : {&kTextKey, &kThinkingKey, &kPartialJsonKey}) {
       const size_t at = json::find_value(data, *key);
       if (at == json::npos || at >= data.size()) continue;

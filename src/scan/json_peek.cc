@@ -225,6 +225,41 @@ size_t count_strings_of(std::string_view text, size_t pos,
   return chars;
 }
 
+namespace {
+
+// The unescaped quote before `before`, or npos.
+size_t previous_quote(std::string_view text, size_t before) {
+  while (before > 0) {
+    --before;
+    if (text[before] == '"' && !escaped(text, before)) return before;
+  }
+  return npos;
+}
+
+}  // namespace
+
+TrailingString trailing_string(std::string_view text) {
+  size_t i = text.size();
+  while (i > 0 && (is_space(text[i - 1]) || text[i - 1] == '}')) --i;
+  if (i == 0 || text[i - 1] != '"' || escaped(text, i - 1)) return {};
+  const size_t close = i - 1;
+  const size_t open = previous_quote(text, close);
+  if (open == npos) return {};
+  size_t k = open;
+  while (k > 0 && is_space(text[k - 1])) --k;
+  if (k == 0 || text[k - 1] != ':') return {};
+  --k;
+  while (k > 0 && is_space(text[k - 1])) --k;
+  if (k == 0 || text[k - 1] != '"' || escaped(text, k - 1)) return {};
+  const size_t key_open = previous_quote(text, k - 1);
+  if (key_open == npos) return {};
+  // Read forwards, the string must end where it was found to.
+  size_t end = 0;
+  const size_t chars = string_chars(text, open, &end);
+  if (end != close + 1) return {};
+  return {open, text.substr(key_open, k - key_open), chars};
+}
+
 bool object_starts_with_key(std::string_view text, std::string_view quoted_key) {
   size_t i = skip_space(text, 0);
   if (i >= text.size() || text[i] != '{') return false;

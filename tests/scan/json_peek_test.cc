@@ -57,6 +57,20 @@ TEST(JsonPeek, CountStringsOfCountsChosenKeysAtAnyDepth) {
   EXPECT_EQ(text.substr(end), " rest");
 }
 
+TEST(JsonPeek, TrailingStringReadsTheLastMemberBackwards) {
+  const std::string_view text = R"({"delta":{"type":"text_delta","text":"a\"b"}   })";
+  const json::TrailingString last = json::trailing_string(text);
+  EXPECT_EQ(last.key, "\"text\"");
+  EXPECT_EQ(last.value, text.find("\"a\\"));
+  EXPECT_EQ(last.chars, 3u);
+}
+
+TEST(JsonPeek, TrailingStringIsNoneWhenTheObjectEndsOtherwise) {
+  EXPECT_EQ(json::trailing_string(R"({"a":"x","b":1})").value, json::npos);
+  EXPECT_EQ(json::trailing_string(R"(["x"])").value, json::npos);
+  EXPECT_EQ(json::trailing_string(R"("x"})").value, json::npos);
+}
+
 TEST(JsonPeek, ObjectStartsWithKeyAllowsWhitespace) {
   EXPECT_TRUE(json::object_starts_with_key(" {\n  \"error\": {}}", "\"error\""));
   EXPECT_FALSE(json::object_starts_with_key(R"({"id":1,"error":{}})", "\"error\""));

@@ -58,6 +58,17 @@ size_t string_chars(std::string_view text, size_t pos, size_t* end);
 size_t count_strings_of(std::string_view text, size_t pos,
                         std::initializer_list<std::string_view> keys, size_t* end);
 
+struct TrailingString {
+  size_t value = npos;   // offset of the string's opening quote, npos when there is none
+  std::string_view key;  // its key, quotes included
+  size_t chars = 0;      // its characters, as string_chars counts them
+};
+
+// The string value `text` ends with, when only closing braces and whitespace follow it
+// and it is an object member (as in Anthropic's content_block_delta, whose text is last):
+// read backwards, so the common event skips a forward search.
+TrailingString trailing_string(std::string_view text);
+
 // Whether `text` is an object whose first key is `quoted_key` ({"error": ...} envelopes).
 bool object_starts_with_key(std::string_view text, std::string_view quoted_key);
 
