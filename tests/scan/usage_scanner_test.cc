@@ -195,6 +195,15 @@ TEST(UsageScanner, OutcomeBeforeFinishReadsCutOffUntilTheEndShows) {
   EXPECT_EQ(scanner.outcome(), StreamOutcome::complete);
 }
 
+TEST(UsageScanner, PrettyPrintedErrorInAnEventStreamIsAnError) {
+  // A 404 whose Content-Type says text/event-stream: its JSON lines are no SSE fields.
+  const std::string response = read_fixture("gemini_404_on_stream_endpoint.http");
+  const ScanResult r = scan(ResponseApi::gemini, true,
+                            std::string_view(response).substr(response.find("\r\n\r\n") + 4));
+  EXPECT_EQ(r.outcome, StreamOutcome::error);
+  EXPECT_EQ(r.error_type, "NOT_FOUND");
+}
+
 // ---- non-streaming bodies
 
 TEST(UsageScanner, TruncatedBodyIsCutOffWithoutUsage) {
