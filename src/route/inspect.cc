@@ -34,7 +34,7 @@ Field field_of(std::string_view k) {
   if (k == "model") return Field::model;
   if (k == "stream") return Field::stream;
   if (k == "messages" || k == "system" || k == "instructions" || k == "contents" ||
-      k == "systemInstruction" || k == "tools") {
+      k == "systemInstruction" || k == "system_instruction" || k == "tools") {
     return Field::input_text;
   }
   if (k == "prompt" || k == "input") return Field::input_tokens;
@@ -42,7 +42,8 @@ Field field_of(std::string_view k) {
   if (k == "max_completion_tokens") return Field::max_completion_tokens;
   if (k == "max_output_tokens") return Field::max_output_tokens;
   if (k == "stream_options") return Field::stream_options;
-  if (k == "generationConfig") return Field::generation_config;
+  // Google's JSON mapping accepts the proto field names too; both are one field.
+  if (k == "generationConfig" || k == "generation_config") return Field::generation_config;
   if (k == "n") return Field::n;
   return Field::other;
 }
@@ -132,9 +133,11 @@ class Inspector : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Inspect
       sub_ = SubField::other;
       if (top_ == Field::stream_options && k == "include_usage") {
         sub_ = SubField::include_usage;
-      } else if (top_ == Field::generation_config && k == "maxOutputTokens") {
+      } else if (top_ == Field::generation_config &&
+                 (k == "maxOutputTokens" || k == "max_output_tokens")) {
         sub_ = SubField::max_output_tokens;
-      } else if (top_ == Field::generation_config && k == "candidateCount") {
+      } else if (top_ == Field::generation_config &&
+                 (k == "candidateCount" || k == "candidate_count")) {
         sub_ = SubField::candidate_count;
       }
       if (sub_ != SubField::other) {

@@ -79,6 +79,17 @@ TEST(Inspect, GeminiMaxOutputTokensRead) {
   EXPECT_EQ(i.max_output_tokens, 256u);
 }
 
+TEST(Inspect, GeminiProtoFieldNamesRead) {
+  BodyInfo i = inspect_ok(R"({"generation_config":{"max_output_tokens":64,"candidate_count":2}})");
+  EXPECT_EQ(i.max_output_tokens, 64u);
+  EXPECT_EQ(i.n, 2u);
+}
+
+TEST(Inspect, GeminiConfigUnderBothSpellingsIsDuplicate) {
+  EXPECT_EQ(inspect_err(R"({"generationConfig":{},"generation_config":{}})").status,
+            InspectStatus::duplicate_key);
+}
+
 TEST(Inspect, LargestMaxTokensWins) {
   EXPECT_EQ(inspect_ok(R"({"max_completion_tokens":900,"max_tokens":100})").max_output_tokens,
             900u);

@@ -24,7 +24,9 @@ struct BodyInfo {
   std::string model;  // decoded top-level "model" (escapes resolved)
   bool stream = false;
   // The largest of max_tokens, max_completion_tokens, max_output_tokens and
-  // generationConfig.maxOutputTokens present: the output a request may cost.
+  // generationConfig.maxOutputTokens present: the output a request may cost. (Gemini
+  // names are also read in their proto spelling, generation_config.max_output_tokens,
+  // which Google's JSON parser accepts as well.)
   bool has_max_output_tokens = false;
   uint64_t max_output_tokens = 0;
   uint32_t n = 1;              // choices asked for: "n" or generationConfig.candidateCount
