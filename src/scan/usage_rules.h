@@ -3,8 +3,6 @@
 // openai_chat_usage.cc, openai_responses_usage.cc, anthropic_usage.cc, gemini_usage.cc.
 // Shared helpers (error envelopes, the type of an event) live in usage_extractor.cc.
 
-#include <rapidjson/document.h>
-
 #include <string_view>
 
 #include "json_doc.h"
