@@ -2,6 +2,7 @@
 // and stops on SIGTERM / SIGINT after giving open responses --drain-ms to finish.
 
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <exception>
@@ -21,6 +22,15 @@ using sluice::server::ShardSpec;
 std::string printable_address(const std::string& a) {
   bool v6 = a.find(':') != std::string::npos && a.front() != '[';
   return v6 ? "[" + a + "]" : a;
+}
+
+// Load tests hold tens of thousands of connections; the usual soft limit of 1024 open
+// files would refuse them long before the mock is busy.
+void raise_open_file_limit() {
+  rlimit l{};
+  if (getrlimit(RLIMIT_NOFILE, &l) != 0 || l.rlim_cur >= l.rlim_max) return;
+  l.rlim_cur = l.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &l) != 0) SLUICE_LOG_WARN("could not raise the open-file limit");
 }
 
 // With port 0 every SO_REUSEPORT socket would get its own free port, so the first shard
@@ -65,6 +75,7 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  raise_open_file_limit();
 
   size_t count = options.threads ? options.threads : server::affinity_cpus().size();
   mock::MockShared shared(options, count);
