@@ -72,7 +72,7 @@ void Exchange::finish(bool reusable) {
 
 void Exchange::abort() {
   observer_ = nullptr;
-  conn_->shutdown();
+  conn_->abort_exchange();
 }
 
 // ---- HttpConnection ---------------------------------------------------------------
@@ -308,6 +308,19 @@ void HttpConnection::on_timer(int tag) {
     return;
   }
   if (state_ != State::exchange) shutdown();
+}
+
+// The response cannot be completed (the upstream broke mid-body): what was relayed
+// still reaches the client, then the connection closes so the client sees the cut.
+void HttpConnection::abort_exchange() {
+  if (state_ == State::closed) return;
+  if (state_ == State::exchange) --ctx_.active_exchanges;
+  state_ = State::closed;
+  timer_.cancel();
+  hold_ = core::Slice();
+  if (stream_) stream_->close_after_send();
+  stream_ = nullptr;
+  ctx_.io.loop.defer([this] { delete this; });
 }
 
 void HttpConnection::drain() {

@@ -165,7 +165,9 @@ void Stream::close() {
   if (closing_) return;
   closing_ = true;
   handler_ = nullptr;
-  queue_.clear();
+  // A sendmsg in flight still reads the front slices' memory: they are released only
+  // when the Stream is freed, after that send's completion.
+  if (!send_inflight_) queue_.clear();
   queued_ = 0;
   if (inflight_ > 0) {
     io_uring_sqe* sqe = ctx_.loop.sqe();

@@ -123,6 +123,7 @@ class HttpConnection final : public StreamHandler, public core::TimerTarget {
   void fail(http::RequestError e);
   void fail_status(int status, std::string_view reason);
   void exchange_done(bool reusable);
+  void abort_exchange();
 
   ServerContext& ctx_;
   Stream* stream_ = nullptr;
