@@ -32,10 +32,18 @@ TEST(MockCli, BadFaultSpecExitsWithAnError) {
   EXPECT_NE(err.find("--fault"), std::string::npos) << err;
 }
 
-TEST(MockCli, TlsOptionsSayHttpsIsNotSupportedYet) {
+TEST(MockCli, TlsCertWithoutKeyIsAnOptionError) {
   std::string err;
-  EXPECT_EQ(run_to_exit({"--tls-cert", "c.pem", "--tls-key", "k.pem"}, &err), 2);
-  EXPECT_NE(err.find("HTTPS"), std::string::npos) << err;
+  EXPECT_EQ(run_to_exit({"--tls-cert", "c.pem"}, &err), 2);
+  EXPECT_NE(err.find("--tls-key"), std::string::npos) << err;
+}
+
+TEST(MockCli, UnreadableTlsFilesStopTheStartWithTheReason) {
+  std::string err;
+  EXPECT_EQ(run_to_exit({"--tls-cert", "/nonexistent/c.pem", "--tls-key", "/nonexistent/k.pem"},
+                        &err),
+            1);
+  EXPECT_NE(err.find("cannot start"), std::string::npos) << err;
 }
 
 TEST(MockCli, PortZeroLogsTheBoundPort) {

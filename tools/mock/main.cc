@@ -83,6 +83,8 @@ int main(int argc, char** argv) {
   config::Listen listen;
   listen.address = options.address;
   listen.port = options.port;
+  listen.tls_cert = options.tls_cert;  // HTTPS when both are set
+  listen.tls_key = options.tls_key;
   first.listen.push_back(listen);
   first.make_handler = [&shared](net::IoContext&, unsigned shard) {
     return std::make_unique<mock::MockHandler>(shared, shard);
@@ -91,6 +93,7 @@ int main(int argc, char** argv) {
   // Declared after the specs they point to, so they are joined before those go.
   std::vector<std::unique_ptr<Shard>> shards;
   try {
+    first.listen_tls = server::make_listen_tls(first.listen);
     if (!start_all(shards, first, rest, count)) {
       server::drain_and_join(shards, 0);
       return 1;

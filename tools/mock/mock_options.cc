@@ -127,10 +127,8 @@ ParseOutcome parse_options(int argc, char** argv, MockOptions& out, std::string&
       return ParseOutcome::exit_error;
     }
   }
-  if (!out.tls_cert.empty() || !out.tls_key.empty()) {
-    message =
-        "--tls-cert/--tls-key: HTTPS is not supported by sluice-mock yet; serve plain HTTP on "
-        "loopback, or put a TLS terminator in front of it";
+  if (out.tls_cert.empty() != out.tls_key.empty()) {
+    message = "--tls-cert and --tls-key go together (a PEM certificate chain and its key)";
     return ParseOutcome::exit_error;
   }
   return ParseOutcome::run;
