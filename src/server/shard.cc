@@ -28,10 +28,24 @@ std::vector<int> affinity_cpus() {
   return cpus;
 }
 
-std::vector<std::unique_ptr<Shard>> start_shards(const ShardSpec& spec, size_t count) {
+std::vector<std::unique_ptr<Shard>> start_shards(ShardSpec& spec, size_t count) {
   std::vector<int> cpus = affinity_cpus();
   std::vector<std::unique_ptr<Shard>> shards;
-  for (size_t i = 0; i < count; ++i) {
+  bool any_port_zero = false;
+  for (const config::Listen& l : spec.listen) any_port_zero |= l.port == 0;
+  size_t first = 0;
+  if (any_port_zero && count > 1) {
+    // Port 0 would give every SO_REUSEPORT socket a port of its own: the first shard
+    // binds, the others join the ports it got. Shard 0 reads the spec only while it
+    // starts, so rewriting the ports after it is ready races with nothing.
+    shards.push_back(std::make_unique<Shard>(0, cpus[0], spec));
+    shards.back()->start();
+    if (!wait_ready(shards)) return shards;
+    std::vector<uint16_t> ports = shards[0]->ports();
+    for (size_t i = 0; i < spec.listen.size(); ++i) spec.listen[i].port = ports[i];
+    first = 1;
+  }
+  for (size_t i = first; i < count; ++i) {
     // With more shards than CPUs in the mask, shards share CPUs round-robin.
     shards.push_back(
         std::make_unique<Shard>(static_cast<unsigned>(i), cpus[i % cpus.size()], spec));

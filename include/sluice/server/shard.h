@@ -87,8 +87,9 @@ class Shard {
 // CPUs of this process's affinity mask, in order.
 std::vector<int> affinity_cpus();
 
-// Starts `count` shards pinned round-robin over the affinity mask.
-std::vector<std::unique_ptr<Shard>> start_shards(const ShardSpec& spec, size_t count);
+// Starts `count` shards pinned round-robin over the affinity mask. A listener on port 0
+// gets its port from the first shard and the others join it (`spec` is updated).
+std::vector<std::unique_ptr<Shard>> start_shards(ShardSpec& spec, size_t count);
 // Waits until every shard listens (true) or one failed (false, logged).
 bool wait_ready(std::vector<std::unique_ptr<Shard>>& shards);
 // Asks every shard to drain within `drain_ms` and joins them.

@@ -57,7 +57,8 @@ class TlsEngine {
   TlsEngine& operator=(const TlsEngine&) = delete;
   TlsEngine(TlsEngine&& other) noexcept;
   TlsEngine& operator=(TlsEngine&& other) noexcept;
-  ~TlsEngine();
+  // Virtual: streams own sessions through unique_ptr<TlsEngine>.
+  virtual ~TlsEngine();
 
   // Ciphertext received from the network. Copied into the engine; the caller keeps
   // ownership of `bytes`. The engine buffers without limit, so flow control is the

@@ -49,6 +49,16 @@ class GatewayHttp(unittest.TestCase):
         self.assertTrue(r.header("x-request-id"))
         self.assertIn("gateway;dur=", r.header("server-timing"))
 
+    def test_every_shard_listens_on_the_one_port(self):
+        # Request ids carry the shard index ("req-SEED-SHARD-N"); SO_REUSEPORT spreads
+        # new connections by hash, so 40 connections reach both shards (all 40 on one
+        # shard has probability 2^-39).
+        shards = set()
+        for _ in range(40):
+            r = h.http(self.port, "GET", "/v1/models")
+            shards.add(r.header("x-request-id").split("-")[2])
+        self.assertEqual(shards, {"00", "01"})
+
     def test_keep_alive_serves_several_requests_on_one_connection(self):
         with h.connect(self.port) as s:
             rd = h.Reader(s)
