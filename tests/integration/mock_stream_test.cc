@@ -7,7 +7,10 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
+#include <chrono>
+#include <fstream>
 #include <regex>
+#include <thread>
 
 #include "mock_fixture.h"
 
@@ -245,6 +248,36 @@ TEST_F(MockStreamTest, LongStreamAtFullSpeedArrivesWhole) {
                                {{"x-mock-output-tokens", "20000"}});
   ASSERT_TRUE(r.complete);
   EXPECT_EQ(split_sse(r.body).size(), 20003u);
+}
+
+// Resident memory of a process, from /proc.
+uint64_t rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6));
+  return 0;
+}
+
+TEST(MockBackpressure, AReaderThatDoesNotReadCostsOneWindowNotTheWholeAnswer) {
+  RunningMock mock({"--threads", "1"});
+  ASSERT_NE(mock.port(), 0) << mock.log();
+  uint64_t before = rss_kib(mock.process().pid());
+  // 300,000 tokens are about 55 MB of events, far beyond what the kernel buffers hold.
+  HttpClient c(mock.port());
+  ASSERT_TRUE(
+      c.send_raw("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nx-mock-output-tokens: 300000\r\n"
+                 "Content-Length: 15\r\n\r\n{\"stream\":true}"));
+  for (int i = 0; i < 100 && u64(mock.stats(), "streams_open") != 1; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let it fill what it can
+  uint64_t stalled = rss_kib(mock.process().pid());
+  EXPECT_LT(stalled - before, 32u * 1024) << "the mock buffered the answer for a reader";
+
+  HttpResponse r = c.read_response();
+  ASSERT_TRUE(r.complete);
+  EXPECT_EQ(r.chunks.size(), 300003u);
+  EXPECT_EQ(r.chunks.back(), "data: [DONE]\n\n");
 }
 
 TEST_F(MockStreamTest, StreamCountersReturnToZeroOpen) {
