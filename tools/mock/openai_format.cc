@@ -4,6 +4,8 @@
 // `data: {json}\n\n` events ending with `data: [DONE]`, and the usage-only chunk
 // (`"choices":[]`) comes just before [DONE] only when the request asked for it.
 
+#include <iterator>
+
 #include "sluice/route/json_string.h"
 #include "wire_format.h"
 
@@ -314,9 +316,9 @@ ErrorReply openai_error(int status, std::string_view code, std::string_view mess
 std::string openai_model_list(uint64_t created) {
   std::string out = "{\"object\":\"list\",\"data\":[";
   const std::string_view ids[] = {"gpt-4o", "gpt-4o-mini", "text-embedding-3-small", "mock-model"};
-  for (const std::string_view& id : ids) {
-    if (&id != ids) out += ',';
-    out += openai_model(id, created);
+  for (size_t i = 0; i < std::size(ids); ++i) {
+    if (i) out += ',';
+    out += openai_model(ids[i], created);
   }
   out += "]}";
   return out;
