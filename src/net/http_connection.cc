@@ -111,33 +111,11 @@ void HttpConnection::on_data(Stream&, core::Slice data) {
       timer_.arm(ctx_.io.loop.timers(), ctx_.io.loop.now_ns() + ctx_.limits.header_timeout_ns,
                  this, kHeaderDeadline);
   }
-  if (buf_.empty() && state_ == State::head && in_place(data)) return;
+  // The request is copied out of the ring buffer (it is small) so the buffer goes back
+  // to the kernel at once: a long exchange never pins one of the shard's receive
+  // buffers, which would cap a shard's concurrent streams at the ring's size.
   buf_.append(data.view());
   process();
-}
-
-// The common case: a whole request inside one received buffer. Parse it where it lies
-// and keep the buffer alive for the exchange instead of copying it.
-bool HttpConnection::in_place(const core::Slice& data) {
-  std::string_view in = data.view();
-  http::RequestHead head;
-  http::RequestParse r = http::parse_request_head(in, ctx_.limits.request, head);
-  if (r.status != http::ParseStatus::complete) return false;
-  size_t end = head.head_bytes;
-  if (head.body == http::BodyKind::content_length) {
-    if (in.size() - end < head.content_length) return false;
-    end += head.content_length;
-  } else if (head.body == http::BodyKind::chunked) {
-    return false;
-  }
-  hold_ = data;
-  buf_.assign(in.substr(end));
-  consumed_ = 0;
-  ex_.head_ = head;
-  keep_alive_ = head.keep_alive;
-  dispatch(in, head.head_bytes, in.substr(head.head_bytes, end - head.head_bytes), 0);
-  if (state_ == State::head && !buf_.empty()) process();
-  return true;
 }
 
 void HttpConnection::process() {
@@ -231,16 +209,12 @@ void HttpConnection::exchange_done(bool reusable) {
   state_ = State::head;
   if (!reusable || !keep_alive_ || ctx_.draining) {
     state_ = State::closed;
-    hold_ = core::Slice();
     if (stream_) stream_->close_after_send();
     stream_ = nullptr;
     ctx_.io.loop.defer([this] { delete this; });
     return;
   }
-  if (hold_.empty()) {
-    buf_.erase(0, consumed_);
-  }
-  hold_ = core::Slice();
+  buf_.erase(0, consumed_);
   consumed_ = 0;
   body_buf_.clear();
   if (!pending_.empty()) {
@@ -291,7 +265,6 @@ void HttpConnection::shutdown() {
   }
   state_ = State::closed;
   timer_.cancel();
-  hold_ = core::Slice();
   if (stream_) stream_->close();
   stream_ = nullptr;
   ctx_.io.loop.defer([this] { delete this; });
@@ -317,7 +290,6 @@ void HttpConnection::abort_exchange() {
   if (state_ == State::exchange) --ctx_.active_exchanges;
   state_ = State::closed;
   timer_.cancel();
-  hold_ = core::Slice();
   if (stream_) stream_->close_after_send();
   stream_ = nullptr;
   ctx_.io.loop.defer([this] { delete this; });

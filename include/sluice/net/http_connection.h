@@ -118,7 +118,6 @@ class HttpConnection final : public StreamHandler, public core::TimerTarget {
   ~HttpConnection();
   void process();
   bool step();
-  bool in_place(const core::Slice& data);
   void dispatch(std::string_view source, size_t head_end, std::string_view body, size_t end);
   void fail(http::RequestError e);
   void fail_status(int status, std::string_view reason);
@@ -130,7 +129,6 @@ class HttpConnection final : public StreamHandler, public core::TimerTarget {
   State state_ = State::head;
   std::string buf_;          // received bytes not yet consumed
   std::string pending_;      // bytes that arrived during an exchange (pipelined)
-  core::Slice hold_;         // the ring buffer a zero-copy exchange points into
   std::string body_buf_;     // de-chunked body
   http::ChunkedDecoder chunked_;
   size_t chunk_pos_ = 0;     // bytes of buf_ the chunked decoder has consumed

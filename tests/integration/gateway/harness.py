@@ -165,28 +165,46 @@ class Response:
 
 
 class Reader:
-    """Reads HTTP/1.1 responses off one socket, keeping leftovers for pipelining."""
+    """Reads HTTP/1.1 responses off one socket, keeping leftovers for pipelining.
+    `buf[pos:]` is unread; it is compacted now and then so long streams stay linear."""
 
     def __init__(self, sock):
         self.sock = sock
-        self.buf = b""
+        self._buf = bytearray()
+        self._pos = 0
+
+    @property
+    def buf(self):
+        return bytes(self._buf[self._pos:])
+
+    @buf.setter
+    def buf(self, value):
+        self._buf = bytearray(value)
+        self._pos = 0
 
     def _fill(self):
-        chunk = self.sock.recv(65536)
+        chunk = self.sock.recv(262144)
         if not chunk:
             raise EOFError("connection closed")
-        self.buf += chunk
+        if self._pos > 1 << 20:
+            del self._buf[:self._pos]
+            self._pos = 0
+        self._buf += chunk
 
     def _line(self):
-        while b"\r\n" not in self.buf:
+        while True:
+            i = self._buf.find(b"\r\n", self._pos)
+            if i >= 0:
+                line = bytes(self._buf[self._pos:i])
+                self._pos = i + 2
+                return line
             self._fill()
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
 
     def _exact(self, n):
-        while len(self.buf) < n:
+        while len(self._buf) - self._pos < n:
             self._fill()
-        data, self.buf = self.buf[:n], self.buf[n:]
+        data = bytes(self._buf[self._pos:self._pos + n])
+        self._pos += n
         return data
 
     def read(self, head_request=False):
@@ -210,21 +228,23 @@ class Reader:
         if head_request or status in (204, 304):
             pass
         elif hdr.get("transfer-encoding", "").lower() == "chunked":
+            raw_parts, body_parts = [], []  # joined once: += on bytes is quadratic
             while True:
                 size_line = self._line()
-                raw += size_line + b"\r\n"
+                raw_parts.append(size_line + b"\r\n")
                 size = int(size_line.split(b";")[0], 16)
                 if size == 0:
                     trailer = self._line()
-                    raw += trailer + b"\r\n"
+                    raw_parts.append(trailer + b"\r\n")
                     while trailer:
                         trailer = self._line()
-                        raw += trailer + b"\r\n"
+                        raw_parts.append(trailer + b"\r\n")
                     break
                 data = self._exact(size)
                 crlf = self._exact(2)
-                raw += data + crlf
-                body += data
+                raw_parts.append(data + crlf)
+                body_parts.append(data)
+            raw, body = b"".join(raw_parts), b"".join(body_parts)
         elif "content-length" in hdr:
             body = self._exact(int(hdr["content-length"]))
             raw = body
@@ -234,7 +254,8 @@ class Reader:
                     self._fill()
             except EOFError:
                 pass
-            body, self.buf = self.buf, b""
+            body = self.buf
+            self.buf = b""
             raw = body
         return Response(status, parts[2].decode() if len(parts) > 2 else "", headers, body, raw)
 

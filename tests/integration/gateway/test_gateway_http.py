@@ -289,6 +289,45 @@ class UpstreamFailures(unittest.TestCase):
             mock.stop()
 
 
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class Backpressure(unittest.TestCase):
+    def test_a_client_that_does_not_read_pauses_the_upstream(self):
+        """The mock writes a ~22 MB stream as fast as it can; the client reads nothing
+        for two seconds. sluice must hold back (pause its upstream reads) rather than
+        buffer the stream: its memory grows by far less than the stream's size, and
+        every byte still arrives once the client reads."""
+        mock = h.start_mock()
+        d = tempfile.mkdtemp()
+        gw = h.start_sluice(h.mock_config(mock.port, d))
+        try:
+            before = rss_kib(gw.proc.pid)
+            s = h.connect(gw.port, timeout=60)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            s.sendall(h.request_bytes("POST", "/v1/chat/completions",
+                                      dict(CHAT, stream=True, stream_options={"include_usage": True}),
+                                      {"x-mock-output-tokens": "100000"}))
+            time.sleep(2)
+            grown = rss_kib(gw.proc.pid) - before
+            self.assertLess(grown, 24 * 1024, "sluice buffered the stream: +%d KiB" % grown)
+            r = h.Reader(s).read()
+            data = r.sse_data()
+            self.assertEqual(data[-1], b"[DONE]")
+            usage = h.json.loads(data[-2])["usage"]
+            self.assertEqual(usage["completion_tokens"], 100000)
+            self.assertGreater(len(r.body), 10 * 1024 * 1024)
+            s.close()
+        finally:
+            gw.stop()
+            mock.stop()
+
+
 class Draining(unittest.TestCase):
     def test_sigterm_lets_a_running_stream_finish_then_exits_zero(self):
         mock = h.start_mock()
