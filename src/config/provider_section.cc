@@ -42,6 +42,32 @@ void read_pool(Issues& issues, const Node& node, const std::string& pointer, Poo
   f.u32("max_requests_per_conn", out.max_requests_per_conn, 1);
 }
 
+void read_retry(Issues& issues, const Node& node, const std::string& pointer, Retry& out) {
+  Fields f(issues, node, pointer);
+  f.u32("attempts", out.attempts, 1, 10);
+  f.u32("base_ms", out.base_ms, 1, 60000);
+  f.u32("cap_ms", out.cap_ms, 1, 600000);
+  f.u32("max_wait_ms", out.max_wait_ms, 0, 600000);
+  if (f.number("budget_ratio", out.budget_ratio, 0) && out.budget_ratio > 1) {
+    issues.add(f.get("budget_ratio")->offset, f.pointer_of("budget_ratio"),
+               "must be between 0 and 1 (a share of the requests)");
+  }
+  f.u32("budget_min", out.budget_min, 0, 1000000);
+  f.u32("budget_window_ms", out.budget_window_ms, 100, 3600000);
+  if (out.cap_ms < out.base_ms) {
+    const Node* at = f.get("cap_ms") ? f.get("cap_ms") : &node;
+    issues.add(at->offset, f.get("cap_ms") ? f.pointer_of("cap_ms") : pointer,
+               "cap_ms must not be below base_ms (" + std::to_string(out.base_ms) + ")");
+  }
+}
+
+void read_breaker(Issues& issues, const Node& node, const std::string& pointer, Breaker& out) {
+  Fields f(issues, node, pointer);
+  f.u32("failures", out.failures, 1, 65535);
+  f.u32("window_ms", out.window_ms, 100, 3600000);
+  f.u32("cooldown_ms", out.cooldown_ms, 1, 3600000);
+}
+
 void read_credentials(Issues& issues, Fields& f, Provider& out) {
   const Member* env = f.member("api_key_env");
   const Member* file = f.member("api_key_file");
@@ -87,6 +113,9 @@ void read_provider(Issues& issues, const Node& node, const std::string& pointer,
     read_timeouts(issues, *n, f.pointer_of("timeouts"), out.timeouts);
   }
   if (const Node* n = f.get("pool")) read_pool(issues, *n, f.pointer_of("pool"), out.pool);
+  if (const Node* n = f.get("retry")) read_retry(issues, *n, f.pointer_of("retry"), out.retry);
+  if (const Node* n = f.get("breaker"))
+    read_breaker(issues, *n, f.pointer_of("breaker"), out.breaker);
 }
 
 }  // namespace

@@ -146,6 +146,7 @@ void read_server(Issues& issues, const Node& node, const std::string& pointer, S
   }
   f.u64("max_body_bytes", out.max_body_bytes, 1);
   f.string("access_log", out.access_log);
+  f.string("degraded_marker", out.degraded_marker);
 }
 
 void read_cors(Issues& issues, const Node& node, const std::string& pointer, Cors& out) {

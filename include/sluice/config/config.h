@@ -54,6 +54,28 @@ struct Pool {
   bool operator==(const Pool&) const = default;
 };
 
+// Retries of one provider (docs/RESILIENCE.md): full-jitter backoff, provider wait
+// hints honoured up to max_wait_ms, and a per-shard budget so retries stay a share of
+// the traffic.
+struct Retry {
+  uint32_t attempts = 2;         // tries per request on this provider, the first included
+  uint32_t base_ms = 100;        // backoff ceiling of the first retry
+  uint32_t cap_ms = 2000;        // backoff ceiling never exceeds this
+  uint32_t max_wait_ms = 10000;  // a retry-after longer than this: no retry, fall back
+  double budget_ratio = 0.2;     // retries / requests over the window
+  uint32_t budget_min = 3;       // retries always allowed per window (quiet gateways)
+  uint32_t budget_window_ms = 10000;
+  bool operator==(const Retry&) const = default;
+};
+
+// Circuit breaker of one provider account.
+struct Breaker {
+  uint32_t failures = 5;       // classified failures within the window that open it
+  uint32_t window_ms = 10000;
+  uint32_t cooldown_ms = 5000; // open this long, then one probe
+  bool operator==(const Breaker&) const = default;
+};
+
 struct Provider {
   std::string name;  // key in `providers`
   ProviderKind kind = ProviderKind::openai;
@@ -70,6 +92,8 @@ struct Provider {
   Limits limits;
   Timeouts timeouts;
   Pool pool;
+  Retry retry;
+  Breaker breaker;
   bool operator==(const Provider&) const = default;
 };
 
@@ -150,6 +174,9 @@ struct Server {
   uint32_t max_uri_bytes = 8192;       // 414 beyond
   uint64_t max_body_bytes = 16 << 20;  // 413 beyond
   std::string access_log;              // empty: stderr; "off": none
+  // In the message of every provider_degraded error, so a client can spot it through
+  // any SDK's exception text.
+  std::string degraded_marker = "[SLUICE_PROVIDER_DEGRADED]";
   bool operator==(const Server&) const = default;
 };
 
