@@ -9,6 +9,7 @@
 #include "sluice/auth/key_hash.h"
 #include "sluice/core/clock.h"
 #include "sluice/core/log.h"
+#include "sluice/relay/readyz.h"
 #include "sluice/relay/settle.h"
 #include "sluice/relay/upstream_request.h"
 #include "sluice/route/error_envelope.h"
@@ -119,7 +120,10 @@ Gateway::Gateway(const GatewayState& state, net::IoContext& io, unsigned shard)
       router_(state.config),
       ids_(shard, state.id_seed),
       ledger_(state.ledger ? &state.ledger->queue(shard) : nullptr),
-      log_(state.access_log_fd) {}
+      log_(state.access_log_fd),
+      resilience_(*state.config, state.breakers, state.id_seed + shard) {
+  resilience_.fallbacks = this;
+}
 
 void Gateway::on_shutdown() {
   pool_.close_idle();
@@ -200,7 +204,7 @@ void Gateway::operational(Request& r) {
     case route::Endpoint::healthz:
       return respond_json(r, 200, "{\"status\":\"ok\"}");
     case route::Endpoint::readyz:
-      return respond_json(r, 200, "{\"status\":\"ready\"}");
+      return respond_json(r, 200, readyz_json(cfg_, resilience_));
     case route::Endpoint::admin:
       return admin(r);
     default:
@@ -362,6 +366,11 @@ void Gateway::dispatch(Request& r, size_t provider, std::string_view upstream_pa
   req.scan = true;
   req.api = response_api(r.route);
   req.hide_usage_chunk = hide_usage_chunk;
+  req.provider = provider;
+  req.provider_config = &p;
+  req.resilience = &resilience_;
+  if (const config::Model* m = cfg_.model(r.info.alias); m && r.route.kind == route::RouteKind::unified)
+    req.fallbacks = m->fallbacks;
   req.bytes = build_upstream_request(r.ex.head(), *req.origin, p, upstream_path, body,
                                      state_.auth_lines[provider], r.info.request_id);
   r.info.price = find_price(cfg_, r.info);

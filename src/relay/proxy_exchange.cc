@@ -8,27 +8,17 @@
 #include "sluice/net/http_status.h"
 
 namespace sluice::relay {
-namespace {
-enum TimerTag { kConnect = 1, kFirstByte = 2, kIdle = 3 };
-
-// Headers that describe one hop, never forwarded (RFC 9110 7.6.1), plus the framing
-// headers we set ourselves.
-bool hop_by_hop(std::string_view name) {
-  static constexpr std::string_view kDrop[] = {
-      "connection", "keep-alive", "proxy-connection", "transfer-encoding", "content-length",
-      "te",         "trailer",    "upgrade"};
-  for (std::string_view d : kDrop)
-    if (http::iequals(name, d)) return true;
-  return false;
-}
-}  // namespace
 
 ProxyExchange* ProxyExchange::start(net::Exchange& ex, upstream::UpstreamPool& pool,
                                     UpstreamRequest req, ExchangeSink* sink) {
   auto* p = new ProxyExchange(ex, pool, std::move(req), sink);
   p->req_.info.dispatch_ns = core::mono_ns();  // a real reading: the loop clock is per turn
   ex.set_observer(p);
-  p->connect();
+  p->total_timer_.arm(p->loop_.timers(),
+                      ex.started_ns() + uint64_t{p->req_.timeouts.total_ms} * 1000000ull, p, kTotal);
+  if (ShardResilience* res = p->req_.resilience)
+    res->budget(p->req_.provider).on_request(core::mono_ns() / 1000000ull);
+  p->attempt();
   return p;
 }
 
@@ -40,21 +30,16 @@ void ProxyExchange::arm(uint32_t ms, int tag) {
   timer_.arm(loop_.timers(), loop_.now_ns() + uint64_t{ms} * 1000000ull, this, tag);
 }
 
-void ProxyExchange::connect() {
-  ++result_.attempts;
-  // TCP connect and TLS handshake share one deadline: the sum of both budgets.
-  arm(req_.timeouts.connect_ms + (req_.origin->tls ? req_.timeouts.tls_handshake_ms : 0),
-      kConnect);
-  conn_ = pool_.acquire(*req_.origin, this);
-}
-
 void ProxyExchange::on_upstream_ready(upstream::UpstreamConnection&, int err) {
   if (err != 0) {
     std::string why = conn_->tls_failure();
     conn_ = nullptr;  // the pool closes a connection that failed to connect
-    fail(route::ErrorClass::upstream_error,
-         why.empty() ? std::string("cannot connect to upstream: ") + strerror(-err)
-                     : "TLS handshake with upstream failed: " + why);
+    if (why.empty())
+      after_failure(resilience::FailureClass::connect_failed, route::ErrorClass::upstream_error,
+                    std::string("cannot connect to upstream: ") + strerror(-err));
+    else
+      after_failure(resilience::FailureClass::tls_failed, route::ErrorClass::upstream_error,
+                    "TLS handshake with upstream failed: " + why);
     return;
   }
   // The request stays ours until the exchange ends, for one retry on a stale connection.
@@ -64,6 +49,7 @@ void ProxyExchange::on_upstream_ready(upstream::UpstreamConnection&, int err) {
 
 void ProxyExchange::on_upstream_data(upstream::UpstreamConnection&, core::Slice data) {
   if (ended_) return;
+  if (holding_) return hold_body(std::move(data));
   if (!head_done_ && !relay_head(data)) return;
   if (!data.empty() && !ended_) relay_body(std::move(data));
 }
@@ -82,7 +68,8 @@ bool ProxyExchange::relay_head(core::Slice& data) {
     return false;
   }
   if (r.status == http::ParseStatus::error) {
-    fail(route::ErrorClass::upstream_error, "upstream sent a malformed response");
+    after_failure(resilience::FailureClass::bad_response, route::ErrorClass::upstream_error,
+                  "upstream sent a malformed response");
     return false;
   }
   if (head_.status >= 100 && head_.status < 200) {  // interim response: skip it
@@ -95,29 +82,26 @@ bool ProxyExchange::relay_head(core::Slice& data) {
   head_done_ = true;
   result_.status = head_.status;
   result_.ttfb_ns = loop_.now_ns() - ex_->started_ns();
-
-  std::string headers;
-  headers.reserve(512 + req_.response_headers.size());
-  headers += req_.response_headers;
-  char timing[96];
-  double gateway_ms = static_cast<double>(req_.info.dispatch_ns - req_.info.arrival_ns) / 1e6;
-  double upstream_ms = static_cast<double>(loop_.now_ns() - req_.info.dispatch_ns) / 1e6;
-  int tn = snprintf(timing, sizeof timing, "server-timing: gateway;dur=%.3f, upstream;dur=%.3f\r\n",
-                    gateway_ms, upstream_ms);
-  headers.append(timing, static_cast<size_t>(tn));
-  for (size_t i = 0; i < head_.header_count; ++i) {
-    const http::Header& h = head_.headers[i];
-    if (hop_by_hop(h.name)) continue;
-    headers.append(h.name);
-    headers += ": ";
-    headers.append(h.value);
-    headers += "\r\n";
+  if (req_.resilience && !req_.head_method && resilience::may_retry_status(head_.status)) {
+    // Maybe a retryable failure: hold it until its body tells, nothing sent yet.
+    size_t rest = src.size() - head_.head_bytes;
+    start_holding();
+    data = data.sub(data.size() - rest);
+    head_buf_.clear();
+    if (holding_ && !data.empty()) hold_body(std::move(data));
+    return false;
   }
+  if (breaker_ && probe_) {  // the provider answered: its probe succeeded
+    breaker_->record_success(true);
+    probe_ = false;
+  }
+  relayed_ = true;
+  std::string headers = client_head_lines();
   bool has_body = head_.body != http::ResponseBody::none;
+  sse_ = head_.header("content-type").find("text/event-stream") != std::string_view::npos;
   if (req_.scan && has_body && head_.status >= 200 && head_.status < 300) {
-    bool sse = head_.header("content-type").find("text/event-stream") != std::string_view::npos;
-    scanner_ = std::make_unique<scan::UsageScanner>(req_.api, sse);
-    reframe_ = sse && req_.hide_usage_chunk;
+    scanner_ = std::make_unique<scan::UsageScanner>(req_.api, sse_);
+    reframe_ = sse_ && req_.hide_usage_chunk;
   }
   if (reframe_) {
     // The body changes length, so whatever the upstream framing, the client gets chunks.
@@ -179,13 +163,8 @@ void ProxyExchange::relay_body(core::Slice data) {
         done = true;
       } else if (st.status == http::ChunkStatus::error) {
         if (!reframe_) ex_->send_body(data.sub(0, pos));
-        result_.cut_off = true;
-        if (scanner_) scanner_->finish();
-        ex_->abort();
-        ex_ = nullptr;
-        if (conn_) pool_.release(conn_, false);
-        conn_ = nullptr;
-        end();
+        cut_stream(resilience::FailureClass::bad_response, route::ErrorClass::upstream_error,
+                   "upstream broke the response framing");
         return;
       }
       break;
@@ -277,16 +256,22 @@ void ProxyExchange::complete(bool upstream_reusable) {
 void ProxyExchange::on_upstream_closed(upstream::UpstreamConnection& c, int err) {
   conn_ = nullptr;  // it closes itself after this call
   if (ended_) return;
+  if (holding_) {
+    if (head_.body == http::ResponseBody::until_close) return finish_holding(false);
+    return after_failure(resilience::FailureClass::connection_reset,
+                         route::ErrorClass::upstream_error,
+                         "upstream closed the connection in the middle of an error response");
+  }
   if (!head_done_) {
     // A pooled connection the server had already closed: the request never reached it.
     if (c.reused() && head_buf_.empty() && !retried_) {
       retried_ = true;
-      connect();
+      send_try();
       return;
     }
-    fail(route::ErrorClass::upstream_error,
-         err ? std::string("upstream connection failed: ") + strerror(-err)
-             : std::string("upstream closed the connection before responding"));
+    after_failure(resilience::FailureClass::connection_reset, route::ErrorClass::upstream_error,
+                  err ? std::string("upstream connection failed: ") + strerror(-err)
+                      : std::string("upstream closed the connection before responding"));
     return;
   }
   if (head_.body == http::ResponseBody::until_close) {
@@ -301,11 +286,8 @@ void ProxyExchange::on_upstream_closed(upstream::UpstreamConnection& c, int err)
     ex->finish(!reframe_ ? false : true);
     return;
   }
-  result_.cut_off = true;
-  net::Exchange* ex = ex_;
-  ex_ = nullptr;
-  end();
-  ex->abort();
+  cut_stream(resilience::FailureClass::connection_reset, route::ErrorClass::upstream_error,
+             "upstream closed the connection in the middle of the response");
 }
 
 void ProxyExchange::on_client_gone() {
@@ -319,26 +301,32 @@ void ProxyExchange::on_client_gone() {
 
 void ProxyExchange::on_timer(int tag) {
   if (ended_) return;
-  result_.timed_out = true;
-  if (!head_done_) {
-    fail(route::ErrorClass::upstream_timeout,
-         tag == kConnect ? "upstream connect timed out" : "upstream did not answer in time");
+  if (tag == kBackoff) return attempt();
+  if (tag == kTotal) {
+    if (relayed_)
+      return cut_stream(resilience::FailureClass::timeout, route::ErrorClass::upstream_timeout,
+                        "the request's total deadline passed");
+    result_.timed_out = true;
+    req_.info.error_class = resilience::failure_class_name(resilience::FailureClass::timeout);
+    return fail(route::ErrorClass::upstream_timeout, "the request's total deadline passed");
+  }
+  if (!relayed_) {
+    if (conn_) pool_.release(conn_, false);
+    conn_ = nullptr;
+    holding_ = false;
+    after_failure(resilience::FailureClass::timeout, route::ErrorClass::upstream_timeout,
+                  tag == kConnect ? "upstream connect timed out" : "upstream did not answer in time");
     return;
   }
-  result_.cut_off = true;
-  if (conn_) pool_.release(conn_, false);
-  conn_ = nullptr;
-  net::Exchange* ex = ex_;
-  ex_ = nullptr;
-  end();
-  if (ex) ex->abort();
+  cut_stream(resilience::FailureClass::timeout, route::ErrorClass::upstream_timeout,
+             "upstream stalled in the middle of the response");
 }
 
 void ProxyExchange::fail(route::ErrorClass error, std::string_view message) {
   if (conn_) pool_.release(conn_, false);
   conn_ = nullptr;
   result_.status = route::http_status(error);
-  req_.info.error_class = route::error_class_name(error);
+  if (req_.info.error_class.empty()) req_.info.error_class = route::error_class_name(error);
   net::Exchange* ex = ex_;
   ex_ = nullptr;
   end();
@@ -359,6 +347,9 @@ void ProxyExchange::end() {
   if (ended_) return;
   ended_ = true;
   timer_.cancel();
+  total_timer_.cancel();
+  if (breaker_ && probe_) breaker_->release_probe();  // no verdict: let another probe go
+  probe_ = false;
   if (sink_) sink_->on_exchange_end(*this, result_);
   loop_.defer([this] { delete this; });
 }

@@ -12,6 +12,7 @@
 #include "sluice/core/log.h"
 #include "sluice/ledger/ledger.h"
 #include "sluice/relay/gateway.h"
+#include "sluice/resilience/breaker.h"
 #include "sluice/server/shard.h"
 #include "sluice/upstream/upstream_pool.h"
 
@@ -62,6 +63,9 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
   // Declared after the ledger so it is destroyed (joined) before it.
   admin::AdminWorker admin_worker;
   state.admin_worker = &admin_worker;
+  // One breaker per provider account for the whole process, before any shard runs.
+  resilience::Breakers breakers(c);
+  state.breakers = &breakers;
 
   ShardSpec spec;
   spec.listen = c.listen;

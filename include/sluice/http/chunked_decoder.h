@@ -34,6 +34,8 @@ class ChunkedDecoder {
   ChunkStep step(std::string_view in);
 
   bool finished() const { return state_ == State::finished; }
+  // Between two chunks: a new chunk may be written after the bytes consumed so far.
+  bool at_chunk_boundary() const { return state_ == State::size && size_digits_ == 0; }
   // Payload bytes returned so far; lets the caller enforce a body-size limit (413)
   // on chunked bodies, whose length no header announces.
   uint64_t payload_bytes() const { return payload_bytes_; }

@@ -14,6 +14,7 @@
 #include "sluice/ledger/ledger.h"
 #include "sluice/net/http_connection.h"
 #include "sluice/relay/access_log.h"
+#include "sluice/relay/attempt_loop.h"
 #include "sluice/relay/proxy_exchange.h"
 #include "sluice/relay/request_id.h"
 #include "sluice/route/model_router.h"
@@ -33,13 +34,14 @@ struct GatewayState {
   admin::AdminWorker* admin_worker = nullptr;  // runs admin queries off the shards
   std::string admin_key;                       // from admin.key_env; empty: admin API off
   uint64_t id_seed = 0;                        // makes request ids unique per process
+  resilience::Breakers* breakers = nullptr;    // process-wide, one per provider account
 };
 
 // Builds the state: resolves origins, loads provider secrets, indexes the keys.
 // Returns an error message (setup fails) or empty.
 std::string build_gateway_state(std::shared_ptr<const config::Config> cfg, GatewayState& out);
 
-class Gateway final : public net::RequestHandler, public ExchangeSink {
+class Gateway final : public net::RequestHandler, public ExchangeSink, public FallbackBuilder {
  public:
   Gateway(const GatewayState& state, net::IoContext& io, unsigned shard);
 
@@ -47,6 +49,8 @@ class Gateway final : public net::RequestHandler, public ExchangeSink {
   void on_shutdown() override;
   void on_loop_turn() override { log_.flush(); }
   void on_exchange_end(ProxyExchange& p, const ExchangeResult& r) override;
+  bool build_fallback(std::string_view alias, const net::Exchange& ex,
+                      UpstreamRequest& req) override;  // gateway_fallback.cc
 
   upstream::UpstreamPool& pool() { return pool_; }
 
@@ -82,6 +86,7 @@ class Gateway final : public net::RequestHandler, public ExchangeSink {
   ledger::LedgerQueue* ledger_;  // this shard's queue, or null
   AccessLog log_;
   std::string scratch_;  // reused: decoded ?key=, rewritten bodies
+  ShardResilience resilience_;  // breakers (shared), retry budgets (this shard's)
 };
 
 }  // namespace sluice::relay

@@ -8,12 +8,15 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "sluice/core/timer.h"
 #include "sluice/http/chunked_decoder.h"
 #include "sluice/http/response_parser.h"
 #include "sluice/net/http_connection.h"
+#include "sluice/relay/attempt_loop.h"
 #include "sluice/relay/request_info.h"
 #include "sluice/route/api_flavor.h"
 #include "sluice/route/error_envelope.h"
@@ -58,6 +61,12 @@ struct UpstreamRequest {
   // sluice asked an OpenAI stream for usage the client did not ask for: the usage-only
   // chunk is removed from what the client receives (every other byte unchanged).
   bool hide_usage_chunk = false;
+  // Resilience (docs/RESILIENCE.md). Without `resilience` there is one try and no
+  // breaker; with it, failed tries are retried and then handed to `fallbacks`.
+  size_t provider = 0;                             // index into the config's providers
+  const config::Provider* provider_config = nullptr;
+  ShardResilience* resilience = nullptr;
+  std::vector<std::string> fallbacks;              // aliases, in order
 };
 
 class ProxyExchange final : public net::ExchangeObserver,
@@ -83,7 +92,25 @@ class ProxyExchange final : public net::ExchangeObserver,
  private:
   ProxyExchange(net::Exchange& ex, upstream::UpstreamPool& pool, UpstreamRequest req,
                 ExchangeSink* sink);
-  void connect();
+  enum TimerTag { kConnect = 1, kFirstByte = 2, kIdle = 3, kBackoff = 4, kTotal = 5 };
+  // Every upstream try starts here: the breaker (and any later per-try admission)
+  // decides first, then send_try() goes to the network.
+  void attempt();
+  void send_try();
+  void after_failure(resilience::FailureClass failure, route::ErrorClass error,
+                     std::string_view message, std::optional<uint64_t> wait_hint = {},
+                     bool should_retry = true);
+  bool next_fallback();
+  void report_to_breaker(resilience::FailureClass failure);
+  void fail_fast_degraded();
+  std::string client_head_lines() const;
+  void start_holding();
+  void hold_body(core::Slice data);
+  void finish_holding(bool upstream_reusable);
+  void relay_held();
+  void cut_stream(resilience::FailureClass failure, route::ErrorClass error,
+                  std::string_view message);
+  bool write_final_error(net::Exchange& ex, route::ErrorClass error, std::string_view message);
   bool relay_head(core::Slice& data);
   void relay_body(core::Slice data);
   void scan_piece(const core::Slice& data, std::string_view piece);
@@ -104,7 +131,24 @@ class ProxyExchange final : public net::ExchangeObserver,
   bool head_done_ = false;
   http::ChunkedDecoder chunked_;
   uint64_t body_left_ = 0;
-  bool retried_ = false;
+  bool retried_ = false;  // the one free retry of a stale pooled connection was used
+  bool relayed_ = false;  // the client's response head went out: no more retries
+  bool sse_ = false;      // the response being relayed is an event stream
+  // Attempt loop state.
+  resilience::Breaker* breaker_ = nullptr;  // this try's provider breaker
+  bool probe_ = false;                      // this try is the breaker's half-open probe
+  uint32_t tries_on_target_ = 0;
+  size_t next_fallback_ = 0;
+  // An error response held back (not relayed) while it may still be retried.
+  bool holding_ = false;
+  struct Held {
+    int status = 0;
+    std::string headers;  // client head lines, as relay_head would send them
+    std::string body;     // decoded
+    std::string retry_after, retry_after_ms;
+    bool should_retry = true;
+    bool overflow = false;  // body larger than we hold: relayed as a gateway error
+  } error_held_;
   std::unique_ptr<scan::UsageScanner> scanner_;
   // Hiding the usage-only chunk: the client's body is re-framed in chunks of decoded
   // bytes; pieces wait here until the scanner has settled what they are.
@@ -117,7 +161,8 @@ class ProxyExchange final : public net::ExchangeObserver,
   uint64_t decoded_ = 0;
   bool ended_ = false;
   ExchangeResult result_;
-  core::Timer timer_;
+  core::Timer timer_;        // connect, first byte, idle gap, backoff: one at a time
+  core::Timer total_timer_;  // the request's total deadline
 };
 
 }  // namespace sluice::relay

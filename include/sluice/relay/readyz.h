@@ -1,0 +1,18 @@
+#pragma once
+// GET /readyz: ready to serve, with every provider's breaker as the shards see it:
+//   {"status":"ready","providers":{"openai":{"breaker":"closed","failures":0,
+//     "cooldown_until_ms":0,"cooldown_left_ms":0}, ...}}
+// cooldown_until_ms is Unix milliseconds (0 while closed). The status stays "ready"
+// (HTTP 200) with a breaker open: the gateway still serves other providers and
+// fallbacks; a balancer should not take it out of rotation for one provider's outage.
+
+#include <string>
+
+#include "sluice/config/config.h"
+#include "sluice/relay/attempt_loop.h"
+
+namespace sluice::relay {
+
+std::string readyz_json(const config::Config& cfg, const ShardResilience& res);
+
+}  // namespace sluice::relay

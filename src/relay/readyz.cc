@@ -1,0 +1,28 @@
+#include "sluice/relay/readyz.h"
+
+#include "sluice/core/clock.h"
+#include "sluice/route/json_string.h"
+
+namespace sluice::relay {
+
+std::string readyz_json(const config::Config& cfg, const ShardResilience& res) {
+  uint64_t mono_ms = core::mono_ns() / 1000000ull;
+  uint64_t wall_ms = core::wall_ms();
+  std::string out = "{\"status\":\"ready\",\"providers\":{";
+  for (size_t i = 0; i < cfg.providers.size(); ++i) {
+    if (i) out += ',';
+    route::append_json_string(out, cfg.providers[i].name);
+    out += ":{\"breaker\":\"";
+    resilience::Breaker::Snapshot s{resilience::BreakerState::closed, 0, 0};
+    if (const resilience::Breaker* b = res.breaker(i)) s = b->snapshot(mono_ms);
+    out += resilience::breaker_state_name(s.state);
+    uint64_t left = s.open_until_ms > mono_ms ? s.open_until_ms - mono_ms : 0;
+    out += "\",\"failures\":" + std::to_string(s.failures);
+    out += ",\"cooldown_until_ms\":" + std::to_string(s.open_until_ms ? wall_ms + left : 0);
+    out += ",\"cooldown_left_ms\":" + std::to_string(left) + "}";
+  }
+  out += "}}";
+  return out;
+}
+
+}  // namespace sluice::relay
