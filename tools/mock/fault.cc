@@ -131,6 +131,77 @@ std::string_view fault_name(FaultSpec::Kind k) {
   return "none";
 }
 
+bool parse_fault_schedule(std::string_view text, std::vector<FaultScheduleEntry>& out,
+                          std::string& error) {
+  out.clear();
+  while (!text.empty()) {
+    size_t semi = text.find(';');
+    std::string_view item = trim(text.substr(0, semi));
+    text = semi == std::string_view::npos ? std::string_view{} : text.substr(semi + 1);
+    if (item.empty()) continue;
+    size_t colon = item.find(':');
+    if (colon == std::string_view::npos) {
+      error = "schedule entry '" + std::string(item) + "' is not N:SPEC or N-M:SPEC";
+      return false;
+    }
+    std::string_view range = trim(item.substr(0, colon));
+    size_t dash = range.find('-');
+    FaultScheduleEntry e;
+    int64_t from = 0, to = 0;
+    if (!parse_number(range.substr(0, dash), from) ||
+        (dash != std::string_view::npos && !parse_number(range.substr(dash + 1), to)) ||
+        from < 1) {
+      error = "schedule range '" + std::string(range) + "' must be N or N-M, counted from 1";
+      return false;
+    }
+    if (dash == std::string_view::npos) to = from;
+    if (to < from) {
+      error = "schedule range '" + std::string(range) + "' ends before it starts";
+      return false;
+    }
+    e.from = static_cast<uint64_t>(from);
+    e.to = static_cast<uint64_t>(to);
+    if (!parse_fault(item.substr(colon + 1), e.spec, error)) {
+      error = "schedule entry '" + std::string(item) + "': " + error;
+      return false;
+    }
+    out.push_back(std::move(e));
+  }
+  if (out.empty()) {
+    error = "fault schedule is empty";
+    return false;
+  }
+  return true;
+}
+
+const FaultSpec* scheduled_fault(const std::vector<FaultScheduleEntry>& schedule,
+                                 uint64_t sequence) {
+  for (const FaultScheduleEntry& e : schedule)
+    if (sequence >= e.from && sequence <= e.to) return &e.spec;
+  return nullptr;
+}
+
+uint64_t FaultKeys::next(std::string_view key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = counts_.find(key);
+  if (it == counts_.end()) it = counts_.emplace(std::string(key), 0).first;
+  return ++it->second;
+}
+
+std::string FaultKeys::json() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string out = "{";
+  for (const auto& [key, n] : counts_) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char c : key)  // keys are test-chosen tokens; drop what JSON would need escaped
+      if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20) out += c;
+    out += "\":" + std::to_string(n);
+  }
+  out += '}';
+  return out;
+}
+
 bool fault_applies(uint64_t sequence, double rate) {
   if (rate >= 1.0) return true;
   if (rate <= 0.0) return false;

@@ -11,8 +11,11 @@
 //   none                      (header only) no fault, even when --fault is set
 
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sluice::mock {
 
@@ -31,6 +34,33 @@ struct FaultSpec {
 bool parse_fault(std::string_view text, FaultSpec& out, std::string& error);
 
 std::string_view fault_name(FaultSpec::Kind k);
+
+// --fault-schedule "N:SPEC;N-M:SPEC;...": request number N (or N to M; counted from 1
+// over the process, in arrival order) gets SPEC. Requests the schedule does not name get
+// --fault, if any. Lets a test say "the first two tries fail, the third succeeds".
+struct FaultScheduleEntry {
+  uint64_t from = 0;
+  uint64_t to = 0;
+  FaultSpec spec;
+};
+bool parse_fault_schedule(std::string_view text, std::vector<FaultScheduleEntry>& out,
+                          std::string& error);
+// The spec for request `sequence` (from 1), or null when the schedule names none.
+const FaultSpec* scheduled_fault(const std::vector<FaultScheduleEntry>& schedule,
+                                 uint64_t sequence);
+
+// Requests counted per `x-mock-fault-key`, so a test can count the tries a gateway made
+// for it, and `x-mock-fault-times: N` can limit x-mock-fault to the first N of them.
+// A mutex: the mock is a test tool and this is off its fast path (keyed requests only).
+class FaultKeys {
+ public:
+  uint64_t next(std::string_view key);  // this request's number for `key`, from 1
+  std::string json() const;             // {"key":count,...}
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, uint64_t, std::less<>> counts_;
+};
 
 // Whether request number `sequence` of the process gets the --fault: a fixed
 // pseudo-random choice with probability `rate`, so a run is repeatable.

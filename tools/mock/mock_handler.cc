@@ -135,7 +135,7 @@ void MockHandler::on_request(net::Exchange& ex) {
   }
   switch (route.api) {
     case Api::mock_stats:
-      return respond_json(ex, 200, shared_.stats.json());
+      return respond_json(ex, 200, stats_json());
     case Api::openai_models:
     case Api::anthropic_models:
     case Api::gemini_models:
@@ -265,18 +265,47 @@ void MockHandler::inject(net::Exchange& ex, const Route& route, const FaultSpec&
 }
 
 bool MockHandler::choose_fault(const http::RequestHead& head, FaultSpec& out, std::string& error) {
+  if (std::string_view key = head.header("x-mock-fault-key"); !key.empty()) {
+    uint64_t n = shared_.fault_keys.next(key);
+    if (std::string_view times = head.header("x-mock-fault-times"); !times.empty()) {
+      uint64_t limit = 0;
+      auto [end, ec] = std::from_chars(times.data(), times.data() + times.size(), limit);
+      if (ec != std::errc() || end != times.data() + times.size()) {
+        error = "x-mock-fault-times: expected a count";
+        return false;
+      }
+      if (n > limit) return true;  // past the first N of this key: no fault
+    }
+  }
   if (std::string_view h = head.header("x-mock-fault"); !h.empty()) {
     if (parse_fault(h, out, error)) return true;
     error = "x-mock-fault: " + error;
     return false;
   }
   const Defaults& d = shared_.options.defaults;
+  if (!d.fault_schedule.empty()) {
+    uint64_t seq = shared_.schedule_sequence.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (const FaultSpec* s = scheduled_fault(d.fault_schedule, seq)) {
+      out = *s;
+      return true;
+    }
+  }
   if (d.fault.kind == FaultSpec::Kind::none) return true;
   // Only runs with --fault pay for the shared counter.
   if (d.fault_rate >= 1.0 ||
       fault_applies(shared_.fault_sequence.fetch_add(1, std::memory_order_relaxed), d.fault_rate))
     out = d.fault;
   return true;
+}
+
+// The shards' counters, and the per-key request counts.
+std::string MockHandler::stats_json() const {
+  std::string out = shared_.stats.json();
+  out.pop_back();  // the closing brace
+  out += ",\"fault_keys\":";
+  out += shared_.fault_keys.json();
+  out += '}';
+  return out;
 }
 
 void MockHandler::respond_json(net::Exchange& ex, int status, std::string body,

@@ -25,6 +25,8 @@ struct MockShared {
   AccountLimits limits;
   MockStats stats;
   std::atomic<uint64_t> fault_sequence{0};  // requests considered for --fault-rate
+  std::atomic<uint64_t> schedule_sequence{0};  // requests counted for --fault-schedule
+  FaultKeys fault_keys;                        // x-mock-fault-key counts
 };
 
 // Per-request timing and size, from x-mock-* headers or the defaults.
@@ -49,6 +51,7 @@ class MockHandler final : public net::RequestHandler {
   void generate(net::Exchange& ex, const Route& route);
   void answer_listing(net::Exchange& ex, const Route& route);
   bool choose_fault(const http::RequestHead& head, FaultSpec& out, std::string& error);
+  std::string stats_json() const;
   void inject(net::Exchange& ex, const Route& route, const FaultSpec& fault,
               std::string_view request_id, std::string& headers);
   void respond_json(net::Exchange& ex, int status, std::string body, std::string_view headers = {});

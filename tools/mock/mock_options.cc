@@ -41,6 +41,7 @@ set token timing, failure injection and account rate limits. See docs/MOCK.md.
   --fault SPEC         inject SPEC into every request         header x-mock-fault
                          status=CODE[,retry_after=S][,retry_after_ms=MS][,code=C]
                          hang | refuse | drop_after=N | stall_after=N | drip[,drip_ms=MS]
+  --fault-schedule S   "N:SPEC;N-M:SPEC": request N (from 1) of the process gets SPEC
   --fault-rate P       inject --fault into a share P (0..1) of requests, chosen by a
                        fixed pseudo-random sequence (default 1)
   --rpm N              requests per minute for the whole process (429 past it)
@@ -104,6 +105,12 @@ ParseOutcome parse_options(int argc, char** argv, MockOptions& out, std::string&
       std::string error;
       if (!parse_fault(value, def.fault, error)) {
         message = "option --fault: " + error;
+        return ParseOutcome::exit_error;
+      }
+    } else if (name == "--fault-schedule") {
+      std::string error;
+      if (!parse_fault_schedule(value, def.fault_schedule, error)) {
+        message = "option --fault-schedule: " + error;
         return ParseOutcome::exit_error;
       }
     } else if (name == "--fault-rate") {

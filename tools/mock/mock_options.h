@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "fault.h"
 
@@ -15,6 +16,7 @@ struct Defaults {
   uint32_t output_tokens = 16;  // --output-tokens
   FaultSpec fault;              // --fault
   double fault_rate = 1.0;      // --fault-rate: share of requests that get --fault
+  std::vector<FaultScheduleEntry> fault_schedule;  // --fault-schedule
 };
 
 struct MockOptions {
