@@ -96,6 +96,7 @@ bool ProxyExchange::relay_head(core::Slice& data) {
     probe_ = false;
   }
   relayed_ = true;
+  if (head_.status < 400) req_.info.error_class.clear();  // an earlier try's failure was overcome
   std::string headers = client_head_lines();
   bool has_body = head_.body != http::ResponseBody::none;
   sse_ = head_.header("content-type").find("text/event-stream") != std::string_view::npos;
