@@ -5,6 +5,7 @@
 #include <rapidjson/document.h>
 
 #include <string>
+#include <vector>
 
 #include "account_limits.h"
 #include "fault.h"
@@ -72,6 +73,33 @@ TEST(MockFaultSpec, RejectsWhatItCannotDo) {
   EXPECT_NE(fault_error("hang,retry_after=3").find("status="), std::string::npos);
   EXPECT_NE(fault_error("hang,drip_ms=3").find("drip"), std::string::npos);
   EXPECT_NE(fault_error("drop_after=-1").find("integer"), std::string::npos);
+}
+
+TEST(MockFaultSchedule, RangesNameRequestsFromOne) {
+  std::vector<FaultScheduleEntry> s;
+  std::string error;
+  ASSERT_TRUE(parse_fault_schedule("1-2:status=503,retry_after=1; 4:hang", s, error)) << error;
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(scheduled_fault(s, 1)->status, 503);
+  EXPECT_EQ(scheduled_fault(s, 2)->retry_after_s, 1);
+  EXPECT_EQ(scheduled_fault(s, 3), nullptr);
+  EXPECT_EQ(scheduled_fault(s, 4)->kind, FaultSpec::Kind::hang);
+  EXPECT_EQ(scheduled_fault(s, 5), nullptr);
+}
+
+TEST(MockFaultSchedule, RejectsMalformedEntries) {
+  std::vector<FaultScheduleEntry> s;
+  std::string error;
+  for (const char* bad : {"", "status=500", "0:hang", "3-1:hang", "x:hang", "1:bogus", "1-:hang"})
+    EXPECT_FALSE(parse_fault_schedule(bad, s, error)) << bad;
+}
+
+TEST(MockFaultKeys, CountsPerKey) {
+  FaultKeys keys;
+  EXPECT_EQ(keys.next("a"), 1u);
+  EXPECT_EQ(keys.next("a"), 2u);
+  EXPECT_EQ(keys.next("b"), 1u);
+  EXPECT_EQ(keys.json(), R"({"a":2,"b":1})");
 }
 
 TEST(MockFaultRate, ZeroNeverOneAlways) {
