@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "sluice/core/clock.h"
+
 namespace sluice::relay {
 
 ShardResilience::ShardResilience(const config::Config& cfg, const resilience::Breakers* breakers,
@@ -12,6 +14,27 @@ ShardResilience::ShardResilience(const config::Config& cfg, const resilience::Br
     budgets_.emplace_back(resilience::RetryBudget::Settings{
         p.retry.budget_ratio, p.retry.budget_min, p.retry.budget_window_ms});
   }
+  for (const config::Model& m : cfg.models) {
+    std::vector<size_t>& providers = target_providers_.emplace_back();
+    for (const config::Target& t : m.targets) {
+      const config::Provider* p = cfg.provider(t.provider);
+      providers.push_back(p ? static_cast<size_t>(p - cfg.providers.data()) : SIZE_MAX);
+    }
+  }
+}
+
+uint64_t ShardResilience::eligible_targets(const config::Config& cfg,
+                                           const config::Model* model) const {
+  if (model == nullptr) return ~uint64_t{0};
+  const std::vector<size_t>& providers =
+      target_providers_[static_cast<size_t>(model - cfg.models.data())];
+  uint64_t now_ms = core::mono_ns() / 1000000ull;
+  uint64_t mask = 0;
+  for (size_t i = 0; i < providers.size() && i < 64; ++i) {
+    const resilience::Breaker* b = providers[i] < breakers_.size() ? breakers_[providers[i]] : nullptr;
+    if (!b || !b->cooling_down(now_ms)) mask |= uint64_t{1} << i;
+  }
+  return mask ? mask : ~uint64_t{0};
 }
 
 NextStep decide_next(const FailedTry& f, const config::Retry& retry,

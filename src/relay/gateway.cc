@@ -287,13 +287,15 @@ void Gateway::unified(Request& r) {
   r.info.alias = body.model;
   r.info.stream = body.stream;
   r.info.input_chars = body.input_chars;
-  route::TargetPick pick = router_.pick(body.model);
+  route::TargetPick pick =
+      router_.pick(body.model, resilience_.eligible_targets(cfg_, cfg_.model(body.model)));
   if (pick.error == route::PickError::unknown_model)
     return reject(r, route::ErrorClass::not_found, "unknown model alias: " + body.model);
   if (!route::ModelRouter::allows(r.key, body.model))
     return reject(r, route::ErrorClass::forbidden, "this key may not use model " + body.model);
   if (pick.error != route::PickError::none)
-    return reject(r, route::ErrorClass::provider_degraded, "no target available for " + body.model);
+    return reject(r, route::ErrorClass::provider_degraded,
+                  cfg_.server.degraded_marker + " no target available for " + body.model);
   if (pick.provider->kind != config::ProviderKind::openai)
     return reject(r, route::ErrorClass::bad_request,
                   "model " + body.model + " is served by a " +

@@ -14,7 +14,7 @@ bool Gateway::build_fallback(std::string_view alias, const net::Exchange& ex,
   // A key limited to some models is limited in its fallbacks too.
   const config::Key* key = req.info.key_id.empty() ? nullptr : cfg_.key(req.info.key_id);
   if (key && !route::ModelRouter::allows(key, alias)) return false;
-  route::TargetPick pick = router_.pick(alias);
+  route::TargetPick pick = router_.pick(alias, resilience_.eligible_targets(cfg_, cfg_.model(alias)));
   if (pick.error != route::PickError::none) return false;
   // The unified surface speaks OpenAI's format: only a provider that speaks it can take
   // the request over unchanged.

@@ -100,6 +100,11 @@ void Breaker::record_failure(uint64_t now_ms, bool probe) {
   }
 }
 
+bool Breaker::cooling_down(uint64_t now_ms) const {
+  return static_cast<BreakerState>(state_.load(std::memory_order_acquire)) == BreakerState::open &&
+         now_ms < open_until_ms_.load(std::memory_order_acquire);
+}
+
 void Breaker::release_probe() { probe_out_.store(false, std::memory_order_release); }
 
 Breaker::Snapshot Breaker::snapshot(uint64_t now_ms) const {

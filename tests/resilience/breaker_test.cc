@@ -27,6 +27,14 @@ TEST(Breaker, OpensAfterNFailuresWithinTheWindow) {
   EXPECT_EQ(b.admit(400), Admission::refused);
 }
 
+TEST(Breaker, CoolingDownOnlyWhileOpenBeforeTheCooldownEnds) {
+  Breaker b = make();
+  EXPECT_FALSE(b.cooling_down(0));
+  for (int i = 0; i < 3; ++i) b.record_failure(0, false);
+  EXPECT_TRUE(b.cooling_down(499));
+  EXPECT_FALSE(b.cooling_down(500));
+}
+
 TEST(Breaker, FailuresOutsideTheWindowDoNotCount) {
   Breaker b = make(3, 1600, 500);
   b.record_failure(0, false);

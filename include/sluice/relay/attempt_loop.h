@@ -47,12 +47,16 @@ class ShardResilience {
   resilience::RetryBudget& budget(size_t provider) { return budgets_[provider]; }
   resilience::Jitter& jitter() { return jitter_; }
   const std::string& degraded_marker() const { return marker_; }
+  // Targets of `model` (bit i: targets[i]) whose breaker would let a request through now;
+  // all of them when none would, so the attempt loop fails fast or falls back itself.
+  uint64_t eligible_targets(const config::Config& cfg, const config::Model* model) const;
 
   FallbackBuilder* fallbacks = nullptr;  // the shard's gateway
 
  private:
   std::vector<resilience::Breaker*> breakers_;
   std::vector<resilience::RetryBudget> budgets_;
+  std::vector<std::vector<size_t>> target_providers_;  // per model, per target: provider index
   resilience::Jitter jitter_;
   std::string marker_;
 };

@@ -59,6 +59,8 @@ class Breaker {
   void release_probe();
 
   Snapshot snapshot(uint64_t now_ms) const;
+  // Open and still cooling down: every request would be refused. Two atomic loads.
+  bool cooling_down(uint64_t now_ms) const;
 
  private:
   static constexpr size_t kBuckets = 16;

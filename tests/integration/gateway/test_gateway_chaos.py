@@ -8,8 +8,10 @@ and client cancellation. The matrix is printed at the end."""
 
 import json
 import os
+import socket
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import uuid
@@ -275,6 +277,87 @@ class Matrix(unittest.TestCase):
             gw.stop()
 
 
+class GarbageServer:
+    """Answers every request with bytes that are not an HTTP response; counts requests."""
+
+    def __init__(self):
+        self.count = 0
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            try:
+                buf = b""
+                while b"\r\n\r\n" not in buf:
+                    d = c.recv(65536)
+                    if not d:
+                        break
+                    buf += d
+                self.count += 1
+                c.sendall(b"HTTP/1.1 2x0 Bogus\r\nnot a header line\r\n\r\n")
+                time.sleep(0.2)
+            except OSError:
+                pass
+            finally:
+                c.close()
+
+    def close(self):
+        self.sock.close()
+
+
+class UpstreamClasses(unittest.TestCase):
+    """Failure classes the mock cannot fake: a TLS failure and an unparseable response."""
+
+    def one_provider(self, d, base_url):
+        return config(d, """{ "p": { "kind": "openai", "base_url": "%s",
+            "retry": { "attempts": 2, "base_ms": 5, "cap_ms": 10 } } }""" % base_url,
+            models='{ "gpt-4o-mini": { "targets": [{ "provider": "p", "model": "m" }] } }')
+
+    def test_tls_handshake_failure_is_tls_failed(self):
+        mock = h.start_mock()  # speaks plain HTTP: a TLS client hello gets no TLS answer
+        d = tempfile.mkdtemp()
+        gw = h.start_sluice(self.one_provider(d, "https://127.0.0.1:%d/v1" % mock.port))
+        try:
+            c = Call(gw, "openai", False)
+            self.assertEqual(c.response.status, 502)
+            self.assertIn("TLS", c.response.json()["error"]["message"])
+            row = c.row(d)
+            self.assertEqual((row["outcome"], row["attempts"], row["error_class"]),
+                             ("upstream_error", 2, "tls_failed"))
+            MATRIX.append(("openai", "plain", "TLS to a plain server", 502, row["outcome"],
+                           row["attempts"], row["error_class"]))
+        finally:
+            gw.stop()
+            mock.stop()
+
+    def test_malformed_response_is_bad_response(self):
+        up = GarbageServer()
+        d = tempfile.mkdtemp()
+        gw = h.start_sluice(self.one_provider(d, "http://127.0.0.1:%d/v1" % up.port))
+        try:
+            for stream in (False, True):
+                c = Call(gw, "openai", stream)
+                self.assertEqual(c.response.status, 502)
+                self.assertEqual(c.response.header("x-sluice-error-class"), "upstream_error")
+                row = c.row(d)
+                self.assertEqual((row["outcome"], row["attempts"], row["error_class"]),
+                                 ("upstream_error", 2, "bad_response"))
+                MATRIX.append(("openai", "stream" if stream else "plain", "malformed response", 502,
+                               row["outcome"], row["attempts"], row["error_class"]))
+            self.assertEqual(up.count, 4)
+        finally:
+            gw.stop()
+            up.close()
+
+
 class Breakers(unittest.TestCase):
     """closed -> open after N failures; fail fast with the marker; half-open probe."""
 
@@ -445,6 +528,33 @@ class BreakerFallback(unittest.TestCase):
             row = c.row(d)
             self.assertEqual((row["provider"], row["attempts"], row["outcome"]), ("backup", 1, "ok"))
             self.assertEqual(tries(mock, c.key), 1)
+        finally:
+            gw.stop()
+            mock.stop()
+
+
+    def test_open_breaker_target_is_skipped_within_an_alias(self):
+        mock = h.start_mock()
+        d = tempfile.mkdtemp()
+        prov = """{
+    "down": { "kind": "openai", "base_url": "http://127.0.0.1:1/v1",
+              "retry": { "attempts": 1 }, "breaker": { "failures": 2, "cooldown_ms": 600000 } },
+    "up": { "kind": "openai", "base_url": "http://127.0.0.1:%d/v1" }
+  }""" % mock.port
+        models = """{ "gpt-4o-mini": { "targets": [{ "provider": "down", "model": "a" },
+                                                  { "provider": "up", "model": "b" }] } }"""
+        gw = h.start_sluice(config(d, prov, models=models))
+        try:
+            for i in range(10):  # weighted round robin: every other request tries "down"
+                if readyz(gw)["down"]["breaker"] == "open":
+                    break
+                Call(gw, "openai", False)
+            self.assertEqual(readyz(gw)["down"]["breaker"], "open")
+            for i in range(6):
+                c = Call(gw, "openai", i % 2 == 1)
+                self.assertEqual(c.response.status, 200)
+                row = c.row(d)
+                self.assertEqual((row["provider"], row["attempts"]), ("up", 1))
         finally:
             gw.stop()
             mock.stop()
