@@ -75,6 +75,15 @@ TEST(MockFaultSpec, RejectsWhatItCannotDo) {
   EXPECT_NE(fault_error("drop_after=-1").find("integer"), std::string::npos);
 }
 
+TEST(MockFaultSpec, ShouldRetryGoesWithStatus) {
+  FaultSpec f;
+  std::string error;
+  ASSERT_TRUE(parse_fault("status=503,should_retry=0", f, error)) << error;
+  EXPECT_EQ(f.should_retry, 0);
+  EXPECT_FALSE(parse_fault("hang,should_retry=1", f, error));
+  EXPECT_FALSE(parse_fault("status=503,should_retry=2", f, error));
+}
+
 TEST(MockFaultSchedule, RangesNameRequestsFromOne) {
   std::vector<FaultScheduleEntry> s;
   std::string error;

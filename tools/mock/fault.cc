@@ -77,6 +77,12 @@ bool parse_fault(std::string_view text, FaultSpec& out, std::string& error) {
       out.retry_after_s = n;
     } else if (key == "retry_after_ms") {
       out.retry_after_ms = n;
+    } else if (key == "should_retry") {
+      if (n > 1) {
+        error = "should_retry must be 0 or 1";
+        return false;
+      }
+      out.should_retry = static_cast<int>(n);
     } else if (key == "drop_after" || key == "stall_after") {
       if (!set_kind(out, key == "drop_after" ? FaultSpec::Kind::drop : FaultSpec::Kind::stall, item,
                     error))
@@ -103,9 +109,10 @@ bool parse_fault(std::string_view text, FaultSpec& out, std::string& error) {
     error = "drip_ms goes with drip";
     return false;
   }
-  if ((out.retry_after_s >= 0 || out.retry_after_ms >= 0 || !out.code.empty()) &&
+  if ((out.retry_after_s >= 0 || out.retry_after_ms >= 0 || !out.code.empty() ||
+       out.should_retry >= 0) &&
       out.kind != FaultSpec::Kind::status) {
-    error = "retry_after, retry_after_ms and code go with status=";
+    error = "retry_after, retry_after_ms, code and should_retry go with status=";
     return false;
   }
   return true;

@@ -2,7 +2,8 @@
 // Failure injection: what `x-mock-fault` (one request) or `--fault` (every request, or a
 // fraction of them with --fault-rate) asks the mock to do instead of a normal answer.
 //
-//   status=CODE[,retry_after=S][,retry_after_ms=MS][,code=C]   an error in the API's envelope
+//   status=CODE[,retry_after=S][,retry_after_ms=MS][,code=C][,should_retry=0|1]
+//                             an error in the API's envelope
 //   hang                      never answer
 //   drop_after=N              close the connection after N stream events, no last chunk
 //   stall_after=N             stop after N stream events, keep the connection open
@@ -25,6 +26,7 @@ struct FaultSpec {
   int status = 0;               // Kind::status
   int64_t retry_after_s = -1;   // `retry-after` header when >= 0
   int64_t retry_after_ms = -1;  // `retry-after-ms` header when >= 0
+  int should_retry = -1;        // `x-should-retry: true/false` (any dialect) when 0 or 1
   std::string code;             // overrides the provider's error code (see wire_format.h)
   uint32_t after_events = 0;    // Kind::drop and Kind::stall
   uint32_t drip_ms = 50;        // Kind::drip

@@ -250,6 +250,12 @@ void MockHandler::inject(net::Exchange& ex, const Route& route, const FaultSpec&
   ErrorReply e = route.dialect == Dialect::gemini
                      ? gemini_error(fault.status, fault.code, {}, fault.retry_after_s)
                      : error_reply(route.dialect, fault.status, fault.code, {}, request_id);
+  if (fault.should_retry >= 0) {
+    // Replaces the dialect's own x-should-retry (Anthropic sends one on every error).
+    if (size_t at = e.headers.find("x-should-retry:"); at != std::string::npos)
+      e.headers.erase(at, e.headers.find("\r\n", at) + 2 - at);
+    e.headers += fault.should_retry ? "x-should-retry: true\r\n" : "x-should-retry: false\r\n";
+  }
   headers += e.headers;
   if (fault.retry_after_s >= 0) {
     headers += "retry-after: ";

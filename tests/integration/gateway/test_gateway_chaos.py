@@ -190,6 +190,12 @@ class Matrix(unittest.TestCase):
         self.cell("openai", False, "status=429,retry_after=60", 429, "upstream_error", 1,
                   "upstream_rate_limited")
 
+    def test_should_retry_false_is_respected(self):
+        for kind in ("openai", "anthropic", "gemini"):
+            c, _ = self.cell(kind, False, "status=503,should_retry=0", 503, "upstream_error", 1,
+                             "server_error")
+            self.assertEqual(c.response.header("x-should-retry"), "false")
+
     def test_insufficient_quota_is_never_retried(self):
         for stream in (False, True):
             c, _ = self.cell("openai", stream, "status=429,code=insufficient_quota", 429,
