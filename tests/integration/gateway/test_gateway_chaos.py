@@ -32,7 +32,7 @@ GEMINI = {"contents": [{"role": "user", "parts": [{"text": "Hello there"}]}]}
 FAST = """ "retry": { "attempts": 2, "base_ms": 5, "cap_ms": 20, "max_wait_ms": 3000,
                      "budget_ratio": 1.0, "budget_min": 100000 },
           "breaker": { "failures": 60000, "cooldown_ms": 1000 },
-          "timeouts": { "first_byte_ms": 500, "idle_ms": 500 } """
+          "timeouts": { "first_byte_ms": 1000, "idle_ms": 2000 } """
 
 
 def providers(port, extra=""):
