@@ -31,7 +31,8 @@ uint64_t ShardResilience::eligible_targets(const config::Config& cfg,
   uint64_t now_ms = core::mono_ns() / 1000000ull;
   uint64_t mask = 0;
   for (size_t i = 0; i < providers.size() && i < 64; ++i) {
-    const resilience::Breaker* b = providers[i] < breakers_.size() ? breakers_[providers[i]] : nullptr;
+    const resilience::Breaker* b =
+        providers[i] < breakers_.size() ? breakers_[providers[i]] : nullptr;
     if (!b || !b->cooling_down(now_ms)) mask |= uint64_t{1} << i;
   }
   return mask ? mask : ~uint64_t{0};
@@ -40,14 +41,12 @@ uint64_t ShardResilience::eligible_targets(const config::Config& cfg,
 NextStep decide_next(const FailedTry& f, const config::Retry& retry,
                      resilience::RetryBudget& budget, resilience::Jitter& jitter, uint64_t now_ms) {
   resilience::FailurePolicy policy = resilience::policy_of(f.failure);
-  const NextStep fallback{f.fallback_left && policy.fallback ? NextStep::Kind::fallback
-                                                             : NextStep::Kind::give_up,
-                          0};
+  const NextStep fallback{
+      f.fallback_left && policy.fallback ? NextStep::Kind::fallback : NextStep::Kind::give_up, 0};
   if (!policy.retry || !f.should_retry || f.tries_on_target >= retry.attempts) return fallback;
-  uint64_t delay = f.wait_hint_ms
-                       ? *f.wait_hint_ms
-                       : resilience::full_jitter_ms(f.tries_on_target - 1, retry.base_ms,
-                                                    retry.cap_ms, jitter);
+  uint64_t delay = f.wait_hint_ms ? *f.wait_hint_ms
+                                  : resilience::full_jitter_ms(f.tries_on_target - 1, retry.base_ms,
+                                                               retry.cap_ms, jitter);
   // A wait longer than allowed (or than the request has left) is better spent elsewhere.
   if (delay > retry.max_wait_ms || delay >= f.ms_left) return fallback;
   // The budget is taken last: only a retry that would really happen spends it.

@@ -14,7 +14,8 @@ bool Gateway::build_fallback(std::string_view alias, const net::Exchange& ex,
   // A key limited to some models is limited in its fallbacks too.
   const config::Key* key = req.info.key_id.empty() ? nullptr : cfg_.key(req.info.key_id);
   if (key && !route::ModelRouter::allows(key, alias)) return false;
-  route::TargetPick pick = router_.pick(alias, resilience_.eligible_targets(cfg_, cfg_.model(alias)));
+  route::TargetPick pick =
+      router_.pick(alias, resilience_.eligible_targets(cfg_, cfg_.model(alias)));
   if (pick.error != route::PickError::none) return false;
   // The unified surface speaks OpenAI's format: only a provider that speaks it can take
   // the request over unchanged.
@@ -34,8 +35,10 @@ bool Gateway::build_fallback(std::string_view alias, const net::Exchange& ex,
   req.info.provider = p.name;
   req.info.upstream_model = pick.target->model;
   if (const config::Model* m = cfg_.model(alias); m && m->price.set) req.info.price = &m->price;
-  req.bytes = build_upstream_request(ex.head(), *req.origin, p, route::classify_route(ex.head().method, ex.head().path).upstream_path, scratch_,
-                                     state_.auth_lines[provider], req.info.request_id);
+  req.bytes =
+      build_upstream_request(ex.head(), *req.origin, p,
+                             route::classify_route(ex.head().method, ex.head().path).upstream_path,
+                             scratch_, state_.auth_lines[provider], req.info.request_id);
   return true;
 }
 

@@ -19,8 +19,8 @@ uint64_t now_ms() { return core::mono_ns() / 1000000ull; }
 
 bool hop_by_hop(std::string_view name) {
   static constexpr std::string_view kDrop[] = {
-      "connection", "keep-alive", "proxy-connection", "transfer-encoding", "content-length",
-      "te",         "trailer",    "upgrade"};
+      "connection",     "keep-alive", "proxy-connection", "transfer-encoding",
+      "content-length", "te",         "trailer",          "upgrade"};
   for (std::string_view d : kDrop)
     if (http::iequals(name, d)) return true;
   return false;
@@ -50,8 +50,7 @@ void ProxyExchange::send_try() {
   chunked_.reset();
   body_left_ = 0;
   // TCP connect and TLS handshake share one deadline: the sum of both budgets.
-  arm(req_.timeouts.connect_ms + (req_.origin->tls ? req_.timeouts.tls_handshake_ms : 0),
-      kConnect);
+  arm(req_.timeouts.connect_ms + (req_.origin->tls ? req_.timeouts.tls_handshake_ms : 0), kConnect);
   conn_ = pool_.acquire(*req_.origin, this);
 }
 
@@ -124,7 +123,8 @@ void ProxyExchange::fail_fast_degraded() {
   uint64_t wait_s = s.open_until_ms > now ? (s.open_until_ms - now + 999) / 1000 : 1;
   if (wait_s == 0) wait_s = 1;
   char line[48];
-  int n = snprintf(line, sizeof line, "retry-after: %llu\r\n", static_cast<unsigned long long>(wait_s));
+  int n =
+      snprintf(line, sizeof line, "retry-after: %llu\r\n", static_cast<unsigned long long>(wait_s));
   req_.response_headers.append(line, static_cast<size_t>(n));
   fail(route::ErrorClass::provider_degraded,
        degraded_message(req_.resilience->degraded_marker(), req_.info.provider, wait_s));
@@ -212,8 +212,8 @@ void ProxyExchange::finish_holding(bool upstream_reusable) {
   if (conn_) pool_.release(conn_, upstream_reusable);
   conn_ = nullptr;
   timer_.cancel();
-  config::ProviderKind kind = req_.provider_config ? req_.provider_config->kind
-                                                   : config::ProviderKind::openai;
+  config::ProviderKind kind =
+      req_.provider_config ? req_.provider_config->kind : config::ProviderKind::openai;
   FailureClass failure = resilience::classify_response(kind, error_held_.status, error_held_.body);
   if (failure == FailureClass::none || failure == FailureClass::client_error) {
     report_to_breaker(failure);

@@ -12,9 +12,12 @@ uint64_t epoch_of(uint64_t word) { return word >> 16; }
 
 std::string_view breaker_state_name(BreakerState s) {
   switch (s) {
-    case BreakerState::closed: return "closed";
-    case BreakerState::open: return "open";
-    case BreakerState::half_open: return "half_open";
+    case BreakerState::closed:
+      return "closed";
+    case BreakerState::open:
+      return "open";
+    case BreakerState::half_open:
+      return "half_open";
   }
   return "closed";
 }
@@ -87,8 +90,8 @@ void Breaker::record_failure(uint64_t now_ms, bool probe) {
   auto& slot = buckets_[epoch % kBuckets];
   uint64_t w = slot.load(std::memory_order_relaxed);
   for (;;) {
-    uint64_t next = epoch_of(w) == epoch ? std::min(w + 1, (epoch << 16) | kCountMask)
-                                         : (epoch << 16) | 1;
+    uint64_t next =
+        epoch_of(w) == epoch ? std::min(w + 1, (epoch << 16) | kCountMask) : (epoch << 16) | 1;
     if (slot.compare_exchange_weak(w, next, std::memory_order_relaxed)) break;
   }
   if (failures_in_window(now_ms) < threshold_.load(std::memory_order_relaxed)) return;
@@ -119,7 +122,8 @@ void Breakers::reconfigure(const config::Config& cfg) {
   std::lock_guard<std::mutex> lock(mu_);
   for (const config::Provider& p : cfg.providers) {
     BreakerSettings s{p.breaker.failures, p.breaker.window_ms, p.breaker.cooldown_ms};
-    auto it = std::find_if(all_.begin(), all_.end(), [&](const auto& e) { return e.first == p.name; });
+    auto it =
+        std::find_if(all_.begin(), all_.end(), [&](const auto& e) { return e.first == p.name; });
     if (it != all_.end()) {
       it->second->configure(s);
     } else {

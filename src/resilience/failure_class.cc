@@ -11,19 +11,32 @@ bool contains(std::string_view body, std::string_view what) {
 
 std::string_view failure_class_name(FailureClass c) {
   switch (c) {
-    case FailureClass::none: return "";
-    case FailureClass::connect_failed: return "connect_failed";
-    case FailureClass::connection_reset: return "connection_reset";
-    case FailureClass::tls_failed: return "tls_failed";
-    case FailureClass::timeout: return "upstream_timeout";
-    case FailureClass::server_error: return "server_error";
-    case FailureClass::overloaded: return "overloaded";
-    case FailureClass::rate_limited: return "upstream_rate_limited";
-    case FailureClass::quota_exhausted: return "quota_exhausted";
-    case FailureClass::resource_exhausted: return "resource_exhausted";
-    case FailureClass::bad_response: return "bad_response";
-    case FailureClass::breaker_open: return "provider_degraded";
-    case FailureClass::client_error: return "client_error";
+    case FailureClass::none:
+      return "";
+    case FailureClass::connect_failed:
+      return "connect_failed";
+    case FailureClass::connection_reset:
+      return "connection_reset";
+    case FailureClass::tls_failed:
+      return "tls_failed";
+    case FailureClass::timeout:
+      return "upstream_timeout";
+    case FailureClass::server_error:
+      return "server_error";
+    case FailureClass::overloaded:
+      return "overloaded";
+    case FailureClass::rate_limited:
+      return "upstream_rate_limited";
+    case FailureClass::quota_exhausted:
+      return "quota_exhausted";
+    case FailureClass::resource_exhausted:
+      return "resource_exhausted";
+    case FailureClass::bad_response:
+      return "bad_response";
+    case FailureClass::breaker_open:
+      return "provider_degraded";
+    case FailureClass::client_error:
+      return "client_error";
   }
   return "";
 }

@@ -124,8 +124,7 @@ std::optional<int64_t> parse_http_date(std::string_view v) {
     // RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT"; a two-digit year that looks more than
     // 50 years in the future is in the past (RFC 9110 5.6.7).
     std::array<std::string_view, 3> f;
-    if (!fields(rest, f) || f[2] != "GMT" || f[0].size() != 9 || f[0][2] != '-' ||
-        f[0][6] != '-')
+    if (!fields(rest, f) || f[2] != "GMT" || f[0].size() != 9 || f[0][2] != '-' || f[0][6] != '-')
       return std::nullopt;
     auto day = digits(f[0], 0, 2), yy = digits(f[0], 7, 2);
     auto month = month_of(f[0].substr(3, 3));

@@ -13,7 +13,8 @@ std::string doc(std::string_view provider, std::string_view server = "{}") {
     "p": )") +
          std::string(provider) + R"(
   },
-  "server": )" + std::string(server) +
+  "server": )" +
+         std::string(server) +
          R"(,
   "projects": { "default": {} }
 })";
@@ -42,30 +43,39 @@ TEST(ConfigResilience, DefaultsAreSensible) {
 }
 
 TEST(ConfigResilience, ZeroAttemptsIsAnError) {
-  EXPECT_THAT(errors_of(doc(R"({ "kind": "openai", "base_url": "http://h", "retry": { "attempts": 0 } })")),
-              ElementsAre("t.json:3:77: /providers/p/retry/attempts: must be between 1 and 10"));
+  EXPECT_THAT(
+      errors_of(doc(R"({ "kind": "openai", "base_url": "http://h", "retry": { "attempts": 0 } })")),
+      ElementsAre("t.json:3:77: /providers/p/retry/attempts: must be between 1 and 10"));
 }
 
 TEST(ConfigResilience, BudgetRatioAboveOneIsAnError) {
-  EXPECT_THAT(errors_of(doc(R"({ "kind": "openai", "base_url": "http://h", "retry": { "budget_ratio": 1.5 } })")),
-              ElementsAre("t.json:3:81: /providers/p/retry/budget_ratio: must be between 0 and 1 "
-                          "(a share of the requests)"));
+  EXPECT_THAT(
+      errors_of(
+          doc(R"({ "kind": "openai", "base_url": "http://h", "retry": { "budget_ratio": 1.5 } })")),
+      ElementsAre("t.json:3:81: /providers/p/retry/budget_ratio: must be between 0 and 1 "
+                  "(a share of the requests)"));
 }
 
 TEST(ConfigResilience, CapBelowBaseIsAnError) {
-  EXPECT_THAT(errors_of(doc(R"({ "kind": "openai", "base_url": "http://h", "retry": { "base_ms": 500, "cap_ms": 100 } })")),
-              ElementsAre("t.json:3:91: /providers/p/retry/cap_ms: cap_ms must not be below "
-                          "base_ms (500)"));
+  EXPECT_THAT(
+      errors_of(doc(
+          R"({ "kind": "openai", "base_url": "http://h", "retry": { "base_ms": 500, "cap_ms": 100 } })")),
+      ElementsAre("t.json:3:91: /providers/p/retry/cap_ms: cap_ms must not be below "
+                  "base_ms (500)"));
 }
 
 TEST(ConfigResilience, UnknownBreakerFieldIsReported) {
-  EXPECT_THAT(errors_of(doc(R"({ "kind": "openai", "base_url": "http://h", "breaker": { "failure": 3 } })")),
-              ElementsAre("t.json:3:67: /providers/p/breaker/failure: unknown field \"failure\" (did you mean \"failures\"?)"));
+  EXPECT_THAT(errors_of(doc(
+                  R"({ "kind": "openai", "base_url": "http://h", "breaker": { "failure": 3 } })")),
+              ElementsAre("t.json:3:67: /providers/p/breaker/failure: unknown field \"failure\" "
+                          "(did you mean \"failures\"?)"));
 }
 
 TEST(ConfigResilience, ZeroFailuresIsAnError) {
-  EXPECT_THAT(errors_of(doc(R"({ "kind": "openai", "base_url": "http://h", "breaker": { "failures": 0 } })")),
-              ElementsAre("t.json:3:79: /providers/p/breaker/failures: must be between 1 and 65535"));
+  EXPECT_THAT(
+      errors_of(
+          doc(R"({ "kind": "openai", "base_url": "http://h", "breaker": { "failures": 0 } })")),
+      ElementsAre("t.json:3:79: /providers/p/breaker/failures: must be between 1 and 65535"));
 }
 
 }  // namespace

@@ -28,8 +28,10 @@ TEST_F(Decide, ProviderHintIsTheDelay) {
 }
 
 TEST_F(Decide, HintBeyondMaxWaitFallsBack) {
-  EXPECT_EQ(run({FailureClass::rate_limited, 60000, true, 1, true, UINT64_MAX}).kind, Kind::fallback);
-  EXPECT_EQ(run({FailureClass::rate_limited, 60000, true, 1, false, UINT64_MAX}).kind, Kind::give_up);
+  EXPECT_EQ(run({FailureClass::rate_limited, 60000, true, 1, true, UINT64_MAX}).kind,
+            Kind::fallback);
+  EXPECT_EQ(run({FailureClass::rate_limited, 60000, true, 1, false, UINT64_MAX}).kind,
+            Kind::give_up);
 }
 
 TEST_F(Decide, AttemptsExhaustedFallsBack) {
@@ -43,7 +45,8 @@ TEST_F(Decide, ShouldRetryFalseIsRespected) {
 }
 
 TEST_F(Decide, QuotaAndOpenBreakerGoStraightToFallback) {
-  EXPECT_EQ(run({FailureClass::quota_exhausted, {}, true, 1, true, UINT64_MAX}).kind, Kind::fallback);
+  EXPECT_EQ(run({FailureClass::quota_exhausted, {}, true, 1, true, UINT64_MAX}).kind,
+            Kind::fallback);
   EXPECT_EQ(run({FailureClass::breaker_open, {}, true, 0, true, UINT64_MAX}).kind, Kind::fallback);
 }
 

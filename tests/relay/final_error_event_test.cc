@@ -20,15 +20,17 @@ TEST(FinalErrorEvent, AnthropicIsAnErrorEvent) {
 }
 
 TEST(FinalErrorEvent, GeminiIsAnErrorChunk) {
-  EXPECT_EQ(final_error_event(scan::ResponseApi::gemini, ErrorClass::upstream_timeout, "slow"),
-            "\n\ndata: {\"error\":{\"code\":504,\"message\":\"slow\",\"status\":\"DEADLINE_EXCEEDED\","
-            "\"sluice_error_class\":\"upstream_timeout\"}}\n\n");
+  EXPECT_EQ(
+      final_error_event(scan::ResponseApi::gemini, ErrorClass::upstream_timeout, "slow"),
+      "\n\ndata: {\"error\":{\"code\":504,\"message\":\"slow\",\"status\":\"DEADLINE_EXCEEDED\","
+      "\"sluice_error_class\":\"upstream_timeout\"}}\n\n");
 }
 
 TEST(FinalErrorEvent, ResponsesApiUsesItsErrorEvent) {
-  EXPECT_EQ(final_error_event(scan::ResponseApi::openai_responses, ErrorClass::upstream_error, "x\""),
-            "\n\nevent: error\ndata: {\"type\":\"error\",\"code\":\"upstream_error\","
-            "\"message\":\"x\\\"\",\"param\":null}\n\n");
+  EXPECT_EQ(
+      final_error_event(scan::ResponseApi::openai_responses, ErrorClass::upstream_error, "x\""),
+      "\n\nevent: error\ndata: {\"type\":\"error\",\"code\":\"upstream_error\","
+      "\"message\":\"x\\\"\",\"param\":null}\n\n");
 }
 
 }  // namespace

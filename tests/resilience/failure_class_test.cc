@@ -10,13 +10,16 @@ TEST(FailureClass, RateLimitThatPassesVersusQuota) {
   EXPECT_EQ(classify_response(ProviderKind::openai, 429,
                               R"({"error":{"type":"requests","code":"rate_limit_exceeded"}})"),
             FailureClass::rate_limited);
-  EXPECT_EQ(classify_response(ProviderKind::openai, 429,
-                              R"({"error":{"type":"insufficient_quota","code":"insufficient_quota"}})"),
-            FailureClass::quota_exhausted);
-  EXPECT_EQ(classify_response(ProviderKind::anthropic, 429, R"({"type":"error","error":{"type":"rate_limit_error"}})"),
+  EXPECT_EQ(
+      classify_response(ProviderKind::openai, 429,
+                        R"({"error":{"type":"insufficient_quota","code":"insufficient_quota"}})"),
+      FailureClass::quota_exhausted);
+  EXPECT_EQ(classify_response(ProviderKind::anthropic, 429,
+                              R"({"type":"error","error":{"type":"rate_limit_error"}})"),
             FailureClass::rate_limited);
-  EXPECT_EQ(classify_response(ProviderKind::gemini, 429, R"({"error":{"status":"RESOURCE_EXHAUSTED"}})"),
-            FailureClass::resource_exhausted);
+  EXPECT_EQ(
+      classify_response(ProviderKind::gemini, 429, R"({"error":{"status":"RESOURCE_EXHAUSTED"}})"),
+      FailureClass::resource_exhausted);
 }
 
 TEST(FailureClass, OverloadedByStatusOrAnthropicBody) {
@@ -26,7 +29,8 @@ TEST(FailureClass, OverloadedByStatusOrAnthropicBody) {
                               R"({"type":"error","error":{"type":"overloaded_error"}})"),
             FailureClass::overloaded);
   // Only Anthropic's envelope has that type; another provider's 503 is a server error.
-  EXPECT_EQ(classify_response(ProviderKind::openai, 503, "overloaded_error"), FailureClass::server_error);
+  EXPECT_EQ(classify_response(ProviderKind::openai, 503, "overloaded_error"),
+            FailureClass::server_error);
 }
 
 TEST(FailureClass, ServerErrorsTimeoutsAndClientErrors) {
@@ -49,9 +53,9 @@ TEST(FailureClass, PolicyPerClass) {
   EXPECT_TRUE(policy_of(FailureClass::breaker_open).fallback);
   EXPECT_FALSE(policy_of(FailureClass::client_error).retry);
   EXPECT_FALSE(policy_of(FailureClass::client_error).fallback);
-  for (FailureClass c : {FailureClass::connect_failed, FailureClass::connection_reset,
-                         FailureClass::tls_failed, FailureClass::timeout, FailureClass::overloaded,
-                         FailureClass::bad_response})
+  for (FailureClass c :
+       {FailureClass::connect_failed, FailureClass::connection_reset, FailureClass::tls_failed,
+        FailureClass::timeout, FailureClass::overloaded, FailureClass::bad_response})
     EXPECT_TRUE(policy_of(c).retry && policy_of(c).breaker && policy_of(c).fallback);
 }
 

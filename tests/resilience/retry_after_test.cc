@@ -40,10 +40,11 @@ TEST(RetryAfter, LeapDayAndYearEnd) {
 }
 
 TEST(RetryAfter, MalformedValuesAreNoHint) {
-  for (const char* bad : {"", "soon", "-5", "1.", ".5", "5s", "1e3", "Sun, 06 Nov 1994 08:49:37 UTC",
-                          "Sun, 6 Nov 1994 08:49:37 GMT", "Sun, 06 Foo 1994 08:49:37 GMT",
-                          "Sun, 06 Nov 1994 25:49:37 GMT", "Sun, 32 Nov 1994 08:49:37 GMT",
-                          "Sun Nov  6 08:49:37", "Sun,06 Nov 1994 08:49:37 GMT"})
+  for (const char* bad :
+       {"", "soon", "-5", "1.", ".5", "5s", "1e3", "Sun, 06 Nov 1994 08:49:37 UTC",
+        "Sun, 6 Nov 1994 08:49:37 GMT", "Sun, 06 Foo 1994 08:49:37 GMT",
+        "Sun, 06 Nov 1994 25:49:37 GMT", "Sun, 32 Nov 1994 08:49:37 GMT", "Sun Nov  6 08:49:37",
+        "Sun,06 Nov 1994 08:49:37 GMT"})
     EXPECT_FALSE(parse_retry_after(bad, 0)) << bad;
 }
 

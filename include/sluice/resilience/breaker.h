@@ -30,7 +30,7 @@ enum class BreakerState : uint8_t { closed, open, half_open };
 std::string_view breaker_state_name(BreakerState s);
 
 struct BreakerSettings {
-  uint32_t failures = 5;        // N: failures within the window that open it
+  uint32_t failures = 5;  // N: failures within the window that open it
   uint32_t window_ms = 10000;
   uint32_t cooldown_ms = 5000;  // open this long before a probe is let through
 };
@@ -44,8 +44,8 @@ class Breaker {
   };
   struct Snapshot {
     BreakerState state;
-    uint32_t failures;        // in the current window
-    uint64_t open_until_ms;   // cooldown end (mono clock); 0 when closed
+    uint32_t failures;       // in the current window
+    uint64_t open_until_ms;  // cooldown end (mono clock); 0 when closed
   };
 
   explicit Breaker(const BreakerSettings& s = {}) { configure(s); }

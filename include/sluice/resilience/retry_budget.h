@@ -17,8 +17,8 @@ namespace sluice::resilience {
 class RetryBudget {
  public:
   struct Settings {
-    double ratio = 0.2;         // retries per request allowed over the window
-    uint32_t min_retries = 3;   // retries always allowed per window
+    double ratio = 0.2;        // retries per request allowed over the window
+    uint32_t min_retries = 3;  // retries always allowed per window
     uint32_t window_ms = 10000;
   };
   RetryBudget() = default;
