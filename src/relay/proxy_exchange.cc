@@ -93,6 +93,7 @@ bool ProxyExchange::relay_head(core::Slice& data) {
     return !data.empty() && relay_head(data);
   }
   head_done_ = true;
+  if (sink_) sink_->on_upstream_head(*this, head_);
   result_.status = head_.status;
   result_.ttfb_ns = loop_.now_ns() - ex_->started_ns();
 
@@ -105,9 +106,13 @@ bool ProxyExchange::relay_head(core::Slice& data) {
   int tn = snprintf(timing, sizeof timing, "server-timing: gateway;dur=%.3f, upstream;dur=%.3f\r\n",
                     gateway_ms, upstream_ms);
   headers.append(timing, static_cast<size_t>(tn));
+  bool own_ratelimit = req_.response_headers.find("x-ratelimit-") != std::string::npos;
   for (size_t i = 0; i < head_.header_count; ++i) {
     const http::Header& h = head_.headers[i];
     if (hop_by_hop(h.name)) continue;
+    // sluice's own x-ratelimit-* (the tightest of its limits) replace the provider's.
+    if (own_ratelimit && h.name.size() > 12 && http::iequals(h.name.substr(0, 12), "x-ratelimit-"))
+      continue;
     headers.append(h.name);
     headers += ": ";
     headers.append(h.value);

@@ -13,7 +13,9 @@
 #include "sluice/config/config.h"
 #include "sluice/ledger/ledger.h"
 #include "sluice/net/http_connection.h"
+#include "sluice/limit/registry.h"
 #include "sluice/relay/access_log.h"
+#include "sluice/relay/admission.h"
 #include "sluice/relay/proxy_exchange.h"
 #include "sluice/relay/request_id.h"
 #include "sluice/route/model_router.h"
@@ -33,6 +35,7 @@ struct GatewayState {
   admin::AdminWorker* admin_worker = nullptr;  // runs admin queries off the shards
   std::string admin_key;                       // from admin.key_env; empty: admin API off
   uint64_t id_seed = 0;                        // makes request ids unique per process
+  limit::Registry* limits = nullptr;           // every limit and budget; null: none
 };
 
 // Builds the state: resolves origins, loads provider secrets, indexes the keys.
@@ -47,6 +50,7 @@ class Gateway final : public net::RequestHandler, public ExchangeSink {
   void on_shutdown() override;
   void on_loop_turn() override { log_.flush(); }
   void on_exchange_end(ProxyExchange& p, const ExchangeResult& r) override;
+  void on_upstream_head(ProxyExchange& p, const http::ResponseHead& head) override;
 
   upstream::UpstreamPool& pool() { return pool_; }
 
@@ -81,6 +85,7 @@ class Gateway final : public net::RequestHandler, public ExchangeSink {
   RequestIdSource ids_;
   ledger::LedgerQueue* ledger_;  // this shard's queue, or null
   AccessLog log_;
+  Admission admission_;  // the admit stage: limits, budgets, queues
   std::string scratch_;  // reused: decoded ?key=, rewritten bodies
 };
 
