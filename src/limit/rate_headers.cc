@@ -163,7 +163,11 @@ std::string format_duration(uint64_t ns) {
   if (ms < 1000) {
     snprintf(buf, sizeof buf, "%llums", static_cast<unsigned long long>(ms));
   } else if (ms < 60000) {
-    snprintf(buf, sizeof buf, "%.3gs", static_cast<double>(ms) / 1000.0);
+    int n = snprintf(buf, sizeof buf, "%.3f", static_cast<double>(ms) / 1000.0);
+    while (n > 0 && buf[n - 1] == '0') buf[--n] = '\0';
+    if (n > 0 && buf[n - 1] == '.') buf[--n] = '\0';
+    buf[n] = 's';
+    buf[n + 1] = '\0';
   } else {
     uint64_t s = ms / 1000;
     snprintf(buf, sizeof buf, "%llum%llus", static_cast<unsigned long long>(s / 60),

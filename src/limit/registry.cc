@@ -55,6 +55,12 @@ int64_t next_month_start_ms(int64_t ms) {
   return duration_cast<milliseconds>(next.time_since_epoch()).count();
 }
 
+int64_t Limit::requests_in_flight() const {
+  int64_t n = 0;
+  for (unsigned s = 0; s < shard_count; ++s) n += in_flight[s].load(std::memory_order_relaxed);
+  return n;
+}
+
 Registry::Registry(const config::Config& cfg, unsigned shards)
     : shards_(shards ? shards : 1),
       projects_(std::make_unique<std::unique_ptr<ProjectInfo>[]>(kMaxProjects)) {
@@ -100,6 +106,8 @@ Limit* Registry::upsert_limit(const std::string& id, Level level, int project,
     fresh->shared = level == Level::provider || level == Level::model;
     if (fresh->shared) fresh->shares = std::make_unique<ProjectShare[]>(kMaxProjects);
     fresh->reserved = std::make_unique<std::atomic<int64_t>[]>(shards_);
+    fresh->in_flight = std::make_unique<std::atomic<int64_t>[]>(shards_);
+    fresh->shard_count = shards_;
     it = limits_.emplace(id, std::move(fresh)).first;
   }
   Limit& lim = *it->second;
@@ -211,6 +219,7 @@ std::string Registry::json(uint64_t now_ns, int64_t now_ms) {
     int64_t reserved = 0;
     for (unsigned s = 0; s < shards_; ++s) reserved += lim->reserved[s].load();
     out += ",\"reserved_tokens\":" + std::to_string(reserved);
+    out += ",\"in_flight\":" + std::to_string(lim->requests_in_flight());
     out += ",\"queued\":{";
     bool qfirst = true;
     for (size_t p = 0; p < nproj; ++p) {

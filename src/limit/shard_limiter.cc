@@ -5,7 +5,7 @@
 
 namespace sluice::limit {
 namespace {
-constexpr uint64_t kDemandWindowNs = 1'000'000'000;  // a project wanting capacity stays active this long
+constexpr uint64_t kDemandWindowNs = 2'000'000'000;  // a project wanting capacity stays active this long
 constexpr uint64_t kUsageStepNs = 50'000'000;        // usage rates are refreshed this often
 constexpr double kUsageTauNs = 1e9;                  // and decay with this time constant
 // A better priority tier weighs this much more than any weight: the lower tier leases
@@ -117,7 +117,10 @@ int64_t ShardLimiter::reserve_for(const LeaseSet& s, const GlobalBucket& b, uint
   }
   if (behind == 0) return 0;
   double mine = me.weight.load(std::memory_order_relaxed);
-  return static_cast<int64_t>(static_cast<double>(b.burst()) * behind / (behind + mine));
+  // What the projects behind may need before the next refill reaches them: their share
+  // of two seconds of the rate (or of the burst, if smaller).
+  int64_t base = std::min<int64_t>(b.burst(), std::max<int64_t>(1, static_cast<int64_t>(b.per_minute() / 30)));
+  return static_cast<int64_t>(std::ceil(static_cast<double>(base) * behind / (behind + mine)));
 }
 
 bool ShardLimiter::ensure(LeaseSet& s, Lease& lease, GlobalBucket& b, int64_t need,
@@ -218,6 +221,7 @@ Decision ShardLimiter::admit(Plan& plan, int64_t tokens, int64_t cost_micro, int
     }
     if (l.limits_concurrency()) s->concurrent.units -= 1;
     s->reserved_tokens += tokens;
+    s->in_flight += 1;
   }
   for (Budget* b : plan.budgets) {
     if (b->day.limit_micro.load(std::memory_order_relaxed))
@@ -237,6 +241,7 @@ void ShardLimiter::settle(Ticket& t, int64_t actual_tokens, int64_t actual_cost_
   for (LeaseSet* s : t.plan->sets) {
     Limit& l = *s->limit;
     s->reserved_tokens -= t.tokens;
+    s->in_flight -= 1;
     if (l.limits_concurrency()) s->concurrent.units += 1;
     if (!l.limits_tokens() || diff == 0) continue;
     Lease& lease = s->tokens;
@@ -371,7 +376,7 @@ void ShardLimiter::tick(uint64_t now_ns, int64_t now_ms) {
   for (size_t p = 0; p < queues_.size(); ++p)
     if (!queues_[p].empty())
       for (LeaseSet* s : queues_[p].front()->plan->sets) s->demand = true;
-  std::map<Limit*, int64_t> reserved;
+  std::map<Limit*, std::pair<int64_t, int64_t>> published;  // reserved tokens, in flight
   for (auto& [key, sp] : sets_) {
     LeaseSet& s = *sp;
     Limit& l = *s.limit;
@@ -392,13 +397,17 @@ void ShardLimiter::tick(uint64_t now_ns, int64_t now_ms) {
       s.concurrent.units = 0;
     }
     s.requests.used = s.tokens.used = s.concurrent.used = false;
-    reserved[&l] += s.reserved_tokens;
+    published[&l].first += s.reserved_tokens;
+    published[&l].second += s.in_flight;
     if (s.demand && l.shared && s.project >= 0)
       l.shares[s.project].demand_until_ns.store(now_ns + kDemandWindowNs,
                                                 std::memory_order_relaxed);
     s.demand = false;
   }
-  for (auto& [l, r] : reserved) l->reserved[shard_].store(r, std::memory_order_relaxed);
+  for (auto& [l, v] : published) {
+    l->reserved[shard_].store(v.first, std::memory_order_relaxed);
+    l->in_flight[shard_].store(v.second, std::memory_order_relaxed);
+  }
   serve_queues(now_ns, now_ms);
 }
 

@@ -21,6 +21,7 @@ class QueuedRequest final : public limit::Waiter, public net::ExchangeObserver {
     gone();
   }
   void refused(const limit::Decision& d) override {
+    ex_->set_observer(nullptr);  // answered now; nothing may reach this object again
     a_.refuse(*ex_, req_, d, false);
     gone();
   }
@@ -214,13 +215,18 @@ void Admission::feedback(const RequestInfo& info, const http::ResponseHead& head
       {"anthropic-ratelimit-requests-limit", "anthropic-ratelimit-requests-remaining", "anthropic-ratelimit-requests-reset", true, &acct->requests},
       {"anthropic-ratelimit-tokens-limit", "anthropic-ratelimit-tokens-remaining", "anthropic-ratelimit-tokens-reset", true, &acct->tokens},
   };
+  // Requests admitted but not yet answered may not have reached the provider's count:
+  // leave room for them too.
+  int64_t unseen = acct->requests_in_flight();
   for (const Family& f : families) {
     if (f.bucket->per_minute() == 0) continue;
     std::optional<uint64_t> remaining = limit::parse_count(head.header(f.remaining));
     if (!remaining) continue;
     std::optional<uint64_t> lim = limit::parse_count(head.header(f.limit));
     if (lim) f.bucket->adopt_provider_limit(*lim);
-    f.bucket->clamp_level(static_cast<int64_t>(std::min<uint64_t>(*remaining, INT64_MAX / 2)), now);
+    int64_t left = static_cast<int64_t>(std::min<uint64_t>(*remaining, INT64_MAX / 2));
+    if (f.bucket == &acct->requests) left -= unseen;
+    f.bucket->clamp_level(left, now);
     if (*remaining > 0 || !lim || *lim == 0) continue;
     // Nothing left at the provider: wait for its next unit (its bucket refills to full
     // by the reset time, linearly).

@@ -43,7 +43,10 @@ struct Limit {
   GlobalPool concurrent;    // unused when concurrent_requests is 0
   std::unique_ptr<ProjectShare[]> shares;            // kMaxProjects entries when shared
   std::unique_ptr<std::atomic<int64_t>[]> reserved;  // per shard: estimated tokens in flight
+  std::unique_ptr<std::atomic<int64_t>[]> in_flight; // per shard: admitted, not yet settled
+  int64_t requests_in_flight() const;                // all shards, as of their last tick
   std::atomic<bool> live{true};                      // false once a reload removed it
+  unsigned shard_count = 1;
 
   bool limits_requests() const { return requests.per_minute() != 0; }
   bool limits_tokens() const { return tokens.per_minute() != 0; }

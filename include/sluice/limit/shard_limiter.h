@@ -30,6 +30,7 @@ struct LeaseSet {
   int project = -1;  // the project this set serves on a shared limit; -1 otherwise
   Lease requests, tokens, concurrent;
   int64_t reserved_tokens = 0;  // estimates of admitted requests not yet settled
+  int64_t in_flight = 0;        // admitted requests not yet settled
   bool demand = false;          // the project wanted capacity here since the last tick
 };
 
