@@ -159,7 +159,7 @@ std::optional<uint64_t> parse_retry_after_ns(std::string_view s) {
 
 std::string format_duration(uint64_t ns) {
   char buf[48];
-  uint64_t ms = (ns + 999999) / 1000000;
+  uint64_t ms = ns / 1000000 + (ns % 1000000 != 0);
   if (ms < 1000) {
     snprintf(buf, sizeof buf, "%llums", static_cast<unsigned long long>(ms));
   } else if (ms < 60000) {
