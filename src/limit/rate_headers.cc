@@ -98,7 +98,7 @@ std::optional<uint64_t> parse_duration_ns(std::string_view s) {
     } else {
       return std::nullopt;
     }
-    if (nano > (static_cast<u128>(1) << 90) / unit_ns) return std::nullopt;
+    if (nano > ~static_cast<u128>(0) / unit_ns) return std::nullopt;  // the product would wrap
     total += nano * unit_ns / 1000000000u;
     if (total > static_cast<u128>(UINT64_MAX)) return std::nullopt;
     first = false;

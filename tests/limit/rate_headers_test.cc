@@ -17,6 +17,15 @@ TEST(RateHeaders, OpenAiDurations) {
   EXPECT_EQ(parse_duration_ns("250us"), 250'000u);
 }
 
+TEST(RateHeaders, LongDurationsPrintedBackParseAgain) {
+  // Hundreds of millions of minutes: what format_duration writes for a huge reset.
+  const uint64_t ns = 1'200'000'000ull * 3'600'000'000'000ull / 1000;
+  auto again = parse_duration_ns(format_duration(ns));
+  ASSERT_TRUE(again.has_value()) << format_duration(ns);
+  EXPECT_LE(*again, ns);
+  EXPECT_GE(*again + 1'000'000'000ull, ns);
+}
+
 TEST(RateHeaders, MalformedDurationsAreAbsent) {
   for (const char* bad : {"", "s", "1x", "1m5", "-1s", "1..2s", "ms", "1s2", "abc", ".s"})
     EXPECT_FALSE(parse_duration_ns(bad).has_value()) << bad;
