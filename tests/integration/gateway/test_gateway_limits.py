@@ -22,7 +22,7 @@ BODY = {"model": "gpt", "max_tokens": 16,
 
 
 def config(directory, mock_port, shards=1, provider_limits="{}", projects=None, keys=None,
-           chars_per_token=4.0, price="1000.0", extra=""):
+           chars_per_token=4.0, price="1000.0", extra="", kind="openai"):
     projects = projects or '{ "default": {} }'
     keys = keys or "[]"
     text = """{
@@ -32,7 +32,7 @@ def config(directory, mock_port, shards=1, provider_limits="{}", projects=None, 
   "server": { "access_log": "off" },
   "admission": { "tick_ms": 2 },
   "providers": {
-    "mock": { "kind": "openai", "base_url": "http://127.0.0.1:%d/v1",
+    "mock": { "kind": "%s", "base_url": "http://127.0.0.1:%d%s",
               "chars_per_token": %s, "limits": %s }
   },
   "models": {
@@ -41,7 +41,7 @@ def config(directory, mock_port, shards=1, provider_limits="{}", projects=None, 
   },
   "projects": %s,
   "keys": %s%s
-}""" % (shards, directory, mock_port, chars_per_token, provider_limits, price, price, projects,
+}""" % (shards, directory, kind, mock_port, "/v1" if kind == "openai" else "", chars_per_token, provider_limits, price, price, projects,
         keys, extra)
     return h.write_config(directory, text)
 
@@ -274,6 +274,45 @@ class ProviderFeedback(unittest.TestCase):
         self.assertLessEqual(ok, 30 + 0.5 * elapsed + 1)
         # Without feedback sluice would have sent every one of the 96 requests.
         self.assertLessEqual(provider_429, 8, "provider 429s: %d" % provider_429)
+
+
+    def test_anthropic_account_paced_to_its_headers(self):
+        d = tempfile.mkdtemp()
+        mock = h.start_mock("--rpm", "20")
+        projects = '{ "default": { "queue": { "max_wait_ms": 1500, "max_length": 100 } } }'
+        body = {"model": "claude-sonnet-4-5", "max_tokens": 16,
+                "messages": [{"role": "user", "content": "Say something short."}]}
+        try:
+            sluice = h.start_sluice(config(d, mock.port, shards=2, projects=projects,
+                                           kind="anthropic",
+                                           provider_limits='{ "requests_per_minute": 600 }'))
+            statuses = []
+            lock = threading.Lock()
+
+            def client():
+                for _ in range(8):
+                    r = h.http(sluice.port, "POST", "/anthropic/v1/messages", body,
+                               {"anthropic-version": "2023-06-01"}, timeout=60)
+                    with lock:
+                        statuses.append(r.status)
+                        if r.status == 429:
+                            self.assertEqual(r.json()["type"], "error")
+
+            try:
+                ts = [threading.Thread(target=client) for _ in range(6)]
+                for t in ts:
+                    t.start()
+                for t in ts:
+                    t.join()
+                stats = mock_stats(mock.port)
+            finally:
+                sluice.stop()
+        finally:
+            mock.stop()
+        print("\nanthropic feedback: %d ok of %d, provider 429s %d"
+              % (statuses.count(200), len(statuses), stats["rate_limited"]), file=sys.stderr)
+        self.assertGreaterEqual(statuses.count(200), 15)  # most of the provider's burst of 20
+        self.assertLessEqual(stats["rate_limited"], 6)
 
 
 class ThreeAM(unittest.TestCase):
