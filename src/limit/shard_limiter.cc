@@ -61,8 +61,9 @@ Plan* ShardLimiter::plan(const Who& who, const config::Config& cfg) {
     plans_.clear();
     generation_ = g;
   }
-  std::string key;
-  key.reserve(who.project.size() + who.key_id.size() + who.alias.size() + who.provider.size() + 3);
+  // The key is built in a reused buffer: a lookup allocates nothing.
+  std::string& key = key_;
+  key.clear();
   key.append(who.project).append(1, '\x1f').append(who.key_id).append(1, '\x1f');
   key.append(who.alias).append(1, '\x1f').append(who.provider);
   if (auto it = plans_.find(key); it != plans_.end()) return it->second.get();
@@ -85,7 +86,7 @@ Plan* ShardLimiter::plan(const Who& who, const config::Config& cfg) {
     p->queue_max_wait_ms = cp->queue.max_wait_ms;
     p->queue_max_length = cp->queue.max_length;
   }
-  return plans_.emplace(std::move(key), std::move(p)).first->second.get();
+  return plans_.emplace(key, std::move(p)).first->second.get();
 }
 
 double ShardLimiter::norm_usage(const Limit* limit, int project) const {
@@ -161,15 +162,22 @@ bool ShardLimiter::ensure_pool(LeaseSet& s, uint64_t) {
   return true;
 }
 
-Decision ShardLimiter::check_budgets(Plan& plan, int64_t cost_micro, int64_t now_ms) const {
+Decision ShardLimiter::check_budgets(Plan& plan, int64_t cost_micro, int64_t now_ms) {
+  if (plan.budgets.empty()) return {};
+  // Calendar arithmetic once per UTC day, not per request.
+  if (now_ms < day_start_ || now_ms >= day_start_ + 86'400'000) {
+    day_start_ = day_start_ms(now_ms);
+    month_start_ = month_start_ms(now_ms);
+    month_end_ = next_month_start_ms(now_ms);
+  }
   for (Budget* b : plan.budgets) {
     struct W {
       BudgetWindow* w;
       int64_t start, end;
       std::string_view what;
     } windows[] = {
-        {&b->day, day_start_ms(now_ms), day_start_ms(now_ms) + 86'400'000, "daily budget"},
-        {&b->month, month_start_ms(now_ms), next_month_start_ms(now_ms), "monthly budget"},
+        {&b->day, day_start_, day_start_ + 86'400'000, "daily budget"},
+        {&b->month, month_start_, month_end_, "monthly budget"},
     };
     for (const W& w : windows) {
       int64_t limit = w.w->limit_micro.load(std::memory_order_relaxed);

@@ -123,7 +123,7 @@ class ShardLimiter {
   bool ensure_pool(LeaseSet& s, uint64_t now_ns);
   int64_t reserve_for(const LeaseSet& s, const GlobalBucket& b, uint64_t now_ns) const;
   double norm_usage(const Limit* limit, int project) const;
-  Decision check_budgets(Plan& plan, int64_t cost_micro, int64_t now_ms) const;
+  Decision check_budgets(Plan& plan, int64_t cost_micro, int64_t now_ms);
   void release(Ticket& t);
   void serve_queues(uint64_t now_ns, int64_t now_ms);
   void update_usage(uint64_t now_ns);
@@ -133,6 +133,8 @@ class ShardLimiter {
   uint64_t generation_ = 0;
   std::map<std::string, std::unique_ptr<Plan>, std::less<>> plans_;
   std::vector<std::unique_ptr<Plan>> retired_;  // plans of before a reload: tickets may hold them
+  std::string key_;                             // plan lookup key, reused
+  int64_t day_start_ = 0, month_start_ = 0, month_end_ = 0;  // current UTC windows
   std::map<std::pair<const Limit*, int>, std::unique_ptr<LeaseSet>> sets_;
   // Fair share: this shard's view of each project's recent usage per shared limit,
   // units per second (decayed), from the global `taken` counters.
