@@ -35,6 +35,7 @@ void read_shards(Issues& issues, const Node& node, const std::string& pointer, u
 void read_admin(Issues& issues, const Node& node, const std::string& pointer, Admin& out);
 void read_ledger(Issues& issues, const Node& node, const std::string& pointer, Ledger& out);
 void read_server(Issues& issues, const Node& node, const std::string& pointer, Server& out);
+void read_admission(Issues& issues, const Node& node, const std::string& pointer, Admission& out);
 void read_cors(Issues& issues, const Node& node, const std::string& pointer, Cors& out);
 
 void read_providers(Issues& issues, const Node& node, const std::string& pointer,

@@ -44,6 +44,8 @@ void read_limits(Issues& issues, const Node& node, const std::string& pointer, L
   f.u64("requests_per_minute", out.requests_per_minute, 0);
   f.u64("tokens_per_minute", out.tokens_per_minute, 0);
   f.u64("concurrent_requests", out.concurrent_requests, 0);
+  f.u64("burst_requests", out.burst_requests, 0);
+  f.u64("burst_tokens", out.burst_tokens, 0);
 }
 
 void read_budget(Issues& issues, const Node& node, const std::string& pointer, Budget& out) {

@@ -121,6 +121,7 @@ Gateway::Gateway(const GatewayState& state, net::IoContext& io, unsigned shard)
       ids_(shard, state.id_seed),
       ledger_(state.ledger ? &state.ledger->queue(shard) : nullptr),
       log_(state.access_log_fd),
+      admission_(state.limits, cfg_, io, shard, pool_, *this, log_, ledger_),
       resilience_(*state.config, state.breakers, state.id_seed + shard) {
   resilience_.fallbacks = this;
 }
@@ -246,6 +247,10 @@ void Gateway::admin(Request& r) {
     });
     return;
   }
+  if (r.route.subpath == "/limits" && r.ex.head().method == "GET") {
+    if (!state_.limits) return respond_json(r, 200, "{\"limits\":[],\"budgets\":[],\"queues\":{}}");
+    return respond_json(r, 200, state_.limits->json(core::mono_ns(), static_cast<int64_t>(core::wall_ms())));
+  }
   reject(r, route::ErrorClass::not_found, "no such admin endpoint");
 }
 
@@ -287,6 +292,7 @@ void Gateway::unified(Request& r) {
   r.info.alias = body.model;
   r.info.stream = body.stream;
   r.info.input_chars = body.input_chars;
+  r.info.max_output_tokens = body.has_max_output_tokens ? body.max_output_tokens * body.n : 0;
   route::TargetPick pick =
       router_.pick(body.model, resilience_.eligible_targets(cfg_, cfg_.model(body.model)));
   if (pick.error == route::PickError::unknown_model)
@@ -334,6 +340,7 @@ void Gateway::native(Request& r) {
   if (inspected) {
     r.info.stream = body.stream;
     r.info.input_chars = body.input_chars;
+    r.info.max_output_tokens = body.has_max_output_tokens ? body.max_output_tokens * body.n : 0;
   }
   if (model.empty() && inspected && body.has_model) model = body.model;
   if (r.route.stream) r.info.stream = true;
@@ -378,7 +385,7 @@ void Gateway::dispatch(Request& r, size_t provider, std::string_view upstream_pa
   r.info.price = find_price(cfg_, r.info);
   req.response_headers = std::move(r.response_headers);
   req.info = std::move(r.info);
-  ProxyExchange::start(r.ex, pool_, std::move(req), this);
+  admission_.admit(r.ex, std::move(req));
 }
 
 void Gateway::respond_json(Request& r, int status, std::string body) {
@@ -407,9 +414,14 @@ void Gateway::on_exchange_end(ProxyExchange& p, const ExchangeResult& res) {
   info.status = res.client_gone ? 499 : res.status;
   uint64_t now = core::mono_ns();
   log_.record(info, now, res.ttfb_ns, res.bytes_out);
-  if (!ledger_) return;
   const config::Provider* provider = cfg_.provider(info.provider);
-  ledger_->submit(settle(info, res, p.scanner(), provider, now));
+  ledger::Record rec = settle(info, res, p.scanner(), provider, now);
+  admission_.settle(info, rec);
+  if (ledger_) ledger_->submit(std::move(rec));
+}
+
+void Gateway::on_upstream_head(ProxyExchange& p, const http::ResponseHead& head) {
+  admission_.feedback(p.info(), head);
 }
 
 }  // namespace sluice::relay

@@ -142,9 +142,13 @@ std::string ProxyExchange::client_head_lines() const {
   int tn = snprintf(timing, sizeof timing, "server-timing: gateway;dur=%.3f, upstream;dur=%.3f\r\n",
                     gateway_ms, upstream_ms);
   headers.append(timing, static_cast<size_t>(tn));
+  bool own_ratelimit = req_.response_headers.find("x-ratelimit-") != std::string::npos;
   for (size_t i = 0; i < head_.header_count; ++i) {
     const http::Header& h = head_.headers[i];
     if (hop_by_hop(h.name)) continue;
+    // sluice's own x-ratelimit-* (the tightest of its limits) replace the provider's.
+    if (own_ratelimit && h.name.size() > 12 && http::iequals(h.name.substr(0, 12), "x-ratelimit-"))
+      continue;
     headers.append(h.name);
     headers += ": ";
     headers.append(h.value);

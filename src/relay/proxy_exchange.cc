@@ -80,6 +80,7 @@ bool ProxyExchange::relay_head(core::Slice& data) {
     return !data.empty() && relay_head(data);
   }
   head_done_ = true;
+  if (sink_) sink_->on_upstream_head(*this, head_);
   result_.status = head_.status;
   result_.ttfb_ns = loop_.now_ns() - ex_->started_ns();
   if (req_.resilience && !req_.head_method && resilience::may_retry_status(head_.status)) {

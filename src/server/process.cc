@@ -11,6 +11,8 @@
 #include "sluice/core/event_loop.h"
 #include "sluice/core/log.h"
 #include "sluice/ledger/ledger.h"
+#include "sluice/limit/registry.h"
+#include "sluice/limit/spend_rebuild.h"
 #include "sluice/relay/gateway.h"
 #include "sluice/resilience/breaker.h"
 #include "sluice/server/shard.h"
@@ -60,6 +62,12 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
     return 1;
   }
   state.ledger = ledger.get();
+  // Limits live as long as the shards; budgets start from what the ledger already holds.
+  limit::Registry limits(c, static_cast<unsigned>(count));
+  if (std::string e = limit::rebuild_spend(limits, *ledger, static_cast<int64_t>(core::wall_ms()));
+      !e.empty())
+    SLUICE_LOG_WARN("budgets start from zero: reading spend from the ledger failed: %s", e.c_str());
+  state.limits = &limits;
   // Declared after the ledger so it is destroyed (joined) before it.
   admin::AdminWorker admin_worker;
   state.admin_worker = &admin_worker;

@@ -25,6 +25,10 @@ struct Limits {
   uint64_t requests_per_minute = 0;
   uint64_t tokens_per_minute = 0;
   uint64_t concurrent_requests = 0;
+  // Token-bucket depth: how much may pass at once after a quiet spell. 0 = the
+  // per-minute figure (a full minute's worth, as providers count).
+  uint64_t burst_requests = 0;
+  uint64_t burst_tokens = 0;
   bool operator==(const Limits&) const = default;
 };
 
@@ -161,6 +165,13 @@ struct Ledger {
   bool operator==(const Ledger&) const = default;
 };
 
+// How admission runs (docs/LIMITS.md).
+struct Admission {
+  uint32_t tick_ms = 5;  // per-shard tick: returns idle leases, publishes demand, serves queues
+  uint32_t default_max_output_tokens = 1024;  // reserved when a request names no max
+  bool operator==(const Admission&) const = default;
+};
+
 struct Cors {
   std::vector<std::string> allowed_origins;  // "*" allowed
   bool operator==(const Cors&) const = default;
@@ -188,6 +199,7 @@ struct Config {
   Ledger ledger;
   Server server;
   Cors cors;
+  Admission admission;
   std::vector<Provider> providers;  // in file order
   std::vector<Model> models;        // in file order
   std::vector<Project> projects;    // in file order

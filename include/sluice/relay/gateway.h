@@ -13,8 +13,10 @@
 #include "sluice/config/config.h"
 #include "sluice/ledger/ledger.h"
 #include "sluice/net/http_connection.h"
+#include "sluice/limit/registry.h"
 #include "sluice/relay/access_log.h"
 #include "sluice/relay/attempt_loop.h"
+#include "sluice/relay/admission.h"
 #include "sluice/relay/proxy_exchange.h"
 #include "sluice/relay/request_id.h"
 #include "sluice/route/model_router.h"
@@ -35,6 +37,7 @@ struct GatewayState {
   std::string admin_key;                       // from admin.key_env; empty: admin API off
   uint64_t id_seed = 0;                        // makes request ids unique per process
   resilience::Breakers* breakers = nullptr;    // process-wide, one per provider account
+  limit::Registry* limits = nullptr;           // every limit and budget; null: none
 };
 
 // Builds the state: resolves origins, loads provider secrets, indexes the keys.
@@ -51,6 +54,7 @@ class Gateway final : public net::RequestHandler, public ExchangeSink, public Fa
   void on_exchange_end(ProxyExchange& p, const ExchangeResult& r) override;
   bool build_fallback(std::string_view alias, const net::Exchange& ex,
                       UpstreamRequest& req) override;  // gateway_fallback.cc
+  void on_upstream_head(ProxyExchange& p, const http::ResponseHead& head) override;
 
   upstream::UpstreamPool& pool() { return pool_; }
 
@@ -85,6 +89,7 @@ class Gateway final : public net::RequestHandler, public ExchangeSink, public Fa
   RequestIdSource ids_;
   ledger::LedgerQueue* ledger_;  // this shard's queue, or null
   AccessLog log_;
+  Admission admission_;  // the admit stage: limits, budgets, queues
   std::string scratch_;  // reused: decoded ?key=, rewritten bodies
   ShardResilience resilience_;  // breakers (shared), retry budgets (this shard's)
 };

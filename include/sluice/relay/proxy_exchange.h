@@ -42,6 +42,8 @@ class ProxyExchange;
 class ExchangeSink {
  public:
   virtual void on_exchange_end(ProxyExchange& p, const ExchangeResult& r) = 0;
+  // A response head arrived from the upstream (once per attempt): provider feedback.
+  virtual void on_upstream_head(ProxyExchange&, const http::ResponseHead&) {}
 
  protected:
   ~ExchangeSink() = default;

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "sluice/limit/shard_limiter.h"
+
 namespace sluice::relay {
 
 struct RequestInfo {
@@ -21,6 +23,8 @@ struct RequestInfo {
   bool stream = false;
   uint64_t bytes_in = 0;    // request body bytes
   uint64_t input_chars = 0; // characters of prompt text, for estimating input tokens
+  uint64_t max_output_tokens = 0;  // the body's max_tokens (times n); 0: not given
+  limit::Ticket ticket;     // what admission reserved, until settlement
   const void* price = nullptr;  // config::Price of the model, when known
   uint64_t dispatch_ns = 0; // when the request was handed to the upstream connection
   int status = 0;

@@ -1,0 +1,88 @@
+#pragma once
+// The process-wide side of one rate limit (docs/LIMITS.md): a token bucket of `burst`
+// units refilled at `per_minute / 60 s`, from which shards take leases.
+//
+// State is two atomics. `tat_` (GCRA's theoretical arrival time) holds the bucket's
+// debt: the virtual level S = burst - (tat - now) / T counts the units free in the
+// bucket plus the units out on leases. `outstanding_` counts the units out on leases,
+// so the level a shard may lease from is L = S - outstanding. A lease moves units from
+// L to outstanding (S unchanged); a shard reports what it admitted (S and outstanding
+// both fall) and returns what it did not use (outstanding falls). S grows only by
+// refill and never above burst, so what is admitted over any interval t is at most
+// burst + rate * t, whoever holds the leases (proof in docs/LIMITS.md).
+//
+// Every shard may call every method at any time; the control thread reconfigures.
+
+#include <atomic>
+#include <cstdint>
+
+namespace sluice::limit {
+
+class GlobalBucket {
+ public:
+  // Sets the rate and depth (burst 0: per_minute). Keeps the debt, so a reload that
+  // only changes the rate does not hand out a fresh burst.
+  void configure(uint64_t per_minute, uint64_t burst);
+  uint64_t per_minute() const { return per_minute_.load(std::memory_order_relaxed); }
+  int64_t burst() const { return burst_.load(std::memory_order_relaxed); }
+
+  // Units a shard may lease now, after leaving `reserve` for others (may be negative).
+  int64_t available(uint64_t now_ns) const;
+  // Moves `n` units into a lease if `available - reserve >= n`. One atomic add on
+  // `outstanding_` (undone when the check fails) and one load of `tat_`.
+  bool take(int64_t n, int64_t reserve, uint64_t now_ns);
+  // A shard admitted `k` leased units: they leave the bucket for good.
+  void spent(int64_t k, uint64_t now_ns);
+  // A shard hands back `n` leased units it did not admit.
+  void give_back(int64_t n);
+  // Settlement: the admitted estimate was `k` too high (refund) or too low (debt).
+  void refund(int64_t k, uint64_t now_ns);
+  void debt(int64_t k, uint64_t now_ns);
+
+  // How long until `n` units (plus `reserve`) could be leased, from the refill alone.
+  uint64_t wait_ns(int64_t n, int64_t reserve, uint64_t now_ns) const;
+  // How long until the bucket is full again (x-ratelimit-reset-*).
+  uint64_t full_in_ns(uint64_t now_ns) const;
+
+  // Provider feedback: the account has only `remaining` units left now; the virtual
+  // level is lowered to it (never raised).
+  void clamp_level(int64_t remaining, uint64_t now_ns);
+  // Provider feedback: nothing may be leased until `until_ns` (a 429's retry-after).
+  void pause_until(uint64_t until_ns);
+  // Provider feedback: the account's real limit per minute; adopted when lower than
+  // the configured one, dropped again on configure().
+  void adopt_provider_limit(uint64_t per_minute);
+
+  int64_t outstanding() const { return outstanding_.load(std::memory_order_relaxed); }
+
+ private:
+  // Nanoseconds per unit, scaled by kScale so that small limits keep precision.
+  static constexpr int64_t kScale = 1024;
+  int64_t interval() const { return interval_.load(std::memory_order_relaxed); }
+  int64_t level(int64_t tat, uint64_t now_ns) const;  // S
+  void add_debt(int64_t k, uint64_t now_ns);
+
+  std::atomic<int64_t> tat_{0};          // ns, mono clock
+  std::atomic<int64_t> outstanding_{0};  // units on leases, admitted or not yet reported
+  std::atomic<int64_t> interval_{0};     // ns per unit * kScale; 0: no limit
+  std::atomic<int64_t> burst_{0};
+  std::atomic<uint64_t> per_minute_{0};  // effective (configured or the provider's)
+  std::atomic<uint64_t> configured_{0};
+};
+
+// A limit that does not refill: concurrent requests. Shards lease slots and give them
+// back; what is leased never exceeds `capacity`.
+class GlobalPool {
+ public:
+  void configure(uint64_t capacity);
+  uint64_t capacity() const { return capacity_.load(std::memory_order_relaxed); }
+  bool take(int64_t n);
+  void give_back(int64_t n) { leased_.fetch_sub(n, std::memory_order_acq_rel); }
+  int64_t leased() const { return leased_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> capacity_{0};
+  std::atomic<int64_t> leased_{0};
+};
+
+}  // namespace sluice::limit

@@ -1,0 +1,17 @@
+#pragma once
+// Budgets survive a restart: the spend of the current UTC day and month is read back
+// from the ledger before the shards start.
+
+#include <cstdint>
+#include <string>
+
+#include "sluice/ledger/ledger.h"
+#include "sluice/limit/registry.h"
+
+namespace sluice::limit {
+
+// Adds the ledger's spend per project and per key to the matching budgets. Returns an
+// error message, or empty.
+std::string rebuild_spend(Registry& registry, const ledger::Ledger& ledger, int64_t now_ms);
+
+}  // namespace sluice::limit

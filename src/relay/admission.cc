@@ -1,0 +1,254 @@
+#include "sluice/relay/admission.h"
+
+#include <cmath>
+
+#include "sluice/core/clock.h"
+#include "sluice/limit/rate_headers.h"
+#include "sluice/relay/settle.h"
+
+namespace sluice::relay {
+namespace {
+// A request waiting for capacity. Owned by itself: it ends by being admitted, refused
+// at its deadline, or by its client hanging up.
+class QueuedRequest final : public limit::Waiter, public net::ExchangeObserver {
+ public:
+  QueuedRequest(Admission& a, net::Exchange& ex, UpstreamRequest req, core::EventLoop& loop)
+      : a_(a), ex_(&ex), req_(std::move(req)), loop_(loop) {}
+
+  void admitted(limit::Ticket t) override {
+    req_.info.ticket = t;
+    a_.start(*ex_, std::move(req_));
+    gone();
+  }
+  void refused(const limit::Decision& d) override {
+    ex_->set_observer(nullptr);  // answered now; nothing may reach this object again
+    a_.refuse(*ex_, req_, d, false);
+    gone();
+  }
+  UpstreamRequest& request() { return req_; }
+  void on_client_gone() override {
+    a_.limiter().cancel(*this);
+    a_.left_queue(req_);
+    gone();
+  }
+
+ private:
+  void gone() {
+    ex_ = nullptr;
+    loop_.defer([this] { delete this; });
+  }
+  Admission& a_;
+  net::Exchange* ex_;
+  UpstreamRequest req_;
+  core::EventLoop& loop_;
+};
+
+void append_line(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name).append(": ").append(value).append("\r\n");
+}
+}  // namespace
+
+Admission::Admission(limit::Registry* registry, const config::Config& cfg, net::IoContext& io,
+                     unsigned shard, upstream::UpstreamPool& pool, ExchangeSink& sink,
+                     AccessLog& log, ledger::LedgerQueue* ledger)
+    : registry_(registry), cfg_(cfg), io_(io), pool_(pool), sink_(sink), log_(log), ledger_(ledger) {
+  if (!registry_) return;
+  limiter_ = std::make_unique<limit::ShardLimiter>(*registry_, shard);
+  tick_.arm(io_.loop.timers(), core::mono_ns() + core::ms_to_ns(cfg_.admission.tick_ms), this, 0);
+}
+
+Admission::~Admission() = default;
+
+void Admission::on_timer(int) {
+  uint64_t now = core::mono_ns();
+  limiter_->tick(now, static_cast<int64_t>(core::wall_ms()));
+  tick_.arm(io_.loop.timers(), now + core::ms_to_ns(cfg_.admission.tick_ms), this, 0);
+}
+
+int64_t Admission::estimate_tokens(const RequestInfo& info) const {
+  const config::Provider* p = cfg_.provider(info.provider);
+  double cpt = p && p->chars_per_token > 0 ? p->chars_per_token : 4.0;
+  int64_t input = static_cast<int64_t>(std::ceil(static_cast<double>(info.input_chars) / cpt));
+  int64_t output = info.max_output_tokens ? static_cast<int64_t>(std::min<uint64_t>(info.max_output_tokens, 1ull << 40))
+                                          : cfg_.admission.default_max_output_tokens;
+  return input + output;
+}
+
+void Admission::admit(net::Exchange& ex, UpstreamRequest req) {
+  if (!limiter_) return start(ex, std::move(req));
+  RequestInfo& info = req.info;
+  limit::Plan* plan =
+      limiter_->plan({info.project, info.key_id, info.alias, info.provider}, cfg_);
+  if (plan->sets.empty() && plan->budgets.empty()) return start(ex, std::move(req));
+
+  int64_t tokens = estimate_tokens(info);
+  int64_t cost = 0;
+  if (const auto* price = static_cast<const config::Price*>(info.price)) {
+    const config::Provider* p = cfg_.provider(info.provider);
+    double cpt = p && p->chars_per_token > 0 ? p->chars_per_token : 4.0;
+    double input = std::ceil(static_cast<double>(info.input_chars) / cpt);
+    // Per-million-token prices times tokens are micro-dollars.
+    cost = std::llround(input * price->input_per_mtok +
+                        static_cast<double>(tokens - static_cast<int64_t>(input)) * price->output_per_mtok);
+  }
+  limit::Ticket ticket;
+  limit::Decision d = limiter_->admit(*plan, tokens, cost, static_cast<int64_t>(core::wall_ms()),
+                                      core::mono_ns(), ticket);
+  if (d.verdict == limit::Verdict::admitted) {
+    info.ticket = ticket;
+    return start(ex, std::move(req));
+  }
+  if (d.verdict == limit::Verdict::rate_limited && plan->queue_max_wait_ms > 0) {
+    auto* w = new QueuedRequest(*this, ex, std::move(req), io_.loop);
+    w->plan = plan;
+    w->tokens = tokens;
+    w->cost_micro = cost;
+    w->deadline_ns = core::mono_ns() + core::ms_to_ns(plan->queue_max_wait_ms);
+    if (limiter_->enqueue(*w)) {
+      ex.set_observer(w);
+      return;
+    }
+    refuse(ex, w->request(), d, true);  // the queue is full: overflow is a 429
+    delete w;
+    return;
+  }
+  refuse(ex, req, d, false);
+}
+
+void Admission::start(net::Exchange& ex, UpstreamRequest req) {
+  if (limiter_ && req.info.ticket.held) add_rate_headers(req.response_headers, *req.info.ticket.plan);
+  ProxyExchange::start(ex, pool_, std::move(req), &sink_);
+}
+
+void Admission::add_rate_headers(std::string& out, const limit::Plan& plan) const {
+  limit::RateView v = limiter_->view(plan, core::mono_ns());
+  if (v.has_requests) {
+    append_line(out, "x-ratelimit-limit-requests", std::to_string(v.limit_requests));
+    append_line(out, "x-ratelimit-remaining-requests", std::to_string(v.remaining_requests));
+    append_line(out, "x-ratelimit-reset-requests", limit::format_duration(v.reset_requests_ns));
+  }
+  if (v.has_tokens) {
+    append_line(out, "x-ratelimit-limit-tokens", std::to_string(v.limit_tokens));
+    append_line(out, "x-ratelimit-remaining-tokens", std::to_string(v.remaining_tokens));
+    append_line(out, "x-ratelimit-reset-tokens", limit::format_duration(v.reset_tokens_ns));
+  }
+}
+
+void Admission::refuse(net::Exchange& ex, UpstreamRequest& req, const limit::Decision& d,
+                       bool queue_full) {
+  bool budget = d.verdict == limit::Verdict::budget_exceeded;
+  route::ErrorClass ec = budget ? route::ErrorClass::budget_exceeded : route::ErrorClass::rate_limited;
+  uint64_t wait_ms = std::max<uint64_t>(1, (d.retry_after_ns + 999999) / 1000000);
+  std::string message;
+  if (budget) {
+    message = "budget exceeded: " + (d.budget ? d.budget->id : std::string("budget")) + " " +
+              std::string(d.what) + " is spent";
+  } else {
+    message = "rate limit reached: " + (d.limit ? d.limit->id : std::string("limit")) + " " +
+              std::string(d.what) + (queue_full ? " (queue full)" : "");
+  }
+  char retry[96];
+  snprintf(retry, sizeof retry, "; retry in %.3fs", static_cast<double>(wait_ms) / 1000.0);
+  message += retry;
+  std::string extra = "x-sluice-error-class: ";
+  extra += route::error_class_name(ec);
+  extra += "\r\n";
+  append_line(extra, "retry-after", std::to_string((wait_ms + 999) / 1000));
+  append_line(extra, "retry-after-ms", std::to_string(wait_ms));
+  if (const limit::Plan* plan = limiter_->plan({req.info.project, req.info.key_id, req.info.alias,
+                                                req.info.provider}, cfg_))
+    add_rate_headers(extra, *plan);
+  extra += req.response_headers;
+  req.info.status = 429;
+  req.info.error_class = route::error_class_name(ec);
+  ex.respond(429, "application/json", route::error_body(req.flavor, ec, message), extra);
+  record_rejected(req.info, 429);
+}
+
+void Admission::left_queue(UpstreamRequest& req) {
+  req.info.status = 499;
+  record_rejected(req.info, 499);
+}
+
+void Admission::record_rejected(RequestInfo& info, int status) {
+  uint64_t now = core::mono_ns();
+  log_.record(info, now, 0, 0);
+  if (!ledger_) return;
+  ExchangeResult res;
+  res.status = status;
+  ledger::Record rec = relay::settle(info, res, nullptr, cfg_.provider(info.provider), now);
+  rec.outcome = status == 499 ? ledger::Outcome::client_cancelled : ledger::Outcome::rejected;
+  rec.input_tokens = rec.output_tokens = 0;
+  rec.cost_usd = 0;
+  ledger_->submit(std::move(rec));
+}
+
+void Admission::settle(RequestInfo& info, const ledger::Record& record) {
+  if (!limiter_ || !info.ticket.held) return;
+  int64_t tokens = static_cast<int64_t>(record.input_tokens) + record.output_tokens;
+  limiter_->settle(info.ticket, tokens, std::llround(record.cost_usd * 1e6), core::mono_ns());
+}
+
+limit::Limit* Admission::account(const std::string& provider) {
+  if (registry_->generation() != accounts_generation_) {
+    accounts_.clear();
+    accounts_generation_ = registry_->generation();
+  }
+  auto it = accounts_.find(provider);
+  if (it == accounts_.end()) it = accounts_.emplace(provider, registry_->provider(provider)).first;
+  return it->second;
+}
+
+void Admission::feedback(const RequestInfo& info, const http::ResponseHead& head) {
+  if (!limiter_) return;
+  limit::Limit* acct = account(info.provider);
+  if (!acct) return;
+  uint64_t now = core::mono_ns();
+  int64_t now_ms = static_cast<int64_t>(core::wall_ms());
+  struct Family {
+    std::string_view limit, remaining, reset;
+    bool rfc3339;
+    limit::GlobalBucket* bucket;
+  } families[] = {
+      {"x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests", false, &acct->requests},
+      {"x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens", false, &acct->tokens},
+      {"anthropic-ratelimit-requests-limit", "anthropic-ratelimit-requests-remaining", "anthropic-ratelimit-requests-reset", true, &acct->requests},
+      {"anthropic-ratelimit-tokens-limit", "anthropic-ratelimit-tokens-remaining", "anthropic-ratelimit-tokens-reset", true, &acct->tokens},
+  };
+  // Requests admitted but not yet answered may not have reached the provider's count:
+  // leave room for them too.
+  int64_t unseen = acct->requests_in_flight();
+  for (const Family& f : families) {
+    if (f.bucket->per_minute() == 0) continue;
+    std::optional<uint64_t> remaining = limit::parse_count(head.header(f.remaining));
+    if (!remaining) continue;
+    std::optional<uint64_t> lim = limit::parse_count(head.header(f.limit));
+    if (lim) f.bucket->adopt_provider_limit(*lim);
+    int64_t left = static_cast<int64_t>(std::min<uint64_t>(*remaining, INT64_MAX / 2));
+    if (f.bucket == &acct->requests) left -= unseen;
+    f.bucket->clamp_level(left, now);
+    if (*remaining > 0 || !lim || *lim == 0) continue;
+    // Nothing left at the provider: wait for its next unit (its bucket refills to full
+    // by the reset time, linearly).
+    std::optional<uint64_t> reset_ns;
+    if (f.rfc3339) {
+      if (auto at = limit::parse_rfc3339_ms(head.header(f.reset)); at && *at > now_ms)
+        reset_ns = static_cast<uint64_t>(*at - now_ms) * 1000000ull;
+    } else {
+      reset_ns = limit::parse_duration_ns(head.header(f.reset));
+    }
+    if (reset_ns) f.bucket->pause_until(now + *reset_ns / *lim);
+  }
+  if (head.status == 429) {
+    std::optional<uint64_t> ra;
+    if (auto ms = limit::parse_count(head.header("retry-after-ms"))) ra = *ms * 1000000ull;
+    else ra = limit::parse_retry_after_ns(head.header("retry-after"));
+    if (ra) {
+      uint64_t until = now + std::min<uint64_t>(*ra, 3600ull * 1000000000ull);
+      if (acct->limits_requests()) acct->requests.pause_until(until);
+      if (acct->limits_tokens()) acct->tokens.pause_until(until);
+    }
+  }
+}
+
+}  // namespace sluice::relay
