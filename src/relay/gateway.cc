@@ -119,9 +119,11 @@ Gateway::Gateway(const GatewayState& state, net::IoContext& io, unsigned shard)
       router_(state.config),
       ids_(shard, state.id_seed),
       ledger_(state.ledger ? &state.ledger->queue(shard) : nullptr),
-      log_(state.access_log_fd) {}
+      log_(state.access_log_fd),
+      metrics_(state, io, pool_, shard) {}
 
 void Gateway::on_shutdown() {
+  metrics_.detach();
   pool_.close_idle();
   log_.flush();
 }
@@ -203,6 +205,8 @@ void Gateway::operational(Request& r) {
       return respond_json(r, 200, "{\"status\":\"ready\"}");
     case route::Endpoint::admin:
       return admin(r);
+    case route::Endpoint::metrics:
+      return metrics_.scrape(r.ex, std::move(r.response_headers));
     default:
       return reject(r, route::ErrorClass::not_found, "not available in this version");
   }
@@ -374,8 +378,10 @@ void Gateway::respond_json(Request& r, int status, std::string body) {
   r.info.status = status;
   std::string extra = r.response_headers;
   r.ex.respond(status, "application/json", std::move(body), extra);
-  if (r.route.kind != route::RouteKind::operational)
+  if (r.route.kind != route::RouteKind::operational) {
     log_.record(r.info, io_.loop.now_ns(), 0, 0);
+    metrics_.answered(r.info);
+  }
 }
 
 void Gateway::reject(Request& r, route::ErrorClass error, std::string_view message) {
@@ -388,17 +394,20 @@ void Gateway::reject(Request& r, route::ErrorClass error, std::string_view messa
   r.ex.respond(r.info.status, "application/json",
                route::error_body(r.route.flavor, error, message), extra);
   log_.record(r.info, io_.loop.now_ns(), 0, 0);
+  metrics_.refused(r.info);
 }
 
-// settle: one ledger record and one access-log line for every dispatched request.
+// settle: one ledger record, one access-log line and the metrics for every dispatched
+// request.
 void Gateway::on_exchange_end(ProxyExchange& p, const ExchangeResult& res) {
   RequestInfo& info = p.info();
   info.status = res.client_gone ? 499 : res.status;
   uint64_t now = core::mono_ns();
   log_.record(info, now, res.ttfb_ns, res.bytes_out);
-  if (!ledger_) return;
   const config::Provider* provider = cfg_.provider(info.provider);
-  ledger_->submit(settle(info, res, p.scanner(), provider, now));
+  ledger::Record rec = settle(info, res, p.scanner(), provider, now);
+  metrics_.exchange_ended(info, res, rec, now);
+  if (ledger_) ledger_->submit(std::move(rec));
 }
 
 }  // namespace sluice::relay

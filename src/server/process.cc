@@ -11,6 +11,7 @@
 #include "sluice/core/event_loop.h"
 #include "sluice/core/log.h"
 #include "sluice/ledger/ledger.h"
+#include "sluice/metrics/metrics_hub.h"
 #include "sluice/relay/gateway.h"
 #include "sluice/server/shard.h"
 #include "sluice/upstream/upstream_pool.h"
@@ -62,6 +63,8 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
   // Declared after the ledger so it is destroyed (joined) before it.
   admin::AdminWorker admin_worker;
   state.admin_worker = &admin_worker;
+  metrics::MetricsHub metrics_hub(count);
+  state.metrics_hub = &metrics_hub;
 
   ShardSpec spec;
   spec.listen = c.listen;

@@ -12,8 +12,10 @@
 #include "sluice/auth/virtual_keys.h"
 #include "sluice/config/config.h"
 #include "sluice/ledger/ledger.h"
+#include "sluice/metrics/metrics_hub.h"
 #include "sluice/net/http_connection.h"
 #include "sluice/relay/access_log.h"
+#include "sluice/relay/gateway_metrics.h"
 #include "sluice/relay/proxy_exchange.h"
 #include "sluice/relay/request_id.h"
 #include "sluice/route/model_router.h"
@@ -33,6 +35,7 @@ struct GatewayState {
   admin::AdminWorker* admin_worker = nullptr;  // runs admin queries off the shards
   std::string admin_key;                       // from admin.key_env; empty: admin API off
   uint64_t id_seed = 0;                        // makes request ids unique per process
+  metrics::MetricsHub* metrics_hub = nullptr;  // a scrape gathers every shard; null: this shard only
 };
 
 // Builds the state: resolves origins, loads provider secrets, indexes the keys.
@@ -46,9 +49,11 @@ class Gateway final : public net::RequestHandler, public ExchangeSink {
   void on_request(net::Exchange& ex) override;
   void on_shutdown() override;
   void on_loop_turn() override { log_.flush(); }
+  void on_serving(const net::ServerContext& server) override { metrics_.set_server(&server); }
   void on_exchange_end(ProxyExchange& p, const ExchangeResult& r) override;
 
   upstream::UpstreamPool& pool() { return pool_; }
+  GatewayMetrics& metrics() { return metrics_; }
 
  private:
   // Per-request scratch while the stages run (before a ProxyExchange exists).
@@ -81,6 +86,7 @@ class Gateway final : public net::RequestHandler, public ExchangeSink {
   RequestIdSource ids_;
   ledger::LedgerQueue* ledger_;  // this shard's queue, or null
   AccessLog log_;
+  GatewayMetrics metrics_;
   std::string scratch_;  // reused: decoded ?key=, rewritten bodies
 };
 
