@@ -32,6 +32,8 @@ void read_document(Issues& issues, const Node& root, Config& config) {
   if (const Node* n = f.get("ledger")) detail::read_ledger(issues, *n, "/ledger", config.ledger);
   if (const Node* n = f.get("server")) detail::read_server(issues, *n, "/server", config.server);
   if (const Node* n = f.get("cors")) detail::read_cors(issues, *n, "/cors", config.cors);
+  if (const Node* n = f.get("telemetry"))
+    detail::read_telemetry(issues, *n, "/telemetry", config.telemetry);
   if (const Node* n = f.require("providers")) {
     detail::read_providers(issues, *n, "/providers", config.providers);
   }
