@@ -138,6 +138,7 @@ void Gateway::on_request(net::Exchange& ex) {
   if (r.info.request_id.empty()) r.info.request_id = ids_.next();
   r.info.route = endpoint_name(r.route);
   r.info.bytes_in = ex.body().size();
+  metrics_.on_arrival(r.info, ex.head());
   r.response_headers = "x-request-id: " + r.info.request_id + "\r\n";
   cors_headers(r);
   if (preflight(r)) return;

@@ -20,6 +20,7 @@
 #include "sluice/relay/request_id.h"
 #include "sluice/route/model_router.h"
 #include "sluice/route/route.h"
+#include "sluice/telemetry/span_exporter.h"
 #include "sluice/upstream/upstream_pool.h"
 
 namespace sluice::relay {
@@ -36,6 +37,7 @@ struct GatewayState {
   std::string admin_key;                       // from admin.key_env; empty: admin API off
   uint64_t id_seed = 0;                        // makes request ids unique per process
   metrics::MetricsHub* metrics_hub = nullptr;  // a scrape gathers every shard; null: this shard only
+  telemetry::SpanExporter* spans = nullptr;    // OTLP trace export; null: off
 };
 
 // Builds the state: resolves origins, loads provider secrets, indexes the keys.

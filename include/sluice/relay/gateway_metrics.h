@@ -3,6 +3,8 @@
 // request into a RequestSample for its ShardMetrics, answers GET /metrics by gathering
 // every shard's snapshot (MetricsHub), and adds the gauges only the shard can read
 // (its client connections, its upstream pool, its breaker view).
+// With OTLP export on, it also hands one span per counted request to this shard's
+// exporter queue.
 //
 // Gateway overhead, the time sluice itself added to a proxied request, is
 //   (request handed to the upstream connection - request arrival)
@@ -23,6 +25,7 @@
 #include "sluice/net/http_connection.h"
 #include "sluice/relay/proxy_exchange.h"
 #include "sluice/relay/request_info.h"
+#include "sluice/telemetry/span_exporter.h"
 #include "sluice/upstream/upstream_pool.h"
 
 namespace sluice::relay {
@@ -46,6 +49,8 @@ class GatewayMetrics {
   // The counters themselves, for stages that record on their own (queue waits).
   metrics::ShardMetrics& counters() { return metrics_; }
 
+  // A request arrived: what trace export needs from its head (nothing when it is off).
+  void on_arrival(RequestInfo& info, const http::RequestHead& head);
   // sluice answered the request itself with a success (model listing, ...).
   void answered(const RequestInfo& info);
   // sluice refused the request (an error class from reject()): a request and a refusal.
@@ -64,6 +69,9 @@ class GatewayMetrics {
   void collect(metrics::Snapshot& out) const;
   void deliver(uint64_t id, metrics::Snapshot s);
   metrics::ProcessFigures process_figures() const;
+  // One span for a finished request; `rec`: its settled usage, when it was proxied.
+  void emit_span(const RequestInfo& info, const ledger::Record* rec, uint64_t now_ns);
+  uint64_t random64();
 
   const GatewayState& state_;
   net::IoContext& io_;
@@ -75,6 +83,8 @@ class GatewayMetrics {
   bool attached_ = false;
   uint64_t next_scrape_ = 0;
   std::map<uint64_t, std::unique_ptr<PendingScrape>> scrapes_;
+  telemetry::SpanExporter* spans_;  // null: trace export off
+  uint64_t rng_;                    // span and trace ids (splitmix64)
 };
 
 }  // namespace sluice::relay
