@@ -10,12 +10,17 @@ constexpr uint64_t kNsPerSecond = 1000000000ull;
 void append_escaped(std::string& out, std::string_view text, bool quotes) {
   for (char c : text) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
       case '"':
         out += quotes ? "\\\"" : "\"";
         break;
-      default: out += c;
+      default:
+        out += c;
     }
   }
 }
@@ -45,8 +50,7 @@ void append_number(std::string& out, double value) {
   }
 }
 
-void ExpositionWriter::family(std::string_view name, std::string_view type,
-                              std::string_view help) {
+void ExpositionWriter::family(std::string_view name, std::string_view type, std::string_view help) {
   out_ += "# HELP ";
   out_ += name;
   out_ += ' ';
@@ -101,8 +105,10 @@ void ExpositionWriter::histogram(std::string_view name, std::span<const Label> l
   for (size_t i = 0; i <= buckets.count; ++i) {
     cumulative += h.counts[i];
     le.clear();
-    if (i < buckets.count) append_number(le, seconds(buckets.bounds_ns[i]));
-    else le = "+Inf";
+    if (i < buckets.count)
+      append_number(le, seconds(buckets.bounds_ns[i]));
+    else
+      le = "+Inf";
     Label bound{"le", le};
     series(name, "_bucket", labels, &bound);
     append_uint(out_, cumulative);

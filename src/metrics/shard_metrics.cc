@@ -67,7 +67,7 @@ void ShardMetrics::record_request(const RequestSample& s) {
   lat.overhead.observe(kOverheadBuckets, s.overhead_ns);
   if (s.ttft_ns != 0)
     ttft_[pack(provider, alias, labels_.id(s.stream ? "true" : "false"))].observe(kLatencyBuckets,
-                                                                                 s.ttft_ns);
+                                                                                  s.ttft_ns);
   bool any = s.cost_usd != 0;
   for (uint64_t t : s.tokens) any |= t != 0;
   if (!any) return;

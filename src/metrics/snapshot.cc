@@ -86,9 +86,8 @@ std::string render(const Snapshot& s, const ProcessFigures& p) {
   counters<2>(w, "sluice_refusals_total",
               "Requests sluice refused itself, by error class and project.",
               {"error_class", "project"}, s.refusals);
-  histograms<1>(w, "sluice_queue_wait_seconds",
-                "Time an admitted request waited in a queue.", {"project"}, s.queue_wait,
-                kLatencyBuckets);
+  histograms<1>(w, "sluice_queue_wait_seconds", "Time an admitted request waited in a queue.",
+                {"project"}, s.queue_wait, kLatencyBuckets);
 
   w.family("sluice_breaker_state", "gauge",
            "Circuit breaker per provider: 0 closed, 1 half-open, 2 open.");
@@ -114,8 +113,8 @@ std::string render(const Snapshot& s, const ProcessFigures& p) {
                     p.ledger_dropped);
   }
   if (p.otlp) {
-    process_counter(w, "sluice_otlp_spans_exported_total",
-                    "Spans the OTLP collector accepted.", p.spans_exported);
+    process_counter(w, "sluice_otlp_spans_exported_total", "Spans the OTLP collector accepted.",
+                    p.spans_exported);
     process_counter(w, "sluice_otlp_spans_dropped_total",
                     "Spans dropped: queue full, or the collector failed.", p.spans_dropped);
     process_counter(w, "sluice_otlp_export_failures_total", "Export POSTs that failed.",

@@ -23,9 +23,12 @@ std::string_view operation_name(std::string_view route) {
 // gen_ai.provider.name's well-known values.
 std::string_view provider_name(config::ProviderKind kind) {
   switch (kind) {
-    case config::ProviderKind::openai: return "openai";
-    case config::ProviderKind::anthropic: return "anthropic";
-    case config::ProviderKind::gemini: return "gcp.gemini";
+    case config::ProviderKind::openai:
+      return "openai";
+    case config::ProviderKind::anthropic:
+      return "anthropic";
+    case config::ProviderKind::gemini:
+      return "gcp.gemini";
   }
   return {};
 }
@@ -209,7 +212,8 @@ void GatewayMetrics::scrape(net::Exchange& ex, std::string headers) {
     collect(s);
     return deliver(id, std::move(s));
   }
-  state_.metrics_hub->gather(shard_, [this, id](metrics::Snapshot s) { deliver(id, std::move(s)); });
+  state_.metrics_hub->gather(shard_,
+                             [this, id](metrics::Snapshot s) { deliver(id, std::move(s)); });
 }
 
 void GatewayMetrics::deliver(uint64_t id, metrics::Snapshot s) {

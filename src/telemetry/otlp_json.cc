@@ -112,7 +112,8 @@ std::string encode_otlp_json(std::span<const SpanRecord> spans, std::string_view
     Attributes a(out);
     a.str("service.name", service_name);
   }
-  out += "},\"scopeSpans\":[{\"scope\":{\"name\":\"sluice\",\"version\":\"" SLUICE_VERSION "\"},\"spans\":[";
+  out += "},\"scopeSpans\":[{\"scope\":{\"name\":\"sluice\",\"version\":\"" SLUICE_VERSION
+         "\"},\"spans\":[";
   for (size_t i = 0; i < spans.size(); ++i) {
     if (i) out += ',';
     append_span(out, spans[i]);

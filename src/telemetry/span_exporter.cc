@@ -32,7 +32,8 @@ int connect_to(const std::string& host, uint16_t port, uint32_t timeout_ms) {
     return -1;
   }
   int fd = -1;
-  timeval tv{static_cast<time_t>(timeout_ms / 1000), static_cast<suseconds_t>(timeout_ms % 1000) * 1000};
+  timeval tv{static_cast<time_t>(timeout_ms / 1000),
+             static_cast<suseconds_t>(timeout_ms % 1000) * 1000};
   for (addrinfo* a = list; a; a = a->ai_next) {
     fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
     if (fd < 0) continue;
@@ -109,7 +110,8 @@ void SpanExporter::export_all() {
     batch_.clear();
     for (auto& q : queues_) {
       if (batch_.size() >= kMaxBatch) break;
-      q->drain(kMaxBatch - batch_.size(), [this](SpanRecord&& s) { batch_.push_back(std::move(s)); });
+      q->drain(kMaxBatch - batch_.size(),
+               [this](SpanRecord&& s) { batch_.push_back(std::move(s)); });
     }
     if (batch_.empty()) return;
     std::string error;
@@ -145,7 +147,8 @@ bool SpanExporter::post(const std::string& body, std::string& error) {
     ssize_t n = recv(fd, buf, sizeof buf, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      error = n == 0 ? "connection closed before a response" : std::string("recv: ") + strerror(errno);
+      error =
+          n == 0 ? "connection closed before a response" : std::string("recv: ") + strerror(errno);
       ok = false;
       break;
     }

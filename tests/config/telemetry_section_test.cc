@@ -48,7 +48,8 @@ TEST(ConfigTelemetry, EndpointIsRequired) {
 TEST(ConfigTelemetry, HttpsEndpointIsRefusedWithTheReason) {
   auto e = errors_of(doc(R"("telemetry": { "otlp": { "endpoint": "https://otel.example.com" } })"));
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_THAT(e[0], ::testing::StartsWith("t.json:4:38: /telemetry/otlp/endpoint: only http:// is supported"));
+  EXPECT_THAT(e[0], ::testing::StartsWith(
+                        "t.json:4:38: /telemetry/otlp/endpoint: only http:// is supported"));
 }
 
 TEST(ConfigTelemetry, MalformedEndpointIsRefused) {
@@ -59,11 +60,14 @@ TEST(ConfigTelemetry, MalformedEndpointIsRefused) {
 
 TEST(ConfigTelemetry, RangesAndUnknownFieldsAreReported) {
   EXPECT_THAT(
-      errors_of(doc(R"("telemetry": { "otlp": { "endpoint": "http://h:1", "batch_ms": 5, "maxqueue": 1 } })")),
+      errors_of(doc(
+          R"("telemetry": { "otlp": { "endpoint": "http://h:1", "batch_ms": 5, "maxqueue": 1 } })")),
       ElementsAre("t.json:4:64: /telemetry/otlp/batch_ms: must be between 10 and 60000",
-                  ::testing::StartsWith("t.json:4:67: /telemetry/otlp/maxqueue: unknown field \"maxqueue\"")));
-  EXPECT_THAT(errors_of(doc(R"("telemetry": { "otel": {} })")),
-              ElementsAre(::testing::StartsWith("t.json:4:16: /telemetry/otel: unknown field \"otel\"")));
+                  ::testing::StartsWith(
+                      "t.json:4:67: /telemetry/otlp/maxqueue: unknown field \"maxqueue\"")));
+  EXPECT_THAT(
+      errors_of(doc(R"("telemetry": { "otel": {} })")),
+      ElementsAre(::testing::StartsWith("t.json:4:16: /telemetry/otel: unknown field \"otel\"")));
 }
 
 }  // namespace

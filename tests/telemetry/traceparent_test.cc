@@ -29,7 +29,8 @@ TEST(TraceParent, AllowsSurroundingWhitespace) {
 
 TEST(TraceParent, LaterVersionsMayCarryMoreFields) {
   TraceParent tp;
-  EXPECT_TRUE(parse_traceparent("01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-what", tp));
+  EXPECT_TRUE(
+      parse_traceparent("01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-what", tp));
   EXPECT_TRUE(parse_traceparent("01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00", tp));
   EXPECT_FALSE(parse_traceparent("01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01x", tp));
 }

@@ -18,7 +18,8 @@
 namespace sluice::metrics {
 
 // The Content-Type of a scrape answer.
-inline constexpr std::string_view kExpositionContentType = "text/plain; version=0.0.4; charset=utf-8";
+inline constexpr std::string_view kExpositionContentType =
+    "text/plain; version=0.0.4; charset=utf-8";
 
 struct Label {
   std::string_view name;

@@ -103,11 +103,11 @@ class ShardMetrics {
   uint16_t status_id(int status);
 
   LabelTable labels_;
-  std::vector<uint16_t> status_ids_;  // HTTP status -> label id, filled on first use
+  std::vector<uint16_t> status_ids_;                 // HTTP status -> label id, filled on first use
   std::unordered_map<uint64_t, uint64_t> requests_;  // route, provider, alias, status
-  std::unordered_map<uint64_t, Usage> usage_;         // project, alias
-  std::unordered_map<uint64_t, Latency> latency_;     // route, provider
-  std::unordered_map<uint64_t, Histogram> ttft_;      // provider, alias, stream
+  std::unordered_map<uint64_t, Usage> usage_;        // project, alias
+  std::unordered_map<uint64_t, Latency> latency_;    // route, provider
+  std::unordered_map<uint64_t, Histogram> ttft_;     // provider, alias, stream
   std::unordered_map<uint64_t, uint64_t> refusals_;  // error_class, project
   std::unordered_map<uint64_t, Histogram> queue_wait_;  // project
 };

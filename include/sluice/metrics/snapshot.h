@@ -19,17 +19,17 @@ using Key = std::array<std::string, N>;
 enum class BreakerState : int { closed = 0, half_open = 1, open = 2 };
 
 struct Snapshot {
-  std::map<Key<4>, uint64_t> requests;         // route, provider, alias, status
-  std::map<Key<3>, uint64_t> tokens;           // kind, project, alias
-  std::map<Key<2>, double> cost_usd;           // project, alias
-  std::map<Key<2>, Histogram> duration;        // route, provider
-  std::map<Key<2>, Histogram> overhead;        // route, provider (proxied requests)
-  std::map<Key<3>, Histogram> ttft;            // provider, alias, stream
-  std::map<Key<2>, uint64_t> refusals;         // error_class, project
-  std::map<Key<1>, Histogram> queue_wait;      // project
-  std::map<Key<1>, int> breaker_state;         // provider; the worst over shards
+  std::map<Key<4>, uint64_t> requests;              // route, provider, alias, status
+  std::map<Key<3>, uint64_t> tokens;                // kind, project, alias
+  std::map<Key<2>, double> cost_usd;                // project, alias
+  std::map<Key<2>, Histogram> duration;             // route, provider
+  std::map<Key<2>, Histogram> overhead;             // route, provider (proxied requests)
+  std::map<Key<3>, Histogram> ttft;                 // provider, alias, stream
+  std::map<Key<2>, uint64_t> refusals;              // error_class, project
+  std::map<Key<1>, Histogram> queue_wait;           // project
+  std::map<Key<1>, int> breaker_state;              // provider; the worst over shards
   std::map<Key<2>, uint64_t> upstream_connections;  // provider, state (idle|active)
-  std::map<unsigned, uint64_t> connections;    // shard -> open client connections
+  std::map<unsigned, uint64_t> connections;         // shard -> open client connections
 
   // Adds `other` in: counters and histograms sum, breaker states take the worst.
   void merge(const Snapshot& other);

@@ -56,8 +56,8 @@ class GatewayMetrics {
   // sluice refused the request (an error class from reject()): a request and a refusal.
   void refused(const RequestInfo& info);
   // A proxied exchange ended; `rec` is its settled usage and cost.
-  void exchange_ended(const RequestInfo& info, const ExchangeResult& res,
-                      const ledger::Record& rec, uint64_t now_ns);
+  void exchange_ended(const RequestInfo& info, const ExchangeResult& res, const ledger::Record& rec,
+                      uint64_t now_ns);
 
   // GET /metrics: answers once every shard has reported.
   void scrape(net::Exchange& ex, std::string headers);
