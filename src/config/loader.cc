@@ -34,6 +34,8 @@ void read_document(Issues& issues, const Node& root, Config& config) {
   if (const Node* n = f.get("cors")) detail::read_cors(issues, *n, "/cors", config.cors);
   if (const Node* n = f.get("admission"))
     detail::read_admission(issues, *n, "/admission", config.admission);
+  if (const Node* n = f.get("telemetry"))
+    detail::read_telemetry(issues, *n, "/telemetry", config.telemetry);
   if (const Node* n = f.require("providers")) {
     detail::read_providers(issues, *n, "/providers", config.providers);
   }

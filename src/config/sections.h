@@ -37,6 +37,7 @@ void read_ledger(Issues& issues, const Node& node, const std::string& pointer, L
 void read_server(Issues& issues, const Node& node, const std::string& pointer, Server& out);
 void read_admission(Issues& issues, const Node& node, const std::string& pointer, Admission& out);
 void read_cors(Issues& issues, const Node& node, const std::string& pointer, Cors& out);
+void read_telemetry(Issues& issues, const Node& node, const std::string& pointer, Telemetry& out);
 
 void read_providers(Issues& issues, const Node& node, const std::string& pointer,
                     std::vector<Provider>& out);

@@ -122,11 +122,13 @@ Gateway::Gateway(const GatewayState& state, net::IoContext& io, unsigned shard)
       ledger_(state.ledger ? &state.ledger->queue(shard) : nullptr),
       log_(state.access_log_fd),
       admission_(state.limits, cfg_, io, shard, pool_, *this, log_, ledger_),
+      metrics_(state, io, pool_, shard),
       resilience_(*state.config, state.breakers, state.id_seed + shard) {
   resilience_.fallbacks = this;
 }
 
 void Gateway::on_shutdown() {
+  metrics_.detach();
   pool_.close_idle();
   log_.flush();
 }
@@ -141,6 +143,7 @@ void Gateway::on_request(net::Exchange& ex) {
   if (r.info.request_id.empty()) r.info.request_id = ids_.next();
   r.info.route = endpoint_name(r.route);
   r.info.bytes_in = ex.body().size();
+  metrics_.on_arrival(r.info, ex.head());
   r.response_headers = "x-request-id: " + r.info.request_id + "\r\n";
   cors_headers(r);
   if (preflight(r)) return;
@@ -208,6 +211,8 @@ void Gateway::operational(Request& r) {
       return respond_json(r, 200, readyz_json(cfg_, resilience_));
     case route::Endpoint::admin:
       return admin(r);
+    case route::Endpoint::metrics:
+      return metrics_.scrape(r.ex, std::move(r.response_headers));
     default:
       return reject(r, route::ErrorClass::not_found, "not available in this version");
   }
@@ -392,8 +397,10 @@ void Gateway::respond_json(Request& r, int status, std::string body) {
   r.info.status = status;
   std::string extra = r.response_headers;
   r.ex.respond(status, "application/json", std::move(body), extra);
-  if (r.route.kind != route::RouteKind::operational)
+  if (r.route.kind != route::RouteKind::operational) {
     log_.record(r.info, io_.loop.now_ns(), 0, 0);
+    metrics_.answered(r.info);
+  }
 }
 
 void Gateway::reject(Request& r, route::ErrorClass error, std::string_view message) {
@@ -406,9 +413,11 @@ void Gateway::reject(Request& r, route::ErrorClass error, std::string_view messa
   r.ex.respond(r.info.status, "application/json",
                route::error_body(r.route.flavor, error, message), extra);
   log_.record(r.info, io_.loop.now_ns(), 0, 0);
+  metrics_.refused(r.info);
 }
 
-// settle: one ledger record and one access-log line for every dispatched request.
+// settle: one ledger record, one access-log line and the metrics for every dispatched
+// request.
 void Gateway::on_exchange_end(ProxyExchange& p, const ExchangeResult& res) {
   RequestInfo& info = p.info();
   info.status = res.client_gone ? 499 : res.status;
@@ -417,6 +426,7 @@ void Gateway::on_exchange_end(ProxyExchange& p, const ExchangeResult& res) {
   const config::Provider* provider = cfg_.provider(info.provider);
   ledger::Record rec = settle(info, res, p.scanner(), provider, now);
   admission_.settle(info, rec);
+  metrics_.exchange_ended(info, res, rec, now);
   if (ledger_) ledger_->submit(std::move(rec));
 }
 

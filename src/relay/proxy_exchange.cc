@@ -139,6 +139,7 @@ bool ProxyExchange::relay_head(core::Slice& data) {
 }
 
 void ProxyExchange::relay_body(core::Slice data) {
+  if (result_.first_body_ns == 0) result_.first_body_ns = loop_.now_ns() - req_.info.arrival_ns;
   bool done = false;
   size_t take = data.size();
   if (head_.body == http::ResponseBody::content_length) {

@@ -13,6 +13,8 @@
 #include "sluice/ledger/ledger.h"
 #include "sluice/limit/registry.h"
 #include "sluice/limit/spend_rebuild.h"
+#include "sluice/metrics/metrics_hub.h"
+#include "sluice/telemetry/span_exporter.h"
 #include "sluice/relay/gateway.h"
 #include "sluice/resilience/breaker.h"
 #include "sluice/server/shard.h"
@@ -74,6 +76,14 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
   // One breaker per provider account for the whole process, before any shard runs.
   resilience::Breakers breakers(c);
   state.breakers = &breakers;
+  metrics::MetricsHub metrics_hub(count);
+  state.metrics_hub = &metrics_hub;
+  std::unique_ptr<telemetry::SpanExporter> spans;
+  if (!c.telemetry.otlp.endpoint.empty()) {
+    spans = std::make_unique<telemetry::SpanExporter>(c.telemetry.otlp, static_cast<uint32_t>(count));
+    state.spans = spans.get();
+    SLUICE_LOG_INFO("exporting traces to %s/v1/traces", c.telemetry.otlp.endpoint.c_str());
+  }
 
   ShardSpec spec;
   spec.listen = c.listen;
@@ -109,6 +119,7 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
       SLUICE_LOG_WARN("drain deadline passed with %llu requests unfinished",
                       static_cast<unsigned long long>(abandoned));
     ledger->stop();  // every record of every finished request is on disk
+    if (spans) spans->stop();  // and every span queued is sent
     SLUICE_LOG_INFO("stopped: %llu ledger rows written, %llu dropped",
                     static_cast<unsigned long long>(ledger->rows_written()),
                     static_cast<unsigned long long>(ledger->dropped()));

@@ -173,6 +173,7 @@ void Shard::run() {
     });
     std::unique_ptr<net::RequestHandler> handler = spec_.make_handler(io, index_);
     net::ServerContext server{io, *handler, spec_.limits};
+    handler->on_serving(server);
 
     std::vector<std::unique_ptr<net::Listener>> listeners;
     for (size_t i = 0; i < spec_.listen.size(); ++i) {

@@ -93,6 +93,7 @@ void UpstreamConnection::on_timer(int) {
 
 void UpstreamConnection::close() {
   idle_timer_.cancel();
+  if (stream_) --pool_.idle_for(*origin_).open;
   if (stream_) stream_->close();
   stream_ = nullptr;
   user_ = nullptr;
@@ -136,6 +137,7 @@ UpstreamConnection* UpstreamPool::acquire(const Origin& origin, UpstreamUser* us
   c->user_ = user;
   c->stream_ = net::Stream::connect(io_, origin.addr, origin.addr_len, c);
   ++opened_;
+  if (c->stream_) ++idle.open;
   if (c->stream_ && origin.tls) {
     c->stream_->set_tls(std::make_unique<tls::TlsClientSession>(
         *origin.tls_context, origin.host, origin.port, &session_cache(origin)));
@@ -178,6 +180,12 @@ tls::TlsSessionCache& UpstreamPool::session_cache(const Origin& o) {
     if (&c->context() == o.tls_context.get()) return *c;
   session_caches_.push_back(std::make_unique<tls::TlsSessionCache>(*o.tls_context));
   return *session_caches_.back();
+}
+
+UpstreamPool::OriginConnections UpstreamPool::connections(const Origin& o) const {
+  for (const Idle& i : idle_)
+    if (i.origin == &o) return {i.conns.size(), i.open - i.conns.size()};
+  return {};
 }
 
 size_t UpstreamPool::idle_count() const {

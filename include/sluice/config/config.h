@@ -191,6 +191,24 @@ struct Server {
   bool operator==(const Server&) const = default;
 };
 
+// OTLP/HTTP trace export (docs/TELEMETRY.md). Empty endpoint: off.
+struct Otlp {
+  std::string endpoint;      // "http://127.0.0.1:4318"; spans go to <endpoint>/v1/traces
+  std::string host;          // parsed from endpoint
+  uint16_t port = 0;
+  std::string base_path;     // "" or "/prefix"
+  uint32_t batch_ms = 1000;  // how often the exporter sends what the shards queued
+  uint32_t max_queue = 2048; // spans per shard waiting for export; beyond: dropped, counted
+  uint32_t timeout_ms = 5000;  // per POST
+  std::string service_name = "sluice";
+  bool operator==(const Otlp&) const = default;
+};
+
+struct Telemetry {
+  Otlp otlp;
+  bool operator==(const Telemetry&) const = default;
+};
+
 struct Config {
   std::string source;  // file the snapshot came from ("<embedded>" for the default)
   std::vector<Listen> listen;
@@ -200,6 +218,7 @@ struct Config {
   Server server;
   Cors cors;
   Admission admission;
+  Telemetry telemetry;
   std::vector<Provider> providers;  // in file order
   std::vector<Model> models;        // in file order
   std::vector<Project> projects;    // in file order

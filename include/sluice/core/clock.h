@@ -18,6 +18,13 @@ inline uint64_t wall_ms() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000ull + static_cast<uint64_t>(ts.tv_nsec) / 1000000ull;
 }
 
+// Wall-clock Unix nanoseconds: span timestamps.
+inline uint64_t wall_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
 inline constexpr uint64_t ms_to_ns(uint64_t ms) { return ms * 1000000ull; }
 
 }  // namespace sluice::core

@@ -19,6 +19,7 @@ namespace sluice::net {
 
 class HttpConnection;
 class Exchange;
+struct ServerContext;
 
 // Per-exchange notifications for whoever produces the response.
 class ExchangeObserver {
@@ -41,6 +42,8 @@ class RequestHandler {
   virtual void on_shutdown() {}
   // Once per loop turn, after completions: flush per-turn buffers (logs).
   virtual void on_loop_turn() {}
+  // The shard's server exists (before the first connection); its counters may be read.
+  virtual void on_serving(const ServerContext&) {}
   virtual ~RequestHandler() = default;
 };
 

@@ -12,15 +12,18 @@
 #include "sluice/auth/virtual_keys.h"
 #include "sluice/config/config.h"
 #include "sluice/ledger/ledger.h"
+#include "sluice/metrics/metrics_hub.h"
 #include "sluice/net/http_connection.h"
 #include "sluice/limit/registry.h"
 #include "sluice/relay/access_log.h"
 #include "sluice/relay/attempt_loop.h"
 #include "sluice/relay/admission.h"
+#include "sluice/relay/gateway_metrics.h"
 #include "sluice/relay/proxy_exchange.h"
 #include "sluice/relay/request_id.h"
 #include "sluice/route/model_router.h"
 #include "sluice/route/route.h"
+#include "sluice/telemetry/span_exporter.h"
 #include "sluice/upstream/upstream_pool.h"
 
 namespace sluice::relay {
@@ -38,6 +41,8 @@ struct GatewayState {
   uint64_t id_seed = 0;                        // makes request ids unique per process
   resilience::Breakers* breakers = nullptr;    // process-wide, one per provider account
   limit::Registry* limits = nullptr;           // every limit and budget; null: none
+  metrics::MetricsHub* metrics_hub = nullptr;  // a scrape gathers every shard; null: this shard only
+  telemetry::SpanExporter* spans = nullptr;    // OTLP trace export; null: off
 };
 
 // Builds the state: resolves origins, loads provider secrets, indexes the keys.
@@ -51,12 +56,14 @@ class Gateway final : public net::RequestHandler, public ExchangeSink, public Fa
   void on_request(net::Exchange& ex) override;
   void on_shutdown() override;
   void on_loop_turn() override { log_.flush(); }
+  void on_serving(const net::ServerContext& server) override { metrics_.set_server(&server); }
   void on_exchange_end(ProxyExchange& p, const ExchangeResult& r) override;
   bool build_fallback(std::string_view alias, const net::Exchange& ex,
                       UpstreamRequest& req) override;  // gateway_fallback.cc
   void on_upstream_head(ProxyExchange& p, const http::ResponseHead& head) override;
 
   upstream::UpstreamPool& pool() { return pool_; }
+  GatewayMetrics& metrics() { return metrics_; }
 
  private:
   // Per-request scratch while the stages run (before a ProxyExchange exists).
@@ -90,6 +97,7 @@ class Gateway final : public net::RequestHandler, public ExchangeSink, public Fa
   ledger::LedgerQueue* ledger_;  // this shard's queue, or null
   AccessLog log_;
   Admission admission_;  // the admit stage: limits, budgets, queues
+  GatewayMetrics metrics_;
   std::string scratch_;  // reused: decoded ?key=, rewritten bodies
   ShardResilience resilience_;  // breakers (shared), retry budgets (this shard's)
 };

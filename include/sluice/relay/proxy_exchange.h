@@ -30,6 +30,7 @@ struct ExchangeResult {
   int status = 0;             // what the client got
   uint16_t attempts = 0;      // upstream tries
   uint64_t ttfb_ns = 0;       // upstream first byte, from arrival
+  uint64_t first_body_ns = 0; // first body byte relayed to the client, from arrival; 0: none
   uint64_t bytes_out = 0;     // body bytes relayed to the client
   bool client_gone = false;
   bool cut_off = false;       // upstream failed after the response began

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "sluice/limit/shard_limiter.h"
+#include "sluice/telemetry/traceparent.h"
 
 namespace sluice::relay {
 
@@ -29,6 +30,10 @@ struct RequestInfo {
   uint64_t dispatch_ns = 0; // when the request was handed to the upstream connection
   int status = 0;
   std::string error_class;
+  // Trace export only (empty otherwise): the method, and the caller's `traceparent`.
+  std::string method;
+  telemetry::TraceParent trace;
+  bool has_trace = false;
 };
 
 }  // namespace sluice::relay

@@ -98,6 +98,12 @@ class UpstreamPool {
   void release(UpstreamConnection* c, bool reusable);
 
   size_t idle_count() const;
+  // Connections to one origin: pooled and idle, or serving a request (metrics).
+  struct OriginConnections {
+    size_t idle = 0;
+    size_t active = 0;
+  };
+  OriginConnections connections(const Origin& o) const;
   // Closes every idle connection (shutdown).
   void close_idle();
   uint64_t opened() const { return opened_; }
@@ -108,6 +114,7 @@ class UpstreamPool {
   struct Idle {
     const Origin* origin;
     std::vector<UpstreamConnection*> conns;  // back = most recently used
+    size_t open = 0;                         // connections of this origin not yet closed
   };
   Idle& idle_for(const Origin& o);
   void forget_idle(UpstreamConnection* c);

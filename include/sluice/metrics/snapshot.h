@@ -1,0 +1,53 @@
+#pragma once
+// Every metric of one shard, or of all shards merged, keyed by label values as text so
+// that shards (which intern label values each in their own way) merge by name. Built on
+// a shard's thread when a scrape asks for it; never touched by the request path.
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "sluice/metrics/histogram.h"
+
+namespace sluice::metrics {
+
+template <size_t N>
+using Key = std::array<std::string, N>;
+
+// Circuit breaker states as the sluice_breaker_state gauge shows them.
+enum class BreakerState : int { closed = 0, half_open = 1, open = 2 };
+
+struct Snapshot {
+  std::map<Key<4>, uint64_t> requests;              // route, provider, alias, status
+  std::map<Key<3>, uint64_t> tokens;                // kind, project, alias
+  std::map<Key<2>, double> cost_usd;                // project, alias
+  std::map<Key<2>, Histogram> duration;             // route, provider
+  std::map<Key<2>, Histogram> overhead;             // route, provider (proxied requests)
+  std::map<Key<3>, Histogram> ttft;                 // provider, alias, stream
+  std::map<Key<2>, uint64_t> refusals;              // error_class, project
+  std::map<Key<1>, Histogram> queue_wait;           // project
+  std::map<Key<1>, int> breaker_state;              // provider; the worst over shards
+  std::map<Key<2>, uint64_t> upstream_connections;  // provider, state (idle|active)
+  std::map<unsigned, uint64_t> connections;         // shard -> open client connections
+
+  // Adds `other` in: counters and histograms sum, breaker states take the worst.
+  void merge(const Snapshot& other);
+};
+
+// Process-wide figures the scrape reads beside the shards' snapshots.
+struct ProcessFigures {
+  bool ledger = false;  // a ledger is configured
+  uint64_t ledger_rows_written = 0;
+  uint64_t ledger_overflowed = 0;
+  uint64_t ledger_dropped = 0;
+  bool otlp = false;  // OTLP trace export is configured
+  uint64_t spans_exported = 0;
+  uint64_t spans_dropped = 0;
+  uint64_t export_failures = 0;
+};
+
+// The exposition text of a merged snapshot (docs/METRICS.md lists every family).
+std::string render(const Snapshot& s, const ProcessFigures& p);
+
+}  // namespace sluice::metrics

@@ -1,0 +1,155 @@
+// One shard's counters, their snapshot, merging shards, and the rendered families.
+#include "sluice/metrics/shard_metrics.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace sluice::metrics {
+namespace {
+
+RequestSample proxied(std::string_view alias, int status, uint64_t input, uint64_t output,
+                      double cost) {
+  RequestSample s;
+  s.route = "chat_completions";
+  s.provider = "openai";
+  s.alias = alias;
+  s.project = "team";
+  s.status = status;
+  s.duration_ns = 20000000;
+  s.proxied = true;
+  s.ttft_ns = 10000000;
+  s.overhead_ns = 30000;
+  s.tokens[static_cast<size_t>(TokenKind::input)] = input;
+  s.tokens[static_cast<size_t>(TokenKind::output)] = output;
+  s.cost_usd = cost;
+  return s;
+}
+
+TEST(ShardMetrics, CountsRequestsByRouteProviderAliasAndStatus) {
+  ShardMetrics m;
+  m.record_request(proxied("gpt", 200, 1, 2, 0));
+  m.record_request(proxied("gpt", 200, 1, 2, 0));
+  m.record_request(proxied("gpt", 502, 0, 0, 0));
+  Snapshot s;
+  m.snapshot(s);
+  EXPECT_EQ((s.requests[{"chat_completions", "openai", "gpt", "200"}]), 2u);
+  EXPECT_EQ((s.requests[{"chat_completions", "openai", "gpt", "502"}]), 1u);
+  EXPECT_EQ(s.requests.size(), 2u);
+}
+
+TEST(ShardMetrics, SumsTokensByKindAndCost) {
+  ShardMetrics m;
+  m.record_request(proxied("gpt", 200, 10, 20, 0.5));
+  m.record_request(proxied("gpt", 200, 1, 2, 0.25));
+  Snapshot s;
+  m.snapshot(s);
+  EXPECT_EQ((s.tokens[{"input", "team", "gpt"}]), 11u);
+  EXPECT_EQ((s.tokens[{"output", "team", "gpt"}]), 22u);
+  EXPECT_EQ((s.tokens[{"cached", "team", "gpt"}]), 0u);
+  EXPECT_DOUBLE_EQ((s.cost_usd[{"team", "gpt"}]), 0.75);
+}
+
+TEST(ShardMetrics, OverheadAndFirstTokenOnlyForProxiedRequests) {
+  ShardMetrics m;
+  RequestSample refused;
+  refused.route = "chat_completions";
+  refused.status = 401;
+  refused.duration_ns = 1000;
+  m.record_request(refused);
+  m.record_request(proxied("gpt", 200, 1, 1, 0));
+  Snapshot s;
+  m.snapshot(s);
+  EXPECT_EQ((s.duration[{"chat_completions", ""}].count), 1u);
+  EXPECT_EQ((s.duration[{"chat_completions", "openai"}].count), 1u);
+  EXPECT_EQ(s.overhead.size(), 1u);
+  EXPECT_EQ((s.overhead[{"chat_completions", "openai"}].sum_ns), 30000u);
+  EXPECT_EQ((s.ttft[{"openai", "gpt", "false"}].count), 1u);
+}
+
+TEST(ShardMetrics, RefusalsAndQueueWaitsByLabel) {
+  ShardMetrics m;
+  m.count_refusal("rate_limited", "team");
+  m.count_refusal("rate_limited", "team");
+  m.count_refusal("unauthorized", "");
+  m.observe_queue_wait("team", 2000000);
+  Snapshot s;
+  m.snapshot(s);
+  EXPECT_EQ((s.refusals[{"rate_limited", "team"}]), 2u);
+  EXPECT_EQ((s.refusals[{"unauthorized", ""}]), 1u);
+  EXPECT_EQ((s.queue_wait[{"team"}].count), 1u);
+  EXPECT_EQ((s.queue_wait[{"team"}].sum_ns), 2000000u);
+}
+
+TEST(ShardMetrics, UnknownLabelValuesPastTheCapBecomeOther) {
+  ShardMetrics m;
+  m.add_known_value("configured");
+  for (size_t i = 0; i < kMaxDynamicValues + 50; ++i)
+    m.record_request(proxied("model-" + std::to_string(i), 200, 0, 0, 0));
+  m.record_request(proxied("configured", 200, 0, 0, 0));
+  Snapshot s;
+  m.snapshot(s);
+  // Route "chat_completions" and provider "openai" took two dynamic slots.
+  size_t named = kMaxDynamicValues - 2;
+  EXPECT_EQ((s.requests[{"chat_completions", "openai", "other", "200"}]), 50u + 2u);
+  EXPECT_EQ((s.requests[{"chat_completions", "openai", "configured", "200"}]), 1u);
+  EXPECT_EQ(s.requests.size(), named + 2);
+}
+
+TEST(Snapshot, MergeSumsCountersAndKeepsTheWorstBreakerState) {
+  ShardMetrics a, b;
+  a.record_request(proxied("gpt", 200, 3, 4, 1.0));
+  b.record_request(proxied("gpt", 200, 5, 6, 2.0));
+  Snapshot sa, sb;
+  a.snapshot(sa);
+  b.snapshot(sb);
+  sa.breaker_state[{"openai"}] = static_cast<int>(BreakerState::closed);
+  sb.breaker_state[{"openai"}] = static_cast<int>(BreakerState::open);
+  sa.connections[0] = 3;
+  sb.connections[1] = 4;
+  sa.merge(sb);
+  EXPECT_EQ((sa.requests[{"chat_completions", "openai", "gpt", "200"}]), 2u);
+  EXPECT_EQ((sa.tokens[{"input", "team", "gpt"}]), 8u);
+  EXPECT_DOUBLE_EQ((sa.cost_usd[{"team", "gpt"}]), 3.0);
+  EXPECT_EQ((sa.duration[{"chat_completions", "openai"}].count), 2u);
+  EXPECT_EQ((sa.breaker_state[{"openai"}]), 2);
+  EXPECT_EQ(sa.connections[0], 3u);
+  EXPECT_EQ(sa.connections[1], 4u);
+}
+
+TEST(Snapshot, RenderWritesEveryFamilyEvenWhenEmpty) {
+  std::string text = render(Snapshot{}, ProcessFigures{});
+  for (const char* family :
+       {"sluice_build_info", "sluice_requests_total", "sluice_tokens_total",
+        "sluice_cost_usd_total", "sluice_request_duration_seconds",
+        "sluice_time_to_first_token_seconds", "sluice_gateway_overhead_seconds",
+        "sluice_refusals_total", "sluice_queue_wait_seconds", "sluice_breaker_state",
+        "sluice_upstream_connections", "sluice_connections"}) {
+    EXPECT_NE(text.find(std::string("# TYPE ") + family + " "), std::string::npos) << family;
+  }
+  EXPECT_EQ(text.find("sluice_ledger_"), std::string::npos);
+  EXPECT_EQ(text.find("sluice_otlp_"), std::string::npos);
+}
+
+TEST(Snapshot, RenderShowsProcessFiguresWhenConfigured) {
+  ProcessFigures p;
+  p.ledger = true;
+  p.ledger_rows_written = 12;
+  p.otlp = true;
+  p.spans_dropped = 3;
+  std::string text = render(Snapshot{}, p);
+  EXPECT_NE(text.find("\nsluice_ledger_rows_written_total 12\n"), std::string::npos);
+  EXPECT_NE(text.find("\nsluice_otlp_spans_dropped_total 3\n"), std::string::npos);
+}
+
+TEST(Snapshot, RenderEscapesLabelValuesFromClients) {
+  ShardMetrics m;
+  m.record_request(proxied("evil\"}\nx 1", 200, 0, 0, 0));
+  Snapshot s;
+  m.snapshot(s);
+  std::string text = render(s, ProcessFigures{});
+  EXPECT_NE(text.find("alias=\"evil\\\"}\\nx 1\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sluice::metrics
