@@ -54,16 +54,18 @@ NextStep decide_next(const FailedTry& f, const config::Retry& retry,
   return {NextStep::Kind::retry, delay};
 }
 
-std::string degraded_message(std::string_view marker, std::string_view provider,
-                             uint64_t retry_after_s) {
+std::string with_marker(std::string_view marker, std::string_view message) {
   std::string m(marker);
   if (!m.empty()) m += ' ';
-  m += "provider ";
-  m += provider;
-  m += " is degraded (circuit breaker open); retry after ";
-  m += std::to_string(retry_after_s);
-  m += " s";
+  m += message;
   return m;
+}
+
+std::string degraded_message(std::string_view marker, std::string_view provider,
+                             uint64_t retry_after_s) {
+  return with_marker(marker, "provider " + std::string(provider) +
+                                 " is degraded (circuit breaker open); retry after " +
+                                 std::to_string(retry_after_s) + " s");
 }
 
 }  // namespace sluice::relay

@@ -306,7 +306,7 @@ void Gateway::unified(Request& r) {
     return reject(r, route::ErrorClass::forbidden, "this key may not use model " + body.model);
   if (pick.error != route::PickError::none)
     return reject(r, route::ErrorClass::provider_degraded,
-                  cfg_.server.degraded_marker + " no target available for " + body.model);
+                  with_marker(cfg_.server.degraded_marker, "no target for " + body.model));
   if (pick.provider->kind != config::ProviderKind::openai)
     return reject(r, route::ErrorClass::bad_request,
                   "model " + body.model + " is served by a " +
@@ -383,8 +383,8 @@ void Gateway::dispatch(Request& r, size_t provider, std::string_view upstream_pa
   req.provider = provider;
   req.provider_config = &p;
   req.resilience = &resilience_;
-  if (const config::Model* m = cfg_.model(r.info.alias); m && r.route.kind == route::RouteKind::unified)
-    req.fallbacks = m->fallbacks;
+  const config::Model* model = cfg_.model(r.info.alias);
+  if (model && r.route.kind == route::RouteKind::unified) req.fallbacks = model->fallbacks;
   req.bytes = build_upstream_request(r.ex.head(), *req.origin, p, upstream_path, body,
                                      state_.auth_lines[provider], r.info.request_id);
   r.info.price = find_price(cfg_, r.info);

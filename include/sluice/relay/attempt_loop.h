@@ -84,5 +84,7 @@ NextStep decide_next(const FailedTry& f, const config::Retry& retry,
 // exception text.
 std::string degraded_message(std::string_view marker, std::string_view provider,
                              uint64_t retry_after_s);
+// `marker` and `message` joined by a space (just `message` without a marker).
+std::string with_marker(std::string_view marker, std::string_view message);
 
 }  // namespace sluice::relay
