@@ -194,9 +194,12 @@ class Queueing(unittest.TestCase):
         cls.dir = tempfile.mkdtemp()
         cls.mock = h.start_mock()
         projects = """{ "default": {},
-          "waits": { "queue": { "max_wait_ms": 20000, "max_length": 2 },
-                     "limits": { "requests_per_minute": 60, "burst_requests": 1 } } }"""
-        keys = '[{ "id": "w", "project": "waits", "key": "sk-waits" }]'
+          "waits": { "queue": { "max_wait_ms": 20000, "max_length": 10 },
+                     "limits": { "requests_per_minute": 60, "burst_requests": 1 } },
+          "tiny": { "queue": { "max_wait_ms": 20000, "max_length": 1 },
+                    "limits": { "requests_per_minute": 60, "burst_requests": 1 } } }"""
+        keys = """[{ "id": "w", "project": "waits", "key": "sk-waits" },
+                   { "id": "t", "project": "tiny", "key": "sk-tiny" }]"""
         cls.sluice = h.start_sluice(config(cls.dir, cls.mock.port, shards=2, projects=projects,
                                            keys=keys), env={"SLUICE_ADMIN_KEY": ADMIN})
 
@@ -231,7 +234,7 @@ class Queueing(unittest.TestCase):
         self.assertIn(rows[0]["outcome"], ("client_cancelled", "ok"))
 
     def test_queue_overflow_is_a_429(self):
-        rs = flood(self.sluice.port, 8, 1, key="sk-waits")
+        rs = flood(self.sluice.port, 8, 1, key="sk-tiny")
         statuses = [r.status for r in rs]
         self.assertIn(429, statuses)
         full = [r for r in rs if r.status == 429][0]
