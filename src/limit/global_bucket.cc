@@ -132,7 +132,9 @@ void GlobalBucket::adopt_provider_limit(uint64_t per_minute) {
   interval_.store(interval_for(per_minute, kScale), std::memory_order_release);
 }
 
-void GlobalPool::configure(uint64_t capacity) { capacity_.store(capacity, std::memory_order_relaxed); }
+void GlobalPool::configure(uint64_t capacity) {
+  capacity_.store(capacity, std::memory_order_relaxed);
+}
 
 bool GlobalPool::take(int64_t n) {
   int64_t after = leased_.fetch_add(n, std::memory_order_acq_rel) + n;

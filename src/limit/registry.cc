@@ -26,11 +26,16 @@ void append_json_name(std::string& out, std::string_view s) {
 
 std::string_view level_name(Level level) {
   switch (level) {
-    case Level::provider: return "provider";
-    case Level::model: return "model";
-    case Level::project: return "project";
-    case Level::project_model: return "project_model";
-    case Level::key: return "key";
+    case Level::provider:
+      return "provider";
+    case Level::model:
+      return "model";
+    case Level::project:
+      return "project";
+    case Level::project_model:
+      return "project_model";
+    case Level::key:
+      return "key";
   }
   return "unknown";
 }
@@ -80,8 +85,10 @@ int Registry::upsert_project(const config::Project& p) {
   } else {
     size_t n = project_count_.load(std::memory_order_relaxed);
     if (n == kMaxProjects) {
-      SLUICE_LOG_WARN("project %s: more than %zu projects; it shares the fair-share slot of the "
-                      "last one", p.name.c_str(), kMaxProjects);
+      SLUICE_LOG_WARN(
+          "project %s: more than %zu projects; it shares the fair-share slot of the "
+          "last one",
+          p.name.c_str(), kMaxProjects);
       return static_cast<int>(kMaxProjects - 1);
     }
     projects_[n] = std::make_unique<ProjectInfo>();

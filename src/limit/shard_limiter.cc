@@ -5,9 +5,10 @@
 
 namespace sluice::limit {
 namespace {
-constexpr uint64_t kDemandWindowNs = 2'000'000'000;  // a project wanting capacity stays active this long
-constexpr uint64_t kUsageStepNs = 50'000'000;        // usage rates are refreshed this often
-constexpr double kUsageTauNs = 1e9;                  // and decay with this time constant
+constexpr uint64_t kDemandWindowNs =
+    2'000'000'000;                             // a project wanting capacity stays active this long
+constexpr uint64_t kUsageStepNs = 50'000'000;  // usage rates are refreshed this often
+constexpr double kUsageTauNs = 1e9;            // and decay with this time constant
 // A better priority tier weighs this much more than any weight: the lower tier leases
 // only what the bucket holds beyond (nearly) all of its burst.
 constexpr double kTierWeight = 1e6;
@@ -113,14 +114,17 @@ int64_t ShardLimiter::reserve_for(const LeaseSet& s, const GlobalBucket& b, uint
     const ProjectInfo& other = registry_.project(static_cast<int>(q));
     uint32_t prio = other.priority.load(std::memory_order_relaxed);
     double w = other.weight.load(std::memory_order_relaxed);
-    if (prio < my_prio) behind += w * kTierWeight;
-    else if (prio == my_prio && norm_usage(s.limit, static_cast<int>(q)) < my_usage) behind += w;
+    if (prio < my_prio)
+      behind += w * kTierWeight;
+    else if (prio == my_prio && norm_usage(s.limit, static_cast<int>(q)) < my_usage)
+      behind += w;
   }
   if (behind == 0) return 0;
   double mine = me.weight.load(std::memory_order_relaxed);
   // What the projects behind may need before the next refill reaches them: their share
   // of two seconds of the rate (or of the burst, if smaller).
-  int64_t base = std::min<int64_t>(b.burst(), std::max<int64_t>(1, static_cast<int64_t>(b.per_minute() / 30)));
+  int64_t base =
+      std::min<int64_t>(b.burst(), std::max<int64_t>(1, static_cast<int64_t>(b.per_minute() / 30)));
   return static_cast<int64_t>(std::ceil(static_cast<double>(base) * behind / (behind + mine)));
 }
 
@@ -135,8 +139,9 @@ bool ShardLimiter::ensure(LeaseSet& s, Lease& lease, GlobalBucket& b, int64_t ne
   // Lease size shrinks as the bucket runs low: at most half of what is left split over
   // the shards, at most a tenth of a second of the rate.
   int64_t free = b.available(now_ns) - reserve;
-  int64_t quantum = std::min<int64_t>(free / (2 * static_cast<int64_t>(registry_.shards())),
-                                      std::max<int64_t>(1, static_cast<int64_t>(b.per_minute() / 600)));
+  int64_t quantum =
+      std::min<int64_t>(free / (2 * static_cast<int64_t>(registry_.shards())),
+                        std::max<int64_t>(1, static_cast<int64_t>(b.per_minute() / 600)));
   int64_t want = std::max(missing, quantum);
   bool ok = b.take(want, reserve, now_ns);
   if (!ok && want > missing) {
@@ -205,14 +210,17 @@ Decision ShardLimiter::admit(Plan& plan, int64_t tokens, int64_t cost_micro, int
   for (LeaseSet* s : plan.sets) {
     Limit& l = *s->limit;
     if (l.limits_requests() && !ensure(*s, s->requests, l.requests, 1, now_ns))
-      return refusal(Verdict::rate_limited, l.requests.wait_ns(1, reserve_for(*s, l.requests, now_ns), now_ns),
-                     &l, "requests per minute");
+      return refusal(Verdict::rate_limited,
+                     l.requests.wait_ns(1, reserve_for(*s, l.requests, now_ns), now_ns), &l,
+                     "requests per minute");
     if (l.limits_tokens()) {
       if (tokens > l.tokens.burst())
-        return refusal(Verdict::rate_limited, 60'000'000'000ull, &l, "tokens per minute (the request alone exceeds the burst)");
+        return refusal(Verdict::rate_limited, 60'000'000'000ull, &l,
+                       "tokens per minute (the request alone exceeds the burst)");
       if (!ensure(*s, s->tokens, l.tokens, tokens, now_ns))
-        return refusal(Verdict::rate_limited, l.tokens.wait_ns(tokens, reserve_for(*s, l.tokens, now_ns), now_ns),
-                       &l, "tokens per minute");
+        return refusal(Verdict::rate_limited,
+                       l.tokens.wait_ns(tokens, reserve_for(*s, l.tokens, now_ns), now_ns), &l,
+                       "tokens per minute");
     }
     if (l.limits_concurrency() && !ensure_pool(*s, now_ns))
       return refusal(Verdict::rate_limited, 1'000'000'000ull, &l, "concurrent requests");
@@ -372,8 +380,10 @@ void ShardLimiter::serve_queues(uint64_t now_ns, int64_t now_ms) {
       q.pop_front();
       w->queued = false;
       registry_.project(static_cast<int>(p)).queued.fetch_sub(1, std::memory_order_relaxed);
-      if (d.verdict == Verdict::admitted) w->admitted(t);
-      else w->refused(d);
+      if (d.verdict == Verdict::admitted)
+        w->admitted(t);
+      else
+        w->refused(d);
     }
   }
 }

@@ -51,7 +51,13 @@ void append_line(std::string& out, std::string_view name, std::string_view value
 Admission::Admission(limit::Registry* registry, const config::Config& cfg, net::IoContext& io,
                      unsigned shard, upstream::UpstreamPool& pool, ExchangeSink& sink,
                      AccessLog& log, ledger::LedgerQueue* ledger)
-    : registry_(registry), cfg_(cfg), io_(io), pool_(pool), sink_(sink), log_(log), ledger_(ledger) {
+    : registry_(registry),
+      cfg_(cfg),
+      io_(io),
+      pool_(pool),
+      sink_(sink),
+      log_(log),
+      ledger_(ledger) {
   if (!registry_) return;
   limiter_ = std::make_unique<limit::ShardLimiter>(*registry_, shard);
   tick_.arm(io_.loop.timers(), core::mono_ns() + core::ms_to_ns(cfg_.admission.tick_ms), this, 0);
@@ -69,16 +75,17 @@ int64_t Admission::estimate_tokens(const RequestInfo& info) const {
   const config::Provider* p = cfg_.provider(info.provider);
   double cpt = p && p->chars_per_token > 0 ? p->chars_per_token : 4.0;
   int64_t input = static_cast<int64_t>(std::ceil(static_cast<double>(info.input_chars) / cpt));
-  int64_t output = info.max_output_tokens ? static_cast<int64_t>(std::min<uint64_t>(info.max_output_tokens, 1ull << 40))
-                                          : cfg_.admission.default_max_output_tokens;
+  int64_t output =
+      info.max_output_tokens
+          ? static_cast<int64_t>(std::min<uint64_t>(info.max_output_tokens, 1ull << 40))
+          : cfg_.admission.default_max_output_tokens;
   return input + output;
 }
 
 void Admission::admit(net::Exchange& ex, UpstreamRequest req) {
   if (!limiter_) return start(ex, std::move(req));
   RequestInfo& info = req.info;
-  limit::Plan* plan =
-      limiter_->plan({info.project, info.key_id, info.alias, info.provider}, cfg_);
+  limit::Plan* plan = limiter_->plan({info.project, info.key_id, info.alias, info.provider}, cfg_);
   if (plan->sets.empty() && plan->budgets.empty()) return start(ex, std::move(req));
 
   int64_t tokens = estimate_tokens(info);
@@ -89,7 +96,8 @@ void Admission::admit(net::Exchange& ex, UpstreamRequest req) {
     double input = std::ceil(static_cast<double>(info.input_chars) / cpt);
     // Per-million-token prices times tokens are micro-dollars.
     cost = std::llround(input * price->input_per_mtok +
-                        static_cast<double>(tokens - static_cast<int64_t>(input)) * price->output_per_mtok);
+                        static_cast<double>(tokens - static_cast<int64_t>(input)) *
+                            price->output_per_mtok);
   }
   limit::Ticket ticket;
   limit::Decision d = limiter_->admit(*plan, tokens, cost, static_cast<int64_t>(core::wall_ms()),
@@ -116,7 +124,8 @@ void Admission::admit(net::Exchange& ex, UpstreamRequest req) {
 }
 
 void Admission::start(net::Exchange& ex, UpstreamRequest req) {
-  if (limiter_ && req.info.ticket.held) add_rate_headers(req.response_headers, *req.info.ticket.plan);
+  if (limiter_ && req.info.ticket.held)
+    add_rate_headers(req.response_headers, *req.info.ticket.plan);
   ProxyExchange::start(ex, pool_, std::move(req), &sink_);
 }
 
@@ -137,7 +146,8 @@ void Admission::add_rate_headers(std::string& out, const limit::Plan& plan) cons
 void Admission::refuse(net::Exchange& ex, UpstreamRequest& req, const limit::Decision& d,
                        bool queue_full) {
   bool budget = d.verdict == limit::Verdict::budget_exceeded;
-  route::ErrorClass ec = budget ? route::ErrorClass::budget_exceeded : route::ErrorClass::rate_limited;
+  route::ErrorClass ec =
+      budget ? route::ErrorClass::budget_exceeded : route::ErrorClass::rate_limited;
   uint64_t wait_ms = std::max<uint64_t>(1, (d.retry_after_ns + 999999) / 1000000);
   std::string message;
   if (budget) {
@@ -155,8 +165,8 @@ void Admission::refuse(net::Exchange& ex, UpstreamRequest& req, const limit::Dec
   extra += "\r\n";
   append_line(extra, "retry-after", std::to_string((wait_ms + 999) / 1000));
   append_line(extra, "retry-after-ms", std::to_string(wait_ms));
-  if (const limit::Plan* plan = limiter_->plan({req.info.project, req.info.key_id, req.info.alias,
-                                                req.info.provider}, cfg_))
+  if (const limit::Plan* plan = limiter_->plan(
+          {req.info.project, req.info.key_id, req.info.alias, req.info.provider}, cfg_))
     add_rate_headers(extra, *plan);
   extra += req.response_headers;
   req.info.status = 429;
@@ -210,10 +220,14 @@ void Admission::feedback(const RequestInfo& info, const http::ResponseHead& head
     bool rfc3339;
     limit::GlobalBucket* bucket;
   } families[] = {
-      {"x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests", false, &acct->requests},
-      {"x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens", false, &acct->tokens},
-      {"anthropic-ratelimit-requests-limit", "anthropic-ratelimit-requests-remaining", "anthropic-ratelimit-requests-reset", true, &acct->requests},
-      {"anthropic-ratelimit-tokens-limit", "anthropic-ratelimit-tokens-remaining", "anthropic-ratelimit-tokens-reset", true, &acct->tokens},
+      {"x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests",
+       false, &acct->requests},
+      {"x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens",
+       false, &acct->tokens},
+      {"anthropic-ratelimit-requests-limit", "anthropic-ratelimit-requests-remaining",
+       "anthropic-ratelimit-requests-reset", true, &acct->requests},
+      {"anthropic-ratelimit-tokens-limit", "anthropic-ratelimit-tokens-remaining",
+       "anthropic-ratelimit-tokens-reset", true, &acct->tokens},
   };
   // Requests admitted but not yet answered may not have reached the provider's count:
   // leave room for them too.
@@ -241,8 +255,10 @@ void Admission::feedback(const RequestInfo& info, const http::ResponseHead& head
   }
   if (head.status == 429) {
     std::optional<uint64_t> ra;
-    if (auto ms = limit::parse_count(head.header("retry-after-ms"))) ra = *ms * 1000000ull;
-    else ra = limit::parse_retry_after_ns(head.header("retry-after"));
+    if (auto ms = limit::parse_count(head.header("retry-after-ms")))
+      ra = *ms * 1000000ull;
+    else
+      ra = limit::parse_retry_after_ns(head.header("retry-after"));
     if (ra) {
       uint64_t until = now + std::min<uint64_t>(*ra, 3600ull * 1000000000ull);
       if (acct->limits_requests()) acct->requests.pause_until(until);

@@ -43,11 +43,12 @@ TEST(ConfigAdmission, BurstsAreReadOnLimits) {
 }
 
 TEST(ConfigAdmission, BadBurstIsReportedWithItsPointer) {
-  EXPECT_THAT(errors_of(R"({
+  EXPECT_THAT(
+      errors_of(R"({
   "providers": { "p": { "kind": "openai", "base_url": "http://h" } },
   "projects": { "default": { "limits": { "burst_requests": -1 } } }
 })"),
-              ElementsAre("t.json:3:60: /projects/default/limits/burst_requests: must be at least 0"));
+      ElementsAre("t.json:3:60: /projects/default/limits/burst_requests: must be at least 0"));
 }
 
 }  // namespace

@@ -29,7 +29,9 @@ config::Project project(std::string name, uint32_t weight = 1, uint32_t priority
   return p;
 }
 
-Who who(std::string_view project, std::string_view key = {}) { return {project, key, "gpt", "acct"}; }
+Who who(std::string_view project, std::string_view key = {}) {
+  return {project, key, "gpt", "acct"};
+}
 
 TEST(ShardLimiter, RefusalByOneLimitChargesNoOther) {
   config::Config c = base_config();
@@ -76,7 +78,8 @@ TEST(ShardLimiter, BudgetRefusesPastItsSpendAndSettlementCorrectsIt) {
   again.add_spend("project:a", 1.0, 1.0, kWall);
   ShardLimiter s2(again, 0);
   Ticket t4;
-  EXPECT_EQ(s2.admit(*s2.plan(who("a"), c), 1, 0, kWall, kT0, t4).verdict, Verdict::budget_exceeded);
+  EXPECT_EQ(s2.admit(*s2.plan(who("a"), c), 1, 0, kWall, kT0, t4).verdict,
+            Verdict::budget_exceeded);
 }
 
 TEST(ShardLimiter, TokenSettlementRefundsTheUnusedEstimate) {
@@ -178,7 +181,8 @@ TEST(ShardLimiter, ReconfigureKeepsStateByIdentity) {
   Registry reg(c, 1);
   ShardLimiter s(reg, 0);
   Ticket t;
-  for (int i = 0; i < 3; ++i) ASSERT_EQ(s.admit(*s.plan(who("a"), c), 1, 0, kWall, kT0, t).verdict, Verdict::admitted);
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(s.admit(*s.plan(who("a"), c), 1, 0, kWall, kT0, t).verdict, Verdict::admitted);
   s.tick(kT0, kWall);
   Limit* before = reg.limit("project:a");
   c.projects[0].limits.requests_per_minute = 120;

@@ -36,16 +36,16 @@ struct ProjectShare {
 struct Limit {
   std::string id;  // identity: "provider:openai", "project:prod/model:gpt-4o", ...
   Level level = Level::project;
-  int project = -1;         // project it belongs to (project, project_model); -1 otherwise
-  bool shared = false;      // provider / model: capacity shared by weight between projects
-  GlobalBucket requests;    // unused when requests_per_minute is 0
-  GlobalBucket tokens;      // unused when tokens_per_minute is 0
-  GlobalPool concurrent;    // unused when concurrent_requests is 0
-  std::unique_ptr<ProjectShare[]> shares;            // kMaxProjects entries when shared
-  std::unique_ptr<std::atomic<int64_t>[]> reserved;  // per shard: estimated tokens in flight
-  std::unique_ptr<std::atomic<int64_t>[]> in_flight; // per shard: admitted, not yet settled
-  int64_t requests_in_flight() const;                // all shards, as of their last tick
-  std::atomic<bool> live{true};                      // false once a reload removed it
+  int project = -1;       // project it belongs to (project, project_model); -1 otherwise
+  bool shared = false;    // provider / model: capacity shared by weight between projects
+  GlobalBucket requests;  // unused when requests_per_minute is 0
+  GlobalBucket tokens;    // unused when tokens_per_minute is 0
+  GlobalPool concurrent;  // unused when concurrent_requests is 0
+  std::unique_ptr<ProjectShare[]> shares;             // kMaxProjects entries when shared
+  std::unique_ptr<std::atomic<int64_t>[]> reserved;   // per shard: estimated tokens in flight
+  std::unique_ptr<std::atomic<int64_t>[]> in_flight;  // per shard: admitted, not yet settled
+  int64_t requests_in_flight() const;                 // all shards, as of their last tick
+  std::atomic<bool> live{true};                       // false once a reload removed it
   unsigned shard_count = 1;
 
   bool limits_requests() const { return requests.per_minute() != 0; }

@@ -55,10 +55,10 @@ enum class Verdict : uint8_t { admitted, rate_limited, budget_exceeded };
 
 struct Decision {
   Verdict verdict = Verdict::admitted;
-  uint64_t retry_after_ns = 0;  // refused: until the request could be admitted
-  const Limit* limit = nullptr; // refused by (rate_limited)
+  uint64_t retry_after_ns = 0;   // refused: until the request could be admitted
+  const Limit* limit = nullptr;  // refused by (rate_limited)
   const Budget* budget = nullptr;
-  std::string_view what;        // "requests", "tokens", "concurrent requests", "daily budget", ...
+  std::string_view what;  // "requests", "tokens", "concurrent requests", "daily budget", ...
 };
 
 // What an admitted request holds until it settles.

@@ -101,12 +101,12 @@ class Overshoot(unittest.TestCase):
             mock.stop()
 
     def test_requests_never_exceed_burst_plus_rate(self):
-        burst, rpm = 20, 60
+        burst, rpm = 20, 600  # 10/s: the refill counts as well as the burst
         d, rs, elapsed, stats = self.run_flood(
-            '{ "requests_per_minute": %d, "burst_requests": %d }' % (rpm, burst), 200, 2)
+            '{ "requests_per_minute": %d, "burst_requests": %d }' % (rpm, burst), 200, 4)
         ok = [r for r in rs if r and r.status == 200]
         refused = [r for r in rs if r and r.status == 429]
-        self.assertEqual(len(ok) + len(refused), 400)
+        self.assertEqual(len(ok) + len(refused), 800)
         bound = burst + rpm / 60.0 * elapsed
         print("\nrequests: admitted %d of %d, bound %.1f" % (len(ok), len(rs), bound), file=sys.stderr)
         self.assertLessEqual(len(ok), bound, "admitted %d > burst + rate * %.1fs" % (len(ok), elapsed))
@@ -194,9 +194,12 @@ class Queueing(unittest.TestCase):
         cls.dir = tempfile.mkdtemp()
         cls.mock = h.start_mock()
         projects = """{ "default": {},
-          "waits": { "queue": { "max_wait_ms": 20000, "max_length": 2 },
-                     "limits": { "requests_per_minute": 60, "burst_requests": 1 } } }"""
-        keys = '[{ "id": "w", "project": "waits", "key": "sk-waits" }]'
+          "waits": { "queue": { "max_wait_ms": 20000, "max_length": 10 },
+                     "limits": { "requests_per_minute": 60, "burst_requests": 1 } },
+          "tiny": { "queue": { "max_wait_ms": 20000, "max_length": 1 },
+                    "limits": { "requests_per_minute": 60, "burst_requests": 1 } } }"""
+        keys = """[{ "id": "w", "project": "waits", "key": "sk-waits" },
+                   { "id": "t", "project": "tiny", "key": "sk-tiny" }]"""
         cls.sluice = h.start_sluice(config(cls.dir, cls.mock.port, shards=2, projects=projects,
                                            keys=keys), env={"SLUICE_ADMIN_KEY": ADMIN})
 
@@ -231,7 +234,7 @@ class Queueing(unittest.TestCase):
         self.assertIn(rows[0]["outcome"], ("client_cancelled", "ok"))
 
     def test_queue_overflow_is_a_429(self):
-        rs = flood(self.sluice.port, 8, 1, key="sk-waits")
+        rs = flood(self.sluice.port, 8, 1, key="sk-tiny")
         statuses = [r.status for r in rs]
         self.assertIn(429, statuses)
         full = [r for r in rs if r.status == 429][0]
