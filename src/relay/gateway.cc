@@ -10,6 +10,7 @@
 #include "sluice/core/clock.h"
 #include "sluice/core/log.h"
 #include "sluice/relay/settle.h"
+#include "sluice/relay/state_publisher.h"
 #include "sluice/relay/upstream_request.h"
 #include "sluice/route/error_envelope.h"
 #include "sluice/route/inspect.h"
@@ -67,7 +68,7 @@ class PendingAdmin final : public net::ExchangeObserver {
   void on_client_gone() override { ex_ = nullptr; }
   void deliver(int status, std::string body) {
     if (ex_) {
-      if (status != 200) headers_ += "x-sluice-error-class: bad_request\r\n";
+      if (status >= 400) headers_ += "x-sluice-error-class: bad_request\r\n";
       ex_->respond(status, "application/json", std::move(body), headers_);
     }
     delete this;
@@ -79,13 +80,17 @@ class PendingAdmin final : public net::ExchangeObserver {
 };
 }  // namespace
 
-std::string build_gateway_state(std::shared_ptr<const config::Config> cfg, GatewayState& out) {
+std::string build_gateway_state(std::shared_ptr<const config::Config> cfg, GatewayState& out,
+                                upstream::OriginRegistry* origins) {
+  upstream::OriginRegistry own;  // no registry given: nothing to share origins with
+  if (origins == nullptr) origins = &own;
   out.config = cfg;
   out.origins.resize(cfg->providers.size());
   out.auth_lines.resize(cfg->providers.size());
   for (size_t i = 0; i < cfg->providers.size(); ++i) {
     const config::Provider& p = cfg->providers[i];
-    std::string err = upstream::resolve_origin(p, out.origins[i]);
+    std::string err;
+    out.origins[i] = origins->get(p, err);
     if (!err.empty()) return "provider " + p.name + ": " + err;
     upstream::SecretResult secret = upstream::load_provider_secret(p);
     if (!secret.error.empty()) return "provider " + p.name + ": " + secret.error;
@@ -100,6 +105,7 @@ std::string build_gateway_state(std::shared_ptr<const config::Config> cfg, Gatew
     if (k.plaintext)
       SLUICE_LOG_WARN("key %s is configured in plaintext (`key`): for development only; use "
                       "`sluice keygen` and `sha256`", k.id.c_str());
+  out.keys_required = !cfg->keys.empty();
   if (cfg->keys.empty())
     SLUICE_LOG_WARN("no keys configured: every request is accepted as project \"default\"");
   out.access_log_fd = open_access_log(cfg->server.access_log);
@@ -111,15 +117,28 @@ std::string build_gateway_state(std::shared_ptr<const config::Config> cfg, Gatew
   return {};
 }
 
-Gateway::Gateway(const GatewayState& state, net::IoContext& io, unsigned shard)
-    : state_(state),
-      cfg_(*state.config),
+Gateway::Gateway(std::shared_ptr<const GatewayState> state, net::IoContext& io, unsigned shard)
+    : state_(std::move(state)),
+      cfg_(state_->config.get()),
       io_(io),
+      shard_(shard),
       pool_(io),
-      router_(state.config),
-      ids_(shard, state.id_seed),
-      ledger_(state.ledger ? &state.ledger->queue(shard) : nullptr),
-      log_(state.access_log_fd) {}
+      router_(state_->config),
+      ids_(shard, state_->id_seed),
+      ledger_(state_->ledger ? &state_->ledger->queue(shard) : nullptr),
+      log_(state_->access_log_fd) {
+  if (state_->publisher) state_->publisher->attach(shard_, this, &io_.loop);
+}
+
+Gateway::~Gateway() {
+  if (state_->publisher) state_->publisher->detach(shard_);
+}
+
+void Gateway::set_state(std::shared_ptr<const GatewayState> next) {
+  if (next->config != state_->config) router_ = route::ModelRouter(next->config);
+  state_ = std::move(next);
+  cfg_ = state_->config.get();
+}
 
 void Gateway::on_shutdown() {
   pool_.close_idle();
@@ -161,8 +180,8 @@ void Gateway::on_request(net::Exchange& ex) {
 
 void Gateway::cors_headers(Request& r) {
   std::string_view origin = r.ex.head().header("origin");
-  if (origin.empty() || cfg_.cors.allowed_origins.empty()) return;
-  const auto& allowed = cfg_.cors.allowed_origins;
+  if (origin.empty() || cfg_->cors.allowed_origins.empty()) return;
+  const auto& allowed = cfg_->cors.allowed_origins;
   bool any = std::find(allowed.begin(), allowed.end(), "*") != allowed.end();
   if (!any && std::find(allowed.begin(), allowed.end(), origin) == allowed.end()) return;
   r.response_headers += "Access-Control-Allow-Origin: ";
@@ -209,29 +228,30 @@ void Gateway::operational(Request& r) {
 }
 
 bool Gateway::admin_authorized(const Request& r) const {
-  if (state_.admin_key.empty()) return false;
+  if (state_->admin_key.empty()) return false;
   const http::RequestHead& h = r.ex.head();
   std::string scratch;
   auth::PresentedKey k = auth::extract_key(
       std::span<const http::Header>(h.headers, h.header_count), {}, scratch);
-  return k.source != auth::KeySource::none && auth::constant_time_equal(k.key, state_.admin_key);
+  return k.source != auth::KeySource::none && auth::constant_time_equal(k.key, state_->admin_key);
 }
 
 void Gateway::admin(Request& r) {
   if (!admin_authorized(r))
     return reject(r, route::ErrorClass::unauthorized,
-                  state_.admin_key.empty() ? "the admin API is off: set " + cfg_.admin.key_env
+                  state_->admin_key.empty() ? "the admin API is off: set " + cfg_->admin.key_env
                                            : std::string("admin key required"));
+  if (r.route.subpath == "/keys" || r.route.subpath.substr(0, 6) == "/keys/") return admin_keys(r);
   if (r.route.subpath == "/usage" && r.ex.head().method == "GET") {
     admin::UsageQuery q =
         admin::parse_usage_query(r.ex.head().query, static_cast<int64_t>(core::wall_ms()));
     if (!q.error.empty()) return reject(r, route::ErrorClass::bad_request, q.error);
-    if (!state_.ledger || !state_.admin_worker)
+    if (!state_->ledger || !state_->admin_worker)
       return reject(r, route::ErrorClass::not_found, "no ledger");
     auto* pending = new PendingAdmin(r.ex, r.response_headers);
     core::EventLoop* loop = &io_.loop;
-    ledger::Ledger* ledger = state_.ledger;
-    state_.admin_worker->submit([pending, loop, ledger, q = std::move(q)] {
+    ledger::Ledger* ledger = state_->ledger;
+    state_->admin_worker->submit([pending, loop, ledger, q = std::move(q)] {
       ledger::UsageReport rep = ledger->usage_report(q.from_ms, q.to_ms, q.group_by, q.filter);
       int status = rep.ok() ? 200 : rep.status == ledger::UsageReport::Status::invalid_query ? 400 : 500;
       std::string body = rep.ok() ? std::move(rep.json) : route::error_body(route::ApiFlavor::openai,
@@ -246,8 +266,8 @@ void Gateway::admin(Request& r) {
 }
 
 bool Gateway::authenticate(Request& r) {
-  if (cfg_.keys.empty()) {  // open gateway (development default): warned at start
-    r.info.project = cfg_.projects.empty() ? "default" : cfg_.projects.front().name;
+  if (!state_->keys_required) {  // open gateway (development default): warned at start
+    r.info.project = cfg_->projects.empty() ? "default" : cfg_->projects.front().name;
     return true;
   }
   const http::RequestHead& h = r.ex.head();
@@ -258,7 +278,7 @@ bool Gateway::authenticate(Request& r) {
     reject(r, route::ErrorClass::unauthorized, "missing API key");
     return false;
   }
-  r.key = state_.keys->find(presented.key);
+  r.key = state_->keys->find(presented.key);
   if (r.key == nullptr) {
     reject(r, route::ErrorClass::unauthorized, "invalid API key");
     return false;
@@ -303,7 +323,7 @@ void Gateway::unified(Request& r) {
   spec.upstream_model = pick.target->model;
   spec.request_usage = body.stream && !body.include_usage && wants_usage_option(r.route);
   route::rewrite_body(r.ex.body(), body, spec, scratch_);
-  size_t provider = static_cast<size_t>(pick.provider - cfg_.providers.data());
+  size_t provider = static_cast<size_t>(pick.provider - cfg_->providers.data());
   dispatch(r, provider, r.route.upstream_path, scratch_, spec.request_usage);
 }
 
@@ -339,7 +359,7 @@ void Gateway::native(Request& r) {
   if (r.key && !r.key->models.empty() && !route::ModelRouter::allows(r.key, model))
     return reject(r, route::ErrorClass::forbidden,
                   "this key may not use model " + std::string(model));
-  size_t provider = static_cast<size_t>(pick.provider - cfg_.providers.data());
+  size_t provider = static_cast<size_t>(pick.provider - cfg_->providers.data());
   // The native surface forwards the body as sent, except that an OpenAI stream is asked
   // for usage (and that extra chunk hidden again) so the request can be priced.
   if (inspected && body.stream && !body.include_usage && wants_usage_option(r.route)) {
@@ -353,9 +373,9 @@ void Gateway::native(Request& r) {
 
 void Gateway::dispatch(Request& r, size_t provider, std::string_view upstream_path,
                        std::string_view body, bool hide_usage_chunk) {
-  const config::Provider& p = cfg_.providers[provider];
+  const config::Provider& p = cfg_->providers[provider];
   UpstreamRequest req;
-  req.origin = &state_.origins[provider];
+  req.origin = state_->origins[provider].get();
   req.head_method = r.ex.head().method == "HEAD";
   req.timeouts = p.timeouts;
   req.flavor = r.route.flavor;
@@ -363,8 +383,8 @@ void Gateway::dispatch(Request& r, size_t provider, std::string_view upstream_pa
   req.api = response_api(r.route);
   req.hide_usage_chunk = hide_usage_chunk;
   req.bytes = build_upstream_request(r.ex.head(), *req.origin, p, upstream_path, body,
-                                     state_.auth_lines[provider], r.info.request_id);
-  r.info.price = find_price(cfg_, r.info);
+                                     state_->auth_lines[provider], r.info.request_id);
+  r.info.price = find_price(*cfg_, r.info);
   req.response_headers = std::move(r.response_headers);
   req.info = std::move(r.info);
   ProxyExchange::start(r.ex, pool_, std::move(req), this);
@@ -397,7 +417,7 @@ void Gateway::on_exchange_end(ProxyExchange& p, const ExchangeResult& res) {
   uint64_t now = core::mono_ns();
   log_.record(info, now, res.ttfb_ns, res.bytes_out);
   if (!ledger_) return;
-  const config::Provider* provider = cfg_.provider(info.provider);
+  const config::Provider* provider = cfg_->provider(info.provider);
   ledger_->submit(settle(info, res, p.scanner(), provider, now));
 }
 

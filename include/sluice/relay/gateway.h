@@ -18,16 +18,25 @@
 #include "sluice/relay/request_id.h"
 #include "sluice/route/model_router.h"
 #include "sluice/route/route.h"
+#include "sluice/upstream/origin_registry.h"
 #include "sluice/upstream/upstream_pool.h"
 
 namespace sluice::relay {
 
-// Everything the shards share, immutable once built by the control thread.
+class StatePublisher;
+
+// Everything the shards share, immutable once built by the control thread. A reload
+// or a key change builds a new one; each shard swaps to it at a safe point
+// (Gateway::set_state, see state_publisher.h).
 struct GatewayState {
   std::shared_ptr<const config::Config> config;
-  std::vector<upstream::Origin> origins;       // per config provider
+  // Per config provider; owned by the OriginRegistry, the same object across reloads
+  // while the provider's address is unchanged (pooled connections key on it).
+  std::vector<std::shared_ptr<const upstream::Origin>> origins;
   std::vector<std::string> auth_lines;         // per provider: the secret's header line
-  std::shared_ptr<const auth::VirtualKeys> keys;
+  std::shared_ptr<const auth::VirtualKeys> keys;  // config keys + run-time keys
+  bool keys_required = false;                  // false: open gateway (no keys ever set)
+  StatePublisher* publisher = nullptr;         // run-time key changes; null in tests
   int access_log_fd = 2;                       // -1: off
   ledger::Ledger* ledger = nullptr;            // one queue per shard; null: no ledger
   admin::AdminWorker* admin_worker = nullptr;  // runs admin queries off the shards
@@ -35,13 +44,22 @@ struct GatewayState {
   uint64_t id_seed = 0;                        // makes request ids unique per process
 };
 
-// Builds the state: resolves origins, loads provider secrets, indexes the keys.
+// Builds the state: resolves origins (through `origins` when given, so unchanged ones
+// are reused), loads provider secrets, indexes the keys.
 // Returns an error message (setup fails) or empty.
-std::string build_gateway_state(std::shared_ptr<const config::Config> cfg, GatewayState& out);
+std::string build_gateway_state(std::shared_ptr<const config::Config> cfg, GatewayState& out,
+                                upstream::OriginRegistry* origins = nullptr);
 
 class Gateway final : public net::RequestHandler, public ExchangeSink {
  public:
-  Gateway(const GatewayState& state, net::IoContext& io, unsigned shard);
+  Gateway(std::shared_ptr<const GatewayState> state, net::IoContext& io, unsigned shard);
+  ~Gateway() override;
+
+  // On this shard's thread, between requests: later requests use `next`. Requests in
+  // flight keep what they already took from the old one; the pool, the access log
+  // and the ledger queue carry over.
+  void set_state(std::shared_ptr<const GatewayState> next);
+  const GatewayState& state() const { return *state_; }
 
   void on_request(net::Exchange& ex) override;
   void on_shutdown() override;
@@ -64,6 +82,7 @@ class Gateway final : public net::RequestHandler, public ExchangeSink {
   void operational(Request& r);
   void admin(Request& r);
   bool admin_authorized(const Request& r) const;
+  void admin_keys(Request& r);  // /admin/keys (admin_keys.cc)
   bool authenticate(Request& r);
   void unified(Request& r);
   void native(Request& r);
@@ -73,9 +92,10 @@ class Gateway final : public net::RequestHandler, public ExchangeSink {
   void respond_json(Request& r, int status, std::string body);
   void cors_headers(Request& r);
 
-  const GatewayState& state_;
-  const config::Config& cfg_;
+  std::shared_ptr<const GatewayState> state_;
+  const config::Config* cfg_;  // *state_->config
   net::IoContext& io_;
+  unsigned shard_;
   upstream::UpstreamPool pool_;
   route::ModelRouter router_;
   RequestIdSource ids_;
