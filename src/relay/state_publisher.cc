@@ -110,6 +110,7 @@ std::shared_ptr<const auth::VirtualKeys> StatePublisher::merge_keys(
 
 void StatePublisher::attach(unsigned shard, Gateway* gateway, core::EventLoop* loop) {
   std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> shards_lock(shards_mu_);
   if (shard >= shards_.size()) shards_.resize(shard + 1);
   shards_[shard] = {gateway, loop};
   // A snapshot published while this shard was starting reaches it now.
@@ -120,37 +121,39 @@ void StatePublisher::attach(unsigned shard, Gateway* gateway, core::EventLoop* l
 }
 
 bool StatePublisher::post_to(unsigned shard, std::function<void()> fn) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(shards_mu_);
   if (shard >= shards_.size() || shards_[shard].loop == nullptr) return false;
   shards_[shard].loop->post(std::move(fn));
   return true;
 }
 
 void StatePublisher::detach(unsigned shard) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(shards_mu_);
   if (shard < shards_.size()) shards_[shard] = {};
 }
 
 void StatePublisher::publish_locked(std::shared_ptr<const GatewayState> next,
                                     std::function<void()> applied) {
   current_ = next;
-  size_t attached = 0;
-  for (const Attached& a : shards_) attached += a.loop != nullptr;
-  if (attached == 0) {
-    if (applied) applied();
-    return;
-  }
   auto countdown = std::make_shared<Countdown>();
-  countdown->left.store(attached);
   countdown->applied = std::move(applied);
-  for (const Attached& a : shards_) {
-    if (a.loop == nullptr) continue;
-    Gateway* g = a.gateway;
-    a.loop->post([g, next, countdown] {
-      g->set_state(next);
-      countdown->arrive();
-    });
+  {
+    std::lock_guard<std::mutex> lock(shards_mu_);
+    size_t attached = 0;
+    for (const Attached& a : shards_) attached += a.loop != nullptr;
+    // One extra count held by this call, so `applied` cannot run before every post
+    // is out, and runs here (not under shards_mu_) when no shard is attached.
+    countdown->left.store(attached + 1);
+    for (const Attached& a : shards_) {
+      if (a.loop == nullptr) continue;
+      Gateway* g = a.gateway;
+      a.loop->post([g, next, countdown] {
+        g->set_state(next);
+        countdown->arrive();
+      });
+    }
   }
+  countdown->arrive();
 }
 
 std::string StatePublisher::reload(std::shared_ptr<const config::Config> cfg,

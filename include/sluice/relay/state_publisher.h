@@ -71,9 +71,12 @@ class StatePublisher {
   void publish_locked(std::shared_ptr<const GatewayState> next, std::function<void()> applied);
   std::shared_ptr<const GatewayState> with_keys_locked();
 
-  mutable std::mutex mu_;  // every member below
+  // Lock order: mu_, then shards_mu_. `done` and `applied` callbacks may run under mu_
+  // (never under shards_mu_), so they may call post_to().
+  mutable std::mutex mu_;  // every member below but shards_
   std::shared_ptr<const GatewayState> current_;
-  std::vector<Attached> shards_;
+  std::mutex shards_mu_;
+  std::vector<Attached> shards_;  // under shards_mu_
   upstream::OriginRegistry registry_;
   admin::KeyStore* store_;
   std::vector<admin::StoredKey> stored_;  // every stored row, revoked ones included
