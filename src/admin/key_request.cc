@@ -23,9 +23,10 @@ std::string parse_key_request(std::string_view body, KeyRequest& out) {
   if (d.HasParseError())
     return std::string("body is not valid JSON: ") + rapidjson::GetParseError_En(d.GetParseError());
   if (!d.IsObject()) return "body must be a JSON object";
-  for (const auto& m : d.GetObject()) {
-    std::string_view name(m.name.GetString(), m.name.GetStringLength());
-    const auto& v = m.value;
+  const rapidjson::Value& root = d;  // const iterators: clang finds the others ambiguous
+  for (auto m = root.MemberBegin(); m != root.MemberEnd(); ++m) {
+    std::string_view name(m->name.GetString(), m->name.GetStringLength());
+    const rapidjson::Value& v = m->value;
     if (name == "id") {
       if (!v.IsString()) return "`id` must be a string";
       out.id.assign(v.GetString(), v.GetStringLength());
