@@ -67,8 +67,9 @@ void Gateway::admin_keys(Request& r) {
   auto* pending = new PendingKeyChange(r.ex, r.response_headers);
   unsigned shard = shard_;
   auto done = [pending, publisher, shard](AdminAnswer a) {
-    // Through the publisher: this shard may have stopped meanwhile (shutdown).
-    publisher->post_to(shard, [pending, a = std::move(a)] { pending->deliver(a); });
+    // Through the publisher: this shard may have stopped meanwhile (shutdown), and
+    // then its connections are closed and nobody waits for the answer.
+    if (!publisher->post_to(shard, [pending, a] { pending->deliver(a); })) delete pending;
   };
   state_->admin_worker->submit([publisher, request = std::move(request), id, done] {
     if (id.empty())

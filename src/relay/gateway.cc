@@ -135,6 +135,8 @@ Gateway::~Gateway() {
 }
 
 void Gateway::set_state(std::shared_ptr<const GatewayState> next) {
+  // Shard-local views of process-wide objects (limits, breakers) stay as they are:
+  // those objects are reconfigured in place before this runs (process.cc).
   if (next->config != state_->config) router_ = route::ModelRouter(next->config);
   state_ = std::move(next);
   cfg_ = state_->config.get();
