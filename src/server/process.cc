@@ -140,16 +140,25 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
   }
 
   std::shared_ptr<const config::Config> running = cfg;
+  uint64_t probe_every_ns = watchdog_usec * 1000 / 3;
+  uint64_t next_probe_ns = core::mono_ns() + probe_every_ns;
   for (;;) {
-    int sig = wait_signal(set, watchdog_usec / 3);
-    if (sig == 0) {  // watchdog period: ping only while every shard's loop turns
+    uint64_t wait_us = 0;  // 0: no watchdog, wait for a signal only
+    if (probe_every_ns) {
+      uint64_t now = core::mono_ns();
+      wait_us = next_probe_ns > now ? (next_probe_ns - now) / 1000 + 1 : 1;
+    }
+    int sig = wait_signal(set, wait_us);
+    if (probe_every_ns && core::mono_ns() >= next_probe_ns) {
+      // Ping only while every shard's loop turns (see liveness.h).
+      size_t lagging = liveness.lagging();
       if (liveness.probe())
         notify::watchdog();
       else
-        SLUICE_LOG_WARN("watchdog: %zu shards did not answer; not pinging systemd",
-                        liveness.lagging());
-      continue;
+        SLUICE_LOG_WARN("watchdog: %zu shards did not answer; not pinging systemd", lagging);
+      next_probe_ns = core::mono_ns() + probe_every_ns;
     }
+    if (sig == 0) continue;
     if (sig == SIGHUP) {
       SLUICE_LOG_INFO("SIGHUP: reloading %s", running->source.c_str());
       notify::reloading();

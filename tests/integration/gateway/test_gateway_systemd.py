@@ -120,6 +120,10 @@ class Notify(unittest.TestCase):
         s.signal(signal.SIGHUP)
         self.notify.wait_for("RELOADING")
         self.notify.wait_for("READY")
+        # The log is read by another thread: wait until the refusal has arrived.
+        deadline = time.time() + 30
+        while "keeping the running configuration" not in s.stderr() and time.time() < deadline:
+            time.sleep(0.05)
         log = s.stderr()
         self.assertIn("/shards", log)
         self.assertIn("/ledger/flush_ms", log)
