@@ -32,7 +32,8 @@ std::string models_json(const std::vector<std::string>& models) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartArray();
-  for (const std::string& m : models) w.String(m.data(), static_cast<rapidjson::SizeType>(m.size()));
+  for (const std::string& m : models)
+    w.String(m.data(), static_cast<rapidjson::SizeType>(m.size()));
   w.EndArray();
   return std::string(buf.GetString(), buf.GetSize());
 }
@@ -54,8 +55,7 @@ std::string column_text(sqlite3_stmt* s, int i) {
 }  // namespace
 
 KeyStore::KeyStore(const std::string& path) : path_(path) {
-  int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                           nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
   if (rc != SQLITE_OK) {
     std::string why = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close_v2(db_);
@@ -95,7 +95,8 @@ std::vector<StoredKey> KeyStore::load() const {
     k.revoked_ms = sqlite3_column_int64(st.s, 5);
     out.push_back(std::move(k));
   }
-  if (rc != SQLITE_DONE) throw std::runtime_error("key store " + path_ + ": " + sqlite3_errmsg(db_));
+  if (rc != SQLITE_DONE)
+    throw std::runtime_error("key store " + path_ + ": " + sqlite3_errmsg(db_));
   return out;
 }
 

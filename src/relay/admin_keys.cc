@@ -17,7 +17,8 @@ namespace {
 // client left meanwhile.
 class PendingKeyChange final : public net::ExchangeObserver {
  public:
-  PendingKeyChange(net::Exchange& ex, std::string headers) : ex_(&ex), headers_(std::move(headers)) {
+  PendingKeyChange(net::Exchange& ex, std::string headers)
+      : ex_(&ex), headers_(std::move(headers)) {
     ex.set_observer(this);
   }
   void on_client_gone() override { ex_ = nullptr; }

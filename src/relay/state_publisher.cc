@@ -206,8 +206,12 @@ void StatePublisher::create_key(const admin::KeyRequest& request,
   if (current_->keys->find_id(gen.id) != nullptr)
     return done(refuse(409, route::ErrorClass::bad_request,
                        "key id " + gen.id + " is taken (by the config file)"));
-  admin::StoredKey row{gen.id, request.project, gen.sha256_hex, request.models,
-                       static_cast<int64_t>(core::wall_ms()), 0};
+  admin::StoredKey row{gen.id,
+                       request.project,
+                       gen.sha256_hex,
+                       request.models,
+                       static_cast<int64_t>(core::wall_ms()),
+                       0};
   std::string err;
   if (!store_->insert(row, err)) {
     SLUICE_LOG_ERROR("key store: cannot add key %s: %s", row.id.c_str(), err.c_str());
@@ -225,9 +229,8 @@ void StatePublisher::create_key(const admin::KeyRequest& request,
   route::append_json_string(body, gen.key);
   body += '}';
   AdminAnswer answer{201, std::move(body)};
-  publish_locked(with_keys_locked(), [done = std::move(done), answer = std::move(answer)] {
-    done(answer);
-  });
+  publish_locked(with_keys_locked(),
+                 [done = std::move(done), answer = std::move(answer)] { done(answer); });
 }
 
 void StatePublisher::revoke_key(const std::string& id, std::function<void(AdminAnswer)> done) {
@@ -239,8 +242,9 @@ void StatePublisher::revoke_key(const std::string& id, std::function<void(AdminA
     if (s.id == id) row = &s;
   if (row == nullptr) {
     if (current_->config->key(id) != nullptr)
-      return done(refuse(409, route::ErrorClass::bad_request,
-                         "key " + id + " is defined in the config file: remove it there and reload"));
+      return done(
+          refuse(409, route::ErrorClass::bad_request,
+                 "key " + id + " is defined in the config file: remove it there and reload"));
     return done(refuse(404, route::ErrorClass::not_found, "no key with id " + id));
   }
   if (row->revoked_ms != 0)
@@ -257,9 +261,8 @@ void StatePublisher::revoke_key(const std::string& id, std::function<void(AdminA
   route::append_json_string(body, id);
   body += ",\"revoked\":true,\"revoked_ms\":" + std::to_string(now) + "}";
   AdminAnswer answer{200, std::move(body)};
-  publish_locked(with_keys_locked(), [done = std::move(done), answer = std::move(answer)] {
-    done(answer);
-  });
+  publish_locked(with_keys_locked(),
+                 [done = std::move(done), answer = std::move(answer)] { done(answer); });
 }
 
 // Every key in force: the config's, then the active run-time ones. Never a secret or

@@ -12,8 +12,9 @@ std::vector<std::string> keep_fixed_settings(const config::Config& running, conf
   std::vector<std::string> warnings;
   auto keep = [&](auto& field, const auto& old, const char* name) {
     if (field == old) return;
-    warnings.push_back(std::string(name) + " changed: it takes effect only after a restart; "
-                                           "keeping the running value");
+    warnings.push_back(std::string(name) +
+                       " changed: it takes effect only after a restart; "
+                       "keeping the running value");
     field = old;
   };
   keep(next.listen, running.listen, "listen");

@@ -7,8 +7,7 @@ std::string identity(const config::Provider& p) {
   std::string id = p.scheme + "://" + p.host + ":" + std::to_string(p.port);
   id += '\n' + p.ca_file;
   id += '\n' + std::to_string(p.pool.max_idle_per_shard) + ',' +
-        std::to_string(p.pool.idle_timeout_ms) + ',' +
-        std::to_string(p.pool.max_requests_per_conn);
+        std::to_string(p.pool.idle_timeout_ms) + ',' + std::to_string(p.pool.max_requests_per_conn);
   return id;
 }
 }  // namespace

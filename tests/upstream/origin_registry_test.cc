@@ -23,8 +23,8 @@ TEST(OriginRegistry, SameSettingsSameOrigin) {
   auto a = reg.get(provider(9000), err);
   ASSERT_TRUE(a) << err;
   config::Provider renamed = provider(9000);
-  renamed.name = "other";                  // not part of the origin
-  renamed.timeouts.first_byte_ms = 1;      // read per request, not by the origin
+  renamed.name = "other";              // not part of the origin
+  renamed.timeouts.first_byte_ms = 1;  // read per request, not by the origin
   auto b = reg.get(renamed, err);
   EXPECT_EQ(a.get(), b.get());
   EXPECT_EQ(reg.size(), 1u);

@@ -19,7 +19,7 @@ namespace sluice::server {
 std::vector<std::string> keep_fixed_settings(const config::Config& running, config::Config& next);
 
 struct ReloadResult {
-  bool applied = false;     // the new snapshot is on every shard
+  bool applied = false;               // the new snapshot is on every shard
   std::vector<std::string> errors;    // why it was refused (each logged)
   std::vector<std::string> warnings;  // fixed settings that were kept (each logged)
 };
