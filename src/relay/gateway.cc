@@ -138,8 +138,29 @@ void Gateway::set_state(std::shared_ptr<const GatewayState> next) {
   // Shard-local views of process-wide objects (limits, breakers) stay as they are:
   // those objects are reconfigured in place before this runs (process.cc).
   if (next->config != state_->config) router_ = route::ModelRouter(next->config);
+  if (in_flight_ > 0) retired_.push_back({std::move(state_), generation_, in_flight_});
   state_ = std::move(next);
   cfg_ = state_->config.get();
+  ++generation_;
+  in_flight_ = 0;
+}
+
+const GatewayState& Gateway::release_snapshot(const RequestInfo& info) {
+  if (info.snapshot == generation_) {
+    --in_flight_;
+    return *state_;
+  }
+  for (size_t i = 0; i < retired_.size(); ++i) {
+    if (retired_[i].generation != info.snapshot) continue;
+    if (--retired_[i].in_flight > 0) return *retired_[i].state;
+    // The last request of that snapshot: the caller still reads it, so free it later.
+    std::shared_ptr<const GatewayState> last = std::move(retired_[i].state);
+    retired_.erase(retired_.begin() + static_cast<std::ptrdiff_t>(i));
+    const GatewayState& state = *last;
+    io_.loop.defer([last = std::move(last)] {});
+    return state;
+  }
+  return *state_;  // not reached: every dispatched request holds a generation
 }
 
 void Gateway::on_shutdown() {
@@ -388,6 +409,7 @@ void Gateway::dispatch(Request& r, size_t provider, std::string_view upstream_pa
                                      state_->auth_lines[provider], r.info.request_id);
   r.info.price = find_price(*cfg_, r.info);
   req.response_headers = std::move(r.response_headers);
+  hold_snapshot(r.info);
   req.info = std::move(r.info);
   ProxyExchange::start(r.ex, pool_, std::move(req), this);
 }
@@ -415,11 +437,12 @@ void Gateway::reject(Request& r, route::ErrorClass error, std::string_view messa
 // settle: one ledger record and one access-log line for every dispatched request.
 void Gateway::on_exchange_end(ProxyExchange& p, const ExchangeResult& res) {
   RequestInfo& info = p.info();
+  const GatewayState& dispatched_under = release_snapshot(info);
   info.status = res.client_gone ? 499 : res.status;
   uint64_t now = core::mono_ns();
   log_.record(info, now, res.ttfb_ns, res.bytes_out);
   if (!ledger_) return;
-  const config::Provider* provider = cfg_->provider(info.provider);
+  const config::Provider* provider = dispatched_under.config->provider(info.provider);
   ledger_->submit(settle(info, res, p.scanner(), provider, now));
 }
 

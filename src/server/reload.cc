@@ -34,7 +34,7 @@ ReloadResult reload_config(std::shared_ptr<const config::Config>& running,
                            const std::function<void(const config::Config&)>& reconfigure,
                            uint32_t wait_ms) {
   ReloadResult out;
-  const std::string& path = running->source;
+  const std::string path = running->source;  // a copy: `running` changes below
   if (path.empty() || path[0] == '<') {
     out.errors.push_back("no config file to reload (running on the embedded default)");
     SLUICE_LOG_ERROR("reload refused: %s", out.errors.back().c_str());

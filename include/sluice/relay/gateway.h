@@ -92,8 +92,25 @@ class Gateway final : public net::RequestHandler, public ExchangeSink {
   void respond_json(Request& r, int status, std::string body);
   void cors_headers(Request& r);
 
+  // Snapshots replaced while requests dispatched under them were still in flight: kept
+  // until the last of those ends (their price and provider point into its config).
+  // Shard-local counts, so a request costs no shared reference count.
+  struct Retired {
+    std::shared_ptr<const GatewayState> state;
+    uint32_t generation;
+    uint64_t in_flight;
+  };
+  void hold_snapshot(RequestInfo& info) {
+    info.snapshot = generation_;
+    ++in_flight_;
+  }
+  const GatewayState& release_snapshot(const RequestInfo& info);
+
   std::shared_ptr<const GatewayState> state_;
   const config::Config* cfg_;  // *state_->config
+  uint32_t generation_ = 0;    // of state_
+  uint64_t in_flight_ = 0;     // exchanges dispatched under state_, not ended
+  std::vector<Retired> retired_;
   net::IoContext& io_;
   unsigned shard_;
   upstream::UpstreamPool pool_;

@@ -22,6 +22,7 @@ struct RequestInfo {
   uint64_t bytes_in = 0;    // request body bytes
   uint64_t input_chars = 0; // characters of prompt text, for estimating input tokens
   const void* price = nullptr;  // config::Price of the model, when known
+  uint32_t snapshot = 0;        // the shard's GatewayState generation it was dispatched under
   uint64_t dispatch_ns = 0; // when the request was handed to the upstream connection
   int status = 0;
   std::string error_class;

@@ -98,6 +98,54 @@ class ReloadUnderLoad(unittest.TestCase):
             mock.stop()
 
 
+class InFlight(unittest.TestCase):
+    """A request in flight during a reload finishes on the snapshot it started under."""
+
+    def write(self, price_in, price_out):
+        models = ('{ "gpt-4o-mini": { "targets": [{ "provider": "mock", "model": "gpt-4o-mini-2024-07-18" }],'
+                  ' "price": { "input_per_mtok": %s, "output_per_mtok": %s } } }' % (price_in, price_out))
+        return h.mock_config(self.mock.port, self.dir, shards=1, models=models,
+                             keys=keys_json([("app", KEY)]))
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.mock = h.start_mock()
+        self.cfg = self.write(1.0, 2.0)
+        self.sluice = h.start_sluice(self.cfg)
+
+    def tearDown(self):
+        self.sluice.stop()
+        self.mock.stop()
+
+    def test_stream_in_flight_is_priced_by_the_config_it_started_under(self):
+        sock = h.connect(self.sluice.port, timeout=30)
+        body = {"model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
+        sock.sendall(h.request_bytes("POST", "/v1/chat/completions", body, {
+            "Authorization": "Bearer " + KEY, "x-request-id": "in-flight",
+            "x-mock-itl-ms": "40", "x-mock-output-tokens": "30"}))
+        first = sock.recv(4096)  # the head and first chunks: the request is dispatched
+        self.assertIn(b"200", first.split(b"\r\n")[0])
+        self.write(100.0, 200.0)
+        self.sluice.signal(signal.SIGHUP)
+        self.assertTrue(wait_for_log(self.sluice, "reloaded "))
+        rest = first
+        while not rest.endswith(b"0\r\n\r\n"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+        sock.close()
+        self.assertIn(b"[DONE]", rest)
+        after = chat(self.sluice.port, KEY, "gpt-4o-mini", {"x-request-id": "after"})
+        self.assertEqual(after.status, 200)
+        old = h.ledger_rows(self.dir, "request_id = 'in-flight'", wait_for=1)[0]
+        new = h.ledger_rows(self.dir, "request_id = 'after'", wait_for=1)[0]
+        self.assertEqual(old["output_tokens"], 30)
+        self.assertAlmostEqual(old["cost_usd"], (old["input_tokens"] * 1.0 + 30 * 2.0) / 1e6, places=12)
+        self.assertAlmostEqual(new["cost_usd"],
+                               (new["input_tokens"] * 100.0 + new["output_tokens"] * 200.0) / 1e6, places=12)
+
+
 class CountingServer(h.FixtureServer):
     """A stand-in provider that counts the connections it accepted."""
 
