@@ -167,5 +167,37 @@ class AdminKeys(unittest.TestCase):
         self.assertError(admin(p, "DELETE", "/admin/keys/twice"), 404, "not_found", "already revoked")
 
 
+class ConfigWins(unittest.TestCase):
+    """A reload that adds a config key with a run-time key's id shadows the run-time key."""
+
+    def test_config_key_with_the_same_id_wins_after_reload(self):
+        import signal
+        import time
+        d = tempfile.mkdtemp()
+        mock = h.start_mock()
+        cfg = h.mock_config(mock.port, d, shards=2, keys=KEYS)
+        sluice = h.start_sluice(cfg, env={"SLUICE_ADMIN_KEY": ADMIN})
+        try:
+            r = admin(sluice.port, "POST", "/admin/keys", {"id": "dup", "project": "team"})
+            self.assertEqual(r.status, 201, r.body)
+            runtime_key = r.json()["key"]
+            self.assertEqual(Connections(sluice.port, 4).statuses(runtime_key), [200] * 4)
+            keys = KEYS[:-1] + ', { "id": "dup", "project": "default", "key": "sk-dup-config" }]'
+            h.mock_config(mock.port, d, shards=2, keys=keys)
+            sluice.signal(signal.SIGHUP)
+            deadline = time.time() + 30
+            while "reloaded " not in sluice.stderr() and time.time() < deadline:
+                time.sleep(0.05)
+            self.assertIn("stored key dup is ignored: a key in the config has the same id",
+                          sluice.stderr())
+            self.assertEqual(set(Connections(sluice.port, 4).statuses(runtime_key)), {401})
+            self.assertEqual(Connections(sluice.port, 4).statuses("sk-dup-config"), [200] * 4)
+            listed = [k for k in admin(sluice.port, "GET", "/admin/keys").json()["data"] if k["id"] == "dup"]
+            self.assertEqual(listed, [{"id": "dup", "project": "default", "models": [], "source": "config"}])
+        finally:
+            self.assertEqual(sluice.stop(), 0)
+            mock.stop()
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
