@@ -13,26 +13,30 @@ namespace {
 class QueuedRequest final : public limit::Waiter, public net::ExchangeObserver {
  public:
   QueuedRequest(Admission& a, net::Exchange& ex, UpstreamRequest req, core::EventLoop& loop)
-      : a_(a), ex_(&ex), req_(std::move(req)), loop_(loop) {}
+      : a_(a), ex_(&ex), req_(std::move(req)), loop_(loop), queued_ns_(core::mono_ns()) {}
 
   void admitted(limit::Ticket t) override {
+    waited();
     req_.info.ticket = t;
     a_.start(*ex_, std::move(req_));
     gone();
   }
   void refused(const limit::Decision& d) override {
     ex_->set_observer(nullptr);  // answered now; nothing may reach this object again
+    waited();
     a_.refuse(*ex_, req_, d, false);
     gone();
   }
   UpstreamRequest& request() { return req_; }
   void on_client_gone() override {
     a_.limiter().cancel(*this);
+    waited();
     a_.left_queue(req_);
     gone();
   }
 
  private:
+  void waited() { a_.sink().on_queue_wait(req_.info, core::mono_ns() - queued_ns_); }
   void gone() {
     ex_ = nullptr;
     loop_.defer([this] { delete this; });
@@ -41,6 +45,7 @@ class QueuedRequest final : public limit::Waiter, public net::ExchangeObserver {
   net::Exchange* ex_;
   UpstreamRequest req_;
   core::EventLoop& loop_;
+  uint64_t queued_ns_;
 };
 
 void append_line(std::string& out, std::string_view name, std::string_view value) {
@@ -52,7 +57,7 @@ Admission::Admission(limit::Registry* registry, const config::Config& cfg, net::
                      unsigned shard, upstream::UpstreamPool& pool, ExchangeSink& sink,
                      AccessLog& log, ledger::LedgerQueue* ledger)
     : registry_(registry),
-      cfg_(cfg),
+      cfg_(&cfg),
       io_(io),
       pool_(pool),
       sink_(sink),
@@ -60,7 +65,7 @@ Admission::Admission(limit::Registry* registry, const config::Config& cfg, net::
       ledger_(ledger) {
   if (!registry_) return;
   limiter_ = std::make_unique<limit::ShardLimiter>(*registry_, shard);
-  tick_.arm(io_.loop.timers(), core::mono_ns() + core::ms_to_ns(cfg_.admission.tick_ms), this, 0);
+  tick_.arm(io_.loop.timers(), core::mono_ns() + core::ms_to_ns(cfg_->admission.tick_ms), this, 0);
 }
 
 Admission::~Admission() = default;
@@ -68,30 +73,30 @@ Admission::~Admission() = default;
 void Admission::on_timer(int) {
   uint64_t now = core::mono_ns();
   limiter_->tick(now, static_cast<int64_t>(core::wall_ms()));
-  tick_.arm(io_.loop.timers(), now + core::ms_to_ns(cfg_.admission.tick_ms), this, 0);
+  tick_.arm(io_.loop.timers(), now + core::ms_to_ns(cfg_->admission.tick_ms), this, 0);
 }
 
 int64_t Admission::estimate_tokens(const RequestInfo& info) const {
-  const config::Provider* p = cfg_.provider(info.provider);
+  const config::Provider* p = cfg_->provider(info.provider);
   double cpt = p && p->chars_per_token > 0 ? p->chars_per_token : 4.0;
   int64_t input = static_cast<int64_t>(std::ceil(static_cast<double>(info.input_chars) / cpt));
   int64_t output =
       info.max_output_tokens
           ? static_cast<int64_t>(std::min<uint64_t>(info.max_output_tokens, 1ull << 40))
-          : cfg_.admission.default_max_output_tokens;
+          : cfg_->admission.default_max_output_tokens;
   return input + output;
 }
 
 void Admission::admit(net::Exchange& ex, UpstreamRequest req) {
   if (!limiter_) return start(ex, std::move(req));
   RequestInfo& info = req.info;
-  limit::Plan* plan = limiter_->plan({info.project, info.key_id, info.alias, info.provider}, cfg_);
+  limit::Plan* plan = limiter_->plan({info.project, info.key_id, info.alias, info.provider}, *cfg_);
   if (plan->sets.empty() && plan->budgets.empty()) return start(ex, std::move(req));
 
   int64_t tokens = estimate_tokens(info);
   int64_t cost = 0;
   if (const auto* price = static_cast<const config::Price*>(info.price)) {
-    const config::Provider* p = cfg_.provider(info.provider);
+    const config::Provider* p = cfg_->provider(info.provider);
     double cpt = p && p->chars_per_token > 0 ? p->chars_per_token : 4.0;
     double input = std::ceil(static_cast<double>(info.input_chars) / cpt);
     // Per-million-token prices times tokens are micro-dollars.
@@ -166,7 +171,7 @@ void Admission::refuse(net::Exchange& ex, UpstreamRequest& req, const limit::Dec
   append_line(extra, "retry-after", std::to_string((wait_ms + 999) / 1000));
   append_line(extra, "retry-after-ms", std::to_string(wait_ms));
   if (const limit::Plan* plan = limiter_->plan(
-          {req.info.project, req.info.key_id, req.info.alias, req.info.provider}, cfg_))
+          {req.info.project, req.info.key_id, req.info.alias, req.info.provider}, *cfg_))
     add_rate_headers(extra, *plan);
   extra += req.response_headers;
   req.info.status = 429;
@@ -183,10 +188,11 @@ void Admission::left_queue(UpstreamRequest& req) {
 void Admission::record_rejected(RequestInfo& info, int status) {
   uint64_t now = core::mono_ns();
   log_.record(info, now, 0, 0);
+  sink_.on_not_dispatched(info);
   if (!ledger_) return;
   ExchangeResult res;
   res.status = status;
-  ledger::Record rec = relay::settle(info, res, nullptr, cfg_.provider(info.provider), now);
+  ledger::Record rec = relay::settle(info, res, nullptr, cfg_->provider(info.provider), now);
   rec.outcome = status == 499 ? ledger::Outcome::client_cancelled : ledger::Outcome::rejected;
   rec.input_tokens = rec.output_tokens = 0;
   rec.cost_usd = 0;

@@ -8,12 +8,33 @@ namespace sluice::relay {
 
 ShardResilience::ShardResilience(const config::Config& cfg, const resilience::Breakers* breakers,
                                  uint64_t seed)
-    : jitter_(seed), marker_(cfg.server.degraded_marker) {
+    : jitter_(seed) {
+  reconfigure(cfg, breakers);
+}
+
+void ShardResilience::reconfigure(const config::Config& cfg,
+                                  const resilience::Breakers* breakers) {
+  std::vector<resilience::Breaker*> next_breakers;
+  std::vector<resilience::RetryBudget> next_budgets;
+  std::vector<std::string> next_names;
   for (const config::Provider& p : cfg.providers) {
-    breakers_.push_back(breakers ? breakers->find(p.name) : nullptr);
-    budgets_.emplace_back(resilience::RetryBudget::Settings{
-        p.retry.budget_ratio, p.retry.budget_min, p.retry.budget_window_ms});
+    next_breakers.push_back(breakers ? breakers->find(p.name) : nullptr);
+    resilience::RetryBudget::Settings settings{p.retry.budget_ratio, p.retry.budget_min,
+                                               p.retry.budget_window_ms};
+    auto old = std::find(names_.begin(), names_.end(), p.name);
+    if (old != names_.end()) {
+      next_budgets.push_back(budgets_[static_cast<size_t>(old - names_.begin())]);
+      next_budgets.back().set(settings);
+    } else {
+      next_budgets.emplace_back(settings);
+    }
+    next_names.push_back(p.name);
   }
+  breakers_ = std::move(next_breakers);
+  budgets_ = std::move(next_budgets);
+  names_ = std::move(next_names);
+  marker_ = cfg.server.degraded_marker;
+  target_providers_.clear();
   for (const config::Model& m : cfg.models) {
     std::vector<size_t>& providers = target_providers_.emplace_back();
     for (const config::Target& t : m.targets) {

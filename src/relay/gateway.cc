@@ -11,6 +11,7 @@
 #include "sluice/core/log.h"
 #include "sluice/relay/readyz.h"
 #include "sluice/relay/settle.h"
+#include "sluice/relay/state_publisher.h"
 #include "sluice/relay/upstream_request.h"
 #include "sluice/route/error_envelope.h"
 #include "sluice/route/inspect.h"
@@ -68,7 +69,7 @@ class PendingAdmin final : public net::ExchangeObserver {
   void on_client_gone() override { ex_ = nullptr; }
   void deliver(int status, std::string body) {
     if (ex_) {
-      if (status != 200) headers_ += "x-sluice-error-class: bad_request\r\n";
+      if (status >= 400) headers_ += "x-sluice-error-class: bad_request\r\n";
       ex_->respond(status, "application/json", std::move(body), headers_);
     }
     delete this;
@@ -80,13 +81,17 @@ class PendingAdmin final : public net::ExchangeObserver {
 };
 }  // namespace
 
-std::string build_gateway_state(std::shared_ptr<const config::Config> cfg, GatewayState& out) {
+std::string build_gateway_state(std::shared_ptr<const config::Config> cfg, GatewayState& out,
+                                upstream::OriginRegistry* origins) {
+  upstream::OriginRegistry own;  // no registry given: nothing to share origins with
+  if (origins == nullptr) origins = &own;
   out.config = cfg;
   out.origins.resize(cfg->providers.size());
   out.auth_lines.resize(cfg->providers.size());
   for (size_t i = 0; i < cfg->providers.size(); ++i) {
     const config::Provider& p = cfg->providers[i];
-    std::string err = upstream::resolve_origin(p, out.origins[i]);
+    std::string err;
+    out.origins[i] = origins->get(p, err);
     if (!err.empty()) return "provider " + p.name + ": " + err;
     upstream::SecretResult secret = upstream::load_provider_secret(p);
     if (!secret.error.empty()) return "provider " + p.name + ": " + secret.error;
@@ -101,6 +106,7 @@ std::string build_gateway_state(std::shared_ptr<const config::Config> cfg, Gatew
     if (k.plaintext)
       SLUICE_LOG_WARN("key %s is configured in plaintext (`key`): for development only; use "
                       "`sluice keygen` and `sha256`", k.id.c_str());
+  out.keys_required = !cfg->keys.empty();
   if (cfg->keys.empty())
     SLUICE_LOG_WARN("no keys configured: every request is accepted as project \"default\"");
   out.access_log_fd = open_access_log(cfg->server.access_log);
@@ -112,19 +118,69 @@ std::string build_gateway_state(std::shared_ptr<const config::Config> cfg, Gatew
   return {};
 }
 
-Gateway::Gateway(const GatewayState& state, net::IoContext& io, unsigned shard)
-    : state_(state),
-      cfg_(*state.config),
+Gateway::Gateway(std::shared_ptr<const GatewayState> state, net::IoContext& io, unsigned shard)
+    : state_(std::move(state)),
+      cfg_(state_->config.get()),
       io_(io),
+      shard_(shard),
       pool_(io),
-      router_(state.config),
-      ids_(shard, state.id_seed),
-      ledger_(state.ledger ? &state.ledger->queue(shard) : nullptr),
-      log_(state.access_log_fd),
-      admission_(state.limits, cfg_, io, shard, pool_, *this, log_, ledger_),
-      metrics_(state, io, pool_, shard),
-      resilience_(*state.config, state.breakers, state.id_seed + shard) {
+      router_(state_->config),
+      ids_(shard, state_->id_seed),
+      ledger_(state_->ledger ? &state_->ledger->queue(shard) : nullptr),
+      log_(state_->access_log_fd),
+      admission_(state_->limits, *cfg_, io, shard, pool_, *this, log_, ledger_),
+      metrics_(*state_, io, pool_, shard),
+      resilience_(*cfg_, state_->breakers, state_->id_seed + shard) {
   resilience_.fallbacks = this;
+  metrics_.set_breaker_view([this](size_t provider) {
+    const resilience::Breaker* b = resilience_.breaker(provider);
+    if (b == nullptr) return metrics::BreakerState::closed;
+    switch (b->snapshot(core::mono_ns() / 1000000).state) {
+      case resilience::BreakerState::open: return metrics::BreakerState::open;
+      case resilience::BreakerState::half_open: return metrics::BreakerState::half_open;
+      case resilience::BreakerState::closed: break;
+    }
+    return metrics::BreakerState::closed;
+  });
+  if (state_->publisher) state_->publisher->attach(shard_, this, &io_.loop);
+}
+
+Gateway::~Gateway() {
+  if (state_->publisher) state_->publisher->detach(shard_);
+}
+
+void Gateway::set_state(std::shared_ptr<const GatewayState> next) {
+  // Shard-local views of process-wide objects (limits, breakers) stay as they are:
+  // those objects are reconfigured in place before this runs (process.cc).
+  if (next->config != state_->config) {
+    router_ = route::ModelRouter(next->config);
+    admission_.set_config(*next->config);
+    resilience_.reconfigure(*next->config, next->breakers);
+  }
+  metrics_.set_state(*next);
+  if (in_flight_ > 0) retired_.push_back({std::move(state_), generation_, in_flight_});
+  state_ = std::move(next);
+  cfg_ = state_->config.get();
+  ++generation_;
+  in_flight_ = 0;
+}
+
+const GatewayState& Gateway::release_snapshot(const RequestInfo& info) {
+  if (info.snapshot == generation_) {
+    --in_flight_;
+    return *state_;
+  }
+  for (size_t i = 0; i < retired_.size(); ++i) {
+    if (retired_[i].generation != info.snapshot) continue;
+    if (--retired_[i].in_flight > 0) return *retired_[i].state;
+    // The last request of that snapshot: the caller still reads it, so free it later.
+    std::shared_ptr<const GatewayState> last = std::move(retired_[i].state);
+    retired_.erase(retired_.begin() + static_cast<std::ptrdiff_t>(i));
+    const GatewayState& state = *last;
+    io_.loop.defer([last = std::move(last)] {});
+    return state;
+  }
+  return *state_;  // not reached: every dispatched request holds a generation
 }
 
 void Gateway::on_shutdown() {
@@ -169,8 +225,8 @@ void Gateway::on_request(net::Exchange& ex) {
 
 void Gateway::cors_headers(Request& r) {
   std::string_view origin = r.ex.head().header("origin");
-  if (origin.empty() || cfg_.cors.allowed_origins.empty()) return;
-  const auto& allowed = cfg_.cors.allowed_origins;
+  if (origin.empty() || cfg_->cors.allowed_origins.empty()) return;
+  const auto& allowed = cfg_->cors.allowed_origins;
   bool any = std::find(allowed.begin(), allowed.end(), "*") != allowed.end();
   if (!any && std::find(allowed.begin(), allowed.end(), origin) == allowed.end()) return;
   r.response_headers += "Access-Control-Allow-Origin: ";
@@ -208,7 +264,7 @@ void Gateway::operational(Request& r) {
     case route::Endpoint::healthz:
       return respond_json(r, 200, "{\"status\":\"ok\"}");
     case route::Endpoint::readyz:
-      return respond_json(r, 200, readyz_json(cfg_, resilience_));
+      return respond_json(r, 200, readyz_json(*cfg_, resilience_));
     case route::Endpoint::admin:
       return admin(r);
     case route::Endpoint::metrics:
@@ -219,29 +275,30 @@ void Gateway::operational(Request& r) {
 }
 
 bool Gateway::admin_authorized(const Request& r) const {
-  if (state_.admin_key.empty()) return false;
+  if (state_->admin_key.empty()) return false;
   const http::RequestHead& h = r.ex.head();
   std::string scratch;
   auth::PresentedKey k = auth::extract_key(
       std::span<const http::Header>(h.headers, h.header_count), {}, scratch);
-  return k.source != auth::KeySource::none && auth::constant_time_equal(k.key, state_.admin_key);
+  return k.source != auth::KeySource::none && auth::constant_time_equal(k.key, state_->admin_key);
 }
 
 void Gateway::admin(Request& r) {
   if (!admin_authorized(r))
     return reject(r, route::ErrorClass::unauthorized,
-                  state_.admin_key.empty() ? "the admin API is off: set " + cfg_.admin.key_env
+                  state_->admin_key.empty() ? "the admin API is off: set " + cfg_->admin.key_env
                                            : std::string("admin key required"));
+  if (r.route.subpath == "/keys" || r.route.subpath.substr(0, 6) == "/keys/") return admin_keys(r);
   if (r.route.subpath == "/usage" && r.ex.head().method == "GET") {
     admin::UsageQuery q =
         admin::parse_usage_query(r.ex.head().query, static_cast<int64_t>(core::wall_ms()));
     if (!q.error.empty()) return reject(r, route::ErrorClass::bad_request, q.error);
-    if (!state_.ledger || !state_.admin_worker)
+    if (!state_->ledger || !state_->admin_worker)
       return reject(r, route::ErrorClass::not_found, "no ledger");
     auto* pending = new PendingAdmin(r.ex, r.response_headers);
     core::EventLoop* loop = &io_.loop;
-    ledger::Ledger* ledger = state_.ledger;
-    state_.admin_worker->submit([pending, loop, ledger, q = std::move(q)] {
+    ledger::Ledger* ledger = state_->ledger;
+    state_->admin_worker->submit([pending, loop, ledger, q = std::move(q)] {
       ledger::UsageReport rep = ledger->usage_report(q.from_ms, q.to_ms, q.group_by, q.filter);
       int status = rep.ok() ? 200 : rep.status == ledger::UsageReport::Status::invalid_query ? 400 : 500;
       std::string body = rep.ok() ? std::move(rep.json) : route::error_body(route::ApiFlavor::openai,
@@ -252,16 +309,18 @@ void Gateway::admin(Request& r) {
     });
     return;
   }
+  if (r.route.subpath == "/breakers" && r.ex.head().method == "GET")
+    return respond_json(r, 200, readyz_json(*cfg_, resilience_));
   if (r.route.subpath == "/limits" && r.ex.head().method == "GET") {
-    if (!state_.limits) return respond_json(r, 200, "{\"limits\":[],\"budgets\":[],\"queues\":{}}");
-    return respond_json(r, 200, state_.limits->json(core::mono_ns(), static_cast<int64_t>(core::wall_ms())));
+    if (!state_->limits) return respond_json(r, 200, "{\"limits\":[],\"budgets\":[],\"queues\":{}}");
+    return respond_json(r, 200, state_->limits->json(core::mono_ns(), static_cast<int64_t>(core::wall_ms())));
   }
   reject(r, route::ErrorClass::not_found, "no such admin endpoint");
 }
 
 bool Gateway::authenticate(Request& r) {
-  if (cfg_.keys.empty()) {  // open gateway (development default): warned at start
-    r.info.project = cfg_.projects.empty() ? "default" : cfg_.projects.front().name;
+  if (!state_->keys_required) {  // open gateway (development default): warned at start
+    r.info.project = cfg_->projects.empty() ? "default" : cfg_->projects.front().name;
     return true;
   }
   const http::RequestHead& h = r.ex.head();
@@ -272,7 +331,7 @@ bool Gateway::authenticate(Request& r) {
     reject(r, route::ErrorClass::unauthorized, "missing API key");
     return false;
   }
-  r.key = state_.keys->find(presented.key);
+  r.key = state_->keys->find(presented.key);
   if (r.key == nullptr) {
     reject(r, route::ErrorClass::unauthorized, "invalid API key");
     return false;
@@ -299,14 +358,14 @@ void Gateway::unified(Request& r) {
   r.info.input_chars = body.input_chars;
   r.info.max_output_tokens = body.has_max_output_tokens ? body.max_output_tokens * body.n : 0;
   route::TargetPick pick =
-      router_.pick(body.model, resilience_.eligible_targets(cfg_, cfg_.model(body.model)));
+      router_.pick(body.model, resilience_.eligible_targets(*cfg_, cfg_->model(body.model)));
   if (pick.error == route::PickError::unknown_model)
     return reject(r, route::ErrorClass::not_found, "unknown model alias: " + body.model);
   if (!route::ModelRouter::allows(r.key, body.model))
     return reject(r, route::ErrorClass::forbidden, "this key may not use model " + body.model);
   if (pick.error != route::PickError::none)
     return reject(r, route::ErrorClass::provider_degraded,
-                  with_marker(cfg_.server.degraded_marker, "no target for " + body.model));
+                  with_marker(cfg_->server.degraded_marker, "no target for " + body.model));
   if (pick.provider->kind != config::ProviderKind::openai)
     return reject(r, route::ErrorClass::bad_request,
                   "model " + body.model + " is served by a " +
@@ -320,7 +379,7 @@ void Gateway::unified(Request& r) {
   spec.upstream_model = pick.target->model;
   spec.request_usage = body.stream && !body.include_usage && wants_usage_option(r.route);
   route::rewrite_body(r.ex.body(), body, spec, scratch_);
-  size_t provider = static_cast<size_t>(pick.provider - cfg_.providers.data());
+  size_t provider = static_cast<size_t>(pick.provider - cfg_->providers.data());
   dispatch(r, provider, r.route.upstream_path, scratch_, spec.request_usage);
 }
 
@@ -357,7 +416,7 @@ void Gateway::native(Request& r) {
   if (r.key && !r.key->models.empty() && !route::ModelRouter::allows(r.key, model))
     return reject(r, route::ErrorClass::forbidden,
                   "this key may not use model " + std::string(model));
-  size_t provider = static_cast<size_t>(pick.provider - cfg_.providers.data());
+  size_t provider = static_cast<size_t>(pick.provider - cfg_->providers.data());
   // The native surface forwards the body as sent, except that an OpenAI stream is asked
   // for usage (and that extra chunk hidden again) so the request can be priced.
   if (inspected && body.stream && !body.include_usage && wants_usage_option(r.route)) {
@@ -371,9 +430,9 @@ void Gateway::native(Request& r) {
 
 void Gateway::dispatch(Request& r, size_t provider, std::string_view upstream_path,
                        std::string_view body, bool hide_usage_chunk) {
-  const config::Provider& p = cfg_.providers[provider];
+  const config::Provider& p = cfg_->providers[provider];
   UpstreamRequest req;
-  req.origin = &state_.origins[provider];
+  req.origin = state_->origins[provider].get();
   req.head_method = r.ex.head().method == "HEAD";
   req.timeouts = p.timeouts;
   req.flavor = r.route.flavor;
@@ -383,12 +442,13 @@ void Gateway::dispatch(Request& r, size_t provider, std::string_view upstream_pa
   req.provider = provider;
   req.provider_config = &p;
   req.resilience = &resilience_;
-  const config::Model* model = cfg_.model(r.info.alias);
+  const config::Model* model = cfg_->model(r.info.alias);
   if (model && r.route.kind == route::RouteKind::unified) req.fallbacks = model->fallbacks;
   req.bytes = build_upstream_request(r.ex.head(), *req.origin, p, upstream_path, body,
-                                     state_.auth_lines[provider], r.info.request_id);
-  r.info.price = find_price(cfg_, r.info);
+                                     state_->auth_lines[provider], r.info.request_id);
+  r.info.price = find_price(*cfg_, r.info);
   req.response_headers = std::move(r.response_headers);
+  hold_snapshot(r.info);
   req.info = std::move(r.info);
   admission_.admit(r.ex, std::move(req));
 }
@@ -420,10 +480,11 @@ void Gateway::reject(Request& r, route::ErrorClass error, std::string_view messa
 // request.
 void Gateway::on_exchange_end(ProxyExchange& p, const ExchangeResult& res) {
   RequestInfo& info = p.info();
+  const GatewayState& dispatched_under = release_snapshot(info);
   info.status = res.client_gone ? 499 : res.status;
   uint64_t now = core::mono_ns();
   log_.record(info, now, res.ttfb_ns, res.bytes_out);
-  const config::Provider* provider = cfg_.provider(info.provider);
+  const config::Provider* provider = dispatched_under.config->provider(info.provider);
   ledger::Record rec = settle(info, res, p.scanner(), provider, now);
   admission_.settle(info, rec);
   metrics_.exchange_ended(info, res, rec, now);
@@ -432,6 +493,19 @@ void Gateway::on_exchange_end(ProxyExchange& p, const ExchangeResult& res) {
 
 void Gateway::on_upstream_head(ProxyExchange& p, const http::ResponseHead& head) {
   admission_.feedback(p.info(), head);
+}
+
+// Admission answered the request itself (it wrote the ledger row and log line).
+void Gateway::on_not_dispatched(RequestInfo& info) {
+  release_snapshot(info);
+  if (info.status == 429)
+    metrics_.refused(info);
+  else
+    metrics_.answered(info);
+}
+
+void Gateway::on_queue_wait(const RequestInfo& info, uint64_t waited_ns) {
+  metrics_.counters().observe_queue_wait(info.project, waited_ns);
 }
 
 }  // namespace sluice::relay

@@ -12,10 +12,10 @@ namespace sluice::relay {
 bool Gateway::build_fallback(std::string_view alias, const net::Exchange& ex,
                              UpstreamRequest& req) {
   // A key limited to some models is limited in its fallbacks too.
-  const config::Key* key = req.info.key_id.empty() ? nullptr : cfg_.key(req.info.key_id);
+  const config::Key* key = req.info.key_id.empty() ? nullptr : cfg_->key(req.info.key_id);
   if (key && !route::ModelRouter::allows(key, alias)) return false;
   route::TargetPick pick =
-      router_.pick(alias, resilience_.eligible_targets(cfg_, cfg_.model(alias)));
+      router_.pick(alias, resilience_.eligible_targets(*cfg_, cfg_->model(alias)));
   if (pick.error != route::PickError::none) return false;
   // The unified surface speaks OpenAI's format: only a provider that speaks it can take
   // the request over unchanged.
@@ -26,19 +26,19 @@ bool Gateway::build_fallback(std::string_view alias, const net::Exchange& ex,
   spec.upstream_model = pick.target->model;
   spec.request_usage = req.hide_usage_chunk;
   route::rewrite_body(ex.body(), body, spec, scratch_);
-  size_t provider = static_cast<size_t>(pick.provider - cfg_.providers.data());
+  size_t provider = static_cast<size_t>(pick.provider - cfg_->providers.data());
   const config::Provider& p = *pick.provider;
   req.provider = provider;
   req.provider_config = &p;
-  req.origin = &state_.origins[provider];
+  req.origin = state_->origins[provider].get();
   req.timeouts = p.timeouts;
   req.info.provider = p.name;
   req.info.upstream_model = pick.target->model;
-  if (const config::Model* m = cfg_.model(alias); m && m->price.set) req.info.price = &m->price;
+  if (const config::Model* m = cfg_->model(alias); m && m->price.set) req.info.price = &m->price;
   req.bytes =
       build_upstream_request(ex.head(), *req.origin, p,
                              route::classify_route(ex.head().method, ex.head().path).upstream_path,
-                             scratch_, state_.auth_lines[provider], req.info.request_id);
+                             scratch_, state_->auth_lines[provider], req.info.request_id);
   return true;
 }
 

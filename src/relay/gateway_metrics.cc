@@ -52,7 +52,7 @@ class GatewayMetrics::PendingScrape final : public net::ExchangeObserver {
 
 GatewayMetrics::GatewayMetrics(const GatewayState& state, net::IoContext& io,
                                upstream::UpstreamPool& pool, unsigned shard)
-    : state_(state),
+    : state_(&state),
       io_(io),
       pool_(pool),
       shard_(shard),
@@ -71,7 +71,7 @@ GatewayMetrics::GatewayMetrics(const GatewayState& state, net::IoContext& io,
 GatewayMetrics::~GatewayMetrics() { detach(); }
 
 void GatewayMetrics::detach() {
-  if (attached_) state_.metrics_hub->detach(shard_);
+  if (attached_) state_->metrics_hub->detach(shard_);
   attached_ = false;
 }
 
@@ -151,7 +151,7 @@ void GatewayMetrics::emit_span(const RequestInfo& info, const ledger::Record* re
   s.end_unix_ns = core::wall_ns();
   s.start_unix_ns = s.end_unix_ns - std::min(s.end_unix_ns, now_ns - info.arrival_ns);
   s.operation = operation_name(info.route);
-  if (const config::Provider* p = state_.config->provider(info.provider))
+  if (const config::Provider* p = state_->config->provider(info.provider))
     s.provider_name = provider_name(p->kind);
   s.provider = info.provider;
   s.request_model = info.alias;
@@ -174,10 +174,10 @@ void GatewayMetrics::emit_span(const RequestInfo& info, const ledger::Record* re
 
 void GatewayMetrics::collect(metrics::Snapshot& out) const {
   metrics_.snapshot(out);
-  const config::Config& cfg = *state_.config;
-  for (size_t i = 0; i < cfg.providers.size() && i < state_.origins.size(); ++i) {
+  const config::Config& cfg = *state_->config;
+  for (size_t i = 0; i < cfg.providers.size() && i < state_->origins.size(); ++i) {
     const std::string& name = cfg.providers[i].name;
-    upstream::UpstreamPool::OriginConnections c = pool_.connections(state_.origins[i]);
+    upstream::UpstreamPool::OriginConnections c = pool_.connections(*state_->origins[i]);
     out.upstream_connections[{name, "idle"}] += c.idle;
     out.upstream_connections[{name, "active"}] += c.active;
     metrics::BreakerState b = breaker_view_ ? breaker_view_(i) : metrics::BreakerState::closed;
@@ -189,7 +189,7 @@ void GatewayMetrics::collect(metrics::Snapshot& out) const {
 
 metrics::ProcessFigures GatewayMetrics::process_figures() const {
   metrics::ProcessFigures f;
-  if (const ledger::Ledger* l = state_.ledger) {
+  if (const ledger::Ledger* l = state_->ledger) {
     f.ledger = true;
     f.ledger_rows_written = l->rows_written();
     f.ledger_overflowed = l->overflowed();
@@ -212,7 +212,7 @@ void GatewayMetrics::scrape(net::Exchange& ex, std::string headers) {
     collect(s);
     return deliver(id, std::move(s));
   }
-  state_.metrics_hub->gather(shard_,
+  state_->metrics_hub->gather(shard_,
                              [this, id](metrics::Snapshot s) { deliver(id, std::move(s)); });
 }
 

@@ -2,11 +2,15 @@
 
 #include <signal.h>
 
+#include <cerrno>
+#include <ctime>
+
 #include <memory>
 #include <thread>
 #include <vector>
 
 #include "sluice/admin/admin_worker.h"
+#include "sluice/admin/key_store.h"
 #include "sluice/core/clock.h"
 #include "sluice/core/event_loop.h"
 #include "sluice/core/log.h"
@@ -16,7 +20,16 @@
 #include "sluice/metrics/metrics_hub.h"
 #include "sluice/telemetry/span_exporter.h"
 #include "sluice/relay/gateway.h"
+#include "sluice/limit/registry.h"
+#include "sluice/limit/spend_rebuild.h"
+#include "sluice/metrics/metrics_hub.h"
+#include "sluice/relay/gateway.h"
+#include "sluice/relay/state_publisher.h"
 #include "sluice/resilience/breaker.h"
+#include "sluice/server/liveness.h"
+#include "sluice/server/notify.h"
+#include "sluice/server/reload.h"
+#include "sluice/telemetry/span_exporter.h"
 #include "sluice/server/shard.h"
 #include "sluice/upstream/upstream_pool.h"
 
@@ -32,6 +45,22 @@ const char* signal_name(int sig) {
   }
 }
 
+// The next of `set`'s signals; 0 when `timeout_us` (0: none) passed first.
+int wait_signal(const sigset_t& set, uint64_t timeout_us) {
+  for (;;) {
+    if (timeout_us == 0) {
+      int sig = 0;
+      if (sigwait(&set, &sig) == 0) return sig;
+      continue;
+    }
+    timespec ts{static_cast<time_t>(timeout_us / 1000000),
+                static_cast<long>((timeout_us % 1000000) * 1000)};
+    int sig = sigtimedwait(&set, nullptr, &ts);
+    if (sig > 0) return sig;
+    if (errno == EAGAIN) return 0;
+  }
+}
+
 }  // namespace
 
 int run_gateway(std::shared_ptr<const config::Config> cfg) {
@@ -44,12 +73,6 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  relay::GatewayState state;
-  std::string err = relay::build_gateway_state(cfg, state);
-  if (!err.empty()) {
-    SLUICE_LOG_ERROR("%s", err.c_str());
-    return 1;
-  }
   const config::Config& c = *cfg;
   size_t count = c.shards ? c.shards : affinity_cpus().size();
   for (const config::Model& m : c.models)
@@ -63,34 +86,62 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
     SLUICE_LOG_ERROR("ledger %s: %s", c.ledger.path.c_str(), e.what());
     return 1;
   }
-  state.ledger = ledger.get();
+  // Run-time virtual keys live in the ledger's file, on a connection of their own.
+  std::unique_ptr<admin::KeyStore> key_store;
+  try {
+    key_store = std::make_unique<admin::KeyStore>(c.ledger.path);
+  } catch (const std::exception& e) {
+    SLUICE_LOG_ERROR("%s", e.what());
+    return 1;
+  }
+  relay::StatePublisher publisher(count, key_store.get());
+
+  // ---- Process-wide objects -------------------------------------------------------
+  // Built once, here, from `c`. A reload never rebuilds them (their state, e.g. limit
+  // leases, queues and breakers, carries over): it calls their reconfigure() below.
   // Limits live as long as the shards; budgets start from what the ledger already holds.
   limit::Registry limits(c, static_cast<unsigned>(count));
   if (std::string e = limit::rebuild_spend(limits, *ledger, static_cast<int64_t>(core::wall_ms()));
       !e.empty())
     SLUICE_LOG_WARN("budgets start from zero: reading spend from the ledger failed: %s", e.c_str());
-  state.limits = &limits;
-  // Declared after the ledger so it is destroyed (joined) before it.
-  admin::AdminWorker admin_worker;
-  state.admin_worker = &admin_worker;
   // One breaker per provider account for the whole process, before any shard runs.
   resilience::Breakers breakers(c);
-  state.breakers = &breakers;
   metrics::MetricsHub metrics_hub(count);
-  state.metrics_hub = &metrics_hub;
   std::unique_ptr<telemetry::SpanExporter> spans;
   if (!c.telemetry.otlp.endpoint.empty()) {
     spans = std::make_unique<telemetry::SpanExporter>(c.telemetry.otlp, static_cast<uint32_t>(count));
-    state.spans = spans.get();
     SLUICE_LOG_INFO("exporting traces to %s/v1/traces", c.telemetry.otlp.endpoint.c_str());
+  }
+  auto reconfigure_process_wide = [&](const config::Config& next) {
+    // Before the shards see the new snapshot.
+    limits.reconfigure(next);
+    breakers.reconfigure(next);
+  };
+
+  // Declared after the ledger, key store, publisher and the objects above so it is
+  // destroyed (joined) before them.
+  admin::AdminWorker admin_worker;
+  {
+    relay::GatewayState base;
+    base.ledger = ledger.get();
+    base.admin_worker = &admin_worker;
+    base.limits = &limits;
+    base.breakers = &breakers;
+    base.metrics_hub = &metrics_hub;
+    base.spans = spans.get();
+    std::string err = publisher.start(cfg, std::move(base));
+    if (!err.empty()) {
+      SLUICE_LOG_ERROR("%s", err.c_str());
+      return 1;
+    }
   }
 
   ShardSpec spec;
   spec.listen = c.listen;
   spec.listen_tls = make_listen_tls(c.listen);
   spec.limits = server_limits(c.server);
-  spec.make_handler = [&state](net::IoContext& io, unsigned shard) {
-    return std::make_unique<relay::Gateway>(state, io, shard);
+  spec.make_handler = [&publisher](net::IoContext& io, unsigned shard) {
+    return std::make_unique<relay::Gateway>(publisher.current(), io, shard);
   };
   std::vector<std::unique_ptr<Shard>> shards = start_shards(spec, count);
   if (!wait_ready(shards)) {
@@ -103,16 +154,50 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
                     static_cast<unsigned>(shards[0]->ports()[static_cast<size_t>(&l - &c.listen[0])]), count);
   }
   SLUICE_LOG_INFO("ready");
+  notify::ready();
 
+  std::vector<LoopLiveness::Post> loops;
+  for (auto& s : shards)
+    loops.push_back([shard = s.get()](std::function<void()> fn) { return shard->post(std::move(fn)); });
+  LoopLiveness liveness(std::move(loops));
+  // Probe three times per watchdog period: one slow probe does not miss a ping.
+  uint64_t watchdog_usec = notify::watchdog_usec();
+  if (watchdog_usec) {
+    SLUICE_LOG_INFO("systemd watchdog: %llu ms", static_cast<unsigned long long>(watchdog_usec / 1000));
+    liveness.probe();
+  }
+
+  std::shared_ptr<const config::Config> running = cfg;
+  uint64_t probe_every_ns = watchdog_usec * 1000 / 3;
+  uint64_t next_probe_ns = core::mono_ns() + probe_every_ns;
   for (;;) {
-    int sig = 0;
-    if (sigwait(&set, &sig) != 0) continue;
+    uint64_t wait_us = 0;  // 0: no watchdog, wait for a signal only
+    if (probe_every_ns) {
+      uint64_t now = core::mono_ns();
+      wait_us = next_probe_ns > now ? (next_probe_ns - now) / 1000 + 1 : 1;
+    }
+    int sig = wait_signal(set, wait_us);
+    if (probe_every_ns && core::mono_ns() >= next_probe_ns) {
+      // Ping only while every shard's loop turns (see liveness.h).
+      size_t lagging = liveness.lagging();
+      if (liveness.probe())
+        notify::watchdog();
+      else
+        SLUICE_LOG_WARN("watchdog: %zu shards did not answer; not pinging systemd", lagging);
+      next_probe_ns = core::mono_ns() + probe_every_ns;
+    }
+    if (sig == 0) continue;
     if (sig == SIGHUP) {
-      SLUICE_LOG_WARN("SIGHUP: configuration reload is not supported yet; keeping the current one");
+      SLUICE_LOG_INFO("SIGHUP: reloading %s", running->source.c_str());
+      notify::reloading();
+      reload_config(running, publisher, reconfigure_process_wide);
+      notify::ready();  // applied or refused, the gateway serves
       continue;
     }
-    SLUICE_LOG_INFO("%s: draining (up to %u ms)", signal_name(sig), c.server.drain_ms);
-    drain_and_join(shards, c.server.drain_ms);
+    uint32_t drain_ms = running->server.drain_ms;
+    SLUICE_LOG_INFO("%s: draining (up to %u ms)", signal_name(sig), drain_ms);
+    notify::stopping();
+    drain_and_join(shards, drain_ms);
     uint64_t abandoned = 0;
     for (auto& s : shards) abandoned += s->abandoned();
     if (abandoned)

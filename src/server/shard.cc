@@ -147,6 +147,18 @@ void Shard::wake() {
   (void)n;
 }
 
+void Shard::publish_loop(core::EventLoop* loop) {
+  std::lock_guard<std::mutex> lock(loop_mu_);
+  loop_ = loop;
+}
+
+bool Shard::post(std::function<void()> fn) {
+  std::lock_guard<std::mutex> lock(loop_mu_);
+  if (loop_ == nullptr) return false;
+  loop_->post(std::move(fn));
+  return true;
+}
+
 void Shard::drain(uint64_t deadline_ns) {
   drain_deadline_.store(deadline_ns, std::memory_order_release);
   wake();
@@ -187,6 +199,12 @@ void Shard::run() {
     }
     Waker waker(loop, wake_fd_);
     for (auto& l : listeners) l->start();
+    // Posts reach this loop from here until it stops turning (or an exception unwinds).
+    struct Published {
+      Shard& shard;
+      Published(Shard& s, core::EventLoop* loop) : shard(s) { shard.publish_loop(loop); }
+      ~Published() { shard.publish_loop(nullptr); }
+    } published(*this, &loop);
     ready_.store(true, std::memory_order_release);
     if (loop.defer_taskrun())
       SLUICE_LOG_DEBUG("shard %u on cpu %d: io_uring with SINGLE_ISSUER|DEFER_TASKRUN", index_, cpu_);
@@ -215,6 +233,7 @@ void Shard::run() {
         loop.stop();
       }
     });
+    publish_loop(nullptr);  // nothing new is posted from here: the handler is about to go
     // Close what is left and let cancellations and deferred frees finish before the
     // ring goes away.
     for (auto& l : listeners) l->stop();

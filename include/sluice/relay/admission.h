@@ -36,12 +36,15 @@ class Admission final : public core::TimerTarget {
   void feedback(const RequestInfo& info, const http::ResponseHead& head);
 
   void on_timer(int tag) override;
+  // A reload: later requests plan against `cfg` (the registry was reconfigured first).
+  void set_config(const config::Config& cfg) { cfg_ = &cfg; }
 
   // For a queued request (admission.cc).
   void start(net::Exchange& ex, UpstreamRequest req);
   void refuse(net::Exchange& ex, UpstreamRequest& req, const limit::Decision& d, bool queue_full);
   void left_queue(UpstreamRequest& req);
   limit::ShardLimiter& limiter() { return *limiter_; }
+  ExchangeSink& sink() { return sink_; }
 
  private:
   int64_t estimate_tokens(const RequestInfo& info) const;
@@ -50,7 +53,7 @@ class Admission final : public core::TimerTarget {
   limit::Limit* account(const std::string& provider);
 
   limit::Registry* registry_;
-  const config::Config& cfg_;
+  const config::Config* cfg_;  // the shard's current snapshot; replaced on reload
   net::IoContext& io_;
   upstream::UpstreamPool& pool_;
   ExchangeSink& sink_;

@@ -42,9 +42,18 @@ class ShardResilience {
  public:
   ShardResilience(const config::Config& cfg, const resilience::Breakers* breakers, uint64_t seed);
 
-  // Null when the process has no breakers (never on a running gateway).
-  resilience::Breaker* breaker(size_t provider) const { return breakers_[provider]; }
-  resilience::RetryBudget& budget(size_t provider) { return budgets_[provider]; }
+  // A reload: provider indexes follow `cfg`; each provider keeps its retry budget by
+  // name (the breakers themselves were reconfigured process-wide first).
+  void reconfigure(const config::Config& cfg, const resilience::Breakers* breakers);
+
+  // Null when the process has no breakers (never on a running gateway), or for an index
+  // that a reload removed while a request still held it.
+  resilience::Breaker* breaker(size_t provider) const {
+    return provider < breakers_.size() ? breakers_[provider] : nullptr;
+  }
+  resilience::RetryBudget& budget(size_t provider) {
+    return provider < budgets_.size() ? budgets_[provider] : spare_budget_;
+  }
   resilience::Jitter& jitter() { return jitter_; }
   const std::string& degraded_marker() const { return marker_; }
   // Targets of `model` (bit i: targets[i]) whose breaker would let a request through now;
@@ -56,6 +65,8 @@ class ShardResilience {
  private:
   std::vector<resilience::Breaker*> breakers_;
   std::vector<resilience::RetryBudget> budgets_;
+  std::vector<std::string> names_;  // provider names, in config order
+  resilience::RetryBudget spare_budget_{resilience::RetryBudget::Settings{}};
   std::vector<std::vector<size_t>> target_providers_;  // per model, per target: provider index
   resilience::Jitter jitter_;
   std::string marker_;

@@ -24,16 +24,25 @@
 #include "sluice/route/model_router.h"
 #include "sluice/route/route.h"
 #include "sluice/telemetry/span_exporter.h"
+#include "sluice/upstream/origin_registry.h"
 #include "sluice/upstream/upstream_pool.h"
 
 namespace sluice::relay {
 
-// Everything the shards share, immutable once built by the control thread.
+class StatePublisher;
+
+// Everything the shards share, immutable once built by the control thread. A reload
+// or a key change builds a new one; each shard swaps to it at a safe point
+// (Gateway::set_state, see state_publisher.h).
 struct GatewayState {
   std::shared_ptr<const config::Config> config;
-  std::vector<upstream::Origin> origins;       // per config provider
+  // Per config provider; owned by the OriginRegistry, the same object across reloads
+  // while the provider's address is unchanged (pooled connections key on it).
+  std::vector<std::shared_ptr<const upstream::Origin>> origins;
   std::vector<std::string> auth_lines;         // per provider: the secret's header line
-  std::shared_ptr<const auth::VirtualKeys> keys;
+  std::shared_ptr<const auth::VirtualKeys> keys;  // config keys + run-time keys
+  bool keys_required = false;                  // false: open gateway (no keys ever set)
+  StatePublisher* publisher = nullptr;         // run-time key changes; null in tests
   int access_log_fd = 2;                       // -1: off
   ledger::Ledger* ledger = nullptr;            // one queue per shard; null: no ledger
   admin::AdminWorker* admin_worker = nullptr;  // runs admin queries off the shards
@@ -45,13 +54,22 @@ struct GatewayState {
   telemetry::SpanExporter* spans = nullptr;    // OTLP trace export; null: off
 };
 
-// Builds the state: resolves origins, loads provider secrets, indexes the keys.
+// Builds the state: resolves origins (through `origins` when given, so unchanged ones
+// are reused), loads provider secrets, indexes the keys.
 // Returns an error message (setup fails) or empty.
-std::string build_gateway_state(std::shared_ptr<const config::Config> cfg, GatewayState& out);
+std::string build_gateway_state(std::shared_ptr<const config::Config> cfg, GatewayState& out,
+                                upstream::OriginRegistry* origins = nullptr);
 
 class Gateway final : public net::RequestHandler, public ExchangeSink, public FallbackBuilder {
  public:
-  Gateway(const GatewayState& state, net::IoContext& io, unsigned shard);
+  Gateway(std::shared_ptr<const GatewayState> state, net::IoContext& io, unsigned shard);
+  ~Gateway() override;
+
+  // On this shard's thread, between requests: later requests use `next`. Requests in
+  // flight keep what they already took from the old one; the pool, the access log
+  // and the ledger queue carry over.
+  void set_state(std::shared_ptr<const GatewayState> next);
+  const GatewayState& state() const { return *state_; }
 
   void on_request(net::Exchange& ex) override;
   void on_shutdown() override;
@@ -61,6 +79,8 @@ class Gateway final : public net::RequestHandler, public ExchangeSink, public Fa
   bool build_fallback(std::string_view alias, const net::Exchange& ex,
                       UpstreamRequest& req) override;  // gateway_fallback.cc
   void on_upstream_head(ProxyExchange& p, const http::ResponseHead& head) override;
+  void on_not_dispatched(RequestInfo& info) override;
+  void on_queue_wait(const RequestInfo& info, uint64_t waited_ns) override;
 
   upstream::UpstreamPool& pool() { return pool_; }
   GatewayMetrics& metrics() { return metrics_; }
@@ -79,6 +99,7 @@ class Gateway final : public net::RequestHandler, public ExchangeSink, public Fa
   void operational(Request& r);
   void admin(Request& r);
   bool admin_authorized(const Request& r) const;
+  void admin_keys(Request& r);  // /admin/keys (admin_keys.cc)
   bool authenticate(Request& r);
   void unified(Request& r);
   void native(Request& r);
@@ -88,9 +109,27 @@ class Gateway final : public net::RequestHandler, public ExchangeSink, public Fa
   void respond_json(Request& r, int status, std::string body);
   void cors_headers(Request& r);
 
-  const GatewayState& state_;
-  const config::Config& cfg_;
+  // Snapshots replaced while requests dispatched under them were still in flight: kept
+  // until the last of those ends (their price and provider point into its config).
+  // Shard-local counts, so a request costs no shared reference count.
+  struct Retired {
+    std::shared_ptr<const GatewayState> state;
+    uint32_t generation;
+    uint64_t in_flight;
+  };
+  void hold_snapshot(RequestInfo& info) {
+    info.snapshot = generation_;
+    ++in_flight_;
+  }
+  const GatewayState& release_snapshot(const RequestInfo& info);
+
+  std::shared_ptr<const GatewayState> state_;
+  const config::Config* cfg_;  // *state_->config
+  uint32_t generation_ = 0;    // of state_
+  uint64_t in_flight_ = 0;     // exchanges dispatched under state_, not ended
+  std::vector<Retired> retired_;
   net::IoContext& io_;
+  unsigned shard_;
   upstream::UpstreamPool pool_;
   route::ModelRouter router_;
   RequestIdSource ids_;

@@ -37,6 +37,7 @@ class GatewayMetrics {
   GatewayMetrics(const GatewayState& state, net::IoContext& io, upstream::UpstreamPool& pool,
                  unsigned shard);
   ~GatewayMetrics();
+  void set_state(const GatewayState& state) { state_ = &state; }
   GatewayMetrics(const GatewayMetrics&) = delete;
   GatewayMetrics& operator=(const GatewayMetrics&) = delete;
 
@@ -73,7 +74,7 @@ class GatewayMetrics {
   void emit_span(const RequestInfo& info, const ledger::Record* rec, uint64_t now_ns);
   uint64_t random64();
 
-  const GatewayState& state_;
+  const GatewayState* state_;  // the shard's current snapshot; replaced on reload
   net::IoContext& io_;
   upstream::UpstreamPool& pool_;
   unsigned shard_;

@@ -45,6 +45,12 @@ class ExchangeSink {
   virtual void on_exchange_end(ProxyExchange& p, const ExchangeResult& r) = 0;
   // A response head arrived from the upstream (once per attempt): provider feedback.
   virtual void on_upstream_head(ProxyExchange&, const http::ResponseHead&) {}
+  // A request that admission answered itself (refused, or its client left the queue):
+  // no exchange ran, so on_exchange_end never comes for it.
+  virtual void on_not_dispatched(RequestInfo& /*info*/) {}
+  // A request left admission's queue (admitted, refused at its deadline, or its client
+  // left) after waiting this long.
+  virtual void on_queue_wait(const RequestInfo& /*info*/, uint64_t /*waited_ns*/) {}
 
  protected:
   ~ExchangeSink() = default;

@@ -27,6 +27,7 @@ struct RequestInfo {
   uint64_t max_output_tokens = 0;  // the body's max_tokens (times n); 0: not given
   limit::Ticket ticket;     // what admission reserved, until settlement
   const void* price = nullptr;  // config::Price of the model, when known
+  uint32_t snapshot = 0;        // the shard's GatewayState generation it was dispatched under
   uint64_t dispatch_ns = 0; // when the request was handed to the upstream connection
   int status = 0;
   std::string error_class;

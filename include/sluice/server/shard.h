@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -65,10 +66,14 @@ class Shard {
   std::vector<uint16_t> ports() const;
   // Exchanges left unfinished at the drain deadline.
   uint64_t abandoned() const { return abandoned_.load(); }
+  // From any thread: runs `fn` on the shard's loop (core::EventLoop::post). False, and
+  // `fn` dropped, when the loop is not running (not started yet, or stopped).
+  bool post(std::function<void()> fn);
 
  private:
   void run();
   void wake();
+  void publish_loop(core::EventLoop* loop);
 
   unsigned index_;
   int cpu_;
@@ -82,6 +87,8 @@ class Shard {
   std::atomic<uint64_t> abandoned_{0};
   std::string error_;  // written before failed_ is set
   std::vector<uint16_t> ports_;  // written before ready_ is set
+  std::mutex loop_mu_;              // guards loop_ against the loop going away
+  core::EventLoop* loop_ = nullptr;  // while run() turns it; under loop_mu_
 };
 
 // CPUs of this process's affinity mask, in order.
