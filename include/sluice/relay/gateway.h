@@ -63,6 +63,7 @@ class Gateway final : public net::RequestHandler, public ExchangeSink {
   bool preflight(Request& r);
   void operational(Request& r);
   void admin(Request& r);
+  void dashboard(Request& r);
   bool admin_authorized(const Request& r) const;
   bool authenticate(Request& r);
   void unified(Request& r);
