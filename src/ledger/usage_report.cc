@@ -23,6 +23,10 @@ constexpr GroupColumn kGroupColumns[] = {
     {"key", "key_id"},
     {"provider", "provider"},
     {"day", "strftime('%Y-%m-%d', ts_ms / 1000, 'unixepoch')"},
+    {"hour", "strftime('%Y-%m-%dT%H:00Z', ts_ms / 1000, 'unixepoch')"},
+    {"minute", "strftime('%Y-%m-%dT%H:%MZ', ts_ms / 1000, 'unixepoch')"},
+    {"outcome", "outcome"},
+    {"error_class", "COALESCE(error_class, '')"},
 };
 
 const GroupColumn* find_group_column(std::string_view name) {
@@ -64,7 +68,9 @@ UsageReport UsageReader::usage_report(int64_t from_ms, int64_t to_ms,
     if (column == nullptr) {
       return report_error(
           UsageReport::Status::invalid_query,
-          "unknown group_by \"" + name + "\": expected project, model, key, provider or day");
+          "unknown group_by \"" + name +
+              "\": expected project, model, key, provider, day, hour, minute, outcome or "
+              "error_class");
     }
     for (const GroupColumn* seen : columns) {
       if (seen == column)

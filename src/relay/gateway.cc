@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <span>
 
+#include "sluice/admin/dashboard.h"
 #include "sluice/admin/usage_query.h"
 #include "sluice/auth/extract_key.h"
 #include "sluice/auth/key_hash.h"
@@ -269,9 +270,25 @@ void Gateway::operational(Request& r) {
       return admin(r);
     case route::Endpoint::metrics:
       return metrics_.scrape(r.ex, std::move(r.response_headers));
+    case route::Endpoint::ui:
+      return dashboard(r);
     default:
       return reject(r, route::ErrorClass::not_found, "not available in this version");
   }
+}
+
+// The page itself holds no data, so it is served without the key; everything it shows
+// comes from the admin API with the key typed into it. The policy keeps it from loading
+// anything from elsewhere.
+void Gateway::dashboard(Request& r) {
+  if (!r.route.subpath.empty() && r.route.subpath != "/")
+    return reject(r, route::ErrorClass::not_found, "no such page");
+  std::string extra = r.response_headers;
+  extra +=
+      "Content-Security-Policy: default-src 'none'; script-src 'unsafe-inline'; "
+      "style-src 'unsafe-inline'; connect-src 'self'; img-src data:; form-action 'none'; "
+      "frame-ancestors 'none'\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n";
+  r.ex.respond(200, "text/html; charset=utf-8", std::string(admin::dashboard_html()), extra);
 }
 
 bool Gateway::admin_authorized(const Request& r) const {

@@ -130,6 +130,30 @@ TEST_F(UsageReportTest, FiltersKeepOnlyMatchingRequests) {
   EXPECT_EQ(doc["rows"][0]["cost_usd"].GetDouble(), 0.625);
 }
 
+TEST_F(UsageReportTest, GroupsByHourMinuteOutcomeAndErrorClass) {
+  Record refused = usage("support", kNov22 + 5 * 3'600'000 + 7 * 60'000 + 9, 0, 0, 0.0);
+  refused.outcome = Outcome::rejected;
+  refused.error_class = "rate_limited";
+  submit(std::move(refused));
+  ASSERT_TRUE(ledger_->flush());
+
+  const auto by_hour = report(kNov22, kNov23, {"hour", "outcome", "error_class"});
+  const auto& rows = by_hour["rows"];
+  ASSERT_EQ(rows.Size(), 2u);
+  EXPECT_STREQ(rows[0]["hour"].GetString(), "2026-11-22T00:00Z");
+  EXPECT_STREQ(rows[0]["outcome"].GetString(), "ok");
+  EXPECT_STREQ(rows[0]["error_class"].GetString(), "");
+  EXPECT_EQ(rows[0]["requests"].GetInt64(), 3);
+  EXPECT_STREQ(rows[1]["hour"].GetString(), "2026-11-22T05:00Z");
+  EXPECT_STREQ(rows[1]["outcome"].GetString(), "rejected");
+  EXPECT_STREQ(rows[1]["error_class"].GetString(), "rate_limited");
+  EXPECT_EQ(rows[1]["requests"].GetInt64(), 1);
+
+  const auto by_minute = report(kNov22 + 3'600'000, kNov23, {"minute"});
+  ASSERT_EQ(by_minute["rows"].Size(), 1u);
+  EXPECT_STREQ(by_minute["rows"][0]["minute"].GetString(), "2026-11-22T05:07Z");
+}
+
 TEST_F(UsageReportTest, UnknownGroupByIsAnInvalidQueryNamingIt) {
   const UsageReport r = ledger_->usage_report(0, kNov23, {"project", "team"});
   EXPECT_EQ(r.status, UsageReport::Status::invalid_query);

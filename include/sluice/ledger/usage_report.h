@@ -52,7 +52,8 @@ class UsageReader {
   UsageReader& operator=(const UsageReader&) = delete;
 
   // Requests with from_ms <= ts_ms < to_ms, grouped by any of "project", "model", "key",
-  // "provider" and "day" (UTC, YYYY-MM-DD), in the order given; rows are sorted by the
+  // "provider", "day" (UTC, YYYY-MM-DD), "hour" (YYYY-MM-DDTHH:00Z), "minute"
+  // (YYYY-MM-DDTHH:MMZ), "outcome" and "error_class" ("" when none), in the order given; rows are sorted by the
   // same columns. No group_by: one row of totals. Each row has its group columns, then
   // requests, input_tokens, output_tokens, cached_tokens, reasoning_tokens, cost_usd.
   UsageReport usage_report(int64_t from_ms, int64_t to_ms, const std::vector<std::string>& group_by,

@@ -98,6 +98,7 @@ class Gateway final : public net::RequestHandler, public ExchangeSink, public Fa
   bool preflight(Request& r);
   void operational(Request& r);
   void admin(Request& r);
+  void dashboard(Request& r);
   bool admin_authorized(const Request& r) const;
   void admin_keys(Request& r);  // /admin/keys (admin_keys.cc)
   bool authenticate(Request& r);
