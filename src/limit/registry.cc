@@ -263,6 +263,18 @@ std::string Registry::json(uint64_t now_ns, int64_t now_ms) {
     append_json_name(out, projects_[p]->name);
     out += ':' + std::to_string(projects_[p]->queued.load());
   }
+  out += "},\"queue_waits\":{";
+  for (size_t p = 0; p < nproj; ++p) {
+    if (p) out += ',';
+    const ProjectInfo& info = *projects_[p];
+    append_json_name(out, info.name);
+    char buf[128];
+    snprintf(buf, sizeof buf, ":{\"waited\":%llu,\"total_ms\":%.3f,\"max_ms\":%.3f}",
+             static_cast<unsigned long long>(info.waits.load()),
+             static_cast<double>(info.wait_ns_total.load()) / 1e6,
+             static_cast<double>(info.wait_ns_max.load()) / 1e6);
+    out += buf;
+  }
   out += "}}";
   return out;
 }

@@ -36,7 +36,7 @@ class QueuedRequest final : public limit::Waiter, public net::ExchangeObserver {
   }
 
  private:
-  void waited() { a_.sink().on_queue_wait(req_.info, core::mono_ns() - queued_ns_); }
+  void waited() { a_.queue_waited(*plan, req_.info, core::mono_ns() - queued_ns_); }
   void gone() {
     ex_ = nullptr;
     loop_.defer([this] { delete this; });
@@ -126,6 +126,11 @@ void Admission::admit(net::Exchange& ex, UpstreamRequest req) {
     return;
   }
   refuse(ex, req, d, false);
+}
+
+void Admission::queue_waited(const limit::Plan& plan, const RequestInfo& info, uint64_t ns) {
+  if (registry_ && plan.project >= 0) registry_->project(plan.project).record_wait(ns);
+  sink_.on_queue_wait(info, ns);
 }
 
 void Admission::start(net::Exchange& ex, UpstreamRequest req) {

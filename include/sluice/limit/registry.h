@@ -73,6 +73,18 @@ struct ProjectInfo {
   std::atomic<uint32_t> weight{1};
   std::atomic<uint32_t> priority{0};
   std::atomic<int64_t> queued{0};  // requests waiting in every shard's queue
+  // Requests that left a queue (admitted, refused at their deadline, or gone) and how
+  // long they waited: written once per queued request, never on the fast path.
+  std::atomic<uint64_t> waits{0};
+  std::atomic<uint64_t> wait_ns_total{0};
+  std::atomic<uint64_t> wait_ns_max{0};
+  void record_wait(uint64_t ns) {
+    waits.fetch_add(1, std::memory_order_relaxed);
+    wait_ns_total.fetch_add(ns, std::memory_order_relaxed);
+    uint64_t max = wait_ns_max.load(std::memory_order_relaxed);
+    while (ns > max && !wait_ns_max.compare_exchange_weak(max, ns, std::memory_order_relaxed)) {
+    }
+  }
 };
 
 class Registry {

@@ -44,7 +44,8 @@ class Admission final : public core::TimerTarget {
   void refuse(net::Exchange& ex, UpstreamRequest& req, const limit::Decision& d, bool queue_full);
   void left_queue(UpstreamRequest& req);
   limit::ShardLimiter& limiter() { return *limiter_; }
-  ExchangeSink& sink() { return sink_; }
+  // A queued request left its queue after `ns`: per-project figures and metrics.
+  void queue_waited(const limit::Plan& plan, const RequestInfo& info, uint64_t ns);
 
  private:
   int64_t estimate_tokens(const RequestInfo& info) const;

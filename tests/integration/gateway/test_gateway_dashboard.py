@@ -43,9 +43,11 @@ class Dashboard(unittest.TestCase):
         cls.mock = h.start_mock()
         keys = """[
           { "id": "support-bot", "project": "support", "key": "sk-support" },
-          { "id": "lab", "project": "research", "key": "sk-research" } ]"""
-        cls.cfg = h.mock_config(cls.mock.port, cls.dir, shards=2,
-                                projects='{ "support": {}, "research": {} }', keys=keys)
+          { "id": "lab", "project": "research", "key": "sk-research" },
+          { "id": "nightly", "project": "batch", "key": "sk-batch" } ]"""
+        projects = """{ "support": {}, "research": {},
+          "batch": { "limits": { "requests_per_minute": 1 }, "queue": { "max_wait_ms": 300 } } }"""
+        cls.cfg = h.mock_config(cls.mock.port, cls.dir, shards=2, projects=projects, keys=keys)
         cls.sluice = h.start_sluice(cls.cfg, env={"SLUICE_ADMIN_KEY": ADMIN})
         cls.port = cls.sluice.port
         cls.send_known_requests()
@@ -73,8 +75,16 @@ class Dashboard(unittest.TestCase):
         r = h.http(cls.port, "POST", CHAT, {"model": "gpt-4o-mini", "messages": MESSAGES},
                    {"Authorization": "Bearer sk-wrong"})
         assert r.status == 401
-        cls.rows = h.ledger_rows(cls.dir, wait_for=6)
-        assert len(cls.rows) == 6, cls.rows
+        # batch may send one request a minute: the first goes through, the next two wait
+        # in the queue for up to 300 ms and are refused (429) at their deadline.
+        statuses = []
+        for _ in range(3):
+            r = h.http(cls.port, "POST", CHAT, {"model": "gpt-4o-mini", "messages": MESSAGES},
+                       {"Authorization": "Bearer sk-batch"})
+            statuses.append(r.status)
+        assert statuses == [200, 429, 429], statuses
+        cls.rows = h.ledger_rows(cls.dir, wait_for=9)
+        assert len(cls.rows) == 9, cls.rows
 
     def admin(self, query):
         r = h.http(self.port, "GET", "/admin/usage?" + query,
@@ -84,6 +94,9 @@ class Dashboard(unittest.TestCase):
 
     def browse(self):
         if not hasattr(type(self), "shown"):
+            self.assertTrue(os.path.isdir(os.path.join(UI_DIR, "node_modules", "playwright-core")),
+                            "playwright-core is missing: run `npm ci --prefix tests/ui` "
+                            "(tools/setup test does)")
             shot = os.path.join(ARTIFACTS, "dashboard.png")
             out = subprocess.run(
                 ["node", os.path.join(UI_DIR, "dashboard_check.mjs"),
@@ -120,20 +133,21 @@ class Dashboard(unittest.TestCase):
     def test_totals_match_the_admin_api(self):
         shown = self.browse()
         total = self.admin("group_by=")[0]
-        self.assertEqual(total["requests"], 6)
+        self.assertEqual(total["requests"], 9)
         tiles = shown["tiles"]
         self.assertEqual(tiles["total-requests"], integer(total["requests"]))
         self.assertEqual(tiles["total-input-tokens"], integer(total["input_tokens"]))
         self.assertEqual(tiles["total-output-tokens"], integer(total["output_tokens"]))
         self.assertEqual(tiles["total-cost"], usd(total["cost_usd"]))
         refused = sum(r["requests"] for r in self.admin("group_by=outcome") if r["outcome"] == "rejected")
+        self.assertEqual(refused, 2)
         self.assertEqual(tiles["total-refusals"], integer(refused))
 
     def test_tables_match_the_admin_api(self):
         shown = self.browse()["tables"]
         projects = {r["project"]: r for r in self.admin("group_by=project")}
-        self.assertEqual(set(projects), {"support", "research"})
-        self.assertEqual(len(shown["table-projects"]), 2)
+        self.assertEqual(set(projects), {"support", "research", "batch"})
+        self.assertEqual(len(shown["table-projects"]), 3)
         for row in shown["table-projects"]:
             api = projects[row["project"]]
             self.assertEqual(row["requests"], integer(api["requests"]))
@@ -146,6 +160,28 @@ class Dashboard(unittest.TestCase):
         outcomes = self.admin("group_by=outcome,error_class")
         self.assertEqual(sum(int(r["requests"].replace(",", "")) for r in shown["table-outcomes"]),
                          sum(r["requests"] for r in outcomes))
+
+    def admin_json(self, path):
+        r = h.http(self.port, "GET", path, headers={"Authorization": "Bearer " + ADMIN})
+        self.assertEqual(r.status, 200, r.body)
+        return r.json()
+
+    def test_limits_queues_and_breakers_match_the_admin_api(self):
+        shown = self.browse()["tables"]
+        limits = self.admin_json("/admin/limits")
+        self.assertEqual([(r["id"], r["level"]) for r in shown["table-limits"]],
+                         [(l["id"], l["level"]) for l in limits["limits"]])
+        self.assertIn("project:batch", [r["id"] for r in shown["table-limits"]])
+        waits = limits["queue_waits"]["batch"]
+        self.assertEqual(waits["waited"], 2)
+        queues = {r["project"]: r for r in shown["table-queues"]}
+        self.assertEqual(set(queues), {"batch"})
+        self.assertEqual(queues["batch"]["waited"], "2")
+        self.assertEqual(queues["batch"]["max_ms"], "%.1f" % waits["max_ms"])
+        breakers = self.admin_json("/admin/breakers")["providers"]
+        self.assertEqual({r["provider"]: r["state"] for r in shown["table-breakers"]},
+                         {name: b["breaker"] for name, b in breakers.items()})
+        self.assertEqual(set(breakers), {"mock", "mock-anthropic", "mock-gemini"})
 
     def test_charts_draw_the_admin_api_numbers(self):
         charts = self.browse()["charts"]
