@@ -242,7 +242,10 @@ void ProxyExchange::relay_held() {
   if (ex) {
     ex->send_head(error_held_.status, error_held_.headers, static_cast<int64_t>(body.size()));
     result_.bytes_out += body.size();
-    if (!body.empty()) ex->send_body(core::Slice::copy_of(body));
+    if (!body.empty()) {
+      if (result_.first_body_ns == 0) result_.first_body_ns = loop_.now_ns() - req_.info.arrival_ns;
+      ex->send_body(core::Slice::copy_of(body));
+    }
   }
   end();
   if (ex) ex->finish(true);
