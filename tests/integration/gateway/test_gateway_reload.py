@@ -257,5 +257,68 @@ class Reload(unittest.TestCase):
         self.assertEqual(chat(self.sluice.port, KEY, "gpt-4o-mini").status, 200)
 
 
+class StateCarriesOver(unittest.TestCase):
+    """Limit buckets and breakers are process-wide and keyed by name: a reload that
+    changes other things leaves a spent limit spent and an open breaker open."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.mock = h.start_mock()
+        self.aliases = ["gpt-4o-mini"]
+        # The breaker test must not meet the request limit first.
+        self.limited = self._testMethodName == "test_a_spent_request_limit_stays_spent"
+        self.write()
+        self.sluice = h.start_sluice(self.cfg)
+
+    def tearDown(self):
+        self.sluice.stop()
+        self.mock.stop()
+
+    def write(self):
+        limits = '"limits": { "requests_per_minute": 2 }' if self.limited else ""
+        path = h.mock_config(self.mock.port, self.dir, shards=2, models=models_json(self.aliases),
+                             keys=keys_json([("app", KEY)]),
+                             projects='{ "default": { %s } }' % limits)
+        with open(path) as f:
+            text = f.read()
+        mock = '"mock": { "kind": "openai", "base_url": "http://127.0.0.1:%d/v1"' % self.mock.port
+        self.assertIn(mock, text)
+        text = text.replace(mock, mock + ', "retry": { "attempts": 1 }, '
+                            '"breaker": { "failures": 2, "window_ms": 600000, "cooldown_ms": 600000 }')
+        self.cfg = h.write_config(self.dir, text)
+
+    def reload(self, n):
+        self.sluice.signal(signal.SIGHUP)
+        self.assertTrue(wait_for_log(self.sluice, "reloaded ", n), self.sluice.stderr())
+
+    def breaker(self):
+        return h.http(self.sluice.port, "GET", "/readyz").json()["providers"]["mock"]
+
+    def test_a_spent_request_limit_stays_spent(self):
+        statuses = [chat(self.sluice.port, KEY, "gpt-4o-mini").status for _ in range(3)]
+        self.assertEqual(statuses, [200, 200, 429])
+        self.aliases.append("added")
+        self.write()
+        self.reload(1)
+        # A fresh bucket would admit two more; the carried one refuses (both aliases).
+        self.assertEqual(chat(self.sluice.port, KEY, "gpt-4o-mini").status, 429)
+        r = chat(self.sluice.port, KEY, "added")
+        self.assertEqual(r.status, 429)
+        self.assertEqual(r.header("x-sluice-error-class"), "rate_limited")
+
+    def test_an_open_breaker_stays_open(self):
+        for _ in range(2):
+            r = chat(self.sluice.port, KEY, "gpt-4o-mini", {"x-mock-fault": "status=500"})
+            self.assertEqual(r.status, 500)
+        self.assertEqual(self.breaker()["breaker"], "open")
+        self.aliases.append("added")
+        self.write()
+        self.reload(1)
+        self.assertEqual(self.breaker()["breaker"], "open")
+        r = chat(self.sluice.port, KEY, "added")
+        self.assertEqual(r.status, 503)
+        self.assertEqual(r.header("x-sluice-error-class"), "provider_degraded")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
