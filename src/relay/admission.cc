@@ -87,6 +87,40 @@ int64_t Admission::estimate_tokens(const RequestInfo& info) const {
   return input + output;
 }
 
+int64_t Admission::estimate_cost(const RequestInfo& info, int64_t tokens) const {
+  const auto* price = static_cast<const config::Price*>(info.price);
+  if (price == nullptr) return 0;
+  const config::Provider* p = cfg_->provider(info.provider);
+  double cpt = p && p->chars_per_token > 0 ? p->chars_per_token : 4.0;
+  double input = std::ceil(static_cast<double>(info.input_chars) / cpt);
+  // Per-million-token prices times tokens are micro-dollars.
+  return std::llround(input * price->input_per_mtok +
+                      static_cast<double>(tokens - static_cast<int64_t>(input)) *
+                          price->output_per_mtok);
+}
+
+// A fallback moves the request to another alias and provider account: it must be
+// admitted there too (no queueing: the client is already waiting), and the first
+// reservation is given back, so each account is charged for what it served.
+bool Admission::readmit(RequestInfo& info, const std::string& alias, const std::string& provider) {
+  if (!limiter_) return true;
+  limit::Plan* plan = limiter_->plan({info.project, info.key_id, alias, provider}, *cfg_);
+  limit::Ticket ticket;
+  if (!plan->sets.empty() || !plan->budgets.empty()) {
+    RequestInfo next = info;
+    next.alias = alias;
+    next.provider = provider;
+    int64_t tokens = estimate_tokens(next);
+    limit::Decision d = limiter_->admit(*plan, tokens, estimate_cost(next, tokens),
+                                        static_cast<int64_t>(core::wall_ms()), core::mono_ns(),
+                                        ticket);
+    if (d.verdict != limit::Verdict::admitted) return false;
+  }
+  if (info.ticket.held) limiter_->settle(info.ticket, 0, 0, core::mono_ns());
+  info.ticket = ticket;
+  return true;
+}
+
 void Admission::admit(net::Exchange& ex, UpstreamRequest req) {
   if (!limiter_) return start(ex, std::move(req));
   RequestInfo& info = req.info;
@@ -94,16 +128,7 @@ void Admission::admit(net::Exchange& ex, UpstreamRequest req) {
   if (plan->sets.empty() && plan->budgets.empty()) return start(ex, std::move(req));
 
   int64_t tokens = estimate_tokens(info);
-  int64_t cost = 0;
-  if (const auto* price = static_cast<const config::Price*>(info.price)) {
-    const config::Provider* p = cfg_->provider(info.provider);
-    double cpt = p && p->chars_per_token > 0 ? p->chars_per_token : 4.0;
-    double input = std::ceil(static_cast<double>(info.input_chars) / cpt);
-    // Per-million-token prices times tokens are micro-dollars.
-    cost = std::llround(input * price->input_per_mtok +
-                        static_cast<double>(tokens - static_cast<int64_t>(input)) *
-                            price->output_per_mtok);
-  }
+  int64_t cost = estimate_cost(info, tokens);
   limit::Ticket ticket;
   limit::Decision d = limiter_->admit(*plan, tokens, cost, static_cast<int64_t>(core::wall_ms()),
                                       core::mono_ns(), ticket);

@@ -22,6 +22,7 @@ bool Gateway::build_fallback(std::string_view alias, const net::Exchange& ex,
   if (route::flavor_of(pick.provider->kind) != req.flavor) return false;
   route::BodyInfo body;
   if (!route::inspect_body(ex.body(), body).ok()) return false;
+  if (!admission_.readmit(req.info, std::string(alias), pick.provider->name)) return false;
   route::RewriteSpec spec;
   spec.upstream_model = pick.target->model;
   spec.request_usage = req.hide_usage_chunk;

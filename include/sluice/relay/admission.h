@@ -30,6 +30,8 @@ class Admission final : public core::TimerTarget {
 
   // Admits and starts the exchange, queues it, or answers 429.
   void admit(net::Exchange& ex, UpstreamRequest req);
+  // A fallback to `alias` on `provider`: admitted there at once or not at all (false).
+  bool readmit(RequestInfo& info, const std::string& alias, const std::string& provider);
   // Settlement: the reservation becomes the record's real tokens and cost.
   void settle(RequestInfo& info, const ledger::Record& record);
   // Provider feedback from an upstream response head.
@@ -49,6 +51,7 @@ class Admission final : public core::TimerTarget {
 
  private:
   int64_t estimate_tokens(const RequestInfo& info) const;
+  int64_t estimate_cost(const RequestInfo& info, int64_t tokens) const;
   void add_rate_headers(std::string& out, const limit::Plan& plan) const;
   void record_rejected(RequestInfo& info, int status);
   limit::Limit* account(const std::string& provider);

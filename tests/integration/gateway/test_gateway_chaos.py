@@ -539,6 +539,33 @@ class BreakerFallback(unittest.TestCase):
             mock.stop()
 
 
+    def test_fallback_is_admitted_on_its_own_account(self):
+        """A fallback moves the request to another provider account: that account's
+        limit must admit it, and when it refuses, the client gets the primary's answer."""
+        mock = h.start_mock()
+        d = tempfile.mkdtemp()
+        prov = """{
+    "mock": { "kind": "openai", "base_url": "http://127.0.0.1:%d/v1", "retry": { "attempts": 1 } },
+    "backup": { "kind": "openai", "base_url": "http://127.0.0.1:%d/v1",
+                "limits": { "requests_per_minute": 1 } }
+  }""" % (mock.port, mock.port)
+        models = """{
+      "gpt-4o-mini": { "targets": [{ "provider": "mock", "model": "primary" }], "fallbacks": ["spare"] },
+      "spare": { "targets": [{ "provider": "backup", "model": "spare-model" }] }
+    }"""
+        gw = h.start_sluice(config(d, prov, models=models))
+        try:
+            first = Call(gw, "openai", False, "status=500", {"x-mock-fault-times": "1"})
+            self.assertEqual(first.response.status, 200)
+            self.assertEqual(first.row(d)["provider"], "backup")
+            second = Call(gw, "openai", False, "status=500", {"x-mock-fault-times": "1"})
+            self.assertEqual(second.response.status, 500)  # backup's one request is spent
+            row = second.row(d)
+            self.assertEqual((row["provider"], row["attempts"]), ("mock", 1))
+        finally:
+            gw.stop()
+            mock.stop()
+
     def test_open_breaker_target_is_skipped_within_an_alias(self):
         mock = h.start_mock()
         d = tempfile.mkdtemp()
