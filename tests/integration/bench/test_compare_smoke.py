@@ -28,12 +28,12 @@ class CompareSmoke(unittest.TestCase):
         cls.svg_path = os.path.join(cls.dir, "compare.svg")
         # Binaries come from the build under test (SLUICE_BIN, SLUICE_MOCK_BIN,
         # SLUICE_LOAD_BIN); the script must not build anything itself.
-        cls.run = subprocess.run(
+        cls.proc = subprocess.run(
             [sys.executable, COMPARE, "--smoke", "--no-build", "--json", cls.json_path,
              "--plot", cls.svg_path],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
-        cls.stdout = cls.run.stdout.decode(errors="replace")
-        cls.stderr = cls.run.stderr.decode(errors="replace")
+        cls.stdout = cls.proc.stdout.decode(errors="replace")
+        cls.stderr = cls.proc.stderr.decode(errors="replace")
         cls.report = None
         if os.path.exists(cls.json_path):
             with open(cls.json_path) as f:
@@ -45,7 +45,7 @@ class CompareSmoke(unittest.TestCase):
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     def test_exits_zero_with_a_report(self):
-        self.assertEqual(self.run.returncode, 0, self.stderr[-4000:])
+        self.assertEqual(self.proc.returncode, 0, self.stderr[-4000:])
         self.assertIsNotNone(self.report)
         self.assertNotIn("exited_early", self.report)
 
