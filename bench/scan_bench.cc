@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "sluice/scan/sse_splitter.h"
+#include "sluice/scan/usage_extractor.h"
 #include "sluice/scan/usage_scanner.h"
 
 namespace {
@@ -22,6 +23,7 @@ namespace {
 using sluice::scan::ResponseApi;
 using sluice::scan::SseSplitter;
 using sluice::scan::SseStatus;
+using sluice::scan::UsageExtractor;
 using sluice::scan::UsageScanner;
 
 constexpr size_t kStreamBytes = size_t{4} << 20;
@@ -127,6 +129,38 @@ void BM_ScanUsage(benchmark::State& state, ResponseApi api, const std::string& (
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * s.size()));
 }
+
+// A whole non-streaming answer (the fixtures: a chat completion, a Responses object, an
+// Anthropic message, a Gemini answer): on_body's look at the usage member alone against
+// the full parse it falls back to, in one run.
+void BM_ScanBody(benchmark::State& state, ResponseApi api, const char* fixture, bool full) {
+  const std::string body = read_fixture(fixture);
+  if (body.empty()) return state.SkipWithError("fixtures not found; set SLUICE_FIXTURES");
+  for (auto _ : state) {
+    UsageExtractor x(api);
+    const bool ok = full ? x.on_body_full_parse(body) : x.on_body(body);
+    if (!ok || !x.usage().found) return state.SkipWithError("usage not found");
+    benchmark::DoNotOptimize(x.usage());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * body.size()));
+}
+
+BENCHMARK_CAPTURE(BM_ScanBody, openai_chat_look, ResponseApi::openai_chat,
+                  "openai_chat_nonstream.json", false);
+BENCHMARK_CAPTURE(BM_ScanBody, openai_chat_full_parse, ResponseApi::openai_chat,
+                  "openai_chat_nonstream.json", true);
+BENCHMARK_CAPTURE(BM_ScanBody, openai_responses_look, ResponseApi::openai_responses,
+                  "openai_responses_nonstream.json", false);
+BENCHMARK_CAPTURE(BM_ScanBody, openai_responses_full_parse, ResponseApi::openai_responses,
+                  "openai_responses_nonstream.json", true);
+BENCHMARK_CAPTURE(BM_ScanBody, anthropic_look, ResponseApi::anthropic,
+                  "anthropic_messages_nonstream.json", false);
+BENCHMARK_CAPTURE(BM_ScanBody, anthropic_full_parse, ResponseApi::anthropic,
+                  "anthropic_messages_nonstream.json", true);
+BENCHMARK_CAPTURE(BM_ScanBody, gemini_look, ResponseApi::gemini,
+                  "gemini_generate_content_nonstream.json", false);
+BENCHMARK_CAPTURE(BM_ScanBody, gemini_full_parse, ResponseApi::gemini,
+                  "gemini_generate_content_nonstream.json", true);
 
 // Span sizes: a 16 KiB recv buffer, and the whole stream in one span.
 BENCHMARK_CAPTURE(BM_ScanSseSplitter, openai_chat, openai_stream)

@@ -1,6 +1,7 @@
 #include "sluice/scan/json_peek.h"
 
 #include <cstdint>
+#include <cstring>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -18,21 +19,29 @@ size_t skip_space(std::string_view text, size_t i) {
   return i;
 }
 
-// Offset after the string whose opening quote is at `pos`, or text.size() if unterminated.
-size_t skip_string(std::string_view text, size_t pos) {
-  size_t i = pos + 1;
-  while (i < text.size()) {
-    const char c = text[i];
-    if (c == '"') return i + 1;
-    i += (c == '\\') ? 2 : 1;
-  }
-  return text.size();
-}
-
 bool escaped(std::string_view text, size_t quote) {
   size_t backslashes = 0;
   while (quote > backslashes && text[quote - backslashes - 1] == '\\') ++backslashes;
   return backslashes % 2 == 1;
+}
+
+// Offset after the closing quote of the string whose opening quote is at `pos`, or npos
+// if it is unterminated. memchr to each quote: text is most of a body's bytes.
+size_t string_end(std::string_view text, size_t pos) {
+  for (size_t i = pos + 1; i < text.size();) {
+    const void* q = std::memchr(text.data() + i, '"', text.size() - i);
+    if (q == nullptr) return npos;
+    const size_t at = static_cast<size_t>(static_cast<const char*>(q) - text.data());
+    if (!escaped(text, at)) return at + 1;
+    i = at + 1;
+  }
+  return npos;
+}
+
+// Offset after the string whose opening quote is at `pos`, or text.size() if unterminated.
+size_t skip_string(std::string_view text, size_t pos) {
+  const size_t end = string_end(text, pos);
+  return end == npos ? text.size() : end;
 }
 
 bool key_is_one_of(std::string_view key, std::initializer_list<std::string_view> keys) {
@@ -258,6 +267,69 @@ TrailingString trailing_string(std::string_view text) {
   const size_t chars = string_chars(text, open, &end);
   if (end != close + 1) return {};
   return {open, text.substr(key_open, k - key_open), chars};
+}
+
+namespace {
+
+// Offset after the scalar (number, true, false, null) starting at `pos`: up to the next
+// delimiter. Empty when `pos` is a delimiter.
+size_t skip_scalar(std::string_view text, size_t pos) {
+  size_t i = pos;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (c == ',' || c == '}' || c == ']' || c == ':' || c == '"' || c == '{' || c == '[' ||
+        is_space(c)) {
+      break;
+    }
+    ++i;
+  }
+  return i;
+}
+
+// Offset after the value starting at `pos`, or npos when it does not end inside `text`.
+size_t skip_value(std::string_view text, size_t pos) {
+  if (pos >= text.size()) return npos;
+  const char c = text[pos];
+  if (c == '"') return string_end(text, pos);
+  if (c == '{' || c == '[') {
+    const size_t len = container_length(text, pos);
+    return len == 0 ? npos : pos + len;
+  }
+  const size_t end = skip_scalar(text, pos);
+  return end == pos ? npos : end;
+}
+
+}  // namespace
+
+size_t object_members(std::string_view text, Member* out, size_t max) {
+  size_t i = skip_space(text, 0);
+  if (i >= text.size() || text[i] != '{') return kNotAnObject;
+  i = skip_space(text, i + 1);
+  size_t count = 0;
+  if (i < text.size() && text[i] == '}') {
+    ++i;
+  } else {
+    for (;;) {
+      if (i >= text.size() || text[i] != '"') return kNotAnObject;
+      const size_t key_end = skip_value(text, i);
+      if (key_end == npos) return kNotAnObject;
+      const size_t colon = skip_space(text, key_end);
+      if (colon >= text.size() || text[colon] != ':') return kNotAnObject;
+      const size_t value = skip_space(text, colon + 1);
+      const size_t value_end = skip_value(text, value);
+      if (value_end == npos || count == max) return kNotAnObject;
+      out[count++] = {text.substr(i, key_end - i), text.substr(value, value_end - value)};
+      i = skip_space(text, value_end);
+      if (i >= text.size()) return kNotAnObject;
+      if (text[i] == '}') {
+        ++i;
+        break;
+      }
+      if (text[i] != ',') return kNotAnObject;
+      i = skip_space(text, i + 1);
+    }
+  }
+  return skip_space(text, i) == text.size() ? count : kNotAnObject;
 }
 
 bool object_starts_with_key(std::string_view text, std::string_view quoted_key) {

@@ -7,6 +7,21 @@ namespace sluice::scan {
 namespace {
 
 constexpr size_t kMaxErrorTypeBytes = 64;
+// Top-level members looked at without a full parse: a chat completion has about ten, a
+// Responses object about thirty.
+constexpr size_t kMaxPeekedMembers = 64;
+
+bool has_backslash(std::string_view s) { return s.find('\\') != std::string_view::npos; }
+
+}  // namespace
+
+// What a look at a body's top-level members decided.
+enum class BodyLook {
+  usage_read,  // a plain answer; its usage (if any) read from its own member
+  full_parse,  // an error envelope, an array, escaped keys, a huge object: parse it all
+};
+
+namespace {
 
 }  // namespace
 
@@ -69,6 +84,47 @@ EventFacts UsageExtractor::on_event(const SseEvent& event) {
 }
 
 bool UsageExtractor::on_body(std::string_view json) {
+  // The common body is a plain answer whose usage is one small member near its end: find
+  // that member and parse it alone, not the whole answer's tree. Anything else, errors
+  // included, takes the full parse below.
+  json::Member members[kMaxPeekedMembers];
+  const size_t n = json::object_members(json, members, kMaxPeekedMembers);
+  if (n != json::kNotAnObject && peek_body({members, n}) == BodyLook::usage_read) {
+    saw_terminal_ = true;
+    return true;
+  }
+  return on_body_full_parse(json);
+}
+
+BodyLook UsageExtractor::peek_body(std::span<const json::Member> members) {
+  const std::string_view usage_key =
+      api_ == ResponseApi::gemini ? "\"usageMetadata\"" : "\"usage\"";
+  const json::Member* usage = nullptr;
+  bool saw_error = false;
+  bool saw_type = false;
+  for (const json::Member& m : members) {
+    // A parser decodes escapes in keys before comparing them; this look does not.
+    if (has_backslash(m.key)) return BodyLook::full_parse;
+    // The first of duplicate keys counts, as with the parser's member lookup.
+    if (m.key == "\"error\"" && !saw_error) {
+      saw_error = true;
+      if (m.value != "null") return BodyLook::full_parse;
+    } else if (m.key == "\"type\"" && !saw_type) {
+      saw_type = true;
+      if (m.value == "\"error\"" || has_backslash(m.value)) return BodyLook::full_parse;
+    } else if (m.key == usage_key && usage == nullptr) {
+      usage = &m;
+    }
+  }
+  // A usage member that is not an object is no usage, as for the parsed body. One that
+  // does not parse means the body is not JSON after all: let the full parse say so.
+  if (usage != nullptr && usage->value.front() == '{' && !on_usage_object(usage->value)) {
+    return BodyLook::full_parse;
+  }
+  return BodyLook::usage_read;
+}
+
+bool UsageExtractor::on_body_full_parse(std::string_view json) {
   detail::JsonDoc doc;
   if (!doc.parse(json)) return false;
   const rapidjson::Value& root = doc.root();

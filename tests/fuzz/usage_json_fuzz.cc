@@ -1,7 +1,8 @@
 // The usage extractors and the JSON looks behind them on arbitrary bytes: as a whole
 // non-streaming body, as a usage object, as the data (or stray text) of an SSE event of
 // each type the rules treat apart, and through the scanner's over-cap tail path. Nothing
-// may crash, read outside the input or report inconsistent counts.
+// may crash, read outside the input or report inconsistent counts, and a body's cheap
+// look must read what a full parse of it reads.
 //
 // Input: the bytes first; from the end, the event type to use.
 
@@ -81,8 +82,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (ResponseApi api : {ResponseApi::openai_chat, ResponseApi::openai_responses,
                           ResponseApi::anthropic, ResponseApi::gemini}) {
     UsageExtractor body(api);
-    body.on_body(text);
+    const bool peeked = body.on_body(text);
     check(body.usage());
+    // Whatever the whole-body parse reads, the cheaper look must read the same.
+    UsageExtractor parsed(api);
+    if (parsed.on_body_full_parse(text)) {
+      if (!peeked || !(body.usage() == parsed.usage()) || body.saw_error() != parsed.saw_error() ||
+          body.saw_terminal() != parsed.saw_terminal() ||
+          body.error_type() != parsed.error_type()) {
+        std::abort();
+      }
+    }
     UsageExtractor object(api);
     object.on_usage_object(text);
     check(object.usage());

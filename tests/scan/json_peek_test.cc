@@ -77,5 +77,50 @@ TEST(JsonPeek, ObjectStartsWithKeyAllowsWhitespace) {
   EXPECT_FALSE(json::object_starts_with_key("[DONE]", "\"error\""));
 }
 
+TEST(JsonPeek, ObjectMembersListsTopLevelMembersInOrder) {
+  const std::string_view text = " {\"id\":\"a}\\\"b\", \"n\" : -1.5e3,\"c\":[{\"x\":1}],\"u\":{\"t\":true},\"z\":null}\n";
+  json::Member m[8];
+  ASSERT_EQ(json::object_members(text, m, 8), 5u);
+  EXPECT_EQ(m[0].key, "\"id\"");
+  EXPECT_EQ(m[0].value, "\"a}\\\"b\"");
+  EXPECT_EQ(m[1].key, "\"n\"");
+  EXPECT_EQ(m[1].value, "-1.5e3");
+  EXPECT_EQ(m[2].value, "[{\"x\":1}]");
+  EXPECT_EQ(m[3].key, "\"u\"");
+  EXPECT_EQ(m[3].value, "{\"t\":true}");
+  EXPECT_EQ(m[4].value, "null");
+}
+
+TEST(JsonPeek, ObjectMembersOfAnEmptyObjectIsZero) {
+  json::Member m[1];
+  EXPECT_EQ(json::object_members(" { } ", m, 1), 0u);
+}
+
+TEST(JsonPeek, ObjectMembersRefusesWhatIsNotOneWholeObject) {
+  json::Member m[4];
+  for (std::string_view text : {
+           R"({"a":1,"b":{"c":2})",         // cut off inside a member
+           R"({"a":1,"b":"x)",              // cut off inside a string
+           R"({"a":"x\"})",                // the quote is escaped: still open
+           R"({"a":1} {"b":2})",            // something after it
+           R"({"a":1,})",                   // a member missing
+           R"({"a" 1})",                    // no ':'
+           R"({"a":1 "b":2})",              // no ','
+           R"({a:1})",                      // a key that is not a string
+           R"({"a":})",                     // no value
+           R"([{"a":1}])",                  // an array
+           "",
+           "null",
+       }) {
+    EXPECT_EQ(json::object_members(text, m, 4), json::kNotAnObject) << text;
+  }
+}
+
+TEST(JsonPeek, ObjectMembersRefusesMoreMembersThanRoom) {
+  json::Member m[2];
+  EXPECT_EQ(json::object_members(R"({"a":1,"b":2})", m, 2), 2u);
+  EXPECT_EQ(json::object_members(R"({"a":1,"b":2,"c":3})", m, 2), json::kNotAnObject);
+}
+
 }  // namespace
 }  // namespace sluice::scan

@@ -288,5 +288,69 @@ TEST(UsageExtractor, NegativeAndFractionalCountsAreClamped) {
   EXPECT_EQ(x.usage(), usage_of(0, 2));
 }
 
+// on_body reads a plain answer's usage member without parsing the rest; it must read
+// exactly what the full parse reads.
+void expect_same_as_full_parse(ResponseApi api, std::string_view body) {
+  UsageExtractor peeked(api);
+  UsageExtractor parsed(api);
+  const bool ok = parsed.on_body_full_parse(body);
+  EXPECT_EQ(peeked.on_body(body), ok) << body;
+  EXPECT_EQ(peeked.usage(), parsed.usage()) << body;
+  EXPECT_EQ(peeked.saw_error(), parsed.saw_error()) << body;
+  EXPECT_EQ(peeked.saw_terminal(), parsed.saw_terminal()) << body;
+  EXPECT_EQ(peeked.error_type(), parsed.error_type()) << body;
+}
+
+TEST(UsageExtractor, BodyLookReadsWhatTheFullParseReads) {
+  expect_same_as_full_parse(ResponseApi::openai_chat, read_fixture("openai_chat_nonstream.json"));
+  expect_same_as_full_parse(ResponseApi::openai_responses,
+                            read_fixture("openai_responses_nonstream.json"));
+  expect_same_as_full_parse(ResponseApi::anthropic,
+                            read_fixture("anthropic_messages_nonstream.json"));
+  expect_same_as_full_parse(ResponseApi::gemini,
+                            read_fixture("gemini_generate_content_nonstream.json"));
+  for (ResponseApi api : {ResponseApi::openai_chat, ResponseApi::openai_responses,
+                          ResponseApi::anthropic, ResponseApi::gemini}) {
+    for (std::string_view body : {
+             // Errors: the envelope first, later, and Anthropic's typed one.
+             R"({"error":{"type":"server_error","message":"x"}})",
+             R"({"id":"r","usage":{"input_tokens":3},"error":{"code":"server_error"}})",
+             R"({"type":"error","error":{"type":"overloaded_error","message":"x"}})",
+             // Responses: "error": null is no error.
+             R"({"id":"r","error":null,"usage":{"input_tokens":3,"output_tokens":4}})",
+             // The first of duplicate keys counts.
+             R"({"usage":{"prompt_tokens":1},"usage":{"prompt_tokens":2}})",
+             R"({"error":null,"error":{"type":"x"},"usage":{"input_tokens":1}})",
+             // Escaped keys and values, decoded by a parser.
+             R"({"\u0075sage":{"prompt_tokens":5,"completion_tokens":6}})",
+             R"({"usage":{"prompt_tokens":5},"\u0065rror":{"type":"x"}})",
+             R"({"type":"\u0065rror","error":{"type":"x"}})",
+             // Usage that is not an object.
+             R"({"usage":null,"usageMetadata":[1]})",
+             R"({"usageMetadata":{"promptTokenCount":7,"candidatesTokenCount":2}})",
+             R"({})",
+             R"([{"usageMetadata":{"promptTokenCount":7}}])",
+             R"({"usage":{"prompt_tokens":1}} x)",
+         }) {
+      expect_same_as_full_parse(api, body);
+    }
+  }
+}
+
+TEST(UsageExtractor, BodyLookDelimitsButDoesNotValidateMembersOtherThanUsage) {
+  // A body cut off anywhere is refused (BodyThatIsNotJsonIsRejected); a whole one whose
+  // other members hold malformed values is read as an answer, which the full parse refuses.
+  const std::string_view body = R"({"choices":[tru],"usage":{"prompt_tokens":3}})";
+  UsageExtractor x(ResponseApi::openai_chat);
+  EXPECT_TRUE(x.on_body(body));
+  EXPECT_EQ(x.usage(), usage_of(3, 0));
+  UsageExtractor full(ResponseApi::openai_chat);
+  EXPECT_FALSE(full.on_body_full_parse(body));
+  // A usage member that does not parse is the full parse's to judge: not JSON.
+  UsageExtractor bad(ResponseApi::openai_chat);
+  EXPECT_FALSE(bad.on_body(R"({"usage":{"prompt_tokens":tru},"x":1})"));
+  EXPECT_FALSE(bad.usage().found);
+}
+
 }  // namespace
 }  // namespace sluice::scan

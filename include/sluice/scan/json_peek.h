@@ -69,6 +69,21 @@ struct TrailingString {
 // read backwards, so the common event skips a forward search.
 TrailingString trailing_string(std::string_view text);
 
+struct Member {
+  std::string_view key;    // quotes included, as written (escapes not decoded)
+  std::string_view value;  // the value's text: a string with its quotes, a container whole
+};
+
+inline constexpr size_t kNotAnObject = npos;
+
+// The top-level members of the object `text` holds (whitespace around it allowed), in
+// order, into `out`: their count, or kNotAnObject when `text` is not one whole object
+// (cut off, something after it, keys that are not strings, a member missing ':' or ',')
+// or it has more than `max` members. Values nested inside are only delimited (brackets
+// balanced, strings respected), not validated: a cheap look at a body whose usage is one
+// small member, for which a full parse would build a tree of everything else.
+size_t object_members(std::string_view text, Member* out, size_t max);
+
 // Whether `text` is an object whose first key is `quoted_key` ({"error": ...} envelopes).
 bool object_starts_with_key(std::string_view text, std::string_view quoted_key);
 

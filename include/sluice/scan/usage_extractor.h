@@ -15,13 +15,17 @@
 // An escape or a UTF-8 sequence counts one; JSON overhead counts nothing.
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
+#include "sluice/scan/json_peek.h"
 #include "sluice/scan/sse_splitter.h"
 #include "sluice/scan/usage.h"
 
 namespace sluice::scan {
+
+enum class BodyLook;
 
 // What one event told the extractor.
 struct EventFacts {
@@ -43,6 +47,9 @@ class UsageExtractor {
   // A complete non-streaming body. Returns false when it is not JSON (e.g. cut off).
   // Gemini's JSON-array stream (streamGenerateContent without alt=sse) is accepted too.
   bool on_body(std::string_view json);
+  // The same by a parse of the whole body into a tree: what on_body falls back to, and
+  // the reference tests and the fuzzer hold on_body's cheaper look to.
+  bool on_body_full_parse(std::string_view json);
 
   // A usage object alone (the provider's `usage` / `usageMetadata` value), for bodies too
   // large to keep whole. Returns false when it is not a JSON object.
@@ -62,6 +69,8 @@ class UsageExtractor {
 
  private:
   friend struct Rules;
+
+  BodyLook peek_body(std::span<const json::Member> members);
 
   ResponseApi api_;
   Usage usage_;
