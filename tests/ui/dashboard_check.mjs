@@ -31,7 +31,8 @@ try {
   const atLoad = problems.splice(0);
   await page.fill("#admin-key", "wrong-" + key);
   await page.click("#login button[type=submit]");
-  await page.waitForSelector("#login:not([hidden])", { timeout: 30000 });
+  await page.waitForSelector("#login-error:not(:empty)", { timeout: 30000 });
+  await page.waitForLoadState("networkidle");
   const wrongKeyMessage = await page.textContent("#login-error");
 
   problems.splice(0);  // the refused key's 401 is logged by Chromium as a console error
