@@ -96,6 +96,7 @@ class Stream final : public core::IoHandler {
   }
   ~Stream() { --ctx_.live_streams; }
   void arm_recv();
+  void cancel(Op op);
   void flush();
   void on_recv(int res, uint32_t flags);
   void on_sent(int res);
@@ -118,6 +119,7 @@ class Stream final : public core::IoHandler {
   bool recv_armed_ = false;  // a multishot recv is live (until its final CQE)
   bool want_read_ = false;
   bool send_inflight_ = false;
+  bool connecting_ = false;  // a connect is in flight
   bool was_high_ = false;
   bool closing_ = false;
   bool close_after_send_ = false;
