@@ -40,9 +40,7 @@ void Stream::pause_reading() {
   want_read_ = false;
   if (recv_armed_ && !closing_) {
     // Multishot recv keeps going until cancelled; its final CQE clears recv_armed_.
-    io_uring_sqe* sqe = ctx_.loop.sqe();
-    io_uring_prep_cancel64(sqe, core::make_user_data(this, op_recv), 0);
-    io_uring_sqe_set_data64(sqe, 0);
+    cancel(op_recv);
   }
 }
 
@@ -179,10 +177,13 @@ void Stream::close() {
   maybe_free();
 }
 
+// The cancel is an in-flight operation of its own: the Stream stays allocated until
+// its completion, so no later Stream at the same address can be what it cancels.
 void Stream::cancel(Op op) {
   io_uring_sqe* sqe = ctx_.loop.sqe();
   io_uring_prep_cancel64(sqe, core::make_user_data(this, op), 0);
-  io_uring_sqe_set_data64(sqe, 0);
+  io_uring_sqe_set_data64(sqe, core::make_user_data(this, op_cancel));
+  ++inflight_;
 }
 
 void Stream::maybe_free() {

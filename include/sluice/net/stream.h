@@ -90,7 +90,7 @@ class Stream final : public core::IoHandler {
   void on_completion(uint8_t op, int res, uint32_t flags) override;
 
  private:
-  enum Op : uint8_t { op_recv = 1, op_send = 2, op_connect = 3, op_shutdown = 4 };
+  enum Op : uint8_t { op_recv = 1, op_send = 2, op_connect = 3, op_shutdown = 4, op_cancel = 5 };
   Stream(IoContext& ctx, int fd, StreamHandler* h) : ctx_(ctx), fd_(fd), handler_(h) {
     ++ctx_.live_streams;
   }
