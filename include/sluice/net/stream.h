@@ -90,12 +90,13 @@ class Stream final : public core::IoHandler {
   void on_completion(uint8_t op, int res, uint32_t flags) override;
 
  private:
-  enum Op : uint8_t { op_recv = 1, op_send = 2, op_connect = 3, op_shutdown = 4 };
+  enum Op : uint8_t { op_recv = 1, op_send = 2, op_connect = 3, op_shutdown = 4, op_cancel = 5 };
   Stream(IoContext& ctx, int fd, StreamHandler* h) : ctx_(ctx), fd_(fd), handler_(h) {
     ++ctx_.live_streams;
   }
   ~Stream() { --ctx_.live_streams; }
   void arm_recv();
+  void cancel(Op op);
   void flush();
   void on_recv(int res, uint32_t flags);
   void on_sent(int res);
@@ -118,6 +119,7 @@ class Stream final : public core::IoHandler {
   bool recv_armed_ = false;  // a multishot recv is live (until its final CQE)
   bool want_read_ = false;
   bool send_inflight_ = false;
+  bool connecting_ = false;  // a connect is in flight
   bool was_high_ = false;
   bool closing_ = false;
   bool close_after_send_ = false;
