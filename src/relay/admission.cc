@@ -76,27 +76,22 @@ void Admission::on_timer(int) {
   tick_.arm(io_.loop.timers(), now + core::ms_to_ns(cfg_->admission.tick_ms), this, 0);
 }
 
-int64_t Admission::estimate_tokens(const RequestInfo& info) const {
-  const config::Provider* p = cfg_->provider(info.provider);
-  double cpt = p && p->chars_per_token > 0 ? p->chars_per_token : 4.0;
+// What a request reserves: input tokens estimated from its characters at the
+// provider's characters per token, plus its output allowance; cost the same way.
+Admission::Estimate Admission::estimate(const RequestInfo& info,
+                                        const config::Provider* provider) const {
+  double cpt = provider && provider->chars_per_token > 0 ? provider->chars_per_token : 4.0;
   int64_t input = static_cast<int64_t>(std::ceil(static_cast<double>(info.input_chars) / cpt));
   int64_t output =
       info.max_output_tokens
           ? static_cast<int64_t>(std::min<uint64_t>(info.max_output_tokens, 1ull << 40))
           : cfg_->admission.default_max_output_tokens;
-  return input + output;
-}
-
-int64_t Admission::estimate_cost(const RequestInfo& info, int64_t tokens) const {
-  const auto* price = static_cast<const config::Price*>(info.price);
-  if (price == nullptr) return 0;
-  const config::Provider* p = cfg_->provider(info.provider);
-  double cpt = p && p->chars_per_token > 0 ? p->chars_per_token : 4.0;
-  double input = std::ceil(static_cast<double>(info.input_chars) / cpt);
+  Estimate e{input + output, 0};
   // Per-million-token prices times tokens are micro-dollars.
-  return std::llround(input * price->input_per_mtok +
-                      static_cast<double>(tokens - static_cast<int64_t>(input)) *
-                          price->output_per_mtok);
+  if (const auto* price = static_cast<const config::Price*>(info.price))
+    e.cost_micro = std::llround(static_cast<double>(input) * price->input_per_mtok +
+                                static_cast<double>(output) * price->output_per_mtok);
+  return e;
 }
 
 // A fallback moves the request to another alias and provider account: it must be
@@ -107,11 +102,8 @@ bool Admission::readmit(RequestInfo& info, const std::string& alias, const std::
   limit::Plan* plan = limiter_->plan({info.project, info.key_id, alias, provider}, *cfg_);
   limit::Ticket ticket;
   if (!plan->sets.empty() || !plan->budgets.empty()) {
-    RequestInfo next = info;
-    next.alias = alias;
-    next.provider = provider;
-    int64_t tokens = estimate_tokens(next);
-    limit::Decision d = limiter_->admit(*plan, tokens, estimate_cost(next, tokens),
+    Estimate e = estimate(info, cfg_->provider(provider));
+    limit::Decision d = limiter_->admit(*plan, e.tokens, e.cost_micro,
                                         static_cast<int64_t>(core::wall_ms()), core::mono_ns(),
                                         ticket);
     if (d.verdict != limit::Verdict::admitted) return false;
@@ -127,11 +119,10 @@ void Admission::admit(net::Exchange& ex, UpstreamRequest req) {
   limit::Plan* plan = limiter_->plan({info.project, info.key_id, info.alias, info.provider}, *cfg_);
   if (plan->sets.empty() && plan->budgets.empty()) return start(ex, std::move(req));
 
-  int64_t tokens = estimate_tokens(info);
-  int64_t cost = estimate_cost(info, tokens);
+  Estimate e = estimate(info, cfg_->provider(info.provider));
   limit::Ticket ticket;
-  limit::Decision d = limiter_->admit(*plan, tokens, cost, static_cast<int64_t>(core::wall_ms()),
-                                      core::mono_ns(), ticket);
+  limit::Decision d = limiter_->admit(*plan, e.tokens, e.cost_micro,
+                                      static_cast<int64_t>(core::wall_ms()), core::mono_ns(), ticket);
   if (d.verdict == limit::Verdict::admitted) {
     info.ticket = ticket;
     return start(ex, std::move(req));
@@ -139,8 +130,8 @@ void Admission::admit(net::Exchange& ex, UpstreamRequest req) {
   if (d.verdict == limit::Verdict::rate_limited && plan->queue_max_wait_ms > 0) {
     auto* w = new QueuedRequest(*this, ex, std::move(req), io_.loop);
     w->plan = plan;
-    w->tokens = tokens;
-    w->cost_micro = cost;
+    w->tokens = e.tokens;
+    w->cost_micro = e.cost_micro;
     w->deadline_ns = core::mono_ns() + core::ms_to_ns(plan->queue_max_wait_ms);
     if (limiter_->enqueue(*w)) {
       ex.set_observer(w);

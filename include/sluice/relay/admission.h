@@ -50,8 +50,11 @@ class Admission final : public core::TimerTarget {
   void queue_waited(const limit::Plan& plan, const RequestInfo& info, uint64_t ns);
 
  private:
-  int64_t estimate_tokens(const RequestInfo& info) const;
-  int64_t estimate_cost(const RequestInfo& info, int64_t tokens) const;
+  struct Estimate {
+    int64_t tokens;
+    int64_t cost_micro;
+  };
+  Estimate estimate(const RequestInfo& info, const config::Provider* provider) const;
   void add_rate_headers(std::string& out, const limit::Plan& plan) const;
   void record_rejected(RequestInfo& info, int status);
   limit::Limit* account(const std::string& provider);
