@@ -37,6 +37,11 @@ uint16_t LabelTable::id(std::string_view value) {
   return insert(value);
 }
 
+uint16_t LabelTable::known_id(std::string_view value) const {
+  auto it = ids_.find(value);
+  return it != ids_.end() ? it->second : other_;
+}
+
 // ---- ShardMetrics --------------------------------------------------------------------
 
 ShardMetrics::ShardMetrics() : status_ids_(kMaxStatus + 1, 0xffff) {
@@ -59,7 +64,7 @@ uint16_t ShardMetrics::status_id(int status) {
 void ShardMetrics::record_request(const RequestSample& s) {
   uint16_t route = labels_.id(s.route);
   uint16_t provider = labels_.id(s.provider);
-  uint16_t alias = labels_.id(s.alias);
+  uint16_t alias = labels_.known_id(s.alias);  // configured aliases and models only
   ++requests_[pack(route, provider, alias, status_id(s.status))];
   Latency& lat = latency_[pack(route, provider)];
   lat.duration.observe(kLatencyBuckets, s.duration_ns);

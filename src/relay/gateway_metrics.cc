@@ -58,10 +58,7 @@ GatewayMetrics::GatewayMetrics(const GatewayState& state, net::IoContext& io,
       shard_(shard),
       spans_(state.spans),
       rng_(state.id_seed ^ (uint64_t{shard} + 1) * 0x9e3779b97f4a7c15ull ^ core::mono_ns()) {
-  const config::Config& cfg = *state.config;
-  for (const config::Provider& p : cfg.providers) metrics_.add_known_value(p.name);
-  for (const config::Model& m : cfg.models) metrics_.add_known_value(m.alias);
-  for (const config::Project& p : cfg.projects) metrics_.add_known_value(p.name);
+  learn_names(*state.config);
   if (state.metrics_hub) {
     state.metrics_hub->attach(shard, io.loop, [this](metrics::Snapshot& out) { collect(out); });
     attached_ = true;
@@ -69,6 +66,22 @@ GatewayMetrics::GatewayMetrics(const GatewayState& state, net::IoContext& io,
 }
 
 GatewayMetrics::~GatewayMetrics() { detach(); }
+
+// The label values the config names. The model label takes no other value ("other"
+// instead), so a client cannot grow the exposition with names of its choosing.
+void GatewayMetrics::learn_names(const config::Config& cfg) {
+  for (const config::Provider& p : cfg.providers) metrics_.add_known_value(p.name);
+  for (const config::Model& m : cfg.models) {
+    metrics_.add_known_value(m.alias);
+    for (const config::Target& t : m.targets) metrics_.add_known_value(t.model);
+  }
+  for (const config::Project& p : cfg.projects) metrics_.add_known_value(p.name);
+}
+
+void GatewayMetrics::set_state(const GatewayState& state) {
+  if (state.config != state_->config) learn_names(*state.config);
+  state_ = &state;
+}
 
 void GatewayMetrics::detach() {
   if (attached_) state_->metrics_hub->detach(shard_);
@@ -213,7 +226,7 @@ void GatewayMetrics::scrape(net::Exchange& ex, std::string headers) {
     return deliver(id, std::move(s));
   }
   state_->metrics_hub->gather(shard_,
-                             [this, id](metrics::Snapshot s) { deliver(id, std::move(s)); });
+                              [this, id](metrics::Snapshot s) { deliver(id, std::move(s)); });
 }
 
 void GatewayMetrics::deliver(uint64_t id, metrics::Snapshot s) {

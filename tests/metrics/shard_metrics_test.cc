@@ -28,6 +28,7 @@ RequestSample proxied(std::string_view alias, int status, uint64_t input, uint64
 
 TEST(ShardMetrics, CountsRequestsByRouteProviderAliasAndStatus) {
   ShardMetrics m;
+  m.add_known_value("gpt");  // a configured alias
   m.record_request(proxied("gpt", 200, 1, 2, 0));
   m.record_request(proxied("gpt", 200, 1, 2, 0));
   m.record_request(proxied("gpt", 502, 0, 0, 0));
@@ -40,6 +41,7 @@ TEST(ShardMetrics, CountsRequestsByRouteProviderAliasAndStatus) {
 
 TEST(ShardMetrics, SumsTokensByKindAndCost) {
   ShardMetrics m;
+  m.add_known_value("gpt");  // a configured alias
   m.record_request(proxied("gpt", 200, 10, 20, 0.5));
   m.record_request(proxied("gpt", 200, 1, 2, 0.25));
   Snapshot s;
@@ -52,6 +54,7 @@ TEST(ShardMetrics, SumsTokensByKindAndCost) {
 
 TEST(ShardMetrics, OverheadAndFirstTokenOnlyForProxiedRequests) {
   ShardMetrics m;
+  m.add_known_value("gpt");  // a configured alias
   RequestSample refused;
   refused.route = "chat_completions";
   refused.status = 401;
@@ -69,6 +72,7 @@ TEST(ShardMetrics, OverheadAndFirstTokenOnlyForProxiedRequests) {
 
 TEST(ShardMetrics, RefusalsAndQueueWaitsByLabel) {
   ShardMetrics m;
+  m.add_known_value("gpt");  // a configured alias
   m.count_refusal("rate_limited", "team");
   m.count_refusal("rate_limited", "team");
   m.count_refusal("unauthorized", "");
@@ -83,21 +87,30 @@ TEST(ShardMetrics, RefusalsAndQueueWaitsByLabel) {
 
 TEST(ShardMetrics, UnknownLabelValuesPastTheCapBecomeOther) {
   ShardMetrics m;
+  m.add_known_value("gpt");  // a configured alias
   m.add_known_value("configured");
-  for (size_t i = 0; i < kMaxDynamicValues + 50; ++i)
-    m.record_request(proxied("model-" + std::to_string(i), 200, 0, 0, 0));
-  m.record_request(proxied("configured", 200, 0, 0, 0));
+  for (size_t i = 0; i < kMaxDynamicValues + 50; ++i) {
+    RequestSample r = proxied("gpt", 200, 0, 0, 0);
+    std::string route = "route-" + std::to_string(i);
+    r.route = route;
+    m.record_request(r);
+  }
+  RequestSample c = proxied("gpt", 200, 0, 0, 0);
+  c.route = "configured";
+  m.record_request(c);
   Snapshot s;
   m.snapshot(s);
-  // Route "chat_completions" and provider "openai" took two dynamic slots.
-  size_t named = kMaxDynamicValues - 2;
-  EXPECT_EQ((s.requests[{"chat_completions", "openai", "other", "200"}]), 50u + 2u);
-  EXPECT_EQ((s.requests[{"chat_completions", "openai", "configured", "200"}]), 1u);
+  // Provider "openai" took one dynamic slot.
+  size_t named = kMaxDynamicValues - 1;
+  EXPECT_EQ((s.requests[{"other", "openai", "gpt", "200"}]), 50u + 1u);
+  EXPECT_EQ((s.requests[{"configured", "openai", "gpt", "200"}]), 1u);
   EXPECT_EQ(s.requests.size(), named + 2);
 }
 
 TEST(Snapshot, MergeSumsCountersAndKeepsTheWorstBreakerState) {
   ShardMetrics a, b;
+  a.add_known_value("gpt");
+  b.add_known_value("gpt");
   a.record_request(proxied("gpt", 200, 3, 4, 1.0));
   b.record_request(proxied("gpt", 200, 5, 6, 2.0));
   Snapshot sa, sb;
@@ -142,13 +155,27 @@ TEST(Snapshot, RenderShowsProcessFiguresWhenConfigured) {
   EXPECT_NE(text.find("\nsluice_otlp_spans_dropped_total 3\n"), std::string::npos);
 }
 
-TEST(Snapshot, RenderEscapesLabelValuesFromClients) {
+TEST(Snapshot, RenderEscapesLabelValues) {
   ShardMetrics m;
+  m.add_known_value("evil\"}\nx 1");
   m.record_request(proxied("evil\"}\nx 1", 200, 0, 0, 0));
   Snapshot s;
   m.snapshot(s);
   std::string text = render(s, ProcessFigures{});
   EXPECT_NE(text.find("alias=\"evil\\\"}\\nx 1\""), std::string::npos);
+}
+
+TEST(ShardMetrics, ModelNamesNotConfiguredShareTheOtherLabel) {
+  ShardMetrics m;
+  m.add_known_value("gpt");
+  m.record_request(proxied("gpt", 200, 1, 1, 0));
+  std::string huge(1 << 20, 'x');
+  for (int i = 0; i < 8; ++i) m.record_request(proxied(huge + std::to_string(i), 200, 1, 1, 0));
+  Snapshot s;
+  m.snapshot(s);
+  EXPECT_EQ((s.requests[{"chat_completions", "openai", "gpt", "200"}]), 1u);
+  EXPECT_EQ((s.requests[{"chat_completions", "openai", "other", "200"}]), 8u);
+  EXPECT_EQ(render(s, ProcessFigures{}).find("xxxx"), std::string::npos);
 }
 
 }  // namespace

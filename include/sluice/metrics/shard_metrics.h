@@ -35,6 +35,9 @@ class LabelTable {
   uint16_t id(std::string_view value);
   // Interns without counting against the cap (names from the config, fixed names).
   void add_known(std::string_view value);
+  // The id of a value interned already; any other value is "other". For labels whose
+  // values a client chooses (the model it names), so only configured names appear.
+  uint16_t known_id(std::string_view value) const;
   const std::string& value(uint16_t id) const { return values_[id]; }
   size_t size() const { return values_.size(); }
 

@@ -37,7 +37,7 @@ class GatewayMetrics {
   GatewayMetrics(const GatewayState& state, net::IoContext& io, upstream::UpstreamPool& pool,
                  unsigned shard);
   ~GatewayMetrics();
-  void set_state(const GatewayState& state) { state_ = &state; }
+  void set_state(const GatewayState& state);
   GatewayMetrics(const GatewayMetrics&) = delete;
   GatewayMetrics& operator=(const GatewayMetrics&) = delete;
 
@@ -67,6 +67,7 @@ class GatewayMetrics {
 
  private:
   class PendingScrape;
+  void learn_names(const config::Config& cfg);
   void collect(metrics::Snapshot& out) const;
   void deliver(uint64_t id, metrics::Snapshot s);
   metrics::ProcessFigures process_figures() const;
