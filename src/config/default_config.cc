@@ -59,6 +59,8 @@ std::string_view default_config_text() {
   },
 
   // No virtual keys: clients need none. For development only; see `sluice keygen`.
+  // Without "allow_anonymous", a gateway with no keys refuses to serve.
+  "allow_anonymous": true,
   "keys": []
 }
 )json";

@@ -28,7 +28,21 @@ void read_document(Issues& issues, const Node& root, Config& config) {
     config.listen.push_back(Listen{});
   }
   if (const Node* n = f.get("shards")) detail::read_shards(issues, *n, "/shards", config.shards);
-  if (const Node* n = f.get("admin")) detail::read_admin(issues, *n, "/admin", config.admin);
+  if (const Node* n = f.get("admin")) {
+    detail::read_admin(issues, *n, "/admin", config.admin);
+    // SO_REUSEPORT would let both bind one port and split its connections between them.
+    const Node* listen = nullptr;
+    for (const detail::Member& m : n->members)
+      if (m.key == "listen") listen = &m.value;
+    for (size_t i = 0; listen && i < config.admin.listen.size() && i < listen->items.size(); ++i) {
+      const Listen& a = config.admin.listen[i];
+      for (const Listen& l : config.listen)
+        if (a.port != 0 && a.port == l.port && a.address == l.address)
+          issues.add(listen->items[i].offset, "/admin/listen/" + std::to_string(i),
+                     "the admin listener must not share an address and port with `listen`");
+    }
+  }
+  f.boolean("allow_anonymous", config.allow_anonymous);
   if (const Node* n = f.get("ledger")) detail::read_ledger(issues, *n, "/ledger", config.ledger);
   if (const Node* n = f.get("server")) detail::read_server(issues, *n, "/server", config.server);
   if (const Node* n = f.get("cors")) detail::read_cors(issues, *n, "/cors", config.cors);

@@ -47,17 +47,6 @@ void read_fallbacks(Issues& issues, const Node& node, const std::string& pointer
   }
 }
 
-void read_price(Issues& issues, const Node& node, const std::string& pointer, Price& out) {
-  Fields f(issues, node, pointer);
-  if (!f.is_object()) return;
-  out.set = true;
-  if (f.require("input_per_mtok") != nullptr) f.number("input_per_mtok", out.input_per_mtok, 0);
-  if (f.require("output_per_mtok") != nullptr) f.number("output_per_mtok", out.output_per_mtok, 0);
-  // Without a cache discount a cached token costs what any input token costs.
-  out.cached_input_per_mtok = out.input_per_mtok;
-  f.number("cached_input_per_mtok", out.cached_input_per_mtok, 0);
-}
-
 void read_model(Issues& issues, const Node& node, const std::string& pointer, const Names& names,
                 Model& out) {
   Fields f(issues, node, pointer);
@@ -72,6 +61,17 @@ void read_model(Issues& issues, const Node& node, const std::string& pointer, co
 }
 
 }  // namespace
+
+void read_price(Issues& issues, const Node& node, const std::string& pointer, Price& out) {
+  Fields f(issues, node, pointer);
+  if (!f.is_object()) return;
+  out.set = true;
+  if (f.require("input_per_mtok") != nullptr) f.number("input_per_mtok", out.input_per_mtok, 0);
+  if (f.require("output_per_mtok") != nullptr) f.number("output_per_mtok", out.output_per_mtok, 0);
+  // Without a cache discount a cached token costs what any input token costs.
+  out.cached_input_per_mtok = out.input_per_mtok;
+  f.number("cached_input_per_mtok", out.cached_input_per_mtok, 0);
+}
 
 void read_models(Issues& issues, const Node& node, const std::string& pointer, const Names& names,
                  std::vector<Model>& out) {

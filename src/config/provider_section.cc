@@ -108,6 +108,8 @@ void read_provider(Issues& issues, const Node& node, const std::string& pointer,
   read_credentials(issues, f, out);
   f.string("ca_file", out.ca_file);
   f.number("chars_per_token", out.chars_per_token, 0, true);
+  if (const Node* n = f.get("default_price"))
+    read_price(issues, *n, f.pointer_of("default_price"), out.default_price);
   if (const Node* n = f.get("limits")) read_limits(issues, *n, f.pointer_of("limits"), out.limits);
   if (const Node* n = f.get("timeouts")) {
     read_timeouts(issues, *n, f.pointer_of("timeouts"), out.timeouts);

@@ -27,6 +27,7 @@ bool check_env_name(Issues& issues, const Node& node, const std::string& pointer
                     const std::string& name);
 
 void read_limits(Issues& issues, const Node& node, const std::string& pointer, Limits& out);
+void read_price(Issues& issues, const Node& node, const std::string& pointer, Price& out);
 void read_budget(Issues& issues, const Node& node, const std::string& pointer, Budget& out);
 
 void read_listen(Issues& issues, const Node& node, const std::string& pointer,

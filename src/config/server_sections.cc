@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "sections.h"
 #include "sluice/config/base_url.h"
@@ -115,6 +116,8 @@ void read_admin(Issues& issues, const Node& node, const std::string& pointer, Ad
   if (f.string("key_env", out.key_env)) {
     check_env_name(issues, *f.get("key_env"), f.pointer_of("key_env"), out.key_env);
   }
+  if (const Node* n = f.get("listen")) read_listen(issues, *n, f.pointer_of("listen"), out.listen);
+  f.boolean("metrics_auth", out.metrics_auth);
   for (const char* secret : {"key", "api_key", "token", "secret", "password"}) {
     f.forbid(secret,
              "secrets do not belong in the config file: put the admin key in an environment "
@@ -147,6 +150,19 @@ void read_server(Issues& issues, const Node& node, const std::string& pointer, S
   f.u64("max_body_bytes", out.max_body_bytes, 1);
   f.string("access_log", out.access_log);
   f.string("degraded_marker", out.degraded_marker);
+  if (const Node* n = f.get("allowed_hosts")) {
+    std::string p = f.pointer_of("allowed_hosts");
+    if (read_string_list(issues, *n, p, out.allowed_hosts)) {
+      for (size_t i = 0; i < out.allowed_hosts.size(); ++i) {
+        std::string& h = out.allowed_hosts[i];
+        for (char& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        bool ok = !h.empty() && h.find_first_of(" \t/,") == std::string::npos;
+        if (!ok)
+          issues.add(n->items[i].offset, child_pointer(p, i),
+                     "expected a host name or address, optionally with :port");
+      }
+    }
+  }
 }
 
 void read_cors(Issues& issues, const Node& node, const std::string& pointer, Cors& out) {

@@ -66,9 +66,7 @@ void Exchange::respond(int status, std::string_view content_type, std::string bo
   finish(true);
 }
 
-void Exchange::finish(bool reusable) {
-  conn_->exchange_done(reusable && !close_delimited_);
-}
+void Exchange::finish(bool reusable) { conn_->exchange_done(reusable && !close_delimited_); }
 
 void Exchange::abort() {
   observer_ = nullptr;
@@ -77,8 +75,10 @@ void Exchange::abort() {
 
 // ---- HttpConnection ---------------------------------------------------------------
 
-void HttpConnection::accept(ServerContext& ctx, int fd, const tls::TlsServerContext* tls) {
+void HttpConnection::accept(ServerContext& ctx, int fd, const tls::TlsServerContext* tls,
+                            bool admin) {
   auto* c = new HttpConnection(ctx);
+  c->ex_.admin_listener_ = admin;
   c->stream_ = Stream::adopt(ctx.io, fd, c);
   if (tls) c->stream_->set_tls(std::make_unique<tls::TlsServerSession>(*tls));
   c->timer_.arm(ctx.io.loop.timers(), ctx.io.loop.now_ns() + ctx.limits.header_timeout_ns, c,
@@ -108,8 +108,8 @@ void HttpConnection::on_data(Stream&, core::Slice data) {
   if (!got_bytes_) {
     got_bytes_ = true;
     if (timer_.armed() && state_ == State::head)
-      timer_.arm(ctx_.io.loop.timers(), ctx_.io.loop.now_ns() + ctx_.limits.header_timeout_ns,
-                 this, kHeaderDeadline);
+      timer_.arm(ctx_.io.loop.timers(), ctx_.io.loop.now_ns() + ctx_.limits.header_timeout_ns, this,
+                 kHeaderDeadline);
   }
   // The request is copied out of the ring buffer (it is small) so the buffer goes back
   // to the kernel at once: a long exchange never pins one of the shard's receive
@@ -229,7 +229,10 @@ void HttpConnection::exchange_done(bool reusable) {
     got_bytes_ = true;
     timer_.arm(ctx_.io.loop.timers(), ctx_.io.loop.now_ns() + ctx_.limits.header_timeout_ns, this,
                kHeaderDeadline);
-    if (!processing_) ctx_.io.loop.defer([this] { if (state_ == State::head) process(); });
+    if (!processing_)
+      ctx_.io.loop.defer([this] {
+        if (state_ == State::head) process();
+      });
   }
 }
 

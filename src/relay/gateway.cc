@@ -1,6 +1,7 @@
 #include "sluice/relay/gateway.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <span>
 
@@ -21,34 +22,82 @@
 
 namespace sluice::relay {
 namespace {
+constexpr size_t kMaxModelNameBytes = 256;
+
+bool is_operational(route::Endpoint e) {
+  using route::Endpoint;
+  return e == Endpoint::healthz || e == Endpoint::readyz || e == Endpoint::metrics ||
+         e == Endpoint::admin || e == Endpoint::ui;
+}
+
+// application/json, or a +json type, parameters (charset) aside.
+// `a` (any case) equals the lowercase `b`.
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != b[i]) return false;
+  return true;
+}
+// The media type of a Content-Type value, parameters (charset, boundary) aside.
+std::string_view media_type(std::string_view content_type) {
+  std::string_view t = content_type.substr(0, content_type.find(';'));
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+  return t;
+}
+// application/json, or an application/...+json type.
+bool is_json_content(std::string_view content_type) {
+  std::string_view t = media_type(content_type);
+  if (iequals(t, "application/json")) return true;
+  return t.size() > 17 && iequals(t.substr(t.size() - 5), "+json") &&
+         iequals(t.substr(0, 12), "application/");
+}
+bool is_multipart_form(std::string_view content_type) {
+  return iequals(media_type(content_type), "multipart/form-data");
+}
 std::string_view endpoint_name(const route::Route& r) {
   using route::Endpoint;
   switch (r.endpoint) {
-    case Endpoint::chat_completions: return "chat_completions";
-    case Endpoint::completions: return "completions";
-    case Endpoint::embeddings: return "embeddings";
-    case Endpoint::responses: return "responses";
-    case Endpoint::models: return "models";
-    case Endpoint::model: return "model";
-    case Endpoint::passthrough: return route::flavor_name(r.flavor);
-    case Endpoint::healthz: return "healthz";
-    case Endpoint::readyz: return "readyz";
-    case Endpoint::metrics: return "metrics";
-    case Endpoint::admin: return "admin";
-    case Endpoint::ui: return "ui";
-    case Endpoint::none: return "unknown";
+    case Endpoint::chat_completions:
+      return "chat_completions";
+    case Endpoint::completions:
+      return "completions";
+    case Endpoint::embeddings:
+      return "embeddings";
+    case Endpoint::responses:
+      return "responses";
+    case Endpoint::models:
+      return "models";
+    case Endpoint::model:
+      return "model";
+    case Endpoint::passthrough:
+      return route::flavor_name(r.flavor);
+    case Endpoint::healthz:
+      return "healthz";
+    case Endpoint::readyz:
+      return "readyz";
+    case Endpoint::metrics:
+      return "metrics";
+    case Endpoint::admin:
+      return "admin";
+    case Endpoint::ui:
+      return "ui";
+    case Endpoint::none:
+      return "unknown";
   }
   return "unknown";
 }
 // Which response format to scan: by the API the request went to.
 scan::ResponseApi response_api(const route::Route& r) {
   switch (r.flavor) {
-    case route::ApiFlavor::anthropic: return scan::ResponseApi::anthropic;
-    case route::ApiFlavor::gemini: return scan::ResponseApi::gemini;
-    case route::ApiFlavor::openai: break;
+    case route::ApiFlavor::anthropic:
+      return scan::ResponseApi::anthropic;
+    case route::ApiFlavor::gemini:
+      return scan::ResponseApi::gemini;
+    case route::ApiFlavor::openai:
+      break;
   }
-  if (r.endpoint == route::Endpoint::responses ||
-      r.upstream_path.substr(0, 10) == "/responses")
+  if (r.endpoint == route::Endpoint::responses || r.upstream_path.substr(0, 10) == "/responses")
     return scan::ResponseApi::openai_responses;
   return scan::ResponseApi::openai_chat;
 }
@@ -57,8 +106,8 @@ scan::ResponseApi response_api(const route::Route& r) {
 bool wants_usage_option(const route::Route& r) {
   if (r.flavor != route::ApiFlavor::openai) return false;
   return r.endpoint == route::Endpoint::chat_completions ||
-         r.endpoint == route::Endpoint::completions ||
-         r.upstream_path == "/chat/completions" || r.upstream_path == "/completions";
+         r.endpoint == route::Endpoint::completions || r.upstream_path == "/chat/completions" ||
+         r.upstream_path == "/completions";
 }
 // An admin request waiting for the admin worker; answers on the shard when the result
 // comes back, unless the client left meanwhile.
@@ -105,13 +154,14 @@ std::string build_gateway_state(std::shared_ptr<const config::Config> cfg, Gatew
   }
   for (const config::Key& k : cfg->keys)
     if (k.plaintext)
-      SLUICE_LOG_WARN("key %s is configured in plaintext (`key`): for development only; use "
-                      "`sluice keygen` and `sha256`", k.id.c_str());
+      SLUICE_LOG_WARN(
+          "key %s is configured in plaintext (`key`): for development only; use "
+          "`sluice keygen` and `sha256`",
+          k.id.c_str());
   out.keys_required = !cfg->keys.empty();
-  if (cfg->keys.empty())
-    SLUICE_LOG_WARN("no keys configured: every request is accepted as project \"default\"");
   out.access_log_fd = open_access_log(cfg->server.access_log);
-  if (const char* k = std::getenv(cfg->admin.key_env.c_str()); k && *k) out.admin_key = k;
+  if (const char* k = std::getenv(cfg->admin.key_env.c_str()); k && *k)
+    out.admin_key = k;
   else
     SLUICE_LOG_WARN("%s is not set: the admin API and dashboard are off",
                     cfg->admin.key_env.c_str());
@@ -137,9 +187,12 @@ Gateway::Gateway(std::shared_ptr<const GatewayState> state, net::IoContext& io, 
     const resilience::Breaker* b = resilience_.breaker(provider);
     if (b == nullptr) return metrics::BreakerState::closed;
     switch (b->snapshot(core::mono_ns() / 1000000).state) {
-      case resilience::BreakerState::open: return metrics::BreakerState::open;
-      case resilience::BreakerState::half_open: return metrics::BreakerState::half_open;
-      case resilience::BreakerState::closed: break;
+      case resilience::BreakerState::open:
+        return metrics::BreakerState::open;
+      case resilience::BreakerState::half_open:
+        return metrics::BreakerState::half_open;
+      case resilience::BreakerState::closed:
+        break;
     }
     return metrics::BreakerState::closed;
   });
@@ -202,8 +255,13 @@ void Gateway::on_request(net::Exchange& ex) {
   r.info.bytes_in = ex.body().size();
   metrics_.on_arrival(r.info, ex.head());
   r.response_headers = "x-request-id: " + r.info.request_id + "\r\n";
-  cors_headers(r);
-  if (preflight(r)) return;
+  if (!host_allowed(r.route, ex.head().header("host")))
+    return reject(r, route::ErrorClass::forbidden, "this host name is not served here");
+  if (!listener_serves(r)) return reject(r, route::ErrorClass::not_found, "no such endpoint");
+  if (!is_operational(r.route.endpoint)) {  // operational routes are not for browsers
+    cors_headers(r);
+    if (preflight(r)) return;
+  }
 
   switch (r.route.kind) {
     case route::RouteKind::not_found:
@@ -222,6 +280,31 @@ void Gateway::on_request(net::Exchange& ex) {
       if (!authenticate(r)) return;
       return native(r);
   }
+}
+
+// server.allowed_hosts: a page on another site that rebinds its name to this address
+// sends its own host name, so it is refused. /healthz stays open to probes by address.
+bool Gateway::host_allowed(const route::Route& rt, std::string_view host) const {
+  const std::vector<std::string>& allowed = cfg_->server.allowed_hosts;
+  if (allowed.empty() || rt.endpoint == route::Endpoint::healthz) return true;
+  std::string h(host);
+  for (char& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // Without its port: "[::1]:8080" -> "[::1]", "api.example.com:443" -> "api.example.com".
+  size_t colon = h.rfind(':');
+  std::string bare = h;
+  if (colon != std::string::npos && (h[0] != '[' || colon > h.find(']'))) bare = h.substr(0, colon);
+  for (const std::string& a : allowed)
+    if (!h.empty() && (a == h || a == bare)) return true;
+  return false;
+}
+
+// With admin.listen set, operational routes (but /healthz) answer only there, and the
+// admin listener answers nothing else.
+bool Gateway::listener_serves(const Request& r) const {
+  bool operational = is_operational(r.route.endpoint);
+  if (r.ex.on_admin_listener()) return operational;
+  if (cfg_->admin.listen.empty() || !operational) return true;
+  return r.route.endpoint == route::Endpoint::healthz;
 }
 
 void Gateway::cors_headers(Request& r) {
@@ -244,8 +327,9 @@ bool Gateway::preflight(Request& r) {
   const http::RequestHead& h = r.ex.head();
   if (h.method != "OPTIONS" || !h.has_header("access-control-request-method")) return false;
   if (r.response_headers.find("Access-Control-Allow-Origin") == std::string::npos) {
-    respond_json(r, 403, route::error_body(r.route.flavor, route::ErrorClass::forbidden,
-                                           "origin not allowed"));
+    respond_json(
+        r, 403,
+        route::error_body(r.route.flavor, route::ErrorClass::forbidden, "origin not allowed"));
     return true;
   }
   std::string extra = r.response_headers;
@@ -269,6 +353,8 @@ void Gateway::operational(Request& r) {
     case route::Endpoint::admin:
       return admin(r);
     case route::Endpoint::metrics:
+      if (cfg_->admin.metrics_auth && !admin_authorized(r))
+        return reject(r, route::ErrorClass::unauthorized, "admin key required for /metrics");
       return metrics_.scrape(r.ex, std::move(r.response_headers));
     case route::Endpoint::ui:
       return dashboard(r);
@@ -295,8 +381,8 @@ bool Gateway::admin_authorized(const Request& r) const {
   if (state_->admin_key.empty()) return false;
   const http::RequestHead& h = r.ex.head();
   std::string scratch;
-  auth::PresentedKey k = auth::extract_key(
-      std::span<const http::Header>(h.headers, h.header_count), {}, scratch);
+  auth::PresentedKey k =
+      auth::extract_key(std::span<const http::Header>(h.headers, h.header_count), {}, scratch);
   return k.source != auth::KeySource::none && auth::constant_time_equal(k.key, state_->admin_key);
 }
 
@@ -304,7 +390,7 @@ void Gateway::admin(Request& r) {
   if (!admin_authorized(r))
     return reject(r, route::ErrorClass::unauthorized,
                   state_->admin_key.empty() ? "the admin API is off: set " + cfg_->admin.key_env
-                                           : std::string("admin key required"));
+                                            : std::string("admin key required"));
   if (r.route.subpath == "/keys" || r.route.subpath.substr(0, 6) == "/keys/") return admin_keys(r);
   if (r.route.subpath == "/usage" && r.ex.head().method == "GET") {
     admin::UsageQuery q =
@@ -317,9 +403,12 @@ void Gateway::admin(Request& r) {
     ledger::Ledger* ledger = state_->ledger;
     state_->admin_worker->submit([pending, loop, ledger, q = std::move(q)] {
       ledger::UsageReport rep = ledger->usage_report(q.from_ms, q.to_ms, q.group_by, q.filter);
-      int status = rep.ok() ? 200 : rep.status == ledger::UsageReport::Status::invalid_query ? 400 : 500;
-      std::string body = rep.ok() ? std::move(rep.json) : route::error_body(route::ApiFlavor::openai,
-                                                             route::ErrorClass::bad_request, rep.error);
+      int status = rep.ok()                                                   ? 200
+                   : rep.status == ledger::UsageReport::Status::invalid_query ? 400
+                                                                              : 500;
+      std::string body = rep.ok() ? std::move(rep.json)
+                                  : route::error_body(route::ApiFlavor::openai,
+                                                      route::ErrorClass::bad_request, rep.error);
       loop->post([pending, status, body = std::move(body)]() mutable {
         pending->deliver(status, std::move(body));
       });
@@ -329,21 +418,28 @@ void Gateway::admin(Request& r) {
   if (r.route.subpath == "/breakers" && r.ex.head().method == "GET")
     return respond_json(r, 200, readyz_json(*cfg_, resilience_));
   if (r.route.subpath == "/limits" && r.ex.head().method == "GET") {
-    if (!state_->limits) return respond_json(r, 200, "{\"limits\":[],\"budgets\":[],\"queues\":{}}");
-    return respond_json(r, 200, state_->limits->json(core::mono_ns(), static_cast<int64_t>(core::wall_ms())));
+    if (!state_->limits)
+      return respond_json(r, 200, "{\"limits\":[],\"budgets\":[],\"queues\":{}}");
+    return respond_json(
+        r, 200, state_->limits->json(core::mono_ns(), static_cast<int64_t>(core::wall_ms())));
   }
   reject(r, route::ErrorClass::not_found, "no such admin endpoint");
 }
 
 bool Gateway::authenticate(Request& r) {
-  if (!state_->keys_required) {  // open gateway (development default): warned at start
+  if (!state_->keys_required) {
+    if (!cfg_->allow_anonymous) {  // no key exists yet: fail closed (warned at start)
+      reject(r, route::ErrorClass::unauthorized,
+             "no virtual keys are configured on this gateway; ask its operator for one");
+      return false;
+    }
+    // An open gateway (development): allowed by "allow_anonymous", warned at start.
     r.info.project = cfg_->projects.empty() ? "default" : cfg_->projects.front().name;
     return true;
   }
   const http::RequestHead& h = r.ex.head();
-  auth::PresentedKey presented =
-      auth::extract_key(std::span<const http::Header>(h.headers, h.header_count), h.query,
-                        scratch_);
+  auth::PresentedKey presented = auth::extract_key(
+      std::span<const http::Header>(h.headers, h.header_count), h.query, scratch_);
   if (presented.source == auth::KeySource::none) {
     reject(r, route::ErrorClass::unauthorized, "missing API key");
     return false;
@@ -354,6 +450,7 @@ bool Gateway::authenticate(Request& r) {
     return false;
   }
   r.info.key_id = r.key->id;
+  r.info.key = r.key;
   r.info.project = r.key->project;
   return true;
 }
@@ -366,10 +463,14 @@ void Gateway::unified(Request& r) {
     if (body.empty()) return reject(r, route::ErrorClass::not_found, "no such model");
     return respond_json(r, 200, std::move(body));
   }
+  if (!is_json_content(r.ex.head().header("content-type")))
+    return reject(r, route::ErrorClass::unsupported_media_type,
+                  "the body must be JSON: send content-type: application/json");
   route::BodyInfo body;
   route::InspectResult ins = route::inspect_body(r.ex.body(), body);
   if (!ins.ok()) return reject(r, route::ErrorClass::bad_request, ins.message);
   if (!body.has_model) return reject(r, route::ErrorClass::bad_request, "`model` is required");
+  if (body.model.size() > kMaxModelNameBytes) return reject_long_model(r);
   r.info.alias = body.model;
   r.info.stream = body.stream;
   r.info.input_chars = body.input_chars;
@@ -417,13 +518,27 @@ void Gateway::native(Request& r) {
   }
   std::string_view model = r.route.model;
   route::BodyInfo body;
-  bool inspected = !r.ex.body().empty() && route::inspect_body(r.ex.body(), body).ok();
+  // A JSON body is read as the provider will read it: one that policy cannot read the
+  // same way (a "model" twice: sluice prices one, the provider obeys the other) is
+  // refused, never forwarded unread. Other bodies (multipart uploads) are not JSON.
+  bool inspected = false;
+  std::string_view content_type = r.ex.head().header("content-type");
+  if (!r.ex.body().empty() && !is_multipart_form(content_type)) {
+    if (!is_json_content(content_type))
+      return reject(r, route::ErrorClass::unsupported_media_type,
+                    "a request body must be application/json (or multipart/form-data for "
+                    "uploads)");
+    route::InspectResult ins = route::inspect_body(r.ex.body(), body);
+    if (!ins.ok()) return reject(r, route::ErrorClass::bad_request, ins.message);
+    inspected = true;
+  }
   if (inspected) {
     r.info.stream = body.stream;
     r.info.input_chars = body.input_chars;
     r.info.max_output_tokens = body.has_max_output_tokens ? body.max_output_tokens * body.n : 0;
   }
   if (model.empty() && inspected && body.has_model) model = body.model;
+  if (model.size() > kMaxModelNameBytes) return reject_long_model(r);
   if (r.route.stream) r.info.stream = true;
   r.info.alias = std::string(model);
   r.info.upstream_model = std::string(model);
@@ -433,6 +548,12 @@ void Gateway::native(Request& r) {
   if (r.key && !r.key->models.empty() && !route::ModelRouter::allows(r.key, model))
     return reject(r, route::ErrorClass::forbidden,
                   "this key may not use model " + std::string(model));
+  if (!priced_or_free(r))
+    return reject(r, route::ErrorClass::forbidden,
+                  "model " + (model.empty() ? std::string("(none named)") : std::string(model)) +
+                      " has no price and project " + r.info.project +
+                      " has a budget: give the provider a default_price or an alias that "
+                      "targets this model");
   size_t provider = static_cast<size_t>(pick.provider - cfg_->providers.data());
   // The native surface forwards the body as sent, except that an OpenAI stream is asked
   // for usage (and that extra chunk hidden again) so the request can be priced.
@@ -443,6 +564,26 @@ void Gateway::native(Request& r) {
     return dispatch(r, provider, r.route.upstream_path, scratch_, true);
   }
   dispatch(r, provider, r.route.upstream_path, r.ex.body(), false);
+}
+
+// A model name goes into the ledger, the access log, spans and metrics: one of megabytes
+// would be copied into each. No provider's model names come near this.
+void Gateway::reject_long_model(Request& r) {
+  reject(r, route::ErrorClass::bad_request,
+         "model name longer than " + std::to_string(kMaxModelNameBytes) + " bytes");
+}
+
+// A project or key with a budget is never served at $0 on a request that may generate
+// tokens: either a price applies (the alias targeting the model, else the provider's
+// default_price) or the request is refused. Reads (GET, HEAD) and DELETE cost nothing.
+bool Gateway::priced_or_free(const Request& r) const {
+  std::string_view method = r.ex.head().method;
+  if (method == "GET" || method == "HEAD" || method == "DELETE") return true;
+  bool budget = false;
+  if (const config::Project* p = cfg_->project(r.info.project))
+    budget = p->budget.usd_per_day > 0 || p->budget.usd_per_month > 0;
+  if (r.key) budget |= r.key->budget.usd_per_day > 0 || r.key->budget.usd_per_month > 0;
+  return !budget || find_price(*cfg_, r.info) != nullptr;
 }
 
 void Gateway::dispatch(Request& r, size_t provider, std::string_view upstream_path,
@@ -487,8 +628,8 @@ void Gateway::reject(Request& r, route::ErrorClass error, std::string_view messa
   extra += route::error_class_name(error);
   extra += "\r\n";
   extra += r.response_headers;
-  r.ex.respond(r.info.status, "application/json",
-               route::error_body(r.route.flavor, error, message), extra);
+  r.ex.respond(r.info.status, "application/json", route::error_body(r.route.flavor, error, message),
+               extra);
   log_.record(r.info, io_.loop.now_ns(), 0, 0);
   metrics_.refused(r.info);
 }

@@ -11,9 +11,9 @@ namespace sluice::relay {
 
 bool Gateway::build_fallback(std::string_view alias, const net::Exchange& ex,
                              UpstreamRequest& req) {
-  // A key limited to some models is limited in its fallbacks too.
-  const config::Key* key = req.info.key_id.empty() ? nullptr : cfg_->key(req.info.key_id);
-  if (key && !route::ModelRouter::allows(key, alias)) return false;
+  // A key limited to some models is limited in its fallbacks too: the key's entry as
+  // authenticated (a run-time key is in no config), kept alive by the request's snapshot.
+  if (req.info.key && !route::ModelRouter::allows(req.info.key, alias)) return false;
   route::TargetPick pick =
       router_.pick(alias, resilience_.eligible_targets(*cfg_, cfg_->model(alias)));
   if (pick.error != route::PickError::none) return false;

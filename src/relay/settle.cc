@@ -32,6 +32,9 @@ const config::Price* find_price(const config::Config& cfg, const RequestInfo& in
     for (const config::Target& t : m.targets)
       if (t.provider == info.provider && t.model == info.upstream_model) return &m.price;
   }
+  // A model no alias prices (the native surface): the provider's default, if any.
+  if (const config::Provider* p = cfg.provider(info.provider); p && p->default_price.set)
+    return &p->default_price;
   return nullptr;
 }
 

@@ -94,9 +94,13 @@ std::shared_ptr<const auth::VirtualKeys> StatePublisher::merge_keys(
   auto keys = std::make_shared<auth::VirtualKeys>(cfg);
   for (const admin::StoredKey& s : stored_) {
     if (s.revoked_ms != 0) continue;
-    if (cfg.project(s.project) == nullptr)
-      SLUICE_LOG_WARN("stored key %s names project %s, which the config does not define",
-                      s.id.c_str(), s.project.c_str());
+    // Fail closed: a key whose project the config no longer defines would run with no
+    // project limits and no budget. It works again if the project comes back.
+    if (cfg.project(s.project) == nullptr) {
+      SLUICE_LOG_WARN("stored key %s is refused: its project %s is not in the config", s.id.c_str(),
+                      s.project.c_str());
+      continue;
+    }
     auth::VirtualKeys next;
     auth::KeyChange change = keys->with_added(as_config_key(s), next);
     if (change == auth::KeyChange::ok)

@@ -27,6 +27,8 @@ constexpr ClassInfo kClasses[] = {
     {503, "provider_degraded", "server_error", "overloaded_error", "UNAVAILABLE"},
     {504, "upstream_timeout", "server_error", "timeout_error", "DEADLINE_EXCEEDED"},
     {502, "upstream_error", "server_error", "api_error", "UNAVAILABLE"},
+    {415, "unsupported_media_type", "invalid_request_error", "invalid_request_error",
+     "INVALID_ARGUMENT"},
 };
 
 const ClassInfo& info(ErrorClass error) { return kClasses[static_cast<size_t>(error)]; }

@@ -4,7 +4,6 @@
 
 #include <cerrno>
 #include <ctime>
-
 #include <memory>
 #include <thread>
 #include <vector>
@@ -18,19 +17,14 @@
 #include "sluice/limit/registry.h"
 #include "sluice/limit/spend_rebuild.h"
 #include "sluice/metrics/metrics_hub.h"
-#include "sluice/telemetry/span_exporter.h"
-#include "sluice/relay/gateway.h"
-#include "sluice/limit/registry.h"
-#include "sluice/limit/spend_rebuild.h"
-#include "sluice/metrics/metrics_hub.h"
 #include "sluice/relay/gateway.h"
 #include "sluice/relay/state_publisher.h"
 #include "sluice/resilience/breaker.h"
 #include "sluice/server/liveness.h"
 #include "sluice/server/notify.h"
 #include "sluice/server/reload.h"
-#include "sluice/telemetry/span_exporter.h"
 #include "sluice/server/shard.h"
+#include "sluice/telemetry/span_exporter.h"
 #include "sluice/upstream/upstream_pool.h"
 
 namespace sluice::server {
@@ -38,14 +32,45 @@ namespace {
 
 const char* signal_name(int sig) {
   switch (sig) {
-    case SIGTERM: return "SIGTERM";
-    case SIGINT: return "SIGINT";
-    case SIGHUP: return "SIGHUP";
-    default: return "signal";
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGINT:
+      return "SIGINT";
+    case SIGHUP:
+      return "SIGHUP";
+    default:
+      return "signal";
   }
 }
 
 // The next of `set`'s signals; 0 when `timeout_us` (0: none) passed first.
+// A gateway that nobody has a key for serves anyone only when the config says so
+// ("allow_anonymous"); otherwise it starts only if keys can still be made (the admin
+// API), and refuses data requests until then.
+bool open_gateway_allowed(const config::Config& cfg, const relay::GatewayState& state) {
+  if (state.keys_required) return true;
+  if (cfg.allow_anonymous) {
+    SLUICE_LOG_WARN(
+        "allow_anonymous: no virtual keys; every request is accepted as project "
+        "\"%s\"",
+        cfg.projects.empty() ? "default" : cfg.projects.front().name.c_str());
+    return true;
+  }
+  if (!state.admin_key.empty()) {
+    SLUICE_LOG_WARN(
+        "no virtual keys yet: data requests are refused (401) until one is created "
+        "with POST /admin/keys");
+    return true;
+  }
+  SLUICE_LOG_ERROR(
+      "no virtual keys are configured and the admin API is off, so nobody could "
+      "use this gateway: add keys (see `sluice keygen`), set %s to create them at "
+      "run time, or set \"allow_anonymous\": true to serve without keys "
+      "(development only)",
+      cfg.admin.key_env.c_str());
+  return false;
+}
+
 int wait_signal(const sigset_t& set, uint64_t timeout_us) {
   for (;;) {
     if (timeout_us == 0) {
@@ -109,7 +134,8 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
   metrics::MetricsHub metrics_hub(count);
   std::unique_ptr<telemetry::SpanExporter> spans;
   if (!c.telemetry.otlp.endpoint.empty()) {
-    spans = std::make_unique<telemetry::SpanExporter>(c.telemetry.otlp, static_cast<uint32_t>(count));
+    spans =
+        std::make_unique<telemetry::SpanExporter>(c.telemetry.otlp, static_cast<uint32_t>(count));
     SLUICE_LOG_INFO("exporting traces to %s/v1/traces", c.telemetry.otlp.endpoint.c_str());
   }
   auto reconfigure_process_wide = [&](const config::Config& next) {
@@ -134,11 +160,14 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
       SLUICE_LOG_ERROR("%s", err.c_str());
       return 1;
     }
+    if (!open_gateway_allowed(*cfg, *publisher.current())) return 1;
   }
 
   ShardSpec spec;
   spec.listen = c.listen;
-  spec.listen_tls = make_listen_tls(c.listen);
+  spec.admin_from = spec.listen.size();
+  spec.listen.insert(spec.listen.end(), c.admin.listen.begin(), c.admin.listen.end());
+  spec.listen_tls = make_listen_tls(spec.listen);
   spec.limits = server_limits(c.server);
   spec.make_handler = [&publisher](net::IoContext& io, unsigned shard) {
     return std::make_unique<relay::Gateway>(publisher.current(), io, shard);
@@ -150,20 +179,27 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
     return 1;
   }
   for (const config::Listen& l : c.listen) {
-    SLUICE_LOG_INFO("listening on %s:%u (%zu shards)", l.address.c_str(),
-                    static_cast<unsigned>(shards[0]->ports()[static_cast<size_t>(&l - &c.listen[0])]), count);
+    SLUICE_LOG_INFO(
+        "listening on %s:%u (%zu shards)", l.address.c_str(),
+        static_cast<unsigned>(shards[0]->ports()[static_cast<size_t>(&l - &c.listen[0])]), count);
   }
+  for (size_t i = 0; i < c.admin.listen.size(); ++i)
+    SLUICE_LOG_INFO("admin endpoints (/admin, /ui, /metrics, /readyz) on %s:%u",
+                    c.admin.listen[i].address.c_str(),
+                    static_cast<unsigned>(shards[0]->ports()[spec.admin_from + i]));
   SLUICE_LOG_INFO("ready");
   notify::ready();
 
   std::vector<LoopLiveness::Post> loops;
   for (auto& s : shards)
-    loops.push_back([shard = s.get()](std::function<void()> fn) { return shard->post(std::move(fn)); });
+    loops.push_back(
+        [shard = s.get()](std::function<void()> fn) { return shard->post(std::move(fn)); });
   LoopLiveness liveness(std::move(loops));
   // Probe three times per watchdog period: one slow probe does not miss a ping.
   uint64_t watchdog_usec = notify::watchdog_usec();
   if (watchdog_usec) {
-    SLUICE_LOG_INFO("systemd watchdog: %llu ms", static_cast<unsigned long long>(watchdog_usec / 1000));
+    SLUICE_LOG_INFO("systemd watchdog: %llu ms",
+                    static_cast<unsigned long long>(watchdog_usec / 1000));
     liveness.probe();
   }
 
@@ -203,7 +239,7 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
     if (abandoned)
       SLUICE_LOG_WARN("drain deadline passed with %llu requests unfinished",
                       static_cast<unsigned long long>(abandoned));
-    ledger->stop();  // every record of every finished request is on disk
+    ledger->stop();            // every record of every finished request is on disk
     if (spans) spans->stop();  // and every span queued is sent
     SLUICE_LOG_INFO("stopped: %llu ledger rows written, %llu dropped",
                     static_cast<unsigned long long>(ledger->rows_written()),

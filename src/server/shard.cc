@@ -131,7 +131,9 @@ Shard::~Shard() {
   if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
-void Shard::start() { thread_ = std::thread([this] { run(); }); }
+void Shard::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
 void Shard::join() {
   if (thread_.joinable()) thread_.join();
@@ -192,9 +194,10 @@ void Shard::run() {
       const config::Listen& l = spec_.listen[i];
       const tls::TlsServerContext* tls =
           i < spec_.listen_tls.size() ? spec_.listen_tls[i].get() : nullptr;
+      bool admin = i >= spec_.admin_from;
       listeners.push_back(std::make_unique<net::Listener>(
           loop, l.address, l.port,
-          [&server, tls](int fd) { net::HttpConnection::accept(server, fd, tls); }));
+          [&server, tls, admin](int fd) { net::HttpConnection::accept(server, fd, tls, admin); }));
       ports_.push_back(listeners.back()->port());
     }
     Waker waker(loop, wake_fd_);
@@ -207,7 +210,8 @@ void Shard::run() {
     } published(*this, &loop);
     ready_.store(true, std::memory_order_release);
     if (loop.defer_taskrun())
-      SLUICE_LOG_DEBUG("shard %u on cpu %d: io_uring with SINGLE_ISSUER|DEFER_TASKRUN", index_, cpu_);
+      SLUICE_LOG_DEBUG("shard %u on cpu %d: io_uring with SINGLE_ISSUER|DEFER_TASKRUN", index_,
+                       cpu_);
     else
       SLUICE_LOG_INFO("shard %u on cpu %d: io_uring without DEFER_TASKRUN (older kernel)", index_,
                       cpu_);

@@ -143,5 +143,23 @@ TEST(ConfigProviders, ProvidersKeepFileOrderAndAreFoundByName) {
   EXPECT_EQ(c.provider("b"), nullptr);
 }
 
+TEST(ConfigProviders, DefaultPriceIsReadLikeAModelPrice) {
+  Config c = loaded(doc(R"({ "kind": "openai", "base_url": "http://h",
+      "default_price": { "input_per_mtok": 5, "output_per_mtok": 15 } })"));
+  const Price& p = c.providers[0].default_price;
+  EXPECT_TRUE(p.set);
+  EXPECT_DOUBLE_EQ(p.input_per_mtok, 5);
+  EXPECT_DOUBLE_EQ(p.output_per_mtok, 15);
+  EXPECT_DOUBLE_EQ(p.cached_input_per_mtok, 5);
+  EXPECT_FALSE(loaded(doc(R"({ "kind": "openai", "base_url": "http://h" })"))
+                   .providers[0]
+                   .default_price.set);
+  EXPECT_THAT(
+      errors_of(doc(
+          R"({ "kind": "openai", "base_url": "http://h", "default_price": { "input_per_mtok": 1 } })")),
+      ElementsAre(
+          "t.json:3:71: /providers/p/default_price: missing required field \"output_per_mtok\""));
+}
+
 }  // namespace
 }  // namespace sluice::config::config_test

@@ -154,5 +154,38 @@ TEST(ConfigServerSections, CorsOriginWithAPathIsRefused) {
                           "path)"));
 }
 
+TEST(ConfigServerSections, AdminListenersAndMetricsAuthAreRead) {
+  Config c = loaded(doc(R"("admin": { "listen": [{ "port": 9090 }], "metrics_auth": true })"));
+  ASSERT_EQ(c.admin.listen.size(), 1u);
+  EXPECT_EQ(c.admin.listen[0].address, "127.0.0.1");  // loopback unless told otherwise
+  EXPECT_EQ(c.admin.listen[0].port, 9090);
+  EXPECT_TRUE(c.admin.metrics_auth);
+  Config d = loaded(doc(R"("keys": [])"));
+  EXPECT_TRUE(d.admin.listen.empty());
+  EXPECT_FALSE(d.admin.metrics_auth);
+  EXPECT_FALSE(d.allow_anonymous);
+}
+
+TEST(ConfigServerSections, AdminListenerMayNotShareThePublicPort) {
+  EXPECT_THAT(
+      errors_of(doc(R"("listen": [{ "port": 8080 }], "admin": { "listen": [{ "port": 8080 }] })")),
+      ElementsAre("t.json:4:53: /admin/listen/0: the admin listener must not share an "
+                  "address and port with `listen`"));
+}
+
+TEST(ConfigServerSections, AllowAnonymousIsABoolean) {
+  EXPECT_TRUE(loaded(doc(R"("allow_anonymous": true)")).allow_anonymous);
+  EXPECT_THAT(errors_of(doc(R"("allow_anonymous": "yes")")),
+              ElementsAre("t.json:4:20: /allow_anonymous: expected a boolean, got a string"));
+}
+
+TEST(ConfigServerSections, AllowedHostsAreLowercasedNames) {
+  Config c = loaded(doc(R"("server": { "allowed_hosts": ["GW.example.com", "10.0.0.5:8080"] })"));
+  EXPECT_THAT(c.server.allowed_hosts, ElementsAre("gw.example.com", "10.0.0.5:8080"));
+  EXPECT_THAT(errors_of(doc(R"("server": { "allowed_hosts": ["a b"] })")),
+              ElementsAre("t.json:4:31: /server/allowed_hosts/0: expected a host name or "
+                          "address, optionally with :port"));
+}
+
 }  // namespace
 }  // namespace sluice::config::config_test

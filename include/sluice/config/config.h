@@ -74,10 +74,18 @@ struct Retry {
 
 // Circuit breaker of one provider account.
 struct Breaker {
-  uint32_t failures = 5;       // classified failures within the window that open it
+  uint32_t failures = 5;  // classified failures within the window that open it
   uint32_t window_ms = 10000;
-  uint32_t cooldown_ms = 5000; // open this long, then one probe
+  uint32_t cooldown_ms = 5000;  // open this long, then one probe
   bool operator==(const Breaker&) const = default;
+};
+
+struct Price {
+  double input_per_mtok = 0;
+  double output_per_mtok = 0;
+  double cached_input_per_mtok = 0;  // when `price` omits it: input_per_mtok
+  bool set = false;  // false: no `price` given (cost recorded as 0, warned at start)
+  bool operator==(const Price&) const = default;
 };
 
 struct Provider {
@@ -93,6 +101,9 @@ struct Provider {
   std::string api_key_file;      // file; relative names looked up in $CREDENTIALS_DIRECTORY first
   std::string ca_file;           // extra CA bundle for HTTPS; empty: system store
   double chars_per_token = 4.0;  // input/output estimation when usage is missing
+  // Prices a native request (/openai, /anthropic, /gemini) for a model that no alias
+  // targets. Unset: such a request is refused for a project or key with a budget.
+  Price default_price;
   Limits limits;
   Timeouts timeouts;
   Pool pool;
@@ -106,14 +117,6 @@ struct Target {
   std::string model;     // upstream model name
   uint32_t weight = 1;
   bool operator==(const Target&) const = default;
-};
-
-struct Price {
-  double input_per_mtok = 0;
-  double output_per_mtok = 0;
-  double cached_input_per_mtok = 0;  // when `price` omits it: input_per_mtok
-  bool set = false;  // false: no `price` given (cost recorded as 0, warned at start)
-  bool operator==(const Price&) const = default;
 };
 
 struct Model {
@@ -155,6 +158,10 @@ struct Key {
 
 struct Admin {
   std::string key_env = "SLUICE_ADMIN_KEY";
+  // Listeners of their own for /admin, /ui, /metrics and /readyz (address defaults to
+  // 127.0.0.1). When set, the public listeners answer those routes with 404.
+  std::vector<Listen> listen;
+  bool metrics_auth = false;  // /metrics wants the admin key too
   bool operator==(const Admin&) const = default;
 };
 
@@ -185,6 +192,9 @@ struct Server {
   uint32_t max_uri_bytes = 8192;       // 414 beyond
   uint64_t max_body_bytes = 16 << 20;  // 413 beyond
   std::string access_log;              // empty: stderr; "off": none
+  // Host header values served ("api.example.com", "10.0.0.5:8080"); a name without a
+  // port matches any port. Empty: any host. Guards against DNS rebinding.
+  std::vector<std::string> allowed_hosts;
   // In the message of every provider_degraded error, so a client can spot it through
   // any SDK's exception text.
   std::string degraded_marker = "[SLUICE_PROVIDER_DEGRADED]";
@@ -193,12 +203,12 @@ struct Server {
 
 // OTLP/HTTP trace export (docs/TELEMETRY.md). Empty endpoint: off.
 struct Otlp {
-  std::string endpoint;      // "http://127.0.0.1:4318"; spans go to <endpoint>/v1/traces
-  std::string host;          // parsed from endpoint
+  std::string endpoint;  // "http://127.0.0.1:4318"; spans go to <endpoint>/v1/traces
+  std::string host;      // parsed from endpoint
   uint16_t port = 0;
-  std::string base_path;     // "" or "/prefix"
-  uint32_t batch_ms = 1000;  // how often the exporter sends what the shards queued
-  uint32_t max_queue = 2048; // spans per shard waiting for export; beyond: dropped, counted
+  std::string base_path;       // "" or "/prefix"
+  uint32_t batch_ms = 1000;    // how often the exporter sends what the shards queued
+  uint32_t max_queue = 2048;   // spans per shard waiting for export; beyond: dropped, counted
   uint32_t timeout_ms = 5000;  // per POST
   std::string service_name = "sluice";
   bool operator==(const Otlp&) const = default;
@@ -213,6 +223,9 @@ struct Config {
   std::string source;  // file the snapshot came from ("<embedded>" for the default)
   std::vector<Listen> listen;
   uint32_t shards = 0;  // 0 = "auto": one per CPU of the affinity mask
+  // Serve data routes without a virtual key (project "default"). Without it, a gateway
+  // with no keys at all refuses to start.
+  bool allow_anonymous = false;
   Admin admin;
   Ledger ledger;
   Server server;

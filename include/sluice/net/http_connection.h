@@ -86,6 +86,8 @@ class Exchange {
   void set_observer(ExchangeObserver* o) { observer_ = o; }
   size_t client_backlog() const;
   bool head_sent() const { return head_sent_; }
+  // The connection came in on an admin listener (operational routes only).
+  bool on_admin_listener() const { return admin_listener_; }
   // Closes the client connection at once (a response cut mid-way).
   void abort();
 
@@ -98,12 +100,15 @@ class Exchange {
   ExchangeObserver* observer_ = nullptr;
   bool head_sent_ = false;
   bool close_delimited_ = false;
+  bool admin_listener_ = false;
 };
 
 class HttpConnection final : public StreamHandler, public core::TimerTarget {
  public:
-  // `tls`: the listener's TLS settings, or null for plain HTTP.
-  static void accept(ServerContext& ctx, int fd, const tls::TlsServerContext* tls = nullptr);
+  // `tls`: the listener's TLS settings, or null for plain HTTP. `admin`: the listener
+  // serves the operational routes only (admin.listen).
+  static void accept(ServerContext& ctx, int fd, const tls::TlsServerContext* tls = nullptr,
+                     bool admin = false);
 
   void on_data(Stream& s, core::Slice data) override;
   void on_peer_closed(Stream& s, int err) override;
@@ -130,12 +135,12 @@ class HttpConnection final : public StreamHandler, public core::TimerTarget {
   ServerContext& ctx_;
   Stream* stream_ = nullptr;
   State state_ = State::head;
-  std::string buf_;          // received bytes not yet consumed
-  std::string pending_;      // bytes that arrived during an exchange (pipelined)
-  std::string body_buf_;     // de-chunked body
+  std::string buf_;       // received bytes not yet consumed
+  std::string pending_;   // bytes that arrived during an exchange (pipelined)
+  std::string body_buf_;  // de-chunked body
   http::ChunkedDecoder chunked_;
-  size_t chunk_pos_ = 0;     // bytes of buf_ the chunked decoder has consumed
-  size_t consumed_ = 0;      // bytes of buf_ used by the current request
+  size_t chunk_pos_ = 0;  // bytes of buf_ the chunked decoder has consumed
+  size_t consumed_ = 0;   // bytes of buf_ used by the current request
   bool continue_sent_ = false;
   bool keep_alive_ = true;
   bool processing_ = false;  // re-entrancy guard: finish() inside on_request()

@@ -12,12 +12,12 @@
 #include "sluice/auth/virtual_keys.h"
 #include "sluice/config/config.h"
 #include "sluice/ledger/ledger.h"
+#include "sluice/limit/registry.h"
 #include "sluice/metrics/metrics_hub.h"
 #include "sluice/net/http_connection.h"
-#include "sluice/limit/registry.h"
 #include "sluice/relay/access_log.h"
-#include "sluice/relay/attempt_loop.h"
 #include "sluice/relay/admission.h"
+#include "sluice/relay/attempt_loop.h"
 #include "sluice/relay/gateway_metrics.h"
 #include "sluice/relay/proxy_exchange.h"
 #include "sluice/relay/request_id.h"
@@ -39,19 +39,20 @@ struct GatewayState {
   // Per config provider; owned by the OriginRegistry, the same object across reloads
   // while the provider's address is unchanged (pooled connections key on it).
   std::vector<std::shared_ptr<const upstream::Origin>> origins;
-  std::vector<std::string> auth_lines;         // per provider: the secret's header line
+  std::vector<std::string> auth_lines;            // per provider: the secret's header line
   std::shared_ptr<const auth::VirtualKeys> keys;  // config keys + run-time keys
-  bool keys_required = false;                  // false: open gateway (no keys ever set)
-  StatePublisher* publisher = nullptr;         // run-time key changes; null in tests
-  int access_log_fd = 2;                       // -1: off
-  ledger::Ledger* ledger = nullptr;            // one queue per shard; null: no ledger
-  admin::AdminWorker* admin_worker = nullptr;  // runs admin queries off the shards
-  std::string admin_key;                       // from admin.key_env; empty: admin API off
-  uint64_t id_seed = 0;                        // makes request ids unique per process
-  resilience::Breakers* breakers = nullptr;    // process-wide, one per provider account
-  limit::Registry* limits = nullptr;           // every limit and budget; null: none
-  metrics::MetricsHub* metrics_hub = nullptr;  // a scrape gathers every shard; null: this shard only
-  telemetry::SpanExporter* spans = nullptr;    // OTLP trace export; null: off
+  bool keys_required = false;                     // false: open gateway (no keys ever set)
+  StatePublisher* publisher = nullptr;            // run-time key changes; null in tests
+  int access_log_fd = 2;                          // -1: off
+  ledger::Ledger* ledger = nullptr;               // one queue per shard; null: no ledger
+  admin::AdminWorker* admin_worker = nullptr;     // runs admin queries off the shards
+  std::string admin_key;                          // from admin.key_env; empty: admin API off
+  uint64_t id_seed = 0;                           // makes request ids unique per process
+  resilience::Breakers* breakers = nullptr;       // process-wide, one per provider account
+  limit::Registry* limits = nullptr;              // every limit and budget; null: none
+  metrics::MetricsHub* metrics_hub =
+      nullptr;                               // a scrape gathers every shard; null: this shard only
+  telemetry::SpanExporter* spans = nullptr;  // OTLP trace export; null: off
 };
 
 // Builds the state: resolves origins (through `origins` when given, so unchanged ones
@@ -104,11 +105,15 @@ class Gateway final : public net::RequestHandler, public ExchangeSink, public Fa
   bool authenticate(Request& r);
   void unified(Request& r);
   void native(Request& r);
-  void dispatch(Request& r, size_t provider, std::string_view upstream_path,
-                std::string_view body, bool hide_usage_chunk);
+  bool priced_or_free(const Request& r) const;
+  void reject_long_model(Request& r);
+  void dispatch(Request& r, size_t provider, std::string_view upstream_path, std::string_view body,
+                bool hide_usage_chunk);
   void reject(Request& r, route::ErrorClass error, std::string_view message);
   void respond_json(Request& r, int status, std::string body);
   void cors_headers(Request& r);
+  bool host_allowed(const route::Route& rt, std::string_view host) const;
+  bool listener_serves(const Request& r) const;
 
   // Snapshots replaced while requests dispatched under them were still in flight: kept
   // until the last of those ends (their price and provider point into its config).
@@ -138,7 +143,7 @@ class Gateway final : public net::RequestHandler, public ExchangeSink, public Fa
   AccessLog log_;
   Admission admission_;  // the admit stage: limits, budgets, queues
   GatewayMetrics metrics_;
-  std::string scratch_;  // reused: decoded ?key=, rewritten bodies
+  std::string scratch_;         // reused: decoded ?key=, rewritten bodies
   ShardResilience resilience_;  // breakers (shared), retry budgets (this shard's)
 };
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "sluice/config/config.h"
 #include "sluice/limit/shard_limiter.h"
 #include "sluice/telemetry/traceparent.h"
 
@@ -16,19 +17,22 @@ struct RequestInfo {
   uint64_t arrival_ns = 0;  // mono clock
   uint64_t ts_ms = 0;       // wall clock at arrival
   std::string key_id;
+  // The key's own entry (its model list): from the snapshot the request holds, config
+  // or run-time key alike, so a fallback checks the same permissions. Null: no key.
+  const config::Key* key = nullptr;
   std::string project;
-  std::string route;        // "chat_completions", "anthropic", "healthz", ...
-  std::string alias;        // model alias (unified) or the model named (native)
+  std::string route;  // "chat_completions", "anthropic", "healthz", ...
+  std::string alias;  // model alias (unified) or the model named (native)
   std::string provider;
   std::string upstream_model;
   bool stream = false;
-  uint64_t bytes_in = 0;    // request body bytes
-  uint64_t input_chars = 0; // characters of prompt text, for estimating input tokens
+  uint64_t bytes_in = 0;           // request body bytes
+  uint64_t input_chars = 0;        // characters of prompt text, for estimating input tokens
   uint64_t max_output_tokens = 0;  // the body's max_tokens (times n); 0: not given
-  limit::Ticket ticket;     // what admission reserved, until settlement
-  const void* price = nullptr;  // config::Price of the model, when known
-  uint32_t snapshot = 0;        // the shard's GatewayState generation it was dispatched under
-  uint64_t dispatch_ns = 0; // when the request was handed to the upstream connection
+  limit::Ticket ticket;            // what admission reserved, until settlement
+  const void* price = nullptr;     // config::Price of the model, when known
+  uint32_t snapshot = 0;           // the shard's GatewayState generation it was dispatched under
+  uint64_t dispatch_ns = 0;        // when the request was handed to the upstream connection
   int status = 0;
   std::string error_class;
   // Trace export only (empty otherwise): the method, and the caller's `traceparent`.

@@ -17,16 +17,17 @@
 namespace sluice::route {
 
 enum class ErrorClass : uint8_t {
-  bad_request,         // 400  malformed body, missing model, ...
-  unauthorized,        // 401  no key, or an unknown one
-  forbidden,           // 403  key may not use this model / endpoint
-  not_found,           // 404  unknown path or model alias
-  method_not_allowed,  // 405  known path, wrong method
-  rate_limited,        // 429  a request / token / concurrency limit
-  budget_exceeded,     // 429  a USD budget (retrying soon will not help)
-  provider_degraded,   // 503  breaker open: failing fast
-  upstream_timeout,    // 504  provider did not answer in time
-  upstream_error,      // 502  provider unreachable or answered garbage
+  bad_request,             // 400  malformed body, missing model, ...
+  unauthorized,            // 401  no key, or an unknown one
+  forbidden,               // 403  key may not use this model / endpoint
+  not_found,               // 404  unknown path or model alias
+  method_not_allowed,      // 405  known path, wrong method
+  rate_limited,            // 429  a request / token / concurrency limit
+  budget_exceeded,         // 429  a USD budget (retrying soon will not help)
+  provider_degraded,       // 503  breaker open: failing fast
+  upstream_timeout,        // 504  provider did not answer in time
+  upstream_error,          // 502  provider unreachable or answered garbage
+  unsupported_media_type,  // 415  a body that is not JSON where JSON is required
 };
 
 int http_status(ErrorClass error);

@@ -6,13 +6,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <functional>
 
 #include "sluice/config/config.h"
 #include "sluice/core/event_loop.h"
@@ -29,7 +28,9 @@ inline constexpr uint32_t kRecvBufferSize = 8192;
 // What a shard serves: the application's request handler, made on the shard's own
 // thread (so everything it allocates belongs to that shard), and where it listens.
 struct ShardSpec {
+  // The public listeners, then the admin listeners (from `admin_from` on).
   std::vector<config::Listen> listen;
+  size_t admin_from = SIZE_MAX;
   // Parallel to `listen`: TLS settings for that listener, or null. Built at setup and
   // shared read-only (see make_listen_tls).
   std::vector<std::shared_ptr<tls::TlsServerContext>> listen_tls;
@@ -85,9 +86,9 @@ class Shard {
   std::atomic<uint64_t> drain_deadline_{0};  // 0: serving
   std::atomic<uint64_t> heartbeat_{0};
   std::atomic<uint64_t> abandoned_{0};
-  std::string error_;  // written before failed_ is set
-  std::vector<uint16_t> ports_;  // written before ready_ is set
-  std::mutex loop_mu_;              // guards loop_ against the loop going away
+  std::string error_;                // written before failed_ is set
+  std::vector<uint16_t> ports_;      // written before ready_ is set
+  std::mutex loop_mu_;               // guards loop_ against the loop going away
   core::EventLoop* loop_ = nullptr;  // while run() turns it; under loop_mu_
 };
 

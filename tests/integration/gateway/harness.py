@@ -120,9 +120,10 @@ def mock_config(mock_port, directory, extra_providers="", models=None, projects=
   },
   "models": %s,
   "projects": %s,
+  "allow_anonymous": %s,
   "keys": %s%s
 }""" % (shards, directory, ledger_flush_ms, server, mock_port, mock_port, mock_port,
-        extra_providers, models, projects, keys, extra)
+        extra_providers, models, projects, "true" if keys == "[]" else "false", keys, extra)
     return write_config(directory, text)
 
 
@@ -264,7 +265,10 @@ def request_bytes(method, path, body=b"", headers=None, http10=False):
     headers = dict(headers or {})
     if isinstance(body, (dict, list)):
         body = json.dumps(body).encode()
-        headers.setdefault("Content-Type", "application/json")
+    # JSON unless the test says otherwise (a header given in any case, or None to send none).
+    if body and not any(k.lower() == "content-type" for k in headers):
+        headers["Content-Type"] = "application/json"
+    headers = {k: v for k, v in headers.items() if v is not None}
     lines = ["%s %s HTTP/1.%d" % (method, path, 0 if http10 else 1), "Host: 127.0.0.1"]
     for k, v in headers.items():
         lines.append("%s: %s" % (k, v))

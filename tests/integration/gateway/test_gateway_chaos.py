@@ -56,6 +56,7 @@ def config(directory, providers_json, models=None, server="{}"):
   "providers": %s,
   "models": %s,
   "projects": { "default": {} },
+  "allow_anonymous": true,
   "keys": []
 }""" % (directory, server, providers_json, models)
     return h.write_config(directory, text)

@@ -40,9 +40,10 @@ def config(directory, mock_port, shards=1, provider_limits="{}", projects=None, 
              "price": { "input_per_mtok": %s, "output_per_mtok": %s } }
   },
   "projects": %s,
+  "allow_anonymous": %s,
   "keys": %s%s
 }""" % (shards, directory, kind, mock_port, "/v1" if kind == "openai" else "", chars_per_token, provider_limits, price, price, projects,
-        keys, extra)
+        "true" if keys == "[]" else "false", keys, extra)
     return h.write_config(directory, text)
 
 

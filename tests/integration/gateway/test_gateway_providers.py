@@ -267,7 +267,7 @@ class Secrets(unittest.TestCase):
             "providers": {"p": {"kind": "openai", "base_url": "http://127.0.0.1:%d/v1" % up.port,
                                 "api_key_file": "openai"}},
             "models": {"m": {"targets": [{"provider": "p", "model": "x"}]}},
-            "projects": {"team": {}}}))
+            "projects": {"team": {}}, "allow_anonymous": True}))
         gw = h.start_sluice(cfg, env={"CREDENTIALS_DIRECTORY": creds})
         try:
             self.assertEqual(h.http(gw.port, "POST", "/v1/chat/completions", dict(CHAT, model="m")).status, 200)
@@ -322,7 +322,7 @@ class HttpsUpstream(unittest.TestCase):
                 "tls-anthropic": {"kind": "anthropic", "base_url": "https://%s:%d" % (host, self.mock.port),
                                   "ca_file": os.path.join(self.pki, "ca.pem")}},
             "models": {"m": {"targets": [{"provider": "tls", "model": "gpt-4o-mini"}]}},
-            "projects": {"team": {}}}))
+            "projects": {"team": {}}, "allow_anonymous": True}))
         return h.start_sluice(cfg)
 
     def test_https_upstream_streamed_and_not(self):
