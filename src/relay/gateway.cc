@@ -213,6 +213,8 @@ void Gateway::on_request(net::Exchange& ex) {
       r.response_headers += r.route.allow;
       r.response_headers += "\r\n";
       return reject(r, route::ErrorClass::method_not_allowed, "method not allowed on this path");
+    case route::RouteKind::bad_path:
+      return reject(r, route::ErrorClass::bad_request, r.route.reason);
     case route::RouteKind::operational:
       return operational(r);
     case route::RouteKind::unified:
