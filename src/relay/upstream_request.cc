@@ -11,6 +11,8 @@ bool dropped_request_header(std::string_view name) {
       "content-length", "te", "trailer", "upgrade", "expect",
       // the client's credentials: replaced by the provider's
       "authorization", "x-api-key", "x-goog-api-key", "proxy-authorization",
+      // sluice asks for identity: the usage scanner reads the body as sent
+      "accept-encoding",
       // gateway-internal
       "x-sluice-provider", "x-request-id"};
   for (std::string_view d : kDrop)
@@ -57,7 +59,7 @@ std::string build_upstream_request(const http::RequestHead& h, const upstream::O
   out.append(auth_line);
   out += "x-request-id: ";
   out.append(request_id);
-  out += "\r\n";
+  out += "\r\nAccept-Encoding: identity\r\n";
   if (!body.empty() || h.body != http::BodyKind::none) {
     out += "Content-Length: ";
     out += std::to_string(body.size());

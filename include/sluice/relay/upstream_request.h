@@ -1,7 +1,8 @@
 #pragma once
 // The request as the provider sees it: the client's end-to-end headers, minus the
 // client's own credentials (which never reach a provider) and minus hop-by-hop and
-// gateway-internal headers, plus the provider's secret and the request id.
+// gateway-internal headers, plus the provider's secret, the request id and
+// `Accept-Encoding: identity` (usage is read from the body as it comes).
 
 #include <string>
 #include <string_view>
