@@ -51,6 +51,7 @@ void bind_record(sqlite3_stmt* stmt, const Record& r) {
   }
   sqlite3_bind_int(stmt, 19, r.attempts);
   bind_text(stmt, 20, r.error_class);
+  bind_text(stmt, 21, r.upstream_request_id);
 }
 
 }  // namespace

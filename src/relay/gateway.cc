@@ -463,8 +463,9 @@ void Gateway::dispatch(Request& r, size_t provider, std::string_view upstream_pa
   req.resilience = &resilience_;
   const config::Model* model = cfg_->model(r.info.alias);
   if (model && r.route.kind == route::RouteKind::unified) req.fallbacks = model->fallbacks;
-  req.bytes = build_upstream_request(r.ex.head(), *req.origin, p, upstream_path, body,
-                                     state_->auth_lines[provider], r.info.request_id);
+  req.bytes =
+      build_upstream_request(r.ex.head(), *req.origin, p, upstream_path, body,
+                             state_->auth_lines[provider], r.info.request_id, r.ex.peer_address());
   r.info.price = find_price(*cfg_, r.info);
   req.response_headers = std::move(r.response_headers);
   hold_snapshot(r.info);

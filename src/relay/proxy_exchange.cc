@@ -6,6 +6,7 @@
 #include "sluice/core/clock.h"
 #include "sluice/core/log.h"
 #include "sluice/net/http_status.h"
+#include "sluice/relay/request_id.h"
 
 namespace sluice::relay {
 
@@ -80,6 +81,10 @@ bool ProxyExchange::relay_head(core::Slice& data) {
     return !data.empty() && relay_head(data);
   }
   head_done_ = true;
+  // OpenAI names it x-request-id, Anthropic request-id.
+  std::string_view upstream_id = head_.header("x-request-id");
+  if (upstream_id.empty()) upstream_id = head_.header("request-id");
+  req_.info.upstream_request_id = sanitize_request_id(upstream_id);
   if (sink_) sink_->on_upstream_head(*this, head_);
   result_.status = head_.status;
   result_.ttfb_ns = loop_.now_ns() - ex_->started_ns();
