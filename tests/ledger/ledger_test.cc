@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -56,6 +57,26 @@ TEST(LedgerSchema, CreatesTheDatabaseDirectory) {
   TempDir dir;
   Ledger ledger(ledger_config(dir.file("data/nested/l.db")), 1);
   EXPECT_EQ(RawDb(dir.file("data/nested/l.db")).integer("PRAGMA user_version"), 2);
+}
+
+TEST(LedgerSchema, ANewLedgerIsReadableByItsOwnerOnlyWhateverTheUmask) {
+  TempDir dir;
+  const mode_t old = umask(0);
+  { Ledger ledger(ledger_config(dir.file("l.db")), 1); }
+  umask(old);
+  struct stat st {};
+  ASSERT_EQ(stat(dir.file("l.db").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST(LedgerSchema, AnExistingLedgerKeepsItsMode) {
+  TempDir dir;
+  { Ledger ledger(ledger_config(dir.file("l.db")), 1); }
+  ASSERT_EQ(chmod(dir.file("l.db").c_str(), 0640), 0);
+  { Ledger ledger(ledger_config(dir.file("l.db")), 1); }
+  struct stat st {};
+  ASSERT_EQ(stat(dir.file("l.db").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
 }
 
 TEST(LedgerSchema, AVersionOneLedgerGainsUpstreamRequestIdAndKeepsItsRows) {
