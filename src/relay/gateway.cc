@@ -343,9 +343,12 @@ bool Gateway::authenticate(Request& r) {
     return true;
   }
   const http::RequestHead& h = r.ex.head();
+  // ?key= only where Gemini's SDKs and REST examples send it: elsewhere a key in the URL
+  // would end up in every proxy's and server's logs.
+  std::string_view query =
+      r.route.flavor == route::ApiFlavor::gemini ? h.query : std::string_view{};
   auth::PresentedKey presented =
-      auth::extract_key(std::span<const http::Header>(h.headers, h.header_count), h.query,
-                        scratch_);
+      auth::extract_key(std::span<const http::Header>(h.headers, h.header_count), query, scratch_);
   if (presented.source == auth::KeySource::none) {
     reject(r, route::ErrorClass::unauthorized, "missing API key");
     return false;
