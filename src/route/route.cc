@@ -129,7 +129,7 @@ bool gemini_model(Route& r) {
   std::string_view name = tail.substr(0, colon);
   std::string_view method =
       colon == std::string_view::npos ? std::string_view{} : tail.substr(colon + 1);
-  bool exact = name.find('/') == std::string_view::npos &&
+  bool exact = !name.empty() && name.find('/') == std::string_view::npos &&
                method.find_first_of("/:") == std::string_view::npos &&
                (colon == std::string_view::npos || !method.empty());
   if (!exact) return prefix != 7 && colon == std::string_view::npos;  // tunedModels/{id}/operations

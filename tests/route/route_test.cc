@@ -205,6 +205,8 @@ TEST(ClassifyRoute, GeminiModelPathMustEndAtTheMethod) {
             RouteKind::bad_path);
   EXPECT_EQ(classify_route("POST", "/gemini/v1beta/models/cheap:a:b").kind, RouteKind::bad_path);
   EXPECT_EQ(classify_route("POST", "/gemini/v1beta/models/cheap:").kind, RouteKind::bad_path);
+  EXPECT_EQ(classify_route("POST", "/gemini/v1beta/models/:generateContent").kind,
+            RouteKind::bad_path);
   EXPECT_EQ(classify_route("POST", "/gemini/v1/models/cheap/x").kind, RouteKind::bad_path);
 }
 
