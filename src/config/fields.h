@@ -21,6 +21,9 @@ class Issues {
   }
   const std::vector<JsonError>& list() const { return list_; }
   std::vector<JsonError>& list() { return list_; }
+  // Files the config names (a provider's ca_file) are checked too: set when loading a
+  // config file, not for text alone (tests, fuzzing).
+  bool check_files = false;
 
  private:
   std::vector<JsonError> list_;

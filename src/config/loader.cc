@@ -91,9 +91,11 @@ std::string ConfigError::to_string() const {
   return s + message;
 }
 
-LoadResult load_text(std::string_view text, const std::string& name) {
+namespace {
+LoadResult load(std::string_view text, const std::string& name, bool check_files) {
   detail::JsonDocument doc = detail::parse_json(text);
   Issues issues;
+  issues.check_files = check_files;
   issues.list() = std::move(doc.errors);
   Config config;
   config.source = name;
@@ -115,6 +117,11 @@ LoadResult load_text(std::string_view text, const std::string& name) {
   if (result.errors.empty()) result.config = std::move(config);
   return result;
 }
+}  // namespace
+
+LoadResult load_text(std::string_view text, const std::string& name) {
+  return load(text, name, false);
+}
 
 LoadResult load_file(const std::string& path) {
   std::string text;
@@ -134,7 +141,7 @@ LoadResult load_file(const std::string& path) {
     result.errors.push_back({path, 0, 0, "", std::string("cannot read: ") + std::strerror(error)});
     return result;
   }
-  return load_text(text, path);
+  return load(text, path, true);
 }
 
 }  // namespace sluice::config

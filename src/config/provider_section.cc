@@ -1,6 +1,7 @@
 // `providers`: the upstream accounts sluice sends requests to.
 #include "sections.h"
 #include "sluice/config/base_url.h"
+#include "sluice/tls/ca_file.h"
 
 namespace sluice::config::detail {
 
@@ -106,7 +107,10 @@ void read_provider(Issues& issues, const Node& node, const std::string& pointer,
     }
   }
   read_credentials(issues, f, out);
-  f.string("ca_file", out.ca_file);
+  if (f.string("ca_file", out.ca_file) && !out.ca_file.empty() && issues.check_files) {
+    std::string why = tls::ca_file_problem(out.ca_file);
+    if (!why.empty()) issues.add(f.get("ca_file")->offset, f.pointer_of("ca_file"), why);
+  }
   f.number("chars_per_token", out.chars_per_token, 0, true);
   if (const Node* n = f.get("default_price"))
     read_price(issues, *n, f.pointer_of("default_price"), out.default_price);

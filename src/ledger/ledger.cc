@@ -1,11 +1,17 @@
 #include "sluice/ledger/ledger.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
+#include <stdexcept>
 #include <string_view>
 
 #include "schema.h"
@@ -51,6 +57,22 @@ void bind_record(sqlite3_stmt* stmt, const Record& r) {
   }
   sqlite3_bind_int(stmt, 19, r.attempts);
   bind_text(stmt, 20, r.error_class);
+  bind_text(stmt, 21, r.upstream_request_id);
+}
+
+// The ledger names every project, key and request, so a new one is readable by its
+// owner only, whatever the umask; SQLite gives its -wal and -shm files the same mode.
+// An existing file keeps the mode its operator gave it.
+void create_private(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return;
+    throw std::runtime_error("ledger " + path + ": " + std::strerror(errno));
+  }
+  const int rc = ::fchmod(fd, 0600);  // the umask may have taken bits off, never added
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) throw std::runtime_error("ledger " + path + ": " + std::strerror(err));
 }
 
 }  // namespace
@@ -102,6 +124,7 @@ Ledger::Ledger(const config::Ledger& config, uint32_t queues, LedgerOptions opti
       overflow_capacity_(options.overflow_capacity) {
   const std::filesystem::path dir = std::filesystem::path(path_).parent_path();
   if (!dir.empty()) std::filesystem::create_directories(dir);
+  create_private(path_);
 
   sqlite::Db db = sqlite::open(path_, /*read_only=*/false, kBusyTimeoutMs);
   schema::prepare_for_writing(db.get(), path_.c_str());

@@ -8,13 +8,14 @@ namespace sluice::ledger::schema {
 
 // PRAGMA user_version of the schema this code writes. A database with a higher
 // version was written by a newer sluice and is refused rather than misread.
-inline constexpr int kVersion = 1;
+inline constexpr int kVersion = 2;  // 2: upstream_request_id
 
-// WAL, synchronous=NORMAL, then the table and its index (idempotent), then the version.
+// WAL, synchronous=NORMAL, then the table and its index (idempotent), the columns a
+// table of an older version lacks, then the version.
 // Throws std::runtime_error on failure (setup code).
 void prepare_for_writing(sqlite3* db, const char* path);
 
-// The INSERT the writer prepares once; parameters ?1..?20 in Record field order.
+// The INSERT the writer prepares once; parameters ?1..?21 in Record field order.
 extern const char* const kInsertSql;
 
 }  // namespace sluice::ledger::schema

@@ -1,5 +1,7 @@
 #include "sluice/net/http_connection.h"
 
+#include <arpa/inet.h>
+
 #include <cstdio>
 
 #include "sluice/core/clock.h"
@@ -15,6 +17,20 @@ thread_local HttpConnection* t_connections = nullptr;
 // ---- Exchange -------------------------------------------------------------------------
 
 ServerContext& Exchange::server() const { return conn_->ctx_; }
+
+std::string_view Exchange::peer_address() const {
+  HttpConnection& c = *conn_;
+  if (!c.peer_.empty() || c.stream_ == nullptr) return c.peer_;
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (getpeername(c.stream_->fd(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) return {};
+  char text[INET6_ADDRSTRLEN] = {};
+  const void* addr = nullptr;
+  if (ss.ss_family == AF_INET) addr = &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr;
+  if (ss.ss_family == AF_INET6) addr = &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr;
+  if (addr && inet_ntop(ss.ss_family, addr, text, sizeof text)) c.peer_ = text;
+  return c.peer_;
+}
 
 size_t Exchange::client_backlog() const {
   return conn_->stream_ ? conn_->stream_->queued_bytes() : 0;

@@ -271,6 +271,8 @@ void Gateway::on_request(net::Exchange& ex) {
       r.response_headers += r.route.allow;
       r.response_headers += "\r\n";
       return reject(r, route::ErrorClass::method_not_allowed, "method not allowed on this path");
+    case route::RouteKind::bad_path:
+      return reject(r, route::ErrorClass::bad_request, r.route.reason);
     case route::RouteKind::operational:
       return operational(r);
     case route::RouteKind::unified:
@@ -438,8 +440,12 @@ bool Gateway::authenticate(Request& r) {
     return true;
   }
   const http::RequestHead& h = r.ex.head();
-  auth::PresentedKey presented = auth::extract_key(
-      std::span<const http::Header>(h.headers, h.header_count), h.query, scratch_);
+  // ?key= only where Gemini's SDKs and REST examples send it: elsewhere a key in the URL
+  // would end up in every proxy's and server's logs.
+  std::string_view query =
+      r.route.flavor == route::ApiFlavor::gemini ? h.query : std::string_view{};
+  auth::PresentedKey presented =
+      auth::extract_key(std::span<const http::Header>(h.headers, h.header_count), query, scratch_);
   if (presented.source == auth::KeySource::none) {
     reject(r, route::ErrorClass::unauthorized, "missing API key");
     return false;
@@ -602,8 +608,9 @@ void Gateway::dispatch(Request& r, size_t provider, std::string_view upstream_pa
   req.resilience = &resilience_;
   const config::Model* model = cfg_->model(r.info.alias);
   if (model && r.route.kind == route::RouteKind::unified) req.fallbacks = model->fallbacks;
-  req.bytes = build_upstream_request(r.ex.head(), *req.origin, p, upstream_path, body,
-                                     state_->auth_lines[provider], r.info.request_id);
+  req.bytes =
+      build_upstream_request(r.ex.head(), *req.origin, p, upstream_path, body,
+                             state_->auth_lines[provider], r.info.request_id, r.ex.peer_address());
   r.info.price = find_price(*cfg_, r.info);
   req.response_headers = std::move(r.response_headers);
   hold_snapshot(r.info);

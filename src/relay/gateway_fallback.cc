@@ -36,10 +36,10 @@ bool Gateway::build_fallback(std::string_view alias, const net::Exchange& ex,
   req.info.provider = p.name;
   req.info.upstream_model = pick.target->model;
   if (const config::Model* m = cfg_->model(alias); m && m->price.set) req.info.price = &m->price;
-  req.bytes =
-      build_upstream_request(ex.head(), *req.origin, p,
-                             route::classify_route(ex.head().method, ex.head().path).upstream_path,
-                             scratch_, state_->auth_lines[provider], req.info.request_id);
+  req.bytes = build_upstream_request(
+      ex.head(), *req.origin, p,
+      route::classify_route(ex.head().method, ex.head().path).upstream_path, scratch_,
+      state_->auth_lines[provider], req.info.request_id, ex.peer_address());
   return true;
 }
 

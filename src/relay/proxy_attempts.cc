@@ -2,10 +2,12 @@
 // try, held error responses, retries with backoff, fallbacks, and the honest end of a
 // stream that broke after it began. The relay itself is in proxy_exchange.cc.
 #include <cstdio>
+#include <span>
 
 #include "sluice/core/clock.h"
 #include "sluice/relay/final_error_event.h"
 #include "sluice/relay/proxy_exchange.h"
+#include "sluice/relay/upstream_request.h"
 #include "sluice/resilience/retry_after.h"
 
 namespace sluice::relay {
@@ -17,10 +19,22 @@ constexpr size_t kMaxHeldBody = 64 * 1024;
 
 uint64_t now_ms() { return core::mono_ns() / 1000000ull; }
 
-bool hop_by_hop(std::string_view name) {
-  static constexpr std::string_view kDrop[] = {
-      "connection",     "keep-alive", "proxy-connection", "transfer-encoding",
-      "content-length", "te",         "trailer",          "upgrade"};
+// Provider response headers the client never sees: hop-by-hop ones, cookies of the
+// provider's domain (they would be the gateway's to a browser), and the organization
+// and project of the shared account.
+bool dropped_response_header(std::string_view name) {
+  static constexpr std::string_view kDrop[] = {"connection",
+                                               "keep-alive",
+                                               "proxy-connection",
+                                               "transfer-encoding",
+                                               "content-length",
+                                               "te",
+                                               "trailer",
+                                               "upgrade",
+                                               "set-cookie",
+                                               "set-cookie2",
+                                               "openai-organization",
+                                               "openai-project"};
   for (std::string_view d : kDrop)
     if (http::iequals(name, d)) return true;
   return false;
@@ -131,7 +145,7 @@ void ProxyExchange::fail_fast_degraded() {
 }
 
 // The head lines the client gets: ours, server-timing, then the upstream's less the
-// hop-by-hop ones.
+// dropped ones, its x-request-id renamed x-upstream-request-id.
 std::string ProxyExchange::client_head_lines() const {
   std::string headers;
   headers.reserve(512 + req_.response_headers.size());
@@ -143,9 +157,17 @@ std::string ProxyExchange::client_head_lines() const {
                     gateway_ms, upstream_ms);
   headers.append(timing, static_cast<size_t>(tn));
   bool own_ratelimit = req_.response_headers.find("x-ratelimit-") != std::string::npos;
-  for (size_t i = 0; i < head_.header_count; ++i) {
-    const http::Header& h = head_.headers[i];
-    if (hop_by_hop(h.name)) continue;
+  std::span<const http::Header> upstream(head_.headers, head_.header_count);
+  for (const http::Header& h : upstream) {
+    if (dropped_response_header(h.name) || named_in_connection(upstream, h.name)) continue;
+    // One x-request-id per answer (sluice's, which the ledger row carries): the
+    // provider's goes on under another name.
+    if (http::iequals(h.name, "x-request-id")) {
+      headers += "x-upstream-request-id: ";
+      headers.append(h.value);
+      headers += "\r\n";
+      continue;
+    }
     // sluice's own x-ratelimit-* (the tightest of its limits) replace the provider's.
     if (own_ratelimit && h.name.size() > 12 && http::iequals(h.name.substr(0, 12), "x-ratelimit-"))
       continue;

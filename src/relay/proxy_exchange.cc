@@ -1,11 +1,12 @@
 #include "sluice/relay/proxy_exchange.h"
 
+#include <cstdio>
 #include <cstring>
 
-#include <cstdio>
-
 #include "sluice/core/clock.h"
+#include "sluice/core/log.h"
 #include "sluice/net/http_status.h"
+#include "sluice/relay/request_id.h"
 
 namespace sluice::relay {
 
@@ -80,6 +81,10 @@ bool ProxyExchange::relay_head(core::Slice& data) {
     return !data.empty() && relay_head(data);
   }
   head_done_ = true;
+  // OpenAI names it x-request-id, Anthropic request-id.
+  std::string_view upstream_id = head_.header("x-request-id");
+  if (upstream_id.empty()) upstream_id = head_.header("request-id");
+  req_.info.upstream_request_id = sanitize_request_id(upstream_id);
   if (sink_) sink_->on_upstream_head(*this, head_);
   result_.status = head_.status;
   result_.ttfb_ns = loop_.now_ns() - ex_->started_ns();
@@ -103,7 +108,8 @@ bool ProxyExchange::relay_head(core::Slice& data) {
   sse_ = head_.header("content-type").find("text/event-stream") != std::string_view::npos;
   if (req_.scan && has_body && head_.status >= 200 && head_.status < 300) {
     scanner_ = std::make_unique<scan::UsageScanner>(req_.api, sse_);
-    reframe_ = sse_ && req_.hide_usage_chunk;
+    bool compressed = start_decoding();
+    reframe_ = sse_ && req_.hide_usage_chunk && !compressed;
   }
   if (reframe_) {
     // The body changes length, so whatever the upstream framing, the client gets chunks.
@@ -192,9 +198,33 @@ void ProxyExchange::relay_body(core::Slice data) {
   if (ex_->client_backlog() > net::Stream::kHighWater && conn_) conn_->pause_reading();
 }
 
-// `piece` lies inside `data`: decoded body bytes, scanned in place.
+// sluice asks for identity, but a provider may compress anyway. Then the client gets
+// the body as it came (compressed; nothing is hidden from it) and the scanner reads it
+// decoded. Returns whether the body is compressed.
+bool ProxyExchange::start_decoding() {
+  std::string_view encoding = head_.header("content-encoding");
+  http::ContentCoding coding = http::content_coding(encoding);
+  if (coding == http::ContentCoding::identity) return false;
+  if (coding == http::ContentCoding::unsupported)
+    SLUICE_LOG_WARN(
+        "provider %s answered request %s with Content-Encoding \"%.*s\" though "
+        "asked for identity: its usage cannot be read and is estimated",
+        req_.info.provider.c_str(), req_.info.request_id.c_str(), static_cast<int>(encoding.size()),
+        encoding.data());
+  else
+    decoder_ = std::make_unique<http::ContentDecoder>(coding);
+  return true;
+}
+
+// `piece` lies inside `data`: body bytes (transfer coding removed), scanned in place.
 void ProxyExchange::scan_piece(const core::Slice& data, std::string_view piece) {
   if (piece.empty()) return;
+  if (decoder_) {
+    decoder_->push(piece);
+    for (std::string_view plain = decoder_->next(); !plain.empty(); plain = decoder_->next())
+      scanner_->feed(plain);
+    return;
+  }
   scanner_->feed(piece);
   if (reframe_) held_.push_back({decoded_, data.sub(static_cast<size_t>(piece.data() - data.data()),
                                                     piece.size())});

@@ -3,14 +3,29 @@
 #include "sluice/auth/extract_key.h"
 
 namespace sluice::relay {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
 
 bool dropped_request_header(std::string_view name) {
   static constexpr std::string_view kDrop[] = {
       // hop-by-hop (RFC 9110 7.6.1) and framing we set ourselves
-      "host", "connection", "keep-alive", "proxy-connection", "transfer-encoding",
-      "content-length", "te", "trailer", "upgrade", "expect",
+      "host", "connection", "keep-alive", "proxy-connection", "transfer-encoding", "content-length",
+      "te", "trailer", "upgrade", "expect",
       // the client's credentials: replaced by the provider's
       "authorization", "x-api-key", "x-goog-api-key", "proxy-authorization",
+      // browser state and proxy claims a client must not make for the gateway
+      "cookie", "forwarded", "x-forwarded-for",
+      // the account's organization and project are the operator's choice, not a tenant's
+      "openai-organization", "openai-project",
+      // sluice asks for identity: the usage scanner reads the body as sent
+      "accept-encoding",
       // gateway-internal
       "x-sluice-provider", "x-request-id"};
   for (std::string_view d : kDrop)
@@ -18,10 +33,24 @@ bool dropped_request_header(std::string_view name) {
   return false;
 }
 
+bool named_in_connection(std::span<const http::Header> headers, std::string_view name) {
+  for (const http::Header& hd : headers) {
+    if (!http::iequals(hd.name, "connection")) continue;
+    std::string_view list = hd.value;
+    while (!list.empty()) {
+      size_t comma = list.find(',');
+      if (http::iequals(trim(list.substr(0, comma)), name)) return true;
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 1);
+    }
+  }
+  return false;
+}
+
 std::string build_upstream_request(const http::RequestHead& h, const upstream::Origin& origin,
                                    const config::Provider& provider, std::string_view path,
                                    std::string_view body, std::string_view auth_line,
-                                   std::string_view request_id) {
+                                   std::string_view request_id, std::string_view client_addr) {
   std::string out;
   out.reserve(320 + h.head_bytes + body.size());
   out.append(h.method);
@@ -40,9 +69,9 @@ std::string build_upstream_request(const http::RequestHead& h, const upstream::O
   out += origin.host_header;
   out += "\r\n";
   bool has_version = false;
-  for (size_t i = 0; i < h.header_count; ++i) {
-    const http::Header& hd = h.headers[i];
-    if (dropped_request_header(hd.name)) continue;
+  std::span<const http::Header> headers(h.headers, h.header_count);
+  for (const http::Header& hd : headers) {
+    if (dropped_request_header(hd.name) || named_in_connection(headers, hd.name)) continue;
     if (http::iequals(hd.name, "anthropic-version")) has_version = true;
     out.append(hd.name);
     out += ": ";
@@ -57,7 +86,12 @@ std::string build_upstream_request(const http::RequestHead& h, const upstream::O
   out.append(auth_line);
   out += "x-request-id: ";
   out.append(request_id);
-  out += "\r\n";
+  out += "\r\nAccept-Encoding: identity\r\n";
+  if (!client_addr.empty()) {
+    out += "X-Forwarded-For: ";
+    out.append(client_addr);
+    out += "\r\n";
+  }
   if (!body.empty() || h.body != http::BodyKind::none) {
     out += "Content-Length: ";
     out += std::to_string(body.size());

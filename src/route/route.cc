@@ -5,6 +5,9 @@ namespace {
 
 constexpr std::string_view kPost = "POST";
 constexpr std::string_view kGetHead = "GET, HEAD";
+// What a provider API is called with; TRACE, OPTIONS, PUT, CONNECT and the like are not
+// forwarded (a TRACE would echo the provider key back).
+constexpr std::string_view kNativeMethods = "GET, POST, DELETE, HEAD";
 
 bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
@@ -34,14 +37,38 @@ bool is_dot_segment(std::string_view seg) {
   return dots == 1 || dots == 2;
 }
 
-bool has_dot_segment(std::string_view path) {
-  while (!path.empty()) {
-    size_t slash = path.find('/');
-    if (is_dot_segment(path.substr(0, slash))) return true;
-    if (slash == std::string_view::npos) break;
-    path.remove_prefix(slash + 1);
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// A percent-encoded byte that would let the path mean something else to whoever decodes
+// it next: '/' and '\\' (new segments), '%' (a second decoding round), control bytes.
+bool dangerous_escape(std::string_view esc) {
+  if (esc.size() < 3) return true;  // a lone '%': no server decodes it the same way
+  char hi = esc[1];
+  char lo = lower(esc[2]);
+  if (hi == '0' || hi == '1') return true;  // %00-%1F
+  if (hi == '7' && lo == 'f') return true;
+  if (hi == '2' && (lo == 'f' || lo == '5')) return true;
+  return hi == '5' && lo == 'c';
+}
+
+// Why a native path may not be forwarded, or empty when it may. Providers and proxies
+// between sluice and them normalise paths differently; a path that only has one
+// reading is the only one sluice can check (a model in it, its base path) and forward.
+std::string_view unsafe_path(std::string_view path) {
+  if (path.find(';') != std::string_view::npos) return "path parameters (';') are not allowed";
+  for (size_t i = path.find('%'); i != std::string_view::npos; i = path.find('%', i + 1))
+    if (dangerous_escape(path.substr(i, 3)))
+      return "percent-encoded '/', '\\', '%' or control bytes are not allowed in the path";
+  // `path` starts with '/': every segment follows one.
+  std::string_view rest = path.substr(1);
+  for (;;) {
+    size_t slash = rest.find('/');
+    std::string_view seg = rest.substr(0, slash);
+    if (seg.empty()) return "empty path segments are not allowed";
+    if (is_dot_segment(seg)) return "'.' and '..' path segments are not allowed";
+    if (slash == std::string_view::npos) return {};
+    rest.remove_prefix(slash + 1);
   }
-  return false;
 }
 
 Route with_method(Route r, bool ok, std::string_view allow) {
@@ -80,12 +107,14 @@ Route unified(std::string_view method, std::string_view path) {
   return with_method(r, method == kPost, kPost);
 }
 
-// Gemini: "/v1beta/models/{model}:{method}", or "tunedModels/{model}:{method}" whose
-// model is the whole resource name.
-void gemini_model(Route& r) {
+// Gemini: "/v1beta/models/{model}" or "/v1beta/models/{model}:{method}" exactly, or
+// "tunedModels/{model}:{method}" whose model is the whole resource name. Anything else
+// under models/ is refused: the per-key model check reads the model from here, so the
+// provider must not be able to read another one from the same path.
+bool gemini_model(Route& r) {
   std::string_view rest = r.upstream_path;  // "/v1beta/models/..."
   size_t version_end = rest.find('/', 1);
-  if (version_end == std::string_view::npos) return;
+  if (version_end == std::string_view::npos) return true;
   rest.remove_prefix(version_end + 1);
   size_t prefix = 0;
   if (starts_with(rest, "models/")) {
@@ -93,29 +122,46 @@ void gemini_model(Route& r) {
   } else if (starts_with(rest, "tunedModels/")) {
     prefix = 12;
   } else {
-    return;
+    return true;
   }
   std::string_view tail = rest.substr(prefix);
   size_t colon = tail.find(':');
   std::string_view name = tail.substr(0, colon);
-  if (name.empty() || name.find('/') != std::string_view::npos) return;
+  std::string_view method =
+      colon == std::string_view::npos ? std::string_view{} : tail.substr(colon + 1);
+  bool exact = !name.empty() && name.find('/') == std::string_view::npos &&
+               method.find_first_of("/:") == std::string_view::npos &&
+               (colon == std::string_view::npos || !method.empty());
+  if (!exact) return prefix != 7 && colon == std::string_view::npos;  // tunedModels/{id}/operations
   r.model = prefix == 7 ? name : rest.substr(0, prefix + name.size());
-  if (colon != std::string_view::npos) {
-    r.gemini_method = tail.substr(colon + 1);
-    r.stream = r.gemini_method == "streamGenerateContent";
-  }
+  r.gemini_method = method;
+  r.stream = method == "streamGenerateContent";
+  return true;
 }
 
-Route native(ApiFlavor flavor, std::string_view upstream) {
+bool native_method(std::string_view m) {
+  return m == "GET" || m == "POST" || m == "DELETE" || m == "HEAD";
+}
+
+Route native(ApiFlavor flavor, std::string_view method, std::string_view upstream) {
   Route r;
   r.flavor = flavor;
-  if (has_dot_segment(upstream)) return r;
+  r.kind = RouteKind::bad_path;
+  r.reason = unsafe_path(upstream);
+  if (!r.reason.empty()) return r;
   r.kind = RouteKind::native;
   r.endpoint = Endpoint::passthrough;
   r.provider = provider_kind_of(flavor);
   r.upstream_path = upstream;
-  if (flavor == ApiFlavor::gemini) gemini_model(r);
-  return r;
+  if (flavor == ApiFlavor::gemini && !gemini_model(r)) {
+    Route bad;
+    bad.flavor = flavor;
+    bad.kind = RouteKind::bad_path;
+    bad.reason =
+        "Gemini model paths are /{version}/models/{model} or /{version}/models/{model}:{method}";
+    return bad;
+  }
+  return with_method(r, native_method(method), kNativeMethods);
 }
 
 Route operational(Endpoint e, std::string_view method, std::string_view subpath, bool any) {
@@ -132,12 +178,12 @@ Route classify_route(std::string_view method, std::string_view path) {
   std::string_view rest;
   if (starts_with(path, "/v1/")) return unified(method, path);
   if (under(path, "/openai/v1", rest) && !rest.empty()) {
-    return native(ApiFlavor::openai, rest);
+    return native(ApiFlavor::openai, method, rest);
   }
   if (under(path, "/anthropic", rest)) {
     std::string_view after_version;
     if (under(rest, "/v1", after_version) && !after_version.empty()) {
-      return native(ApiFlavor::anthropic, rest);
+      return native(ApiFlavor::anthropic, method, rest);
     }
     Route miss;
     miss.flavor = ApiFlavor::anthropic;
@@ -147,7 +193,7 @@ Route classify_route(std::string_view method, std::string_view path) {
     std::string_view after_version;
     if ((under(rest, "/v1beta", after_version) || under(rest, "/v1", after_version)) &&
         !after_version.empty()) {
-      return native(ApiFlavor::gemini, rest);
+      return native(ApiFlavor::gemini, method, rest);
     }
     Route miss;
     miss.flavor = ApiFlavor::gemini;

@@ -1,6 +1,7 @@
 #include "sluice/tls/tls_client.h"
 
 #include <arpa/inet.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -60,12 +61,15 @@ TlsClientContext::TlsClientContext(const TlsClientConfig& config) {
       detail::throw_setup_error("cannot require TLS 1.2");
     }
     SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+    // A ca_file adds to the system store (a provider behind a private CA may still
+    // redirect to, or be fronted by, a publicly trusted host); it does not replace it.
+    const bool system = SSL_CTX_set_default_verify_paths(ctx_) == 1;
     if (config.ca_file.empty()) {
-      if (SSL_CTX_set_default_verify_paths(ctx_) != 1) {
-        detail::throw_setup_error("cannot load the system CA bundle");
-      }
-    } else if (SSL_CTX_load_verify_locations(ctx_, config.ca_file.c_str(), nullptr) != 1) {
-      detail::throw_setup_error("cannot load ca_file " + config.ca_file);
+      if (!system) detail::throw_setup_error("cannot load the system CA bundle");
+    } else {
+      ERR_clear_error();  // a missing system bundle is no failure when ca_file is given
+      if (SSL_CTX_load_verify_locations(ctx_, config.ca_file.c_str(), nullptr) != 1)
+        detail::throw_setup_error("cannot load ca_file " + config.ca_file);
     }
     // Note the inverted convention: 0 is success here.
     if (SSL_CTX_set_alpn_protos(ctx_, kAlpnHttp11, sizeof kAlpnHttp11) != 0) {

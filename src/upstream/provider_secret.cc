@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 namespace sluice::upstream {
 namespace {
@@ -12,9 +13,25 @@ bool read_file(const std::string& path, std::string& out) {
   std::ostringstream ss;
   ss << f.rdbuf();
   out = ss.str();
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  // One line ending, as editors and `echo` leave it; anything more is refused below.
+  if (!out.empty() && out.back() == '\n') out.pop_back();
+  if (!out.empty() && out.back() == '\r') out.pop_back();
   return true;
 }
+
+// The secret becomes part of a header line: a CR or LF in it would end that line and
+// start another the provider reads as a header, a NUL would cut it.
+bool has_control_byte(std::string_view secret) {
+  for (char c : secret) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return true;
+  }
+  return false;
+}
+
+constexpr const char* kControlBytes =
+    " contains control characters (line breaks, NUL, tabs); a provider secret must be one "
+    "line of printable characters";
 }  // namespace
 
 SecretResult load_provider_secret(const config::Provider& p) {
@@ -23,6 +40,8 @@ SecretResult load_provider_secret(const config::Provider& p) {
     const char* v = std::getenv(p.api_key_env.c_str());
     if (v == nullptr || *v == '\0')
       r.error = "environment variable " + p.api_key_env + " is not set";
+    else if (has_control_byte(v))
+      r.error = "environment variable " + p.api_key_env + kControlBytes;
     else
       r.secret = v;
     return r;
@@ -30,10 +49,14 @@ SecretResult load_provider_secret(const config::Provider& p) {
   if (!p.api_key_file.empty()) {
     const std::string& name = p.api_key_file;
     const char* creds = std::getenv("CREDENTIALS_DIRECTORY");
-    if (name.front() != '/' && creds && *creds && read_file(std::string(creds) + "/" + name, r.secret))
-      return r;
-    if (!read_file(name, r.secret)) r.error = "cannot read api_key_file " + name;
+    bool found = name.front() != '/' && creds && *creds &&
+                 read_file(std::string(creds) + "/" + name, r.secret);
+    if (!found && !read_file(name, r.secret))
+      r.error = "cannot read api_key_file " + name;
     else if (r.secret.empty()) r.error = "api_key_file " + name + " is empty";
+    else if (has_control_byte(r.secret))
+      r.error = "api_key_file " + name + kControlBytes;
+    if (!r.error.empty()) r.secret.clear();
   }
   return r;
 }

@@ -1,4 +1,8 @@
 // `providers`: kinds, base_url, credentials by reference only, timeouts and pools.
+#include <unistd.h>
+
+#include <fstream>
+
 #include "config_test_util.h"
 
 namespace sluice::config::config_test {
@@ -159,6 +163,50 @@ TEST(ConfigProviders, DefaultPriceIsReadLikeAModelPrice) {
           R"({ "kind": "openai", "base_url": "http://h", "default_price": { "input_per_mtok": 1 } })")),
       ElementsAre(
           "t.json:3:71: /providers/p/default_price: missing required field \"output_per_mtok\""));
+}
+
+// A config file on disk, removed at the end of the test.
+class ConfigFile {
+ public:
+  explicit ConfigFile(const std::string& text) {
+    char name[] = "/tmp/sluice-config-XXXXXX";
+    int fd = mkstemp(name);
+    if (fd >= 0) close(fd);
+    path_ = name;
+    std::ofstream(path_) << text;
+  }
+  ~ConfigFile() { unlink(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST(ConfigProviders, ACaFileThatIsNoCertificateFailsTheConfigFile) {
+  ConfigFile not_pem("not a certificate\n");
+  ConfigFile cfg(doc(R"({ "kind": "openai", "base_url": "https://h", "ca_file": ")" +
+                     not_pem.path() + R"(" })"));
+  LoadResult r = load_file(cfg.path());
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].pointer, "/providers/p/ca_file");
+  EXPECT_EQ(r.errors[0].line, 3);
+  EXPECT_THAT(r.errors[0].message, ::testing::HasSubstr("no PEM certificate"));
+}
+
+TEST(ConfigProviders, AMissingCaFileFailsTheConfigFile) {
+  ConfigFile cfg(
+      doc(R"({ "kind": "openai", "base_url": "https://h", "ca_file": "/nonexistent/ca.pem" })"));
+  LoadResult r = load_file(cfg.path());
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_THAT(r.errors[0].to_string(),
+              ::testing::HasSubstr(": /providers/p/ca_file: cannot read /nonexistent/ca.pem"));
+}
+
+TEST(ConfigProviders, ConfigTextAloneDoesNotReadTheCaFile) {
+  EXPECT_THAT(
+      errors_of(doc(
+          R"({ "kind": "openai", "base_url": "https://h", "ca_file": "/nonexistent/ca.pem" })")),
+      ::testing::IsEmpty());
 }
 
 }  // namespace

@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <memory>
 #include <set>
 #include <thread>
 #include <vector>
@@ -34,10 +36,11 @@ TEST(LedgerSchema, HasEveryContractColumnAndErrorClass) {
   }
   sqlite3_finalize(stmt);
   const std::set<std::string> expected = {
-      "request_id",   "ts_ms",          "key_id",        "project",          "model",
-      "provider",     "upstream_model", "stream",        "status",           "outcome",
-      "input_tokens", "output_tokens",  "cached_tokens", "reasoning_tokens", "usage_source",
-      "cost_usd",     "latency_ms",     "ttft_ms",       "attempts",         "error_class"};
+      "request_id",         "ts_ms",          "key_id",        "project",          "model",
+      "provider",           "upstream_model", "stream",        "status",           "outcome",
+      "input_tokens",       "output_tokens",  "cached_tokens", "reasoning_tokens", "usage_source",
+      "cost_usd",           "latency_ms",     "ttft_ms",       "attempts",         "error_class",
+      "upstream_request_id"};
   EXPECT_EQ(columns, expected);
 }
 
@@ -45,7 +48,7 @@ TEST(LedgerSchema, IsVersionedWalWithAnIndexOnTimestamp) {
   TempDir dir;
   Ledger ledger(ledger_config(dir.file("l.db")), 1);
   RawDb db(dir.file("l.db"));
-  EXPECT_EQ(db.integer("PRAGMA user_version"), 1);
+  EXPECT_EQ(db.integer("PRAGMA user_version"), 2);
   EXPECT_EQ(db.text("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(db.text("SELECT name FROM pragma_index_info('requests_ts_ms')"), "ts_ms");
 }
@@ -53,7 +56,63 @@ TEST(LedgerSchema, IsVersionedWalWithAnIndexOnTimestamp) {
 TEST(LedgerSchema, CreatesTheDatabaseDirectory) {
   TempDir dir;
   Ledger ledger(ledger_config(dir.file("data/nested/l.db")), 1);
-  EXPECT_EQ(RawDb(dir.file("data/nested/l.db")).integer("PRAGMA user_version"), 1);
+  EXPECT_EQ(RawDb(dir.file("data/nested/l.db")).integer("PRAGMA user_version"), 2);
+}
+
+TEST(LedgerSchema, ANewLedgerIsReadableByItsOwnerOnlyWhateverTheUmask) {
+  TempDir dir;
+  const mode_t old = umask(0);
+  { Ledger ledger(ledger_config(dir.file("l.db")), 1); }
+  umask(old);
+  struct stat st {};
+  ASSERT_EQ(stat(dir.file("l.db").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST(LedgerSchema, AnExistingLedgerKeepsItsMode) {
+  TempDir dir;
+  { Ledger ledger(ledger_config(dir.file("l.db")), 1); }
+  ASSERT_EQ(chmod(dir.file("l.db").c_str(), 0640), 0);
+  { Ledger ledger(ledger_config(dir.file("l.db")), 1); }
+  struct stat st {};
+  ASSERT_EQ(stat(dir.file("l.db").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+}
+
+TEST(LedgerSchema, AVersionOneLedgerGainsUpstreamRequestIdAndKeepsItsRows) {
+  TempDir dir;
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(dir.file("l.db").c_str(), &raw), SQLITE_OK);
+    std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(raw, sqlite3_close_v2);
+    ASSERT_EQ(
+        sqlite3_exec(db.get(),
+                     "CREATE TABLE requests (request_id TEXT NOT NULL, ts_ms INTEGER NOT NULL, "
+                     "key_id TEXT NOT NULL, project TEXT NOT NULL, model TEXT NOT NULL, "
+                     "provider TEXT NOT NULL, upstream_model TEXT NOT NULL, stream INTEGER "
+                     "NOT NULL, status INTEGER NOT NULL, outcome TEXT NOT NULL, input_tokens "
+                     "INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cached_tokens INTEGER "
+                     "NOT NULL, reasoning_tokens INTEGER NOT NULL, usage_source TEXT NOT "
+                     "NULL, cost_usd REAL NOT NULL, latency_ms INTEGER NOT NULL, ttft_ms "
+                     "INTEGER, attempts INTEGER NOT NULL, error_class TEXT NOT NULL DEFAULT "
+                     "''); INSERT INTO requests VALUES ('old', 1, 'k', 'p', 'm', 'pr', 'um', "
+                     "0, 200, 'ok', 1, 2, 0, 0, 'provider', 0.5, 3, 4, 1, ''); "
+                     "PRAGMA user_version=1;",
+                     nullptr, nullptr, nullptr),
+        SQLITE_OK);
+  }
+  Ledger ledger(ledger_config(dir.file("l.db")), 1);
+  Record r = make_record("new");
+  r.upstream_request_id = "req_provider_7";
+  ledger.queue(0).submit(std::move(r));
+  ASSERT_TRUE(ledger.flush());
+  RawDb db(dir.file("l.db"));
+  EXPECT_EQ(db.integer("PRAGMA user_version"), 2);
+  EXPECT_EQ(db.integer("SELECT COUNT(*) FROM requests"), 2);
+  EXPECT_EQ(db.text("SELECT upstream_request_id FROM requests WHERE request_id = 'old'"), "");
+  EXPECT_EQ(db.text("SELECT cost_usd FROM requests WHERE request_id = 'old'"), "0.5");
+  EXPECT_EQ(db.text("SELECT upstream_request_id FROM requests WHERE request_id = 'new'"),
+            "req_provider_7");
 }
 
 TEST(LedgerSchema, ReopeningKeepsTheRows) {
@@ -71,7 +130,7 @@ TEST(LedgerSchema, ReopeningKeepsTheRows) {
 TEST(LedgerSchema, RefusesADatabaseFromANewerSchema) {
   TempDir dir;
   { Ledger ledger(ledger_config(dir.file("l.db")), 1); }
-  ASSERT_EQ(sqlite3_exec(RawDb(dir.file("l.db")).get(), "PRAGMA user_version=2", nullptr, nullptr,
+  ASSERT_EQ(sqlite3_exec(RawDb(dir.file("l.db")).get(), "PRAGMA user_version=3", nullptr, nullptr,
                          nullptr),
             SQLITE_OK);
   EXPECT_THROW(Ledger(ledger_config(dir.file("l.db")), 1), std::runtime_error);
@@ -101,6 +160,7 @@ TEST(Ledger, EveryRecordFieldLandsInItsColumn) {
   r.ttft_ms = 180;
   r.attempts = 2;
   r.error_class = "upstream_timeout";
+  r.upstream_request_id = "req_abc123";
   ledger.queue(0).submit(std::move(r));
   ASSERT_TRUE(ledger.flush());
   RawDb db(dir.file("l.db"));
@@ -109,9 +169,10 @@ TEST(Ledger, EveryRecordFieldLandsInItsColumn) {
                     "|| status || '|' || outcome || '|' || input_tokens || '|' || output_tokens "
                     "|| '|' || cached_tokens || '|' || reasoning_tokens || '|' || usage_source || "
                     "'|' || cost_usd || '|' || latency_ms || '|' || ttft_ms || '|' || attempts || "
-                    "'|' || error_class FROM requests"),
+                    "'|' || error_class || '|' || upstream_request_id FROM requests"),
             "req-1|1795000000123|support-bot|customer-support|gpt-4o|openai|gpt-4o-2024-08-06|1|"
-            "499|client_cancelled|1200|340|1024|64|estimated|0.125|2500|180|2|upstream_timeout");
+            "499|client_cancelled|1200|340|1024|64|estimated|0.125|2500|180|2|upstream_timeout|"
+            "req_abc123");
 }
 
 TEST(Ledger, NoFirstByteIsStoredAsNullTtft) {

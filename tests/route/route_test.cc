@@ -66,8 +66,18 @@ TEST(ClassifyRoute, OpenAiNativeStripsPrefixAndVersion) {
   EXPECT_EQ(r.upstream_path, "/chat/completions");
 }
 
-TEST(ClassifyRoute, NativeAcceptsAnyMethod) {
-  EXPECT_EQ(classify_route("DELETE", "/openai/v1/files/file-1").kind, RouteKind::native);
+TEST(ClassifyRoute, NativeAcceptsTheMethodsProviderApisUse) {
+  for (const char* m : {"GET", "POST", "DELETE", "HEAD"})
+    EXPECT_EQ(classify_route(m, "/openai/v1/files/file-1").kind, RouteKind::native) << m;
+}
+
+TEST(ClassifyRoute, NativeRefusesOtherMethodsWithAllow) {
+  for (const char* m : {"TRACE", "PUT", "PATCH", "CONNECT", "OPTIONS", "TRACK"}) {
+    Route r = classify_route(m, "/anthropic/v1/messages");
+    EXPECT_EQ(r.kind, RouteKind::method_not_allowed) << m;
+    EXPECT_EQ(r.allow, "GET, POST, DELETE, HEAD");
+    EXPECT_EQ(r.flavor, ApiFlavor::anthropic);
+  }
 }
 
 TEST(ClassifyRoute, AnthropicNativeKeepsVersion) {
@@ -138,15 +148,72 @@ TEST(ClassifyRoute, PrefixLookalikeIsNotFound) {
   EXPECT_EQ(classify_route("GET", "/healthz/").kind, RouteKind::not_found);
 }
 
-TEST(ClassifyRoute, NativeDotSegmentIsNotFound) {
-  EXPECT_EQ(classify_route("GET", "/openai/v1/../../admin").kind, RouteKind::not_found);
-  EXPECT_EQ(classify_route("GET", "/anthropic/v1/./messages").kind, RouteKind::not_found);
-  EXPECT_EQ(classify_route("GET", "/gemini/v1beta/models/..").kind, RouteKind::not_found);
+TEST(ClassifyRoute, NativeDotSegmentIsBadPath) {
+  EXPECT_EQ(classify_route("GET", "/openai/v1/../../admin").kind, RouteKind::bad_path);
+  EXPECT_EQ(classify_route("GET", "/anthropic/v1/./messages").kind, RouteKind::bad_path);
+  EXPECT_EQ(classify_route("GET", "/gemini/v1beta/models/..").kind, RouteKind::bad_path);
+  EXPECT_EQ(classify_route("GET", "/openai/v1/x/..").kind, RouteKind::bad_path);
 }
 
-TEST(ClassifyRoute, PercentEncodedDotSegmentIsNotFound) {
-  EXPECT_EQ(classify_route("GET", "/openai/v1/%2e%2E/x").kind, RouteKind::not_found);
-  EXPECT_EQ(classify_route("GET", "/openai/v1/.%2e/x").kind, RouteKind::not_found);
+TEST(ClassifyRoute, PercentEncodedDotSegmentIsBadPath) {
+  EXPECT_EQ(classify_route("GET", "/openai/v1/%2e%2E/x").kind, RouteKind::bad_path);
+  EXPECT_EQ(classify_route("GET", "/openai/v1/.%2e/x").kind, RouteKind::bad_path);
+}
+
+TEST(ClassifyRoute, BadPathKeepsTheClientsFlavorAndSaysWhy) {
+  Route r = classify_route("POST", "/gemini/v1beta/models/a;b:generateContent");
+  EXPECT_EQ(r.kind, RouteKind::bad_path);
+  EXPECT_EQ(r.flavor, ApiFlavor::gemini);
+  EXPECT_FALSE(r.reason.empty());
+  EXPECT_TRUE(r.upstream_path.empty());
+}
+
+TEST(ClassifyRoute, PathParameterIsBadPath) {
+  EXPECT_EQ(classify_route("GET", "/openai/v1/..;/x").kind, RouteKind::bad_path);
+  EXPECT_EQ(classify_route("GET", "/openai/v1/models;x=1").kind, RouteKind::bad_path);
+}
+
+TEST(ClassifyRoute, EncodedSlashBackslashAndPercentAreBadPath) {
+  for (const char* p :
+       {"/openai/v1/%2F..%2Fx", "/openai/v1/a%2fb", "/openai/v1/a%5Cb", "/openai/v1/a%5cb",
+        "/openai/v1/%252e%252e/x", "/anthropic/v1/a%25", "/openai/v1/a%00b", "/openai/v1/a%0d%0ab",
+        "/openai/v1/a%7F", "/openai/v1/trailing%", "/openai/v1/short%2"})
+    EXPECT_EQ(classify_route("GET", p).kind, RouteKind::bad_path) << p;
+}
+
+TEST(ClassifyRoute, HarmlessEscapesAreForwarded) {
+  Route r = classify_route("GET", "/openai/v1/files/a%20b%40c");
+  EXPECT_EQ(r.kind, RouteKind::native);
+  EXPECT_EQ(r.upstream_path, "/files/a%20b%40c");
+}
+
+TEST(ClassifyRoute, EmptySegmentIsBadPath) {
+  EXPECT_EQ(classify_route("GET", "/openai/v1//evil.example/x").kind, RouteKind::bad_path);
+  EXPECT_EQ(classify_route("GET", "/openai/v1/models/").kind, RouteKind::bad_path);
+  EXPECT_EQ(classify_route("GET", "/anthropic/v1/a//b").kind, RouteKind::bad_path);
+  EXPECT_EQ(classify_route("GET", "/gemini/v1beta//models").kind, RouteKind::bad_path);
+}
+
+TEST(ClassifyRoute, GeminiModelPathMustEndAtTheMethod) {
+  const char* smuggled =
+      "/gemini/v1beta/models/cheap:generateContent/"
+      "..%2F..%2Fmodels%2Fgemini-2.5-pro:generateContent";
+  EXPECT_EQ(classify_route("POST", smuggled).kind, RouteKind::bad_path);
+  EXPECT_EQ(classify_route("POST", "/gemini/v1beta/models/cheap:generateContent/x").kind,
+            RouteKind::bad_path);
+  EXPECT_EQ(classify_route("POST", "/gemini/v1beta/models/cheap/x:generateContent").kind,
+            RouteKind::bad_path);
+  EXPECT_EQ(classify_route("POST", "/gemini/v1beta/models/cheap:a:b").kind, RouteKind::bad_path);
+  EXPECT_EQ(classify_route("POST", "/gemini/v1beta/models/cheap:").kind, RouteKind::bad_path);
+  EXPECT_EQ(classify_route("POST", "/gemini/v1beta/models/:generateContent").kind,
+            RouteKind::bad_path);
+  EXPECT_EQ(classify_route("POST", "/gemini/v1/models/cheap/x").kind, RouteKind::bad_path);
+}
+
+TEST(ClassifyRoute, GeminiTunedModelSubresourceHasNoModel) {
+  Route r = classify_route("GET", "/gemini/v1beta/tunedModels/my-model-7/operations");
+  EXPECT_EQ(r.kind, RouteKind::native);
+  EXPECT_TRUE(r.model.empty());
 }
 
 TEST(ClassifyRoute, DotsInsideSegmentAreFine) {

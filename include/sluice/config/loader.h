@@ -27,8 +27,11 @@ struct LoadResult {
 };
 
 // Parses and validates `text`; `name` is used as FILE in errors and as Config::source.
+// Touches no file the config names.
 LoadResult load_text(std::string_view text, const std::string& name);
-// Reads `path` and calls load_text. An unreadable file is one error at 0:0.
+// Reads `path` and validates it as load_text does, and also the files it names: each
+// provider's ca_file must be readable PEM certificates. An unreadable config file is one
+// error at 0:0.
 LoadResult load_file(const std::string& path);
 
 // The embedded default: one shard-per-CPU listener on 127.0.0.1:8080, the bundled

@@ -54,6 +54,7 @@ struct Record {
   int32_t ttft_ms = -1;     // arrival to first byte sent; -1 (stored NULL): none sent
   uint16_t attempts = 0;    // upstream tries, fallbacks included; 0: never dispatched
   std::string error_class;  // x-sluice-error-class or the like; empty when none
+  std::string upstream_request_id;  // the provider's request id (x-request-id, request-id)
 };
 
 }  // namespace sluice::ledger

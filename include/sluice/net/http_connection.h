@@ -69,6 +69,9 @@ class Exchange {
   std::string_view body() const { return body_; }
   uint64_t started_ns() const { return started_ns_; }
   ServerContext& server() const;
+  // The client's IP address as text ("192.0.2.7", "::1"), looked up once per connection;
+  // empty when the socket has none.
+  std::string_view peer_address() const;
 
   // Writes the status line and headers. `headers` is raw "Name: value\r\n" lines.
   // Framing: content_length >= 0 sets Content-Length; -1 means chunked when the body
@@ -145,6 +148,7 @@ class HttpConnection final : public StreamHandler, public core::TimerTarget {
   bool keep_alive_ = true;
   bool processing_ = false;  // re-entrancy guard: finish() inside on_request()
   bool got_bytes_ = false;   // any byte of the current request head has arrived
+  std::string peer_;         // the client's address, once asked for (Exchange::peer_address)
   Exchange ex_;
   core::Timer timer_;
   HttpConnection* prev_ = nullptr;  // intrusive list of the shard's connections

@@ -14,6 +14,7 @@
 
 #include "sluice/core/timer.h"
 #include "sluice/http/chunked_decoder.h"
+#include "sluice/http/content_decoder.h"
 #include "sluice/http/response_parser.h"
 #include "sluice/net/http_connection.h"
 #include "sluice/relay/attempt_loop.h"
@@ -122,6 +123,7 @@ class ProxyExchange final : public net::ExchangeObserver,
   bool write_final_error(net::Exchange& ex, route::ErrorClass error, std::string_view message);
   bool relay_head(core::Slice& data);
   void relay_body(core::Slice data);
+  bool start_decoding();
   void scan_piece(const core::Slice& data, std::string_view piece);
   void emit_settled(bool all);
   void fail(route::ErrorClass error, std::string_view message);
@@ -159,6 +161,8 @@ class ProxyExchange final : public net::ExchangeObserver,
     bool overflow = false;  // body larger than we hold: relayed as a gateway error
   } error_held_;
   std::unique_ptr<scan::UsageScanner> scanner_;
+  // The body's Content-Encoding, decoded for the scanner only (null: identity).
+  std::unique_ptr<http::ContentDecoder> decoder_;
   // Hiding the usage-only chunk: the client's body is re-framed in chunks of decoded
   // bytes; pieces wait here until the scanner has settled what they are.
   bool reframe_ = false;

@@ -25,6 +25,7 @@ struct RequestInfo {
   std::string alias;  // model alias (unified) or the model named (native)
   std::string provider;
   std::string upstream_model;
+  std::string upstream_request_id;  // the provider's id for the last try, when it sent one
   bool stream = false;
   uint64_t bytes_in = 0;           // request body bytes
   uint64_t input_chars = 0;        // characters of prompt text, for estimating input tokens

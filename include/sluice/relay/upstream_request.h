@@ -1,8 +1,13 @@
 #pragma once
 // The request as the provider sees it: the client's end-to-end headers, minus the
-// client's own credentials (which never reach a provider) and minus hop-by-hop and
-// gateway-internal headers, plus the provider's secret and the request id.
+// client's own credentials (which never reach a provider), minus hop-by-hop headers
+// (the fixed ones and every one the client's Connection header names), browser and
+// proxy state (Cookie, Forwarded, X-Forwarded-For), the OpenAI organization and project
+// selectors and gateway-internal headers; plus the provider's secret, the request id,
+// `Accept-Encoding: identity` (usage is read from the body as it comes) and
+// `X-Forwarded-For` with the client's address as sluice saw it.
 
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -18,12 +23,17 @@ inline constexpr std::string_view kDefaultAnthropicVersion = "2023-06-01";
 
 // `path` is appended to the provider's base path; the client's query follows with any
 // `key` parameter removed. `auth_line` is the provider secret's header line (or empty).
+// `client_addr` is the peer's IP address (no X-Forwarded-For when empty).
 std::string build_upstream_request(const http::RequestHead& head, const upstream::Origin& origin,
                                    const config::Provider& provider, std::string_view path,
                                    std::string_view body, std::string_view auth_line,
-                                   std::string_view request_id);
+                                   std::string_view request_id, std::string_view client_addr);
 
-// Whether a client header is dropped on the way upstream.
+// Whether a client header is dropped on the way upstream whatever the request.
 bool dropped_request_header(std::string_view name);
+
+// Whether a Connection header among `headers` lists `name`: hop-by-hop for this message
+// (RFC 9110 7.6.1), so never forwarded.
+bool named_in_connection(std::span<const http::Header> headers, std::string_view name);
 
 }  // namespace sluice::relay

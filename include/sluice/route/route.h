@@ -14,6 +14,7 @@ enum class RouteKind : uint8_t {
   method_not_allowed,  // path known, method not: answer 405 with `Allow: Route::allow`
   unified,             // OpenAI-compatible API; `model` in the body is an alias
   native,              // pass-through to a provider of `Route::provider`
+  bad_path,            // a native path sluice will not forward: answer 400 with `Route::reason`
   operational,         // health, metrics, admin, dashboard
 };
 
@@ -59,13 +60,17 @@ struct Route {
   // Gemini native: `:streamGenerateContent`. The framing is SSE when the query has
   // alt=sse, a streamed JSON array otherwise (auth::query_param(query, "alt")).
   bool stream = false;
-  std::string_view allow;  // method_not_allowed: the methods the path accepts
+  std::string_view allow;   // method_not_allowed: the methods the path accepts
+  std::string_view reason;  // bad_path: why, for the error body (a static string)
 };
 
 // `path` is the request path without the query. Matching is exact and
-// case-sensitive; no trailing-slash forgiveness. Native paths containing a "." or
-// ".." segment (also percent-encoded) are not found, so a pass-through can never
-// climb out of the provider's base path.
+// case-sensitive; no trailing-slash forgiveness. A native path is forwarded only when
+// every server after sluice must read it the same way: a "." or ".." segment (also
+// percent-encoded), an empty segment, ';', or a percent-encoded '/', '\\', '%' or
+// control byte (either case of hex digit) make it a bad_path, so a pass-through can
+// never climb out of the provider's base path or name a model other than the one
+// checked. Native routes take GET, POST, DELETE and HEAD only.
 Route classify_route(std::string_view method, std::string_view path);
 
 }  // namespace sluice::route

@@ -13,8 +13,9 @@
 namespace sluice::tls {
 
 struct TlsClientConfig {
-  // PEM file of trusted CA certificates; empty means the system bundle
-  // (SSL_CTX_set_default_verify_paths: /etc/ssl/certs, SSL_CERT_FILE, SSL_CERT_DIR).
+  // PEM file of CA certificates trusted besides the system bundle
+  // (SSL_CTX_set_default_verify_paths: /etc/ssl/certs, SSL_CERT_FILE, SSL_CERT_DIR),
+  // which is always trusted.
   std::string ca_file;
 };
 

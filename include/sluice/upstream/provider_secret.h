@@ -14,9 +14,11 @@ struct SecretResult {
 };
 
 // api_key_env: the variable's value (an unset or empty variable is an error);
-// api_key_file: the file's content with trailing newlines removed; a relative name is
-// looked up in $CREDENTIALS_DIRECTORY first (systemd LoadCredential=), then relative
-// to the working directory. Setup time only.
+// api_key_file: the file's content less one trailing line ending ("\n" or "\r\n"); a
+// relative name is looked up in $CREDENTIALS_DIRECTORY first (systemd LoadCredential=),
+// then relative to the working directory. A secret with a control character (CR, LF,
+// NUL or any other C0 byte, or DEL) is an error: it would inject header lines.
+// Setup time only.
 SecretResult load_provider_secret(const config::Provider& p);
 
 // The header line that carries `secret` for this provider kind: OpenAI

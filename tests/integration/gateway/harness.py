@@ -338,8 +338,9 @@ class FixtureServer:
     short pause, as a real provider's stream arrives."""
 
     def __init__(self, status=200, content_type="text/event-stream", body=b"", chunked=True,
-                 split=0, delay_first=0.0, hang=False, drop_after=None):
+                 split=0, delay_first=0.0, hang=False, drop_after=None, headers=""):
         self.status, self.content_type, self.body = status, content_type, body
+        self.headers = headers  # extra raw header lines ("Name: value\r\n") in every answer
         self.chunked, self.split, self.delay_first, self.hang = chunked, split, delay_first, hang
         self.drop_after = drop_after
         self.requests = []  # (head bytes, body bytes)
@@ -392,7 +393,7 @@ class FixtureServer:
             c.close()
 
     def _answer(self, c):
-        head = "HTTP/1.1 %d OK\r\nContent-Type: %s\r\n" % (self.status, self.content_type)
+        head = "HTTP/1.1 %d OK\r\nContent-Type: %s\r\n%s" % (self.status, self.content_type, self.headers)
         if self.chunked:
             c.sendall((head + "Transfer-Encoding: chunked\r\n\r\n").encode())
             pieces = [self.body[i:i + self.split] for i in range(0, len(self.body), self.split)] if self.split else [self.body]
