@@ -127,6 +127,16 @@ def mock_config(mock_port, directory, extra_providers="", models=None, projects=
     return write_config(directory, text)
 
 
+def wait_for_log(proc, text, count=1, timeout=30):
+    """True once `text` appears `count` times in the process's stderr."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.stderr().count(text) >= count:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def start_sluice(config_path, env=None):
     return Process([SLUICE, "--config", config_path], env=env)
 

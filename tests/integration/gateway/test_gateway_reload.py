@@ -35,13 +35,7 @@ def chat(port, key, model, headers=None):
                   {"model": model, "messages": [{"role": "user", "content": "hi"}]}, hdr)
 
 
-def wait_for_log(proc, text, count=1, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.stderr().count(text) >= count:
-            return True
-        time.sleep(0.05)
-    return False
+wait_for_log = h.wait_for_log
 
 
 class ReloadUnderLoad(unittest.TestCase):

@@ -3,12 +3,10 @@ loopback: a body that names its model twice, a native model no alias prices, a r
 key that reaches other models through a fallback, a key whose project is gone, and a
 model name of megabytes."""
 
-import json
 import os
 import signal
 import sys
 import tempfile
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -23,15 +21,6 @@ def chat_body(model, **extra):
     body = {"model": model, "messages": [{"role": "user", "content": "hello there"}]}
     body.update(extra)
     return body
-
-
-def wait_for_log(proc, text, count=1, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.stderr().count(text) >= count:
-            return True
-        time.sleep(0.05)
-    return False
 
 
 class NativePricing(unittest.TestCase):
@@ -207,7 +196,7 @@ class RunTimeKeys(unittest.TestCase):
         self.assertEqual(self.chat(key, "gpt-4o").status, 200)
         self.write("""{ "default": {}, "team": {} }""")
         self.sluice.signal(signal.SIGHUP)
-        self.assertTrue(wait_for_log(self.sluice, "reloaded "), self.sluice.stderr())
+        self.assertTrue(h.wait_for_log(self.sluice, "reloaded "), self.sluice.stderr())
         r = self.chat(key, "gpt-4o")
         self.assertEqual(r.status, 401, r.body)
         self.assertIn("stored key intern is refused", self.sluice.stderr())
@@ -215,7 +204,7 @@ class RunTimeKeys(unittest.TestCase):
         self.assertEqual(self.chat(KEY, "gpt-4o").status, 200)
         self.write("""{ "default": {}, "team": {}, "interns": {} }""")
         self.sluice.signal(signal.SIGHUP)
-        self.assertTrue(wait_for_log(self.sluice, "reloaded ", 2), self.sluice.stderr())
+        self.assertTrue(h.wait_for_log(self.sluice, "reloaded ", 2), self.sluice.stderr())
         self.assertEqual(self.chat(key, "gpt-4o").status, 200)
 
 
