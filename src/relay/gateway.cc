@@ -313,14 +313,16 @@ void Gateway::admin(Request& r) {
     if (!state_->ledger || !state_->admin_worker)
       return reject(r, route::ErrorClass::not_found, "no ledger");
     auto* pending = new PendingAdmin(r.ex, r.response_headers);
-    core::EventLoop* loop = &io_.loop;
+    // The shard may stop before the worker answers: post through the loop's inbox,
+    // which outlives it and refuses posts once the loop is gone.
+    std::shared_ptr<core::Inbox> inbox = io_.loop.inbox();
     ledger::Ledger* ledger = state_->ledger;
-    state_->admin_worker->submit([pending, loop, ledger, q = std::move(q)] {
+    state_->admin_worker->submit([pending, inbox, ledger, q = std::move(q)] {
       ledger::UsageReport rep = ledger->usage_report(q.from_ms, q.to_ms, q.group_by, q.filter);
       int status = rep.ok() ? 200 : rep.status == ledger::UsageReport::Status::invalid_query ? 400 : 500;
       std::string body = rep.ok() ? std::move(rep.json) : route::error_body(route::ApiFlavor::openai,
                                                              route::ErrorClass::bad_request, rep.error);
-      loop->post([pending, status, body = std::move(body)]() mutable {
+      inbox->post([pending, status, body = std::move(body)]() mutable {
         pending->deliver(status, std::move(body));
       });
     });
