@@ -20,7 +20,6 @@
 #include "sluice/upstream/provider_secret.h"
 
 namespace sluice::relay {
-namespace {
 std::string_view endpoint_name(const route::Route& r) {
   using route::Endpoint;
   switch (r.endpoint) {
@@ -40,6 +39,7 @@ std::string_view endpoint_name(const route::Route& r) {
   }
   return "unknown";
 }
+namespace {
 // Which response format to scan: by the API the request went to.
 scan::ResponseApi response_api(const route::Route& r) {
   switch (r.flavor) {

@@ -139,7 +139,7 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
   ShardSpec spec;
   spec.listen = c.listen;
   spec.listen_tls = make_listen_tls(c.listen);
-  spec.limits = server_limits(c.server);
+  spec.limits = server_limits(c.server, count);
   spec.make_handler = [&publisher](net::IoContext& io, unsigned shard) {
     return std::make_unique<relay::Gateway>(publisher.current(), io, shard);
   };
