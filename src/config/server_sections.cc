@@ -148,6 +148,15 @@ void read_server(Issues& issues, const Node& node, const std::string& pointer, S
                "must not exceed max_header_bytes (" + std::to_string(out.max_header_bytes) + ")");
   }
   f.u64("max_body_bytes", out.max_body_bytes, 1);
+  f.u32("max_connections", out.max_connections, 0);
+  // One body at the limit must fit, or such a request could never be served.
+  if (f.get("max_buffered_body_bytes") == nullptr) {
+    out.max_buffered_body_bytes = std::max(out.max_buffered_body_bytes, out.max_body_bytes);
+  } else if (f.u64("max_buffered_body_bytes", out.max_buffered_body_bytes, 1) &&
+             out.max_buffered_body_bytes < out.max_body_bytes) {
+    issues.add(f.get("max_buffered_body_bytes")->offset, f.pointer_of("max_buffered_body_bytes"),
+               "must be at least max_body_bytes (" + std::to_string(out.max_body_bytes) + ")");
+  }
   f.string("access_log", out.access_log);
   f.string("degraded_marker", out.degraded_marker);
   if (const Node* n = f.get("allowed_hosts")) {

@@ -14,26 +14,29 @@ namespace sluice::core {
 
 std::string explain_ring_error(int err) {
   std::string base = std::string("io_uring setup failed: ") + strerror(err) + ". ";
-  if (err == ENOSYS)
-    return base + "This kernel has no io_uring; sluice needs Linux 6.0 or newer.";
+  if (err == ENOSYS) return base + "This kernel has no io_uring; sluice needs Linux 6.0 or newer.";
   if (err == EPERM || err == EACCES) {
     int disabled = -1;
     std::ifstream f("/proc/sys/kernel/io_uring_disabled");
     if (f) f >> disabled;
     if (disabled == 2)
-      return base + "io_uring is disabled by sysctl kernel.io_uring_disabled=2; run "
-                    "`sysctl -w kernel.io_uring_disabled=0` (or 1 and add the service user "
-                    "to kernel.io_uring_group).";
+      return base +
+             "io_uring is disabled by sysctl kernel.io_uring_disabled=2; run "
+             "`sysctl -w kernel.io_uring_disabled=0` (or 1 and add the service user "
+             "to kernel.io_uring_group).";
     if (disabled == 1)
-      return base + "kernel.io_uring_disabled=1 restricts io_uring to the group in "
-                    "kernel.io_uring_group; add sluice's user to it, or set the sysctl to 0.";
-    return base + "A seccomp profile (a container runtime's default, or a systemd "
-                  "SystemCallFilter=) blocks io_uring_setup; allow io_uring_setup, "
-                  "io_uring_enter and io_uring_register.";
+      return base +
+             "kernel.io_uring_disabled=1 restricts io_uring to the group in "
+             "kernel.io_uring_group; add sluice's user to it, or set the sysctl to 0.";
+    return base +
+           "A seccomp profile (a container runtime's default, or a systemd "
+           "SystemCallFilter=) blocks io_uring_setup; allow io_uring_setup, "
+           "io_uring_enter and io_uring_register.";
   }
   if (err == ENOMEM)
-    return base + "Not enough locked memory for the ring; raise RLIMIT_MEMLOCK "
-                  "(LimitMEMLOCK= in the unit, or ulimit -l).";
+    return base +
+           "Not enough locked memory for the ring; raise RLIMIT_MEMLOCK "
+           "(LimitMEMLOCK= in the unit, or ulimit -l).";
   if (err == EINVAL) return base + "The kernel rejected the ring parameters; it is likely too old.";
   return base;
 }
@@ -42,11 +45,7 @@ class EventLoop::InboxReader final : public IoHandler {
  public:
   explicit InboxReader(EventLoop& loop) : loop_(loop) {}
   void on_completion(uint8_t, int, uint32_t) override {
-    std::vector<std::function<void()>> work;
-    {
-      std::lock_guard<std::mutex> lock(loop_.inbox_mu_);
-      work.swap(loop_.inbox_);
-    }
+    std::vector<std::function<void()>> work = loop_.inbox_->take();
     loop_.arm_inbox();
     for (auto& fn : work) fn();
   }
@@ -57,18 +56,44 @@ class EventLoop::InboxReader final : public IoHandler {
 
 void EventLoop::arm_inbox() {
   io_uring_sqe* s = sqe();
-  io_uring_prep_read(s, inbox_fd_, &inbox_value_, sizeof inbox_value_, 0);
+  io_uring_prep_read(s, inbox_->fd(), &inbox_value_, sizeof inbox_value_, 0);
   io_uring_sqe_set_data64(s, make_user_data(inbox_reader_, 1));
 }
 
-void EventLoop::post(std::function<void()> fn) {
+Inbox::Inbox() {
+  fd_ = eventfd(0, EFD_CLOEXEC);
+  if (fd_ < 0) throw std::runtime_error("eventfd failed");
+}
+
+Inbox::~Inbox() { ::close(fd_); }
+
+bool Inbox::post(std::function<void()> fn) {
   {
-    std::lock_guard<std::mutex> lock(inbox_mu_);
-    inbox_.push_back(std::move(fn));
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return false;
+    work_.push_back(std::move(fn));
   }
   uint64_t one = 1;
-  ssize_t n = write(inbox_fd_, &one, sizeof one);
+  ssize_t n = write(fd_, &one, sizeof one);
   (void)n;
+  return true;
+}
+
+std::vector<std::function<void()>> Inbox::take() {
+  std::vector<std::function<void()>> work;
+  std::lock_guard<std::mutex> lock(mu_);
+  work.swap(work_);
+  return work;
+}
+
+void Inbox::close() {
+  std::vector<std::function<void()>> dropped;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    dropped.swap(work_);
+  }
+  // `dropped` goes here, outside the lock: its captures may post or take locks.
 }
 
 EventLoop::EventLoop(unsigned entries) {
@@ -88,16 +113,15 @@ EventLoop::EventLoop(unsigned entries) {
     if (rc < 0) throw RingSetupError(explain_ring_error(-rc));
   }
   now_ns_ = mono_ns();
-  inbox_fd_ = eventfd(0, EFD_CLOEXEC);
-  if (inbox_fd_ < 0) throw std::runtime_error("eventfd failed");
+  inbox_ = std::make_shared<Inbox>();
   inbox_reader_ = new InboxReader(*this);
   arm_inbox();
 }
 
 EventLoop::~EventLoop() {
+  inbox_->close();
   io_uring_queue_exit(&ring_);  // cancels the inbox read with the ring
   delete static_cast<InboxReader*>(inbox_reader_);
-  ::close(inbox_fd_);
 }
 
 io_uring_sqe* EventLoop::sqe() {

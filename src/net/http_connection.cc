@@ -96,6 +96,17 @@ void HttpConnection::accept(ServerContext& ctx, int fd, const tls::TlsServerCont
   auto* c = new HttpConnection(ctx);
   c->ex_.admin_listener_ = admin;
   c->stream_ = Stream::adopt(ctx.io, fd, c);
+  if (ctx.limits.max_connections != 0 && ctx.open_connections > ctx.limits.max_connections) {
+    // Answered before the request is read: a refused client costs no buffers. Over TLS
+    // no answer can go out before a handshake, so the connection just closes.
+    if (tls) {
+      ++ctx.refused_busy;
+      c->shutdown();
+    } else {
+      c->fail_busy("too many connections; retry later");
+    }
+    return;
+  }
   if (tls) c->stream_->set_tls(std::make_unique<tls::TlsServerSession>(*tls));
   c->timer_.arm(ctx.io.loop.timers(), ctx.io.loop.now_ns() + ctx.limits.header_timeout_ns, c,
                 kHeaderDeadline);
@@ -109,6 +120,7 @@ HttpConnection::HttpConnection(ServerContext& ctx) : ctx_(ctx) {
 }
 
 HttpConnection::~HttpConnection() {
+  release_body();
   --ctx_.open_connections;
   ConnectionList::remove(this);
 }
@@ -160,6 +172,7 @@ bool HttpConnection::step() {
     dispatch(all, hb, {}, hb);
     return true;
   }
+  if (!body_admitted_ && !admit_body(head, all.size() - hb)) return false;
   if (head.body == http::BodyKind::content_length) {
     if (all.size() - hb >= head.content_length) {
       dispatch(all, hb, all.substr(hb, head.content_length), hb + head.content_length);
@@ -178,6 +191,11 @@ bool HttpConnection::step() {
         body_buf_.append(st.data);
         if (body_buf_.size() > ctx_.limits.request.max_body_bytes) {
           fail(http::RequestError::body_too_large);
+          return false;
+        }
+        // Held twice until the request ends: decoded here, framed in buf_.
+        if (!hold_body(body_buf_.size() + (chunk_pos_ - hb))) {
+          fail_busy("too many request bodies in flight; retry later");
           return false;
         }
         continue;
@@ -202,10 +220,66 @@ bool HttpConnection::step() {
   return false;
 }
 
+// Once per request with a body, before any more of it is read or acknowledged: the
+// application may refuse the head, and the shard must have room for the body. A body
+// that came whole with its head has cost what it costs already: the request takes the
+// full path, whose refusals keep the connection.
+bool HttpConnection::admit_body(const http::RequestHead& head, size_t arrived) {
+  body_admitted_ = true;
+  bool whole = head.body == http::BodyKind::content_length && arrived >= head.content_length;
+  if (!whole && !check_head()) return false;
+  uint64_t declared = head.body == http::BodyKind::content_length ? head.content_length : 0;
+  if (!hold_body(declared)) {
+    fail_busy("too many request bodies in flight; retry later");
+    return false;
+  }
+  return true;
+}
+
+// Offers the head to the application. False when it answered: the connection closes.
+bool HttpConnection::check_head() {
+  state_ = State::exchange;
+  ++ctx_.active_exchanges;
+  ex_.body_ = {};
+  ex_.started_ns_ = ctx_.io.loop.now_ns();
+  ex_.observer_ = nullptr;
+  ex_.head_sent_ = false;
+  ex_.close_delimited_ = false;
+  bool keep_alive = keep_alive_;
+  keep_alive_ = false;  // an answer now ends the connection: the body is still unread
+  bool go_on = ctx_.handler.on_head(ex_);
+  if (state_ != State::exchange) return false;  // answered, and closing
+  --ctx_.active_exchanges;
+  state_ = State::body;
+  keep_alive_ = keep_alive;
+  if (!go_on) {
+    shutdown();
+    return false;
+  }
+  return true;
+}
+
+// Grows this request's share of the shard's body budget to `bytes`; false when the
+// shard has no room for it.
+bool HttpConnection::hold_body(uint64_t bytes) {
+  if (bytes <= body_held_) return true;
+  uint64_t more = bytes - body_held_;
+  if (ctx_.buffered_body_bytes + more > ctx_.limits.max_buffered_body_bytes) return false;
+  ctx_.buffered_body_bytes += more;
+  body_held_ = bytes;
+  return true;
+}
+
+void HttpConnection::release_body() {
+  ctx_.buffered_body_bytes -= body_held_;
+  body_held_ = 0;
+}
+
 void HttpConnection::dispatch(std::string_view, size_t, std::string_view body, size_t end) {
   consumed_ = end;
   state_ = State::exchange;
   continue_sent_ = false;
+  body_admitted_ = false;
   got_bytes_ = false;
   timer_.cancel();
   ex_.body_ = body;
@@ -223,6 +297,7 @@ void HttpConnection::exchange_done(bool reusable) {
   --ctx_.active_exchanges;
   ex_.observer_ = nullptr;
   state_ = State::head;
+  release_body();
   if (!reusable || !keep_alive_ || ctx_.draining) {
     state_ = State::closed;
     if (stream_) stream_->close_after_send();
@@ -256,15 +331,24 @@ void HttpConnection::fail(http::RequestError e) {
   fail_status(http::status_of(e), http::reason_of(e));
 }
 
-void HttpConnection::fail_status(int status, std::string_view reason) {
+void HttpConnection::fail_busy(std::string_view reason) {
+  ++ctx_.refused_busy;
+  fail_status(503, reason, "overloaded", "Retry-After: 1\r\n");
+}
+
+void HttpConnection::fail_status(int status, std::string_view reason, std::string_view error_class,
+                                 std::string_view extra_headers) {
   if (state_ == State::closed || !stream_) return;
-  std::string body = error_body_json(reason, "bad_request");
-  char head[256];
-  int n = snprintf(head, sizeof head,
-                   "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-                   "x-sluice-error-class: bad_request\r\nConnection: close\r\n\r\n",
-                   status, std::string(reason_phrase(status)).c_str(), body.size());
-  stream_->send(std::string(head, static_cast<size_t>(n)) + body);
+  std::string body = error_body_json(reason, error_class);
+  std::string head = "HTTP/1.1 " + std::to_string(status) + " ";
+  head += reason_phrase(status);
+  head += "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size());
+  head += "\r\nx-sluice-error-class: ";
+  head += error_class;
+  head += "\r\n";
+  head += extra_headers;
+  head += "Connection: close\r\n\r\n";
+  stream_->send(head + body);
   state_ = State::closed;
   stream_->close_after_send();
   stream_ = nullptr;
@@ -333,6 +417,22 @@ void ConnectionList::remove(HttpConnection* c) {
   if (c->next_) c->next_->prev_ = c->prev_;
   if (t_connections == c) t_connections = c->next_;
   c->prev_ = c->next_ = nullptr;
+}
+
+size_t ConnectionList::shed_idle(size_t count) {
+  // Newest first in the list: walk to the oldest, then back.
+  HttpConnection* c = t_connections;
+  while (c && c->next_) c = c->next_;
+  size_t shed = 0;
+  while (c && shed < count) {
+    HttpConnection* newer = c->prev_;
+    if (c->state_ == HttpConnection::State::head && !c->got_bytes_ && c->buf_.empty()) {
+      c->shutdown();
+      ++shed;
+    }
+    c = newer;
+  }
+  return shed;
 }
 
 void ConnectionList::drain_all() {

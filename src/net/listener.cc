@@ -4,13 +4,21 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
 #include "sluice/core/log.h"
+#include "sluice/net/http_connection.h"
 
 namespace sluice::net {
+namespace {
+constexpr uint64_t kFirstBackoffNs = 10'000'000;
+constexpr uint64_t kMaxBackoffNs = 1'000'000'000;
+constexpr uint64_t kWarnEveryNs = 1'000'000'000;
+constexpr size_t kShedPerTry = 8;  // idle connections closed per failed accept
+}  // namespace
 
 bool make_address(const std::string& address, uint16_t port, sockaddr_storage& out,
                   socklen_t& len) {
@@ -82,6 +90,7 @@ void Listener::arm() {
 void Listener::stop() {
   if (stopping_) return;
   stopping_ = true;
+  retry_.cancel();
   if (armed_) {
     io_uring_sqe* sqe = loop_.sqe();
     io_uring_prep_cancel64(sqe, core::make_user_data(this, 1), 0);
@@ -95,23 +104,53 @@ void Listener::stop() {
 void Listener::on_completion(uint8_t, int res, uint32_t flags) {
   if (!(flags & IORING_CQE_F_MORE)) armed_ = false;
   if (res >= 0) {
+    backoff_ns_ = 0;
     if (stopping_) {
       ::close(res);
     } else {
       on_accept_(res);
     }
-  } else if (res != -ECANCELED && !stopping_) {
-    // EMFILE/ENFILE and friends: keep serving the connections we have.
-    SLUICE_LOG_WARN("accept failed: %s", strerror(-res));
+  } else if (!stopping_ && res != -ECANCELED) {
+    if (res == -EMFILE || res == -ENFILE || res == -ENOBUFS || res == -ENOMEM)
+      out_of_descriptors(-res);
+    else
+      warn_limited(-res, 0);  // a client gone before it was accepted, and the like
   }
   if (!armed_) {
     if (stopping_) {
       if (fd_ >= 0) ::close(fd_);
       fd_ = -1;
-    } else {
+    } else if (!retry_.armed()) {
       arm();
     }
   }
+}
+
+// Keeps serving the connections we have; lets a few idle ones go so new clients fit.
+void Listener::out_of_descriptors(int err) {
+  size_t shed = ConnectionList::shed_idle(kShedPerTry);
+  backoff_ns_ = backoff_ns_ == 0 ? kFirstBackoffNs : std::min(backoff_ns_ * 2, kMaxBackoffNs);
+  warn_limited(err, shed);
+  if (!armed_) retry_.arm(loop_.timers(), loop_.now_ns() + backoff_ns_, this, 0);
+}
+
+void Listener::on_timer(int) {
+  if (!stopping_ && !armed_) arm();
+}
+
+void Listener::warn_limited(int err, size_t shed) {
+  uint64_t now = loop_.now_ns();
+  if (last_warn_ns_ != 0 && now - last_warn_ns_ < kWarnEveryNs) {
+    ++suppressed_;
+    return;
+  }
+  last_warn_ns_ = now;
+  SLUICE_LOG_WARN(
+      "accept failed: %s (%zu idle connections closed; retrying in %llu ms; "
+      "%llu failures since the last line)",
+      strerror(err), shed, static_cast<unsigned long long>(backoff_ns_ / 1'000'000),
+      static_cast<unsigned long long>(suppressed_));
+  suppressed_ = 0;
 }
 
 }  // namespace sluice::net

@@ -55,6 +55,8 @@ bool is_json_content(std::string_view content_type) {
 bool is_multipart_form(std::string_view content_type) {
   return iequals(media_type(content_type), "multipart/form-data");
 }
+}  // namespace
+
 std::string_view endpoint_name(const route::Route& r) {
   using route::Endpoint;
   switch (r.endpoint) {
@@ -87,6 +89,7 @@ std::string_view endpoint_name(const route::Route& r) {
   }
   return "unknown";
 }
+namespace {
 // Which response format to scan: by the API the request went to.
 scan::ResponseApi response_api(const route::Route& r) {
   switch (r.flavor) {
@@ -401,9 +404,11 @@ void Gateway::admin(Request& r) {
     if (!state_->ledger || !state_->admin_worker)
       return reject(r, route::ErrorClass::not_found, "no ledger");
     auto* pending = new PendingAdmin(r.ex, r.response_headers);
-    core::EventLoop* loop = &io_.loop;
+    // The shard may stop before the worker answers: post through the loop's inbox,
+    // which outlives it and refuses posts once the loop is gone.
+    std::shared_ptr<core::Inbox> inbox = io_.loop.inbox();
     ledger::Ledger* ledger = state_->ledger;
-    state_->admin_worker->submit([pending, loop, ledger, q = std::move(q)] {
+    state_->admin_worker->submit([pending, inbox, ledger, q = std::move(q)] {
       ledger::UsageReport rep = ledger->usage_report(q.from_ms, q.to_ms, q.group_by, q.filter);
       int status = rep.ok()                                                   ? 200
                    : rep.status == ledger::UsageReport::Status::invalid_query ? 400
@@ -411,7 +416,7 @@ void Gateway::admin(Request& r) {
       std::string body = rep.ok() ? std::move(rep.json)
                                   : route::error_body(route::ApiFlavor::openai,
                                                       route::ErrorClass::bad_request, rep.error);
-      loop->post([pending, status, body = std::move(body)]() mutable {
+      inbox->post([pending, status, body = std::move(body)]() mutable {
         pending->deliver(status, std::move(body));
       });
     });

@@ -168,7 +168,7 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
   spec.admin_from = spec.listen.size();
   spec.listen.insert(spec.listen.end(), c.admin.listen.begin(), c.admin.listen.end());
   spec.listen_tls = make_listen_tls(spec.listen);
-  spec.limits = server_limits(c.server);
+  spec.limits = server_limits(c.server, count);
   spec.make_handler = [&publisher](net::IoContext& io, unsigned shard) {
     return std::make_unique<relay::Gateway>(publisher.current(), io, shard);
   };

@@ -110,13 +110,18 @@ std::vector<std::shared_ptr<tls::TlsServerContext>> make_listen_tls(
   return out;
 }
 
-net::ServerLimits server_limits(const config::Server& s) {
+net::ServerLimits server_limits(const config::Server& s, size_t shards) {
   net::ServerLimits l;
   l.request.max_head_bytes = s.max_header_bytes;
   l.request.max_uri_bytes = s.max_uri_bytes;
   l.request.max_body_bytes = s.max_body_bytes;
   l.header_timeout_ns = core::ms_to_ns(s.header_timeout_ms);
   l.keepalive_timeout_ns = core::ms_to_ns(s.keepalive_timeout_ms);
+  // SO_REUSEPORT spreads connections evenly by hash, so an even share per shard; the
+  // shares round up, so the process admits at most max_connections + shards - 1.
+  if (s.max_connections != 0 && shards != 0)
+    l.max_connections = (s.max_connections + shards - 1) / shards;
+  l.max_buffered_body_bytes = s.max_buffered_body_bytes;
   return l;
 }
 

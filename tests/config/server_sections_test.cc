@@ -129,6 +129,35 @@ TEST(ConfigServerSections, ServerFieldsAreRead) {
   EXPECT_EQ(c.server.access_log, "off");
 }
 
+TEST(ConfigServerSections, ConnectionAndBodyCapsAreRead) {
+  Config c = loaded(
+      doc(R"("server": { "max_connections": 10000, "max_buffered_body_bytes": 536870912 })"));
+  EXPECT_EQ(c.server.max_connections, 10000u);
+  EXPECT_EQ(c.server.max_buffered_body_bytes, 536870912u);
+}
+
+TEST(ConfigServerSections, ConnectionsAreUnlimitedAndBodiesCappedByDefault) {
+  Config c = loaded(doc(R"("keys": [])"));
+  EXPECT_EQ(c.server.max_connections, 0u);
+  EXPECT_EQ(c.server.max_buffered_body_bytes, uint64_t{256} << 20);
+}
+
+TEST(ConfigServerSections, DefaultBodyBudgetGrowsToALargerBodyLimit) {
+  Config c = loaded(doc(R"("server": { "max_body_bytes": 1073741824 })"));
+  EXPECT_EQ(c.server.max_buffered_body_bytes, 1073741824u);
+}
+
+TEST(ConfigServerSections, BodyBudgetBelowTheBodyLimitIsRefused) {
+  EXPECT_THAT(errors_of(doc(R"("server": { "max_buffered_body_bytes": 1000 })")),
+              ElementsAre("t.json:4:40: /server/max_buffered_body_bytes: must be at least "
+                          "max_body_bytes (16777216)"));
+}
+
+TEST(ConfigServerSections, MaxConnectionsMustBeAnInteger) {
+  EXPECT_THAT(errors_of(doc(R"("server": { "max_connections": "many" })")),
+              ElementsAre(::testing::StartsWith("t.json:4:32: /server/max_connections: ")));
+}
+
 TEST(ConfigServerSections, UriLimitAboveHeaderLimitIsRefused) {
   EXPECT_THAT(errors_of(doc(R"("server": { "max_header_bytes": 4096, "max_uri_bytes": 8000 })")),
               ElementsAre("t.json:4:56: /server/max_uri_bytes: must not exceed max_header_bytes "

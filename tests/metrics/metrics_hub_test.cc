@@ -18,6 +18,7 @@ class ShardThread {
     thread_ = std::thread([this, value, &ready] {
       core::EventLoop loop;
       loop_ = &loop;
+      inbox_ = loop.inbox();
       id_ = std::this_thread::get_id();
       hub_.attach(index_, loop, [this, value](Snapshot& out) {
         // Collected on the shard's own thread, never the caller's.
@@ -30,7 +31,9 @@ class ShardThread {
     ready.get_future().wait();
   }
   ~ShardThread() {
-    loop_->post([l = loop_] { l->stop(); });
+    // Through the inbox: the loop may wake on earlier work, stop and be destroyed
+    // while this post is still writing its wake-up.
+    inbox_->post([l = loop_] { l->stop(); });
     thread_.join();
   }
   std::thread::id id() const { return id_; }
@@ -38,7 +41,8 @@ class ShardThread {
  private:
   MetricsHub& hub_;
   unsigned index_;
-  core::EventLoop* loop_ = nullptr;
+  core::EventLoop* loop_ = nullptr;  // used on the loop's own thread only
+  std::shared_ptr<core::Inbox> inbox_;
   std::thread::id id_;
   std::thread thread_;
 };

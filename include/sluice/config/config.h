@@ -191,6 +191,10 @@ struct Server {
   uint32_t max_header_bytes = 16384;   // 431 beyond
   uint32_t max_uri_bytes = 8192;       // 414 beyond
   uint64_t max_body_bytes = 16 << 20;  // 413 beyond
+  uint32_t max_connections = 0;        // per process, shared evenly by the shards; 0: none
+  // Request bodies buffered per shard; a body past it is answered 503. Never below
+  // max_body_bytes (a default one grows to it).
+  uint64_t max_buffered_body_bytes = uint64_t{256} << 20;
   std::string access_log;              // empty: stderr; "off": none
   // Host header values served ("api.example.com", "10.0.0.5:8080"); a name without a
   // port matches any port. Empty: any host. Guards against DNS rebinding.

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -40,6 +41,34 @@ class RingSetupError : public std::runtime_error {
 // A sentence naming why io_uring_queue_init failed with -err and how to fix it.
 std::string explain_ring_error(int err);
 
+// The way into a loop from other threads: queued work and the eventfd that wakes the
+// loop. The loop and every thread that may post hold it by shared_ptr, so a post racing
+// the loop's end writes to a descriptor that is still open (it closes with the last
+// holder, never under a poster's feet), and once the loop has closed the inbox, posts
+// are refused rather than queued for no one.
+class Inbox {
+ public:
+  Inbox();  // throws std::runtime_error when no eventfd can be made
+  ~Inbox();
+  Inbox(const Inbox&) = delete;
+  Inbox& operator=(const Inbox&) = delete;
+
+  // From any thread: queues `fn` for the loop and wakes it. False, and `fn` dropped on the
+  // caller's thread, once the loop has closed.
+  bool post(std::function<void()> fn);
+  int fd() const { return fd_; }
+
+ private:
+  friend class EventLoop;
+  std::vector<std::function<void()>> take();
+  void close();  // refuses later posts; drops work that will never run
+
+  std::mutex mu_;
+  std::vector<std::function<void()>> work_;  // under mu_
+  bool closed_ = false;                      // under mu_
+  int fd_ = -1;
+};
+
 class EventLoop {
  public:
   explicit EventLoop(unsigned entries = 4096);
@@ -61,8 +90,10 @@ class EventLoop {
   void defer(std::function<void()> fn) { deferred_.push_back(std::move(fn)); }
 
   // From any thread: runs `fn` on this loop's thread soon (wakes the loop through an
-  // eventfd). The way back from work done off the shard (admin queries).
-  void post(std::function<void()> fn);
+  // eventfd). The way back from work done off the shard (admin queries). A thread that
+  // may outlive the loop posts through inbox() instead: the loop object may be gone.
+  bool post(std::function<void()> fn) { return inbox_->post(std::move(fn)); }
+  std::shared_ptr<Inbox> inbox() const { return inbox_; }
 
   // Turns until stop() is called; `on_turn` runs once per iteration.
   void run(const std::function<void()>& on_turn = {});
@@ -76,10 +107,8 @@ class EventLoop {
   class InboxReader;
   friend class InboxReader;
   io_uring ring_{};
-  int inbox_fd_ = -1;
+  std::shared_ptr<Inbox> inbox_;
   uint64_t inbox_value_ = 0;
-  std::mutex inbox_mu_;
-  std::vector<std::function<void()>> inbox_;
   IoHandler* inbox_reader_ = nullptr;
   TimerQueue timers_;
   std::vector<std::function<void()>> deferred_;

@@ -38,6 +38,15 @@ class RequestHandler {
  public:
   // A complete request (head and whole body). Respond now or later via the Exchange.
   virtual void on_request(Exchange& ex) = 0;
+  // The head of a request whose body is still to come is parsed; the rest of the body
+  // is not read nor acknowledged (no `100 Continue`) yet. Return true to go on, or
+  // answer through `ex.respond` and return false: that answer closes the connection,
+  // since the unread body would otherwise be taken for the next request. Lets the
+  // application refuse a stranger before it costs a body's worth of memory.
+  virtual bool on_head(Exchange& ex) {
+    (void)ex;
+    return true;
+  }
   // The shard is stopping: let go of pooled resources (idle upstream connections).
   virtual void on_shutdown() {}
   // Once per loop turn, after completions: flush per-turn buffers (logs).
@@ -51,6 +60,10 @@ struct ServerLimits {
   http::RequestLimits request;
   uint64_t header_timeout_ns = 10'000'000'000ull;
   uint64_t keepalive_timeout_ns = 75'000'000'000ull;
+  uint64_t max_connections = 0;  // open client connections per shard; 0: no limit
+  // Request bodies held per shard (being received, or held by their exchange); a
+  // request whose body would go past it is answered 503.
+  uint64_t max_buffered_body_bytes = uint64_t{256} << 20;
 };
 
 // Shard-wide state the server connections share.
@@ -60,6 +73,8 @@ struct ServerContext {
   ServerLimits limits;
   uint64_t open_connections = 0;
   uint64_t active_exchanges = 0;
+  uint64_t buffered_body_bytes = 0;  // sum of the connections' body_held_
+  uint64_t refused_busy = 0;         // connections answered 503: over a limit above
   bool draining = false;  // stop keep-alive; close idle connections
 };
 
@@ -130,8 +145,15 @@ class HttpConnection final : public StreamHandler, public core::TimerTarget {
   void process();
   bool step();
   void dispatch(std::string_view source, size_t head_end, std::string_view body, size_t end);
+  bool admit_body(const http::RequestHead& head, size_t arrived);
+  bool check_head();
+  bool hold_body(uint64_t bytes);
+  void release_body();
   void fail(http::RequestError e);
-  void fail_status(int status, std::string_view reason);
+  void fail_status(int status, std::string_view reason,
+                   std::string_view error_class = "bad_request",
+                   std::string_view extra_headers = {});
+  void fail_busy(std::string_view reason);
   void exchange_done(bool reusable);
   void abort_exchange();
 
@@ -149,6 +171,8 @@ class HttpConnection final : public StreamHandler, public core::TimerTarget {
   bool processing_ = false;  // re-entrancy guard: finish() inside on_request()
   bool got_bytes_ = false;   // any byte of the current request head has arrived
   std::string peer_;         // the client's address, once asked for (Exchange::peer_address)
+  bool body_admitted_ = false;  // the current request's head passed admit_body()
+  uint64_t body_held_ = 0;      // this request's share of ctx_.buffered_body_bytes
   Exchange ex_;
   core::Timer timer_;
   HttpConnection* prev_ = nullptr;  // intrusive list of the shard's connections
@@ -165,6 +189,9 @@ class ConnectionList {
   static void drain_all();
   // Closes every connection of this thread's shard at once (end of the drain deadline).
   static void close_all();
+  // Closes up to `count` connections that wait idle for their next request, oldest
+  // first (out of descriptors: each one closed lets a new client in). Returns how many.
+  static size_t shed_idle(size_t count);
 };
 
 }  // namespace sluice::net

@@ -31,6 +31,9 @@ namespace sluice::relay {
 
 class StatePublisher;
 
+// The route's name in the access log and the metrics.
+std::string_view endpoint_name(const route::Route& r);
+
 // Everything the shards share, immutable once built by the control thread. A reload
 // or a key change builds a new one; each shard swaps to it at a safe point
 // (Gateway::set_state, see state_publisher.h).
@@ -73,6 +76,7 @@ class Gateway final : public net::RequestHandler, public ExchangeSink, public Fa
   const GatewayState& state() const { return *state_; }
 
   void on_request(net::Exchange& ex) override;
+  bool on_head(net::Exchange& ex) override;  // head_check.cc
   void on_shutdown() override;
   void on_loop_turn() override { log_.flush(); }
   void on_serving(const net::ServerContext& server) override { metrics_.set_server(&server); }

@@ -42,8 +42,9 @@ struct ShardSpec {
 std::vector<std::shared_ptr<tls::TlsServerContext>> make_listen_tls(
     const std::vector<config::Listen>& listen);
 
-// ServerLimits from the config's `server` section.
-net::ServerLimits server_limits(const config::Server& s);
+// ServerLimits from the config's `server` section, for one of `shards` shards: the
+// process-wide connection limit is divided among them.
+net::ServerLimits server_limits(const config::Server& s, size_t shards = 1);
 
 class Shard {
  public:

@@ -1,0 +1,39 @@
+// The authenticate stage, run early: on a data route, a request whose key is missing or
+// unknown is refused on its head, before its body is read or `100 Continue` is sent, so
+// a stranger cannot make the shard hold megabytes of body. The refusal is the same
+// answer the full path gives (the client's error envelope, 401); the connection then
+// closes, since the body was never read. A request that passes is authenticated again
+// with its body by on_request, which is where its key is taken from.
+#include "sluice/auth/extract_key.h"
+#include "sluice/core/clock.h"
+#include "sluice/relay/gateway.h"
+
+namespace sluice::relay {
+
+bool Gateway::on_head(net::Exchange& ex) {
+  const http::RequestHead& h = ex.head();
+  if (!state_->keys_required) return true;
+  route::Route route = route::classify_route(h.method, h.path);
+  if (route.kind != route::RouteKind::unified && route.kind != route::RouteKind::native)
+    return true;  // operational routes check their own credentials, with the body
+  // A CORS preflight carries no key by design; on_request answers it.
+  if (h.method == "OPTIONS" && h.has_header("access-control-request-method")) return true;
+  auth::PresentedKey presented = auth::extract_key(
+      std::span<const http::Header>(h.headers, h.header_count), h.query, scratch_);
+  if (presented.source != auth::KeySource::none && state_->keys->find(presented.key) != nullptr)
+    return true;
+  // Refused: the same answer, log line and metrics as a refusal on the full path.
+  Request r{ex, route, {}, nullptr, {}};
+  r.info.arrival_ns = ex.started_ns();
+  r.info.ts_ms = core::wall_ms();
+  r.info.request_id = sanitize_request_id(h.header("x-request-id"));
+  if (r.info.request_id.empty()) r.info.request_id = ids_.next();
+  r.info.route = endpoint_name(r.route);
+  metrics_.on_arrival(r.info, h);
+  r.response_headers = "x-request-id: " + r.info.request_id + "\r\n";
+  cors_headers(r);
+  authenticate(r);
+  return false;
+}
+
+}  // namespace sluice::relay
