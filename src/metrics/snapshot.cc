@@ -60,6 +60,7 @@ void Snapshot::merge(const Snapshot& o) {
   }
   add_counts(upstream_connections, o.upstream_connections);
   add_counts(connections, o.connections);
+  connections_refused += o.connections_refused;
 }
 
 std::string render(const Snapshot& s, const ProcessFigures& p) {
@@ -102,6 +103,10 @@ std::string render(const Snapshot& s, const ProcessFigures& p) {
     std::string index = std::to_string(shard);
     w.sample("sluice_connections", {{"shard", index}}, v);
   }
+  w.family("sluice_connections_refused_total", "counter",
+           "Client connections answered 503 and closed: past server.max_connections or "
+           "server.max_buffered_body_bytes.");
+  w.sample("sluice_connections_refused_total", {}, s.connections_refused);
 
   if (p.ledger) {
     process_counter(w, "sluice_ledger_rows_written_total", "Ledger rows committed to SQLite.",

@@ -198,6 +198,7 @@ void GatewayMetrics::collect(metrics::Snapshot& out) const {
     if (!fresh && static_cast<int>(b) > it->second) it->second = static_cast<int>(b);
   }
   out.connections[shard_] = server_ ? server_->open_connections : 0;
+  out.connections_refused += server_ ? server_->refused_busy : 0;
 }
 
 metrics::ProcessFigures GatewayMetrics::process_figures() const {

@@ -137,7 +137,7 @@ TEST(Snapshot, RenderWritesEveryFamilyEvenWhenEmpty) {
         "sluice_cost_usd_total", "sluice_request_duration_seconds",
         "sluice_time_to_first_token_seconds", "sluice_gateway_overhead_seconds",
         "sluice_refusals_total", "sluice_queue_wait_seconds", "sluice_breaker_state",
-        "sluice_upstream_connections", "sluice_connections"}) {
+        "sluice_upstream_connections", "sluice_connections", "sluice_connections_refused_total"}) {
     EXPECT_NE(text.find(std::string("# TYPE ") + family + " "), std::string::npos) << family;
   }
   EXPECT_EQ(text.find("sluice_ledger_"), std::string::npos);

@@ -30,6 +30,7 @@ struct Snapshot {
   std::map<Key<1>, int> breaker_state;              // provider; the worst over shards
   std::map<Key<2>, uint64_t> upstream_connections;  // provider, state (idle|active)
   std::map<unsigned, uint64_t> connections;         // shard -> open client connections
+  uint64_t connections_refused = 0;  // answered 503 past max_connections or the body budget
 
   // Adds `other` in: counters and histograms sum, breaker states take the worst.
   void merge(const Snapshot& other);

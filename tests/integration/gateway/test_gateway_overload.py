@@ -182,6 +182,15 @@ class ConnectionLimit(unittest.TestCase):
         self.assertEqual(status, 200)
         for s in held:
             s.close()
+        # The refusal is counted where operators look.
+        metrics = None
+        while time.monotonic() < deadline and metrics is None:
+            resp = h.send_raw(self.port, h.request_bytes("GET", "/metrics"))
+            metrics = resp.body.decode() if resp and resp.status == 200 else None
+        refused = [l for l in (metrics or "").splitlines()
+                   if l.startswith("sluice_connections_refused_total ")]
+        self.assertEqual(len(refused), 1, metrics)
+        self.assertGreaterEqual(int(refused[0].split()[1]), 1)
 
 
 class BodyBudget(unittest.TestCase):
