@@ -157,6 +157,9 @@ void Stream::flush() {
 
 void Stream::close_after_send() {
   close_after_send_ = true;
+  // The owner lets go of the Stream here (and may be freed next): what arrives while
+  // the last bytes go out (a body the peer is still sending) reaches no handler.
+  handler_ = nullptr;
   if (queue_.empty() && !send_inflight_) close();
 }
 
@@ -279,7 +282,10 @@ void Stream::rearm_after_starvation() {
 void Stream::peer_closed(int err) {
   if (peer_closed_ || closing_) return;
   peer_closed_ = true;
-  if (handler_) handler_->on_peer_closed(*this, err);
+  if (handler_)
+    handler_->on_peer_closed(*this, err);
+  else if (close_after_send_)
+    close();  // nobody left to tell, and nothing more can be sent
 }
 
 void Stream::on_sent(int res) {

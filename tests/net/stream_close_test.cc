@@ -19,12 +19,13 @@ namespace sluice::net {
 namespace {
 
 struct Quiet final : StreamHandler {
-  void on_data(Stream&, core::Slice) override {}
+  void on_data(Stream&, core::Slice) override { ++data; }
   void on_peer_closed(Stream&, int) override { ++peer_closed; }
   void on_connected(Stream&, int err) override {
     ++connected;
     last_err = err;
   }
+  int data = 0;
   int peer_closed = 0;
   int connected = 0;
   int last_err = 1;
@@ -105,6 +106,42 @@ TEST_F(StreamClose, ClosingDuringConnectFreesIt) {
   for (Stream* s : streams) s->close();  // before any completion was reaped
   EXPECT_TRUE(all_freed());
   EXPECT_EQ(handler.connected, 0);  // close() silences the handler
+}
+
+// An answer that ends a connection (a refusal sent before the body was read) waits for
+// its bytes to go out while the client may still be sending: those bytes, and the
+// client's close, reach no handler, since the owner let go of the Stream.
+TEST_F(StreamClose, CloseAfterSendSilencesTheHandlerWhileTheAnswerGoesOut) {
+  Stream* s = adopt_pair();
+  int peer = peers.back();
+  s->start_reading();
+  loop.run_once(0);
+  // The peer neither reads nor stops writing: the answer waits for room.
+  for (int i = 0; i < 64; ++i) s->send(std::string(64 * 1024, 'x'));
+  for (int i = 0; i < 20; ++i) loop.run_once(1000000);
+  ASSERT_GT(s->queued_bytes(), 0u);
+  s->close_after_send();
+  std::string body(4096, 'b');
+  for (int i = 0; i < 16; ++i) ASSERT_EQ(::write(peer, body.data(), body.size()), 4096);
+  for (int i = 0; i < 20; ++i) loop.run_once(1000000);
+  EXPECT_EQ(handler.data, 0);
+  EXPECT_EQ(io.live_streams, 1u);  // still sending
+  ::shutdown(peer, SHUT_RDWR);     // the peer goes away: the send fails, the Stream frees itself
+  EXPECT_TRUE(all_freed()) << io.live_streams << " streams left";
+  EXPECT_EQ(handler.data, 0);
+  EXPECT_EQ(handler.peer_closed, 0);
+}
+
+TEST_F(StreamClose, CloseAfterSendFreesOnceTheAnswerIsOut) {
+  Stream* s = adopt_pair();
+  int peer = peers.back();
+  s->start_reading();
+  loop.run_once(0);
+  s->send(std::string("HTTP/1.1 401 Unauthorized\r\n\r\n"));
+  s->close_after_send();
+  EXPECT_TRUE(all_freed()) << io.live_streams << " streams left";
+  char buf[64];
+  EXPECT_GT(::read(peer, buf, sizeof buf), 0);
 }
 
 }  // namespace

@@ -77,6 +77,7 @@ class Stream final : public core::IoHandler {
   bool above_high_water() const { return queued_ > kHighWater; }
 
   // Close once everything queued has been sent (and the peer had a chance to read it).
+  // The handler hears nothing more: the caller gives the Stream up.
   void close_after_send();
   // Cancels every in-flight operation, then closes the descriptor and frees itself.
   void close();

@@ -125,6 +125,25 @@ class HeadAuthentication(unittest.TestCase):
                    {"Authorization": "Bearer " + KEY})
         self.assertEqual(r.status, 200)
 
+    def test_strangers_that_keep_sending_their_body_are_cut_off_and_forgotten(self):
+        # A client does not wait for the refusal: it goes on writing the body it
+        # announced while the 401 goes out. The gateway stops listening to it and stays
+        # up for everyone else.
+        chunk = b"x" * (1 << 20)
+        for _ in range(30):
+            s = h.connect(self.port, timeout=5)
+            s.sendall(head("/v1/chat/completions", 15 << 20))
+            try:
+                for _ in range(15):
+                    s.sendall(chunk)
+            except OSError:
+                pass  # closed by the gateway, as it should be
+            s.close()
+        self.assertIsNone(self.sluice.proc.poll(), self.sluice.stderr()[-2000:])
+        r = h.http(self.port, "POST", "/v1/chat/completions", json.loads(chat_body(500)),
+                   {"Authorization": "Bearer " + KEY})
+        self.assertEqual(r.status, 200)
+
     def test_request_refused_whole_keeps_its_connection(self):
         s = h.connect(self.port, timeout=10)
         reader = h.Reader(s)
