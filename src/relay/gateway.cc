@@ -504,6 +504,10 @@ void Gateway::unified(Request& r) {
                       "/... instead");
   r.info.provider = pick.provider->name;
   r.info.upstream_model = pick.target->model;
+  if (!priced_or_free(r))
+    return reject(r, route::ErrorClass::forbidden,
+                  "model " + body.model + " has no price and project " + r.info.project +
+                      " has a budget: give the alias a price");
   route::RewriteSpec spec;
   spec.upstream_model = pick.target->model;
   spec.request_usage = body.stream && !body.include_usage && wants_usage_option(r.route);

@@ -39,8 +39,13 @@ class NativePricing(unittest.TestCase):
         extra = """,
     "priced": { "kind": "openai", "base_url": "http://127.0.0.1:%d/v1",
                 "default_price": { "input_per_mtok": 1000, "output_per_mtok": 2000 } }""" % cls.mock.port
+        models = """{
+      "gpt-4o-mini": { "targets": [{ "provider": "mock", "model": "gpt-4o-mini-2024-07-18" }],
+                       "price": { "input_per_mtok": 0.15, "output_per_mtok": 0.60 } },
+      "free": { "targets": [{ "provider": "mock", "model": "free-model" }] }
+    }"""
         cls.cfg = h.mock_config(cls.mock.port, cls.dir, projects=projects, keys=keys,
-                                extra_providers=extra)
+                                extra_providers=extra, models=models)
         cls.sluice = h.start_sluice(cls.cfg)
 
     @classmethod
@@ -79,6 +84,12 @@ class NativePricing(unittest.TestCase):
         r = h.http(self.sluice.port, "GET", "/openai/v1/models", b"",
                    {"Authorization": "Bearer " + BUDGET_KEY})
         self.assertEqual(r.status, 200, r.body)
+
+    def test_an_unpriced_alias_is_refused_for_a_project_with_a_budget(self):
+        r = self.post("/v1/chat/completions", chat_body("free"), key=BUDGET_KEY)
+        self.assertEqual(r.status, 403, r.body)
+        self.assertIn(b"no price", r.body)
+        self.assertEqual(self.post("/v1/chat/completions", chat_body("free")).status, 200)
 
     def test_an_unpriced_native_model_without_a_budget_still_passes(self):
         r = self.post("/openai/v1/chat/completions", chat_body("some-unlisted-model"))
