@@ -12,14 +12,17 @@ namespace sluice::relay {
 
 bool Gateway::on_head(net::Exchange& ex) {
   const http::RequestHead& h = ex.head();
-  if (!state_->keys_required) return true;
+  // An open gateway serves strangers; one without keys that is not open refuses them all.
+  if (!state_->keys_required && cfg_->allow_anonymous) return true;
   route::Route route = route::classify_route(h.method, h.path);
   if (route.kind != route::RouteKind::unified && route.kind != route::RouteKind::native)
     return true;  // operational routes check their own credentials, with the body
   // A CORS preflight carries no key by design; on_request answers it.
   if (h.method == "OPTIONS" && h.has_header("access-control-request-method")) return true;
-  auth::PresentedKey presented = auth::extract_key(
-      std::span<const http::Header>(h.headers, h.header_count), h.query, scratch_);
+  // ?key= only on the Gemini routes, as authenticate() reads it.
+  std::string_view query = route.flavor == route::ApiFlavor::gemini ? h.query : std::string_view{};
+  auth::PresentedKey presented =
+      auth::extract_key(std::span<const http::Header>(h.headers, h.header_count), query, scratch_);
   if (presented.source != auth::KeySource::none && state_->keys->find(presented.key) != nullptr)
     return true;
   // Refused: the same answer, log line and metrics as a refusal on the full path.

@@ -132,6 +132,11 @@ class NoKeys(unittest.TestCase):
         try:
             r = h.http(sluice.port, "POST", "/v1/chat/completions", CHAT)
             self.assertEqual(r.status, 401, r.body)
+            # Refused on its head: no 100 Continue, the announced body is never read.
+            r = h.send_raw(sluice.port, b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+                           b"Content-Type: application/json\r\nExpect: 100-continue\r\n"
+                           b"Content-Length: 15000000\r\n\r\n")
+            self.assertEqual(r.status, 401)
             made = h.http(sluice.port, "POST", "/admin/keys", {"project": "team"}, ADMIN_AUTH)
             self.assertEqual(made.status, 201, made.body)
             r = h.http(sluice.port, "POST", "/v1/chat/completions", CHAT,
