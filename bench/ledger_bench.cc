@@ -56,7 +56,7 @@ Record typical_record(uint64_t i) {
   r.input_tokens = 1200;
   r.output_tokens = 350;
   r.cached_tokens = 1024;
-  r.cost_usd = 0.00478;
+  r.cost_nusd = 4'780'000;  // $0.00478
   r.latency_ms = 2100;
   r.ttft_ms = 190;
   r.attempts = 1;

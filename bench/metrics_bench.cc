@@ -32,7 +32,7 @@ RequestSample sample(std::string_view alias, std::string_view project, int statu
   s.tokens[0] = 1200;
   s.tokens[1] = 350;
   s.tokens[2] = 1024;
-  s.cost_usd = 0.0042;
+  s.cost_nusd = 4'200'000;  // $0.0042
   return s;
 }
 

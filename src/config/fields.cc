@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "sluice/core/money.h"
+
 namespace sluice::config::detail {
 
 namespace {
@@ -156,6 +158,33 @@ bool read_number(Issues& issues, const Node& node, const std::string& pointer, d
   return true;
 }
 
+bool read_nano(Issues& issues, const Node& node, const std::string& pointer, int64_t& out) {
+  if (node.kind != Kind::number) {
+    issues.add(node.offset, pointer, "expected a number" + got(node));
+    return false;
+  }
+  const money::Parsed parsed = money::parse_nano(node.number_text);
+  switch (parsed.error) {
+    case money::ParseError::none:
+      out = parsed.nano;
+      return true;
+    case money::ParseError::negative:
+      issues.add(node.offset, pointer, "must be at least 0");
+      return false;
+    case money::ParseError::too_precise:
+      issues.add(node.offset, pointer,
+                 "more than 9 decimal places (amounts are exact to 0.000000001)");
+      return false;
+    case money::ParseError::too_large:
+      issues.add(node.offset, pointer, "too large (at most 9223372036.854775807)");
+      return false;
+    case money::ParseError::malformed:
+      break;
+  }
+  issues.add(node.offset, pointer, "unreadable number " + quote(node.number_text));
+  return false;
+}
+
 bool read_string_list(Issues& issues, const Node& node, const std::string& pointer,
                       std::vector<std::string>& out) {
   if (!read_array(issues, node, pointer)) return false;
@@ -277,6 +306,11 @@ bool Fields::u64(std::string_view name, uint64_t& out, uint64_t min, uint64_t ma
 bool Fields::number(std::string_view name, double& out, double min, bool exclusive) {
   const Node* n = get(name);
   return n != nullptr && read_number(issues_, *n, pointer_of(name), min, exclusive, out);
+}
+
+bool Fields::nano(std::string_view name, int64_t& out) {
+  const Node* n = get(name);
+  return n != nullptr && read_nano(issues_, *n, pointer_of(name), out);
 }
 
 }  // namespace sluice::config::detail

@@ -46,6 +46,9 @@ bool read_uint(Issues& issues, const Node& node, const std::string& pointer, uin
 // A finite number >= min (> min when `exclusive`).
 bool read_number(Issues& issues, const Node& node, const std::string& pointer, double min,
                  bool exclusive, double& out);
+// A dollar amount (or a price in USD per million tokens) >= 0 as nano-units, read from the
+// number's text so that "0.15" is exactly 150000000; more than 9 decimal places is refused.
+bool read_nano(Issues& issues, const Node& node, const std::string& pointer, int64_t& out);
 // An array of non-empty strings.
 bool read_string_list(Issues& issues, const Node& node, const std::string& pointer,
                       std::vector<std::string>& out);
@@ -84,6 +87,7 @@ class Fields {
   bool u64(std::string_view name, uint64_t& out, uint64_t min,
            uint64_t max = std::numeric_limits<uint64_t>::max());
   bool number(std::string_view name, double& out, double min, bool exclusive = false);
+  bool nano(std::string_view name, int64_t& out);
 
  private:
   Issues& issues_;

@@ -115,7 +115,7 @@ class TreeBuilder {
   }
   bool Uint64(uint64_t u) { return integer(false, u, static_cast<double>(u)); }
   bool Double(double d) {
-    Node n = scalar(Kind::number);
+    Node n = number_scalar();
     n.number = d;
     return add(std::move(n));
   }
@@ -187,8 +187,15 @@ class TreeBuilder {
     return n;
   }
 
-  bool integer(bool negative, uint64_t magnitude, double value) {
+  // A number's text runs from its first character to where the stream stopped.
+  Node number_scalar() {
     Node n = scalar(Kind::number);
+    n.number_text = text_.substr(n.offset, last_end_ - n.offset);
+    return n;
+  }
+
+  bool integer(bool negative, uint64_t magnitude, double value) {
+    Node n = number_scalar();
     n.number = value;
     n.is_integer = true;
     n.negative = negative;

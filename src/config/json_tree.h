@@ -25,6 +25,8 @@ struct Node {
   bool is_integer = false;
   bool negative = false;
   uint64_t magnitude = 0;
+  // Numbers: the text as written ("0.15", "2.5e-3"), for amounts that must be exact.
+  std::string_view number_text;
   std::string string;
   std::vector<Node> items;  // array elements
   // Object members in document order; a duplicate key is reported and dropped.
@@ -53,7 +55,8 @@ struct JsonDocument {
 // bounds the recursion of everything that walks the tree.
 inline constexpr size_t kMaxDepth = 64;
 
-// Parses JSON with `//` and `/* */` comments and trailing commas allowed.
+// Parses JSON with `//` and `/* */` comments and trailing commas allowed. Nodes' number_text
+// points into `text`, which must outlive the document.
 JsonDocument parse_json(std::string_view text);
 
 // RFC 6901 pointer of a member or element below `parent`.

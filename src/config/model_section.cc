@@ -66,11 +66,11 @@ void read_price(Issues& issues, const Node& node, const std::string& pointer, Pr
   Fields f(issues, node, pointer);
   if (!f.is_object()) return;
   out.set = true;
-  if (f.require("input_per_mtok") != nullptr) f.number("input_per_mtok", out.input_per_mtok, 0);
-  if (f.require("output_per_mtok") != nullptr) f.number("output_per_mtok", out.output_per_mtok, 0);
+  if (f.require("input_per_mtok") != nullptr) f.nano("input_per_mtok", out.input_nusd_per_mtok);
+  if (f.require("output_per_mtok") != nullptr) f.nano("output_per_mtok", out.output_nusd_per_mtok);
   // Without a cache discount a cached token costs what any input token costs.
-  out.cached_input_per_mtok = out.input_per_mtok;
-  f.number("cached_input_per_mtok", out.cached_input_per_mtok, 0);
+  out.cached_input_nusd_per_mtok = out.input_nusd_per_mtok;
+  f.nano("cached_input_per_mtok", out.cached_input_nusd_per_mtok);
 }
 
 void read_models(Issues& issues, const Node& node, const std::string& pointer, const Names& names,

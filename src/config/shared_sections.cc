@@ -50,8 +50,8 @@ void read_limits(Issues& issues, const Node& node, const std::string& pointer, L
 
 void read_budget(Issues& issues, const Node& node, const std::string& pointer, Budget& out) {
   Fields f(issues, node, pointer);
-  f.number("usd_per_day", out.usd_per_day, 0);
-  f.number("usd_per_month", out.usd_per_month, 0);
+  f.nano("usd_per_day", out.nusd_per_day);
+  f.nano("usd_per_month", out.nusd_per_month);
 }
 
 }  // namespace sluice::config::detail

@@ -48,7 +48,7 @@ void bind_record(sqlite3_stmt* stmt, const Record& r) {
   sqlite3_bind_int64(stmt, 13, r.cached_tokens);
   sqlite3_bind_int64(stmt, 14, r.reasoning_tokens);
   bind_text(stmt, 15, to_text(r.usage_source));
-  sqlite3_bind_double(stmt, 16, r.cost_usd);
+  sqlite3_bind_int64(stmt, 16, r.cost_nusd);
   sqlite3_bind_int64(stmt, 17, r.latency_ms);
   if (r.ttft_ms < 0) {
     sqlite3_bind_null(stmt, 18);

@@ -8,12 +8,12 @@
 namespace sluice::ledger::schema {
 namespace {
 
-// Column order is Record's field order; kInsertSql binds in the same order. Columns
-// added by a later version come last, with a default, so older rows stay readable.
-// ttft_ms is NULL when no byte reached the client. No key on request_id: clients
-// choose it and may reuse it.
-constexpr const char* kCreateSql = R"sql(
-CREATE TABLE IF NOT EXISTS requests (
+// Column order is Record's field order; kInsertSql binds in the same order. ttft_ms is
+// NULL when no byte reached the client. No key on request_id: clients choose it and may
+// reuse it. cost_usd is derived from cost_nusd by SQLite itself (a virtual generated
+// column, never written), so the two can never disagree; it is a REAL for the queries
+// written before version 3, and exact sums use cost_nusd.
+constexpr const char* kColumns = R"sql((
   request_id       TEXT    NOT NULL,
   ts_ms            INTEGER NOT NULL,
   key_id           TEXT    NOT NULL,
@@ -29,15 +29,37 @@ CREATE TABLE IF NOT EXISTS requests (
   cached_tokens    INTEGER NOT NULL,
   reasoning_tokens INTEGER NOT NULL,
   usage_source     TEXT    NOT NULL,
-  cost_usd         REAL    NOT NULL,
+  cost_nusd        INTEGER NOT NULL,
   latency_ms       INTEGER NOT NULL,
   ttft_ms          INTEGER,
   attempts         INTEGER NOT NULL,
   error_class      TEXT    NOT NULL DEFAULT '',
-  upstream_request_id TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS requests_ts_ms ON requests (ts_ms);
-)sql";
+  upstream_request_id TEXT NOT NULL DEFAULT '',
+  cost_usd         REAL    GENERATED ALWAYS AS (cost_nusd / 1e9) VIRTUAL
+))sql";
+
+const std::string kCreateSql = std::string("CREATE TABLE IF NOT EXISTS requests ") + kColumns +
+                               ";\nCREATE INDEX IF NOT EXISTS requests_ts_ms ON requests (ts_ms);";
+
+// Version 3: cost in integer nano-USD. SQLite cannot turn a stored column into a
+// generated one, so the table is rebuilt (inside the caller's transaction): every row is
+// copied, its REAL cost_usd rounded to the nearest nano-USD. Old costs were doubles of
+// at most a few dollars, well inside the 15 significant digits a double holds, so the
+// rounding recovers the cost the old code meant.
+const std::string kToNanoSql =
+    std::string("CREATE TABLE requests_v3 ") + kColumns +
+    ";\n"
+    "INSERT INTO requests_v3 (request_id, ts_ms, key_id, project, model, provider, "
+    "upstream_model, stream, status, outcome, input_tokens, output_tokens, cached_tokens, "
+    "reasoning_tokens, usage_source, cost_nusd, latency_ms, ttft_ms, attempts, error_class, "
+    "upstream_request_id) "
+    "SELECT request_id, ts_ms, key_id, project, model, provider, upstream_model, stream, "
+    "status, outcome, input_tokens, output_tokens, cached_tokens, reasoning_tokens, "
+    "usage_source, CAST(round(cost_usd * 1e9) AS INTEGER), latency_ms, ttft_ms, attempts, "
+    "error_class, upstream_request_id FROM requests ORDER BY rowid;\n"
+    "DROP TABLE requests;\n"
+    "ALTER TABLE requests_v3 RENAME TO requests;\n"
+    "CREATE INDEX requests_ts_ms ON requests (ts_ms);";
 
 [[noreturn]] void fail(const char* path, const std::string& what) {
   throw std::runtime_error(std::string("ledger ") + path + ": " + what);
@@ -58,18 +80,26 @@ std::string pragma_text(sqlite3* db, const char* path, const char* sql) {
   return text ? reinterpret_cast<const char*>(text) : "";
 }
 
-// Version 2 added upstream_request_id. A table created by version 1 (CREATE TABLE IF
-// NOT EXISTS leaves it as it is) gets the column, its rows the empty default.
-void add_missing_columns(sqlite3* db, const char* path) {
+bool has_column(sqlite3* db, const char* path, const char* name) {
   std::string error;
   sqlite::Stmt stmt = sqlite::prepare(
-      db, "SELECT 1 FROM pragma_table_info('requests') WHERE name = 'upstream_request_id'", &error);
+      db, std::string("SELECT 1 FROM pragma_table_xinfo('requests') WHERE name = '") + name + "'",
+      &error);
   if (!stmt) fail(path, error);
   const int rc = sqlite3_step(stmt.get());
-  if (rc == SQLITE_ROW) return;
-  if (rc != SQLITE_DONE) fail(path, sqlite::last_error(db));
-  stmt.reset();
-  run(db, path, "ALTER TABLE requests ADD COLUMN upstream_request_id TEXT NOT NULL DEFAULT ''");
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail(path, sqlite::last_error(db));
+  return rc == SQLITE_ROW;
+}
+
+// Brings a table written by an older version (CREATE TABLE IF NOT EXISTS leaves it as it
+// is) to this one, by what it lacks rather than by its version number, so a file whose
+// version and columns disagree is still repaired.
+void migrate(sqlite3* db, const char* path) {
+  // Version 2 added upstream_request_id; version 1 rows get the empty default.
+  if (!has_column(db, path, "upstream_request_id"))
+    run(db, path, "ALTER TABLE requests ADD COLUMN upstream_request_id TEXT NOT NULL DEFAULT ''");
+  // Version 3: integer nano-USD.
+  if (!has_column(db, path, "cost_nusd")) run(db, path, kToNanoSql.c_str());
 }
 
 }  // namespace
@@ -77,7 +107,7 @@ void add_missing_columns(sqlite3* db, const char* path) {
 const char* const kInsertSql =
     "INSERT INTO requests (request_id, ts_ms, key_id, project, model, provider, upstream_model, "
     "stream, status, outcome, input_tokens, output_tokens, cached_tokens, reasoning_tokens, "
-    "usage_source, cost_usd, latency_ms, ttft_ms, attempts, error_class, upstream_request_id) "
+    "usage_source, cost_nusd, latency_ms, ttft_ms, attempts, error_class, upstream_request_id) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
     "?19, ?20, ?21)";
 
@@ -96,12 +126,12 @@ void prepare_for_writing(sqlite3* db, const char* path) {
   }
   run(db, path, "BEGIN IMMEDIATE");
   std::string error;
-  if (!sqlite::exec(db, kCreateSql, &error)) {
+  if (!sqlite::exec(db, kCreateSql.c_str(), &error)) {
     sqlite::exec(db, "ROLLBACK", nullptr);
     fail(path, error);
   }
   try {
-    add_missing_columns(db, path);
+    migrate(db, path);
   } catch (...) {
     sqlite::exec(db, "ROLLBACK", nullptr);
     throw;

@@ -8,10 +8,10 @@ namespace sluice::ledger::schema {
 
 // PRAGMA user_version of the schema this code writes. A database with a higher
 // version was written by a newer sluice and is refused rather than misread.
-inline constexpr int kVersion = 2;  // 2: upstream_request_id
+inline constexpr int kVersion = 3;  // 2: upstream_request_id; 3: cost_nusd
 
-// WAL, synchronous=NORMAL, then the table and its index (idempotent), the columns a
-// table of an older version lacks, then the version.
+// WAL, synchronous=NORMAL, then the table and its index (idempotent), the migration of a
+// table of an older version (in the same transaction), then the version.
 // Throws std::runtime_error on failure (setup code).
 void prepare_for_writing(sqlite3* db, const char* path);
 

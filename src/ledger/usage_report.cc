@@ -7,6 +7,7 @@
 #include <chrono>
 #include <string_view>
 
+#include "sluice/core/money.h"
 #include "sqlite_db.h"
 
 namespace sluice::ledger {
@@ -85,7 +86,8 @@ UsageReport UsageReader::usage_report(int64_t from_ms, int64_t to_ms,
   for (const GroupColumn* column : columns) sql += std::string(column->sql) + ", ";
   sql +=
       "COUNT(*), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), "
-      "COALESCE(SUM(cached_tokens), 0), COALESCE(SUM(reasoning_tokens), 0), TOTAL(cost_usd) "
+      "COALESCE(SUM(cached_tokens), 0), COALESCE(SUM(reasoning_tokens), 0), "
+      "COALESCE(SUM(cost_nusd), 0) "
       "FROM requests WHERE ts_ms >= ?1 AND ts_ms < ?2";
   const std::pair<const char*, const std::string*> filters[] = {
       {"project", &filter.project},
@@ -147,8 +149,14 @@ UsageReport UsageReader::usage_report(int64_t from_ms, int64_t to_ms,
       json.Key(name);
       json.Int64(sqlite3_column_int64(stmt.get(), i++));
     }
+    // The sum is an integer (SQLite refuses, rather than rounds, an overflowing SUM), and
+    // cost_usd is that integer as an exact decimal, never a double.
+    const int64_t nusd = sqlite3_column_int64(stmt.get(), i);
+    json.Key("cost_nusd");
+    json.Int64(nusd);
     json.Key("cost_usd");
-    json.Double(sqlite3_column_double(stmt.get(), i));
+    const std::string usd = money::format_nano(nusd);
+    json.RawValue(usd.data(), usd.size(), rapidjson::kNumberType);
     json.EndObject();
   }
   if (rc != SQLITE_DONE)
@@ -166,19 +174,19 @@ UsageReport UsageReader::usage_report(int64_t from_ms, int64_t to_ms,
 Spend UsageReader::spend_since(int64_t since_ms) const {
   Spend spend;
   std::lock_guard lock(mu_);
-  const std::pair<const char*, std::map<std::string, double>*> groups[] = {
+  const std::pair<const char*, std::map<std::string, int64_t>*> groups[] = {
       {"project", &spend.by_project},
       {"key_id", &spend.by_key},
   };
   for (const auto& [column, sums] : groups) {
     const std::string sql = std::string("SELECT ") + column +
-                            ", TOTAL(cost_usd) FROM requests WHERE ts_ms >= ?1 GROUP BY 1";
+                            ", SUM(cost_nusd) FROM requests WHERE ts_ms >= ?1 GROUP BY 1";
     sqlite::Stmt stmt = sqlite::prepare(db_, sql, &spend.error);
     if (!stmt) return spend;
     sqlite3_bind_int64(stmt.get(), 1, since_ms);
     int rc;
     while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-      (*sums)[std::string(column_text(stmt.get(), 0))] = sqlite3_column_double(stmt.get(), 1);
+      (*sums)[std::string(column_text(stmt.get(), 0))] = sqlite3_column_int64(stmt.get(), 1);
     }
     if (rc != SQLITE_DONE) {
       spend.error = sqlite::last_error(db_);

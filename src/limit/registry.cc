@@ -4,11 +4,10 @@
 #include <cmath>
 
 #include "sluice/core/log.h"
+#include "sluice/core/money.h"
 
 namespace sluice::limit {
 namespace {
-int64_t to_micro(double usd) { return static_cast<int64_t>(std::llround(usd * 1e6)); }
-
 bool any(const config::Limits& l) {
   return l.requests_per_minute || l.tokens_per_minute || l.concurrent_requests;
 }
@@ -133,8 +132,8 @@ void Registry::upsert_budget(const std::string& id, const config::Budget& b) {
     fresh->id = id;
     it = budgets_.emplace(id, std::move(fresh)).first;
   }
-  it->second->day.limit_micro.store(to_micro(b.usd_per_day), std::memory_order_relaxed);
-  it->second->month.limit_micro.store(to_micro(b.usd_per_month), std::memory_order_relaxed);
+  it->second->day.limit_nusd.store(b.nusd_per_day, std::memory_order_relaxed);
+  it->second->month.limit_nusd.store(b.nusd_per_month, std::memory_order_relaxed);
   it->second->live.store(true, std::memory_order_release);
 }
 
@@ -153,14 +152,14 @@ void Registry::apply(const config::Config& cfg) {
     for (const auto& [alias, l] : p.model_limits)
       if (any(l))
         upsert_limit("project:" + p.name + "/model:" + alias, Level::project_model, index, l);
-    if (p.budget.usd_per_day > 0 || p.budget.usd_per_month > 0)
+    if (p.budget.nusd_per_day > 0 || p.budget.nusd_per_month > 0)
       upsert_budget("project:" + p.name, p.budget);
   }
   for (const config::Key& k : cfg.keys) {
     auto pi = project_index_.find(k.project);
     int index = pi == project_index_.end() ? -1 : pi->second;
     if (any(k.limits)) upsert_limit("key:" + k.id, Level::key, index, k.limits);
-    if (k.budget.usd_per_day > 0 || k.budget.usd_per_month > 0)
+    if (k.budget.nusd_per_day > 0 || k.budget.nusd_per_month > 0)
       upsert_budget("key:" + k.id, k.budget);
   }
 }
@@ -185,14 +184,14 @@ int Registry::project_index(std::string_view name) {
   return it == project_index_.end() ? -1 : it->second;
 }
 
-void Registry::add_spend(std::string_view budget_id, double usd_day, double usd_month,
+void Registry::add_spend(std::string_view budget_id, int64_t nusd_day, int64_t nusd_month,
                          int64_t now_ms) {
   Budget* b = budget(budget_id);
   if (!b) return;
   b->day.start_ms.store(day_start_ms(now_ms));
-  b->day.spent_micro.fetch_add(to_micro(usd_day));
+  b->day.spent_nusd.fetch_add(nusd_day);
   b->month.start_ms.store(month_start_ms(now_ms));
-  b->month.spent_micro.fetch_add(to_micro(usd_month));
+  b->month.spent_nusd.fetch_add(nusd_month);
 }
 
 std::string Registry::json(uint64_t now_ns, int64_t now_ms) {
@@ -247,11 +246,17 @@ std::string Registry::json(uint64_t now_ns, int64_t now_ms) {
     out += "{\"id\":";
     append_json_name(out, id);
     auto window = [&](const char* name, const BudgetWindow& w, int64_t start) {
-      char buf[160];
-      int64_t spent = w.start_ms.load() == start ? w.spent_micro.load() : 0;
-      snprintf(buf, sizeof buf, ",\"%s\":{\"limit_usd\":%.6f,\"spent_usd\":%.6f}", name,
-               static_cast<double>(w.limit_micro.load()) / 1e6, static_cast<double>(spent) / 1e6);
-      out += buf;
+      // Exact decimals printed from the integers, and the integers themselves.
+      const int64_t limit = w.limit_nusd.load();
+      const int64_t spent = w.start_ms.load() == start ? w.spent_nusd.load() : 0;
+      out += ",\"";
+      out += name;
+      out += "\":{\"limit_usd\":";
+      money::append_nano(out, limit);
+      out += ",\"spent_usd\":";
+      money::append_nano(out, spent);
+      out += ",\"limit_nusd\":" + std::to_string(limit) +
+             ",\"spent_nusd\":" + std::to_string(spent) + '}';
     };
     window("day", b->day, day_start_ms(now_ms));
     window("month", b->month, month_start_ms(now_ms));

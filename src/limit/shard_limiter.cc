@@ -17,7 +17,7 @@ void roll(BudgetWindow& w, int64_t start) {
   int64_t seen = w.start_ms.load(std::memory_order_acquire);
   if (seen == start) return;
   if (w.start_ms.compare_exchange_strong(seen, start, std::memory_order_acq_rel))
-    w.spent_micro.store(0, std::memory_order_release);
+    w.spent_nusd.store(0, std::memory_order_release);
 }
 
 Decision refusal(Verdict v, uint64_t retry_ns, const Limit* limit, std::string_view what) {
@@ -167,7 +167,7 @@ bool ShardLimiter::ensure_pool(LeaseSet& s, uint64_t) {
   return true;
 }
 
-Decision ShardLimiter::check_budgets(Plan& plan, int64_t cost_micro, int64_t now_ms) {
+Decision ShardLimiter::check_budgets(Plan& plan, int64_t cost_nusd, int64_t now_ms) {
   if (plan.budgets.empty()) return {};
   // Calendar arithmetic once per UTC day, not per request.
   if (now_ms < day_start_ || now_ms >= day_start_ + 86'400'000) {
@@ -185,11 +185,11 @@ Decision ShardLimiter::check_budgets(Plan& plan, int64_t cost_micro, int64_t now
         {&b->month, month_start_, month_end_, "monthly budget"},
     };
     for (const W& w : windows) {
-      int64_t limit = w.w->limit_micro.load(std::memory_order_relaxed);
+      int64_t limit = w.w->limit_nusd.load(std::memory_order_relaxed);
       if (limit == 0) continue;
       roll(*w.w, w.start);
-      int64_t spent = w.w->spent_micro.load(std::memory_order_acquire);
-      if (spent >= limit || spent + cost_micro > limit) {
+      int64_t spent = w.w->spent_nusd.load(std::memory_order_acquire);
+      if (spent >= limit || spent + cost_nusd > limit) {
         Decision d = refusal(Verdict::budget_exceeded,
                              static_cast<uint64_t>(w.end - now_ms) * 1'000'000ull, nullptr, w.what);
         d.budget = b;
@@ -200,9 +200,9 @@ Decision ShardLimiter::check_budgets(Plan& plan, int64_t cost_micro, int64_t now
   return {};
 }
 
-Decision ShardLimiter::admit(Plan& plan, int64_t tokens, int64_t cost_micro, int64_t now_ms,
+Decision ShardLimiter::admit(Plan& plan, int64_t tokens, int64_t cost_nusd, int64_t now_ms,
                              uint64_t now_ns, Ticket& out) {
-  Decision d = check_budgets(plan, cost_micro, now_ms);
+  Decision d = check_budgets(plan, cost_nusd, now_ms);
   if (d.verdict != Verdict::admitted) return d;
   for (LeaseSet* s : plan.sets) s->demand = true;
   // Check every limit first (leases may be topped up, which charges nothing), then
@@ -240,16 +240,16 @@ Decision ShardLimiter::admit(Plan& plan, int64_t tokens, int64_t cost_micro, int
     s->in_flight += 1;
   }
   for (Budget* b : plan.budgets) {
-    if (b->day.limit_micro.load(std::memory_order_relaxed))
-      b->day.spent_micro.fetch_add(cost_micro, std::memory_order_acq_rel);
-    if (b->month.limit_micro.load(std::memory_order_relaxed))
-      b->month.spent_micro.fetch_add(cost_micro, std::memory_order_acq_rel);
+    if (b->day.limit_nusd.load(std::memory_order_relaxed))
+      b->day.spent_nusd.fetch_add(cost_nusd, std::memory_order_acq_rel);
+    if (b->month.limit_nusd.load(std::memory_order_relaxed))
+      b->month.spent_nusd.fetch_add(cost_nusd, std::memory_order_acq_rel);
   }
-  out = Ticket{&plan, tokens, cost_micro, true};
+  out = Ticket{&plan, tokens, cost_nusd, true};
   return {};
 }
 
-void ShardLimiter::settle(Ticket& t, int64_t actual_tokens, int64_t actual_cost_micro,
+void ShardLimiter::settle(Ticket& t, int64_t actual_tokens, int64_t actual_cost_nusd,
                           uint64_t now_ns) {
   if (!t.held) return;
   t.held = false;
@@ -274,12 +274,12 @@ void ShardLimiter::settle(Ticket& t, int64_t actual_tokens, int64_t actual_cost_
       l.tokens.debt(diff - from_lease, now_ns);
     }
   }
-  int64_t cost_diff = actual_cost_micro - t.cost_micro;
+  int64_t cost_diff = actual_cost_nusd - t.cost_nusd;
   for (Budget* b : t.plan->budgets) {
-    if (b->day.limit_micro.load(std::memory_order_relaxed))
-      b->day.spent_micro.fetch_add(cost_diff, std::memory_order_acq_rel);
-    if (b->month.limit_micro.load(std::memory_order_relaxed))
-      b->month.spent_micro.fetch_add(cost_diff, std::memory_order_acq_rel);
+    if (b->day.limit_nusd.load(std::memory_order_relaxed))
+      b->day.spent_nusd.fetch_add(cost_diff, std::memory_order_acq_rel);
+    if (b->month.limit_nusd.load(std::memory_order_relaxed))
+      b->month.spent_nusd.fetch_add(cost_diff, std::memory_order_acq_rel);
   }
 }
 
@@ -375,7 +375,7 @@ void ShardLimiter::serve_queues(uint64_t now_ns, int64_t now_ms) {
     while (!q.empty()) {
       Waiter* w = q.front();
       Ticket t;
-      Decision d = admit(*w->plan, w->tokens, w->cost_micro, now_ms, now_ns, t);
+      Decision d = admit(*w->plan, w->tokens, w->cost_nusd, now_ms, now_ns, t);
       if (d.verdict != Verdict::admitted && now_ns < w->deadline_ns) break;
       q.pop_front();
       w->queued = false;

@@ -7,14 +7,14 @@ std::string rebuild_spend(Registry& registry, const ledger::Ledger& ledger, int6
   if (!day.ok) return day.error;
   ledger::Spend month = ledger.spend_since(month_start_ms(now_ms));
   if (!month.ok) return month.error;
-  auto get = [](const std::map<std::string, double>& m, const std::string& k) {
+  auto get = [](const std::map<std::string, int64_t>& m, const std::string& k) {
     auto it = m.find(k);
-    return it == m.end() ? 0.0 : it->second;
+    return it == m.end() ? int64_t{0} : it->second;
   };
-  for (const auto& [project, usd] : month.by_project)
-    registry.add_spend("project:" + project, get(day.by_project, project), usd, now_ms);
-  for (const auto& [key, usd] : month.by_key)
-    if (!key.empty()) registry.add_spend("key:" + key, get(day.by_key, key), usd, now_ms);
+  for (const auto& [project, nusd] : month.by_project)
+    registry.add_spend("project:" + project, get(day.by_project, project), nusd, now_ms);
+  for (const auto& [key, nusd] : month.by_key)
+    if (!key.empty()) registry.add_spend("key:" + key, get(day.by_key, key), nusd, now_ms);
   return {};
 }
 

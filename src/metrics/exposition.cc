@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "sluice/core/money.h"
+
 namespace sluice::metrics {
 namespace {
 constexpr uint64_t kNsPerSecond = 1000000000ull;
@@ -89,6 +91,13 @@ void ExpositionWriter::sample(std::string_view name, std::span<const Label> labe
                               uint64_t value) {
   series(name, {}, labels, nullptr);
   append_uint(out_, value);
+  out_ += '\n';
+}
+
+void ExpositionWriter::sample_nano(std::string_view name, std::span<const Label> labels,
+                                   int64_t nano) {
+  series(name, {}, labels, nullptr);
+  money::append_nano(out_, nano);
   out_ += '\n';
 }
 

@@ -73,12 +73,12 @@ void ShardMetrics::record_request(const RequestSample& s) {
   if (s.ttft_ns != 0)
     ttft_[pack(provider, alias, labels_.id(s.stream ? "true" : "false"))].observe(kLatencyBuckets,
                                                                                   s.ttft_ns);
-  bool any = s.cost_usd != 0;
+  bool any = s.cost_nusd != 0;
   for (uint64_t t : s.tokens) any |= t != 0;
   if (!any) return;
   Usage& u = usage_[pack(labels_.id(s.project), alias)];
   for (size_t k = 0; k < kTokenKinds; ++k) u.tokens[k] += s.tokens[k];
-  u.cost_usd += s.cost_usd;
+  u.cost_nusd += s.cost_nusd;
 }
 
 void ShardMetrics::count_refusal(std::string_view error_class, std::string_view project) {
@@ -97,7 +97,7 @@ void ShardMetrics::snapshot(Snapshot& out) const {
   for (const auto& [k, u] : usage_) {
     for (size_t t = 0; t < kTokenKinds; ++t)
       out.tokens[{std::string(kTokenKindNames[t]), v(k, 0), v(k, 1)}] += u.tokens[t];
-    out.cost_usd[{v(k, 0), v(k, 1)}] += u.cost_usd;
+    out.cost_nusd[{v(k, 0), v(k, 1)}] += u.cost_nusd;
   }
   for (const auto& [k, l] : latency_) {
     out.duration[{v(k, 0), v(k, 1)}].merge(l.duration);

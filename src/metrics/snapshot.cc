@@ -48,7 +48,7 @@ void process_counter(ExpositionWriter& w, std::string_view name, std::string_vie
 void Snapshot::merge(const Snapshot& o) {
   add_counts(requests, o.requests);
   add_counts(tokens, o.tokens);
-  add_counts(cost_usd, o.cost_usd);
+  add_counts(cost_nusd, o.cost_nusd);
   add_histograms(duration, o.duration);
   add_histograms(overhead, o.overhead);
   add_histograms(ttft, o.ttft);
@@ -73,8 +73,10 @@ std::string render(const Snapshot& s, const ProcessFigures& p) {
               {"route", "provider", "alias", "status"}, s.requests);
   counters<3>(w, "sluice_tokens_total", "Tokens used, by kind, project and model alias.",
               {"kind", "project", "alias"}, s.tokens);
-  counters<2>(w, "sluice_cost_usd_total", "Cost in US dollars by the price table.",
-              {"project", "alias"}, s.cost_usd);
+  // Dollars printed from the integer sum: exact, however many requests it adds up.
+  w.family("sluice_cost_usd_total", "counter", "Cost in US dollars by the price table.");
+  for (const auto& [k, nusd] : s.cost_nusd)
+    w.sample_nano("sluice_cost_usd_total", labels<2>({"project", "alias"}, k), nusd);
   histograms<2>(w, "sluice_request_duration_seconds",
                 "Arrival of the request to the end of the response.", {"route", "provider"},
                 s.duration, kLatencyBuckets);

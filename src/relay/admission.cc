@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "sluice/core/clock.h"
+#include "sluice/ledger/price.h"
 #include "sluice/limit/rate_headers.h"
 #include "sluice/relay/settle.h"
 
@@ -87,10 +88,9 @@ Admission::Estimate Admission::estimate(const RequestInfo& info,
           ? static_cast<int64_t>(std::min<uint64_t>(info.max_output_tokens, 1ull << 40))
           : cfg_->admission.default_max_output_tokens;
   Estimate e{input + output, 0};
-  // Per-million-token prices times tokens are micro-dollars.
   if (const auto* price = static_cast<const config::Price*>(info.price))
-    e.cost_micro = std::llround(static_cast<double>(input) * price->input_per_mtok +
-                                static_cast<double>(output) * price->output_per_mtok);
+    e.cost_nusd = ledger::cost_nusd(
+        *price, ledger::TokenCounts{static_cast<uint64_t>(input), static_cast<uint64_t>(output)});
   return e;
 }
 
@@ -103,9 +103,9 @@ bool Admission::readmit(RequestInfo& info, const std::string& alias, const std::
   limit::Ticket ticket;
   if (!plan->sets.empty() || !plan->budgets.empty()) {
     Estimate e = estimate(info, cfg_->provider(provider));
-    limit::Decision d = limiter_->admit(*plan, e.tokens, e.cost_micro,
-                                        static_cast<int64_t>(core::wall_ms()), core::mono_ns(),
-                                        ticket);
+    limit::Decision d =
+        limiter_->admit(*plan, e.tokens, e.cost_nusd, static_cast<int64_t>(core::wall_ms()),
+                        core::mono_ns(), ticket);
     if (d.verdict != limit::Verdict::admitted) return false;
   }
   if (info.ticket.held) limiter_->settle(info.ticket, 0, 0, core::mono_ns());
@@ -121,8 +121,8 @@ void Admission::admit(net::Exchange& ex, UpstreamRequest req) {
 
   Estimate e = estimate(info, cfg_->provider(info.provider));
   limit::Ticket ticket;
-  limit::Decision d = limiter_->admit(*plan, e.tokens, e.cost_micro,
-                                      static_cast<int64_t>(core::wall_ms()), core::mono_ns(), ticket);
+  limit::Decision d = limiter_->admit(
+      *plan, e.tokens, e.cost_nusd, static_cast<int64_t>(core::wall_ms()), core::mono_ns(), ticket);
   if (d.verdict == limit::Verdict::admitted) {
     info.ticket = ticket;
     return start(ex, std::move(req));
@@ -131,7 +131,7 @@ void Admission::admit(net::Exchange& ex, UpstreamRequest req) {
     auto* w = new QueuedRequest(*this, ex, std::move(req), io_.loop);
     w->plan = plan;
     w->tokens = e.tokens;
-    w->cost_micro = e.cost_micro;
+    w->cost_nusd = e.cost_nusd;
     w->deadline_ns = core::mono_ns() + core::ms_to_ns(plan->queue_max_wait_ms);
     if (limiter_->enqueue(*w)) {
       ex.set_observer(w);
@@ -216,14 +216,14 @@ void Admission::record_rejected(RequestInfo& info, int status) {
   ledger::Record rec = relay::settle(info, res, nullptr, cfg_->provider(info.provider), now);
   rec.outcome = status == 499 ? ledger::Outcome::client_cancelled : ledger::Outcome::rejected;
   rec.input_tokens = rec.output_tokens = 0;
-  rec.cost_usd = 0;
+  rec.cost_nusd = 0;
   ledger_->submit(std::move(rec));
 }
 
 void Admission::settle(RequestInfo& info, const ledger::Record& record) {
   if (!limiter_ || !info.ticket.held) return;
   int64_t tokens = static_cast<int64_t>(record.input_tokens) + record.output_tokens;
-  limiter_->settle(info.ticket, tokens, std::llround(record.cost_usd * 1e6), core::mono_ns());
+  limiter_->settle(info.ticket, tokens, record.cost_nusd, core::mono_ns());
 }
 
 limit::Limit* Admission::account(const std::string& provider) {

@@ -596,8 +596,8 @@ bool Gateway::priced_or_free(const Request& r) const {
   if (method == "GET" || method == "HEAD" || method == "DELETE") return true;
   bool budget = false;
   if (const config::Project* p = cfg_->project(r.info.project))
-    budget = p->budget.usd_per_day > 0 || p->budget.usd_per_month > 0;
-  if (r.key) budget |= r.key->budget.usd_per_day > 0 || r.key->budget.usd_per_month > 0;
+    budget = p->budget.nusd_per_day > 0 || p->budget.nusd_per_month > 0;
+  if (r.key) budget |= r.key->budget.nusd_per_day > 0 || r.key->budget.nusd_per_month > 0;
   return !budget || find_price(*cfg_, r.info) != nullptr;
 }
 

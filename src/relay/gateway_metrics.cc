@@ -131,7 +131,7 @@ void GatewayMetrics::exchange_ended(const RequestInfo& info, const ExchangeResul
   s.tokens[static_cast<size_t>(metrics::TokenKind::output)] = rec.output_tokens;
   s.tokens[static_cast<size_t>(metrics::TokenKind::cached)] = rec.cached_tokens;
   s.tokens[static_cast<size_t>(metrics::TokenKind::reasoning)] = rec.reasoning_tokens;
-  s.cost_usd = rec.cost_usd;
+  s.cost_nusd = rec.cost_nusd;
   metrics_.record_request(s);
   emit_span(info, &rec, now_ns);
 }

@@ -74,7 +74,7 @@ ledger::Record settle(const RequestInfo& info, const ExchangeResult& result,
     rec.usage_source = ledger::UsageSource::estimated;
   }
   if (const auto* price = static_cast<const config::Price*>(info.price))
-    rec.cost_usd = ledger::cost_usd(*price, rec);
+    rec.cost_nusd = ledger::cost_nusd(*price, rec);
   return rec;
 }
 

@@ -128,6 +128,24 @@ TEST(ConfigFieldErrors, NegativeNumberIsOutOfRange) {
               ElementsAre("t.json:3:57: /projects/default/budget/usd_per_day: must be at least 0"));
 }
 
+TEST(ConfigFieldErrors, BudgetFinerThanANanoDollarIsRefused) {
+  EXPECT_THAT(errors_of(R"({
+  "providers": { "p": { "kind": "openai", "base_url": "http://h" } },
+  "projects": { "default": { "budget": { "usd_per_month": 0.1234567891 } } }
+})"),
+              ElementsAre("t.json:3:59: /projects/default/budget/usd_per_month: more than 9 "
+                          "decimal places (amounts are exact to 0.000000001)"));
+}
+
+TEST(ConfigFieldErrors, BudgetIsExactNanoDollars) {
+  Config c = loaded(R"({
+  "providers": { "p": { "kind": "openai", "base_url": "http://h" } },
+  "projects": { "default": { "budget": { "usd_per_day": 0.3, "usd_per_month": 12.000000001 } } }
+})");
+  EXPECT_EQ(c.projects[0].budget.nusd_per_day, 300'000'000);
+  EXPECT_EQ(c.projects[0].budget.nusd_per_month, 12'000'000'001);
+}
+
 TEST(ConfigFieldErrors, EmptyStringIsRefused) {
   EXPECT_THAT(errors_of(R"({
   "providers": { "p": { "kind": "openai", "base_url": "http://h", "ca_file": "" } },

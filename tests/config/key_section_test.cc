@@ -45,7 +45,7 @@ TEST(ConfigKeys, HashedKeyIsStoredLowercase) {
   EXPECT_FALSE(k.plaintext);
   EXPECT_EQ(k.models, std::vector<std::string>{"m"});
   EXPECT_EQ(k.limits.concurrent_requests, 5u);
-  EXPECT_EQ(k.budget.usd_per_day, 1.0);
+  EXPECT_EQ(k.budget.nusd_per_day, 1'000'000'000);
   EXPECT_EQ(c.key("bot"), &k);
 }
 

@@ -33,7 +33,7 @@ TEST(ConfigModels, TargetsFallbacksPriceAndLimitsAreRead) {
   EXPECT_EQ(m.alias, "m");
   EXPECT_EQ(m.targets, (std::vector<Target>{{"a", "m-1", 3}, {"b", "m-2", 1}}));
   EXPECT_EQ(m.fallbacks, std::vector<std::string>{"n"});
-  EXPECT_EQ(m.price, (Price{2.5, 10, 1.25, true}));
+  EXPECT_EQ(m.price, (Price{2'500'000'000, 10'000'000'000, 1'250'000'000, true}));
   EXPECT_EQ(m.limits.concurrent_requests, 4u);
   EXPECT_FALSE(c.models[1].price.set);
   EXPECT_EQ(c.model("n"), &c.models[1]);
@@ -53,7 +53,7 @@ TEST(ConfigModels, CachedPriceDefaultsToTheInputPrice) {
   Config c = loaded(doc(R"(  "models": { "m": { "targets": [{ "provider": "a", "model": "m" }],
     "price": { "input_per_mtok": 3, "output_per_mtok": 15 } } })" +
                         std::string(kProjects)));
-  EXPECT_EQ(c.models.at(0).price.cached_input_per_mtok, 3.0);
+  EXPECT_EQ(c.models.at(0).price.cached_input_nusd_per_mtok, 3'000'000'000);
 }
 
 TEST(ConfigModels, TargetNamingAnUnknownProviderIsRefused) {
@@ -99,6 +99,35 @@ TEST(ConfigModels, NegativePriceIsRefused) {
               ElementsAre("t.json:5:56: /models/m/price/output_per_mtok: must be at least 0"));
 }
 
+TEST(ConfigModels, PricesAreExactNanoDollarsPerMillionTokens) {
+  // Read from the decimal text, not through a double: 0.1 + 0.2 stays 0.3.
+  Config c = loaded(doc(R"(  "models": { "m": { "targets": [{ "provider": "a", "model": "m" }],
+    "price": { "input_per_mtok": 0.1, "output_per_mtok": 0.000000001,
+               "cached_input_per_mtok": 2e-1 } } })" +
+                        std::string(kProjects)));
+  const Price& p = c.models.at(0).price;
+  EXPECT_EQ(p.input_nusd_per_mtok, 100'000'000);
+  EXPECT_EQ(p.output_nusd_per_mtok, 1);
+  EXPECT_EQ(p.cached_input_nusd_per_mtok, 200'000'000);
+  EXPECT_EQ(p.input_nusd_per_mtok + p.cached_input_nusd_per_mtok, 300'000'000);
+}
+
+TEST(ConfigModels, PriceFinerThanANanoDollarPerMillionIsRefused) {
+  EXPECT_THAT(errors_of(doc(R"(  "models": { "m": { "targets": [{ "provider": "a", "model": "m" }],
+    "price": { "input_per_mtok": 0.0000000001, "output_per_mtok": 1 } } })" +
+                            std::string(kProjects))),
+              ElementsAre("t.json:5:34: /models/m/price/input_per_mtok: more than 9 decimal "
+                          "places (amounts are exact to 0.000000001)"));
+}
+
+TEST(ConfigModels, PriceBeyondWhatIntegersHoldIsRefused) {
+  EXPECT_THAT(errors_of(doc(R"(  "models": { "m": { "targets": [{ "provider": "a", "model": "m" }],
+    "price": { "input_per_mtok": 1e12, "output_per_mtok": 1 } } })" +
+                            std::string(kProjects))),
+              ElementsAre("t.json:5:34: /models/m/price/input_per_mtok: too large (at most "
+                          "9223372036.854775807)"));
+}
+
 TEST(ConfigModels, PriceNeedsInputAndOutput) {
   EXPECT_THAT(errors_of(doc(R"(  "models": { "m": { "targets": [{ "provider": "a", "model": "m" }],
     "price": { "input_per_mtok": 1 } } })" +
@@ -121,7 +150,7 @@ TEST(ConfigProjects, FieldsAreRead) {
   EXPECT_EQ(p.name, "prod");
   EXPECT_EQ(p.weight, 3u);
   EXPECT_EQ(p.limits.tokens_per_minute, 1000u);
-  EXPECT_EQ(p.budget, (Budget{50, 1000.5}));
+  EXPECT_EQ(p.budget, (Budget{50'000'000'000, 1'000'500'000'000}));
   EXPECT_EQ(p.queue.max_wait_ms, 30000u);
   EXPECT_EQ(p.queue.max_length, 20u);
   EXPECT_EQ(p.model_limits.at("m").requests_per_minute, 60u);

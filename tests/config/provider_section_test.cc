@@ -152,9 +152,9 @@ TEST(ConfigProviders, DefaultPriceIsReadLikeAModelPrice) {
       "default_price": { "input_per_mtok": 5, "output_per_mtok": 15 } })"));
   const Price& p = c.providers[0].default_price;
   EXPECT_TRUE(p.set);
-  EXPECT_DOUBLE_EQ(p.input_per_mtok, 5);
-  EXPECT_DOUBLE_EQ(p.output_per_mtok, 15);
-  EXPECT_DOUBLE_EQ(p.cached_input_per_mtok, 5);
+  EXPECT_EQ(p.input_nusd_per_mtok, 5'000'000'000);
+  EXPECT_EQ(p.output_nusd_per_mtok, 15'000'000'000);
+  EXPECT_EQ(p.cached_input_nusd_per_mtok, 5'000'000'000);
   EXPECT_FALSE(loaded(doc(R"({ "kind": "openai", "base_url": "http://h" })"))
                    .providers[0]
                    .default_price.set);

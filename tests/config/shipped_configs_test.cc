@@ -53,10 +53,10 @@ TEST(ShippedConfigs, EmbeddedDefaultHasTheDocumentedContent) {
   EXPECT_EQ(mock.base_path, "/v1");
   ASSERT_NE(c.model("gpt-4o-mini"), nullptr);
   EXPECT_EQ(c.model("gpt-4o-mini")->targets, (std::vector<Target>{{"mock", "gpt-4o-mini", 1}}));
-  EXPECT_EQ(c.model("gpt-4o-mini")->price, (Price{0.15, 0.60, 0.075, true}));
+  EXPECT_EQ(c.model("gpt-4o-mini")->price, (Price{150'000'000, 600'000'000, 75'000'000, true}));
   ASSERT_NE(c.model("gpt-4o"), nullptr);
   EXPECT_EQ(c.model("gpt-4o")->targets, (std::vector<Target>{{"mock", "gpt-4o", 1}}));
-  EXPECT_EQ(c.model("gpt-4o")->price, (Price{2.50, 10.00, 1.25, true}));
+  EXPECT_EQ(c.model("gpt-4o")->price, (Price{2'500'000'000, 10'000'000'000, 1'250'000'000, true}));
   ASSERT_EQ(c.projects.size(), 1u);
   EXPECT_EQ(c.projects[0].name, "default");
   EXPECT_TRUE(c.keys.empty());

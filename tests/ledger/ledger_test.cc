@@ -28,19 +28,35 @@ TEST(LedgerSchema, HasEveryContractColumnAndErrorClass) {
   RawDb db(dir.file("l.db"));
   std::set<std::string> columns;
   sqlite3_stmt* stmt = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db.get(), "SELECT name FROM pragma_table_info('requests')", -1,
+  ASSERT_EQ(sqlite3_prepare_v2(db.get(), "SELECT name FROM pragma_table_xinfo('requests')", -1,
                                &stmt, nullptr),
             SQLITE_OK);
   while (sqlite3_step(stmt) == SQLITE_ROW) {
     columns.insert(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
   }
   sqlite3_finalize(stmt);
-  const std::set<std::string> expected = {
-      "request_id",         "ts_ms",          "key_id",        "project",          "model",
-      "provider",           "upstream_model", "stream",        "status",           "outcome",
-      "input_tokens",       "output_tokens",  "cached_tokens", "reasoning_tokens", "usage_source",
-      "cost_usd",           "latency_ms",     "ttft_ms",       "attempts",         "error_class",
-      "upstream_request_id"};
+  const std::set<std::string> expected = {"request_id",
+                                          "ts_ms",
+                                          "key_id",
+                                          "project",
+                                          "model",
+                                          "provider",
+                                          "upstream_model",
+                                          "stream",
+                                          "status",
+                                          "outcome",
+                                          "input_tokens",
+                                          "output_tokens",
+                                          "cached_tokens",
+                                          "reasoning_tokens",
+                                          "usage_source",
+                                          "cost_nusd",
+                                          "latency_ms",
+                                          "ttft_ms",
+                                          "attempts",
+                                          "error_class",
+                                          "upstream_request_id",
+                                          "cost_usd"};
   EXPECT_EQ(columns, expected);
 }
 
@@ -48,7 +64,7 @@ TEST(LedgerSchema, IsVersionedWalWithAnIndexOnTimestamp) {
   TempDir dir;
   Ledger ledger(ledger_config(dir.file("l.db")), 1);
   RawDb db(dir.file("l.db"));
-  EXPECT_EQ(db.integer("PRAGMA user_version"), 2);
+  EXPECT_EQ(db.integer("PRAGMA user_version"), 3);
   EXPECT_EQ(db.text("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(db.text("SELECT name FROM pragma_index_info('requests_ts_ms')"), "ts_ms");
 }
@@ -56,7 +72,7 @@ TEST(LedgerSchema, IsVersionedWalWithAnIndexOnTimestamp) {
 TEST(LedgerSchema, CreatesTheDatabaseDirectory) {
   TempDir dir;
   Ledger ledger(ledger_config(dir.file("data/nested/l.db")), 1);
-  EXPECT_EQ(RawDb(dir.file("data/nested/l.db")).integer("PRAGMA user_version"), 2);
+  EXPECT_EQ(RawDb(dir.file("data/nested/l.db")).integer("PRAGMA user_version"), 3);
 }
 
 TEST(LedgerSchema, ANewLedgerIsReadableByItsOwnerOnlyWhateverTheUmask) {
@@ -107,12 +123,89 @@ TEST(LedgerSchema, AVersionOneLedgerGainsUpstreamRequestIdAndKeepsItsRows) {
   ledger.queue(0).submit(std::move(r));
   ASSERT_TRUE(ledger.flush());
   RawDb db(dir.file("l.db"));
-  EXPECT_EQ(db.integer("PRAGMA user_version"), 2);
+  EXPECT_EQ(db.integer("PRAGMA user_version"), 3);
   EXPECT_EQ(db.integer("SELECT COUNT(*) FROM requests"), 2);
   EXPECT_EQ(db.text("SELECT upstream_request_id FROM requests WHERE request_id = 'old'"), "");
   EXPECT_EQ(db.text("SELECT cost_usd FROM requests WHERE request_id = 'old'"), "0.5");
+  EXPECT_EQ(db.integer("SELECT cost_nusd FROM requests WHERE request_id = 'old'"), 500'000'000);
   EXPECT_EQ(db.text("SELECT upstream_request_id FROM requests WHERE request_id = 'new'"),
             "req_provider_7");
+}
+
+// The table exactly as version 2 created it, with costs as the old code wrote them:
+// doubles, some of them sums that drifted off the decimal the prices meant.
+constexpr const char* kVersionTwoLedger = R"sql(
+CREATE TABLE requests (
+  request_id TEXT NOT NULL, ts_ms INTEGER NOT NULL, key_id TEXT NOT NULL,
+  project TEXT NOT NULL, model TEXT NOT NULL, provider TEXT NOT NULL,
+  upstream_model TEXT NOT NULL, stream INTEGER NOT NULL, status INTEGER NOT NULL,
+  outcome TEXT NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+  cached_tokens INTEGER NOT NULL, reasoning_tokens INTEGER NOT NULL,
+  usage_source TEXT NOT NULL, cost_usd REAL NOT NULL, latency_ms INTEGER NOT NULL,
+  ttft_ms INTEGER, attempts INTEGER NOT NULL, error_class TEXT NOT NULL DEFAULT '',
+  upstream_request_id TEXT NOT NULL DEFAULT '');
+CREATE INDEX requests_ts_ms ON requests (ts_ms);
+INSERT INTO requests VALUES
+  ('a', 3, 'k', 'p', 'm', 'pr', 'um', 0, 200, 'ok', 14, 37, 0, 0, 'provider',
+   0.0000243, 5, 4, 1, '', 'up-a'),
+  ('b', 1, 'k', 'p', 'm', 'pr', 'um', 1, 200, 'ok', 1, 2, 0, 0, 'provider',
+   0.1 + 0.2, 5, NULL, 1, '', ''),
+  ('c', 2, 'k2', 'q', 'm', 'pr', 'um', 0, 502, 'upstream_error', 0, 0, 0, 0, 'provider',
+   12.070691999995076, 5, 4, 3, 'upstream_5xx', ''),
+  ('d', 4, 'k', 'p', 'm', 'pr', 'um', 0, 429, 'rejected', 0, 0, 0, 0, 'provider',
+   0, 0, NULL, 0, 'rate_limited', '');
+PRAGMA user_version=2;
+)sql";
+
+TEST(LedgerSchema, AVersionTwoLedgerIsConvertedToNanoDollarsKeepingEveryRow) {
+  TempDir dir;
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(dir.file("l.db").c_str(), &raw), SQLITE_OK);
+    std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(raw, sqlite3_close_v2);
+    ASSERT_EQ(sqlite3_exec(db.get(), kVersionTwoLedger, nullptr, nullptr, nullptr), SQLITE_OK);
+  }
+  {
+    Ledger ledger(ledger_config(dir.file("l.db")), 1);
+    Record r = make_record("new");
+    r.cost_nusd = 24'300;
+    ledger.queue(0).submit(std::move(r));
+    ASSERT_TRUE(ledger.flush());
+  }
+  RawDb db(dir.file("l.db"));
+  EXPECT_EQ(db.integer("PRAGMA user_version"), 3);
+  // Every row, in its old order, each cost rounded to the nearest nano-USD.
+  EXPECT_EQ(db.text("SELECT group_concat(request_id || '=' || cost_nusd, ' ') FROM "
+                    "(SELECT request_id, cost_nusd FROM requests ORDER BY rowid)"),
+            "a=24300 b=300000000 c=12070692000 d=0 new=24300");
+  // The other columns came across untouched.
+  EXPECT_EQ(db.text("SELECT ts_ms || '|' || stream || '|' || status || '|' || outcome || '|' || "
+                    "input_tokens || '|' || output_tokens || '|' || IFNULL(ttft_ms, 'null') || "
+                    "'|' || attempts || '|' || error_class || '|' || upstream_request_id "
+                    "FROM requests WHERE request_id = 'c'"),
+            "2|0|502|upstream_error|0|0|4|3|upstream_5xx|");
+  EXPECT_EQ(db.text("SELECT IFNULL(ttft_ms, 'null') FROM requests WHERE request_id = 'b'"), "null");
+  EXPECT_EQ(db.text("SELECT upstream_request_id FROM requests WHERE request_id = 'a'"), "up-a");
+  // cost_usd is still there for old queries, now derived from the integer.
+  EXPECT_EQ(db.text("SELECT cost_usd FROM requests WHERE request_id = 'b'"), "0.3");
+  EXPECT_EQ(db.integer("SELECT SUM(cost_nusd) FROM requests WHERE project = 'p'"), 300'048'600);
+  EXPECT_EQ(db.text("SELECT name FROM pragma_index_info('requests_ts_ms')"), "ts_ms");
+  EXPECT_EQ(db.integer("SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'requests_v%'"), 0);
+}
+
+TEST(LedgerSchema, ANanoDollarLedgerIsNotConvertedAgain) {
+  TempDir dir;
+  {
+    Ledger ledger(ledger_config(dir.file("l.db")), 1);
+    Record r = make_record("kept");
+    r.cost_nusd = 7;
+    ledger.queue(0).submit(std::move(r));
+    ASSERT_TRUE(ledger.flush());
+  }
+  { Ledger reopened(ledger_config(dir.file("l.db")), 1); }
+  RawDb db(dir.file("l.db"));
+  EXPECT_EQ(db.integer("SELECT cost_nusd FROM requests"), 7);
+  EXPECT_EQ(db.integer("PRAGMA user_version"), 3);
 }
 
 TEST(LedgerSchema, ReopeningKeepsTheRows) {
@@ -130,7 +223,7 @@ TEST(LedgerSchema, ReopeningKeepsTheRows) {
 TEST(LedgerSchema, RefusesADatabaseFromANewerSchema) {
   TempDir dir;
   { Ledger ledger(ledger_config(dir.file("l.db")), 1); }
-  ASSERT_EQ(sqlite3_exec(RawDb(dir.file("l.db")).get(), "PRAGMA user_version=3", nullptr, nullptr,
+  ASSERT_EQ(sqlite3_exec(RawDb(dir.file("l.db")).get(), "PRAGMA user_version=4", nullptr, nullptr,
                          nullptr),
             SQLITE_OK);
   EXPECT_THROW(Ledger(ledger_config(dir.file("l.db")), 1), std::runtime_error);
@@ -155,7 +248,7 @@ TEST(Ledger, EveryRecordFieldLandsInItsColumn) {
   r.cached_tokens = 1024;
   r.reasoning_tokens = 64;
   r.usage_source = UsageSource::estimated;
-  r.cost_usd = 0.125;
+  r.cost_nusd = 125'000'000;
   r.latency_ms = 2500;
   r.ttft_ms = 180;
   r.attempts = 2;
@@ -164,15 +257,17 @@ TEST(Ledger, EveryRecordFieldLandsInItsColumn) {
   ledger.queue(0).submit(std::move(r));
   ASSERT_TRUE(ledger.flush());
   RawDb db(dir.file("l.db"));
-  EXPECT_EQ(db.text("SELECT request_id || '|' || ts_ms || '|' || key_id || '|' || project || '|' "
-                    "|| model || '|' || provider || '|' || upstream_model || '|' || stream || '|' "
-                    "|| status || '|' || outcome || '|' || input_tokens || '|' || output_tokens "
-                    "|| '|' || cached_tokens || '|' || reasoning_tokens || '|' || usage_source || "
-                    "'|' || cost_usd || '|' || latency_ms || '|' || ttft_ms || '|' || attempts || "
-                    "'|' || error_class || '|' || upstream_request_id FROM requests"),
-            "req-1|1795000000123|support-bot|customer-support|gpt-4o|openai|gpt-4o-2024-08-06|1|"
-            "499|client_cancelled|1200|340|1024|64|estimated|0.125|2500|180|2|upstream_timeout|"
-            "req_abc123");
+  EXPECT_EQ(
+      db.text("SELECT request_id || '|' || ts_ms || '|' || key_id || '|' || project || '|' "
+              "|| model || '|' || provider || '|' || upstream_model || '|' || stream || '|' "
+              "|| status || '|' || outcome || '|' || input_tokens || '|' || output_tokens "
+              "|| '|' || cached_tokens || '|' || reasoning_tokens || '|' || usage_source || "
+              "'|' || cost_nusd || '|' || cost_usd || '|' || latency_ms || '|' || ttft_ms || '|' "
+              "|| attempts || "
+              "'|' || error_class || '|' || upstream_request_id FROM requests"),
+      "req-1|1795000000123|support-bot|customer-support|gpt-4o|openai|gpt-4o-2024-08-06|1|"
+      "499|client_cancelled|1200|340|1024|64|estimated|125000000|0.125|2500|180|2|upstream_timeout|"
+      "req_abc123");
 }
 
 TEST(Ledger, NoFirstByteIsStoredAsNullTtft) {

@@ -17,7 +17,7 @@ constexpr int64_t kDay = 86'400'000;
 constexpr int64_t kNov22 = 1'795'305'600'000;  // 2026-11-22T00:00:00Z
 constexpr int64_t kNov23 = kNov22 + kDay;
 
-Record usage(std::string project, int64_t ts_ms, uint32_t input, uint32_t output, double cost,
+Record usage(std::string project, int64_t ts_ms, uint32_t input, uint32_t output, int64_t nusd,
              std::string model = "gpt-4o", std::string key = "k1") {
   Record r = make_record("r", ts_ms, std::move(project), std::move(model));
   r.key_id = std::move(key);
@@ -25,7 +25,7 @@ Record usage(std::string project, int64_t ts_ms, uint32_t input, uint32_t output
   r.output_tokens = output;
   r.cached_tokens = input / 2;
   r.reasoning_tokens = output / 4;
-  r.cost_usd = cost;
+  r.cost_nusd = nusd;
   return r;
 }
 
@@ -33,12 +33,12 @@ class UsageReportTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ledger_ = std::make_unique<Ledger>(ledger_config(dir_.file("l.db")), 1);
-    // Costs are sums of powers of two so the expected totals are exact.
-    submit(usage("support", kNov22 + 1, 100, 40, 0.5));
-    submit(usage("support", kNov22 + 2, 200, 80, 0.25, "claude-sonnet", "k2"));
-    submit(usage("support", kNov23 + 5, 400, 160, 0.125));
-    submit(usage("experiments", kNov22 + 3, 1000, 400, 1.0, "gpt-4o", "k3"));
-    submit(usage("experiments", kNov23 + kDay, 7, 7, 2.0, "gpt-4o", "k3"));  // Nov 24
+    // $0.1 + $0.2 is 0.3 exactly: costs are integer nano-USD.
+    submit(usage("support", kNov22 + 1, 100, 40, 100'000'000));
+    submit(usage("support", kNov22 + 2, 200, 80, 200'000'000, "claude-sonnet", "k2"));
+    submit(usage("support", kNov23 + 5, 400, 160, 125'000'000));
+    submit(usage("experiments", kNov22 + 3, 1000, 400, 1'000'000'000, "gpt-4o", "k3"));
+    submit(usage("experiments", kNov23 + kDay, 7, 7, 2'000'000'000, "gpt-4o", "k3"));  // Nov 24
     ASSERT_TRUE(ledger_->flush());
   }
   void submit(Record r) { ledger_->queue(0).submit(std::move(r)); }
@@ -78,16 +78,25 @@ TEST_F(UsageReportTest, GroupsByProjectAndDayWithExactSums) {
   EXPECT_EQ(support_22["output_tokens"].GetInt64(), 120);
   EXPECT_EQ(support_22["cached_tokens"].GetInt64(), 150);
   EXPECT_EQ(support_22["reasoning_tokens"].GetInt64(), 30);
-  EXPECT_EQ(support_22["cost_usd"].GetDouble(), 0.75);
+  EXPECT_EQ(support_22["cost_nusd"].GetInt64(), 300'000'000);
   EXPECT_STREQ(rows[3]["day"].GetString(), "2026-11-23");
-  EXPECT_EQ(rows[3]["cost_usd"].GetDouble(), 0.125);
+  EXPECT_EQ(rows[3]["cost_nusd"].GetInt64(), 125'000'000);
+}
+
+TEST_F(UsageReportTest, CostIsPrintedAsAnExactDecimalBesideItsInteger) {
+  // The text itself, not a parsed double: 0.1 + 0.2 prints as 0.3, never 0.30000000000000004.
+  const UsageReport r = ledger_->usage_report(kNov22, kNov23, {"project"});
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_NE(r.json.find(R"("project":"support",)"), std::string::npos) << r.json;
+  EXPECT_NE(r.json.find(R"("cost_nusd":300000000,"cost_usd":0.3})"), std::string::npos) << r.json;
+  EXPECT_NE(r.json.find(R"("cost_nusd":1000000000,"cost_usd":1})"), std::string::npos) << r.json;
 }
 
 TEST_F(UsageReportTest, TimeRangeIncludesFromAndExcludesTo) {
   const auto doc = report(kNov22 + 2, kNov23 + 5, {});
   ASSERT_EQ(doc["rows"].Size(), 1u);
   EXPECT_EQ(doc["rows"][0]["requests"].GetInt64(), 2);  // ts +2 and +3; not +1, not Nov23+5
-  EXPECT_EQ(doc["rows"][0]["cost_usd"].GetDouble(), 1.25);
+  EXPECT_EQ(doc["rows"][0]["cost_nusd"].GetInt64(), 1'200'000'000);
 }
 
 TEST_F(UsageReportTest, NoGroupByGivesOneRowOfTotals) {
@@ -95,14 +104,14 @@ TEST_F(UsageReportTest, NoGroupByGivesOneRowOfTotals) {
   ASSERT_EQ(doc["rows"].Size(), 1u);
   EXPECT_EQ(doc["rows"][0]["requests"].GetInt64(), 5);
   EXPECT_EQ(doc["rows"][0]["input_tokens"].GetInt64(), 1707);
-  EXPECT_EQ(doc["rows"][0]["cost_usd"].GetDouble(), 3.875);
+  EXPECT_EQ(doc["rows"][0]["cost_nusd"].GetInt64(), 3'425'000'000);
 }
 
 TEST_F(UsageReportTest, EmptyRangeGivesZeroTotals) {
   const auto doc = report(0, 1, {});
   ASSERT_EQ(doc["rows"].Size(), 1u);
   EXPECT_EQ(doc["rows"][0]["requests"].GetInt64(), 0);
-  EXPECT_EQ(doc["rows"][0]["cost_usd"].GetDouble(), 0.0);
+  EXPECT_EQ(doc["rows"][0]["cost_nusd"].GetInt64(), 0);
 }
 
 TEST_F(UsageReportTest, GroupsByModelKeyAndProviderInTheOrderAsked) {
@@ -116,7 +125,7 @@ TEST_F(UsageReportTest, GroupsByModelKeyAndProviderInTheOrderAsked) {
   EXPECT_STREQ(rows[1]["key"].GetString(), "k2");
   EXPECT_STREQ(rows[1]["model"].GetString(), "claude-sonnet");
   EXPECT_STREQ(rows[2]["key"].GetString(), "k3");
-  EXPECT_EQ(rows[2]["cost_usd"].GetDouble(), 3.0);
+  EXPECT_EQ(rows[2]["cost_nusd"].GetInt64(), 3'000'000'000);
   // Object keys follow group_by order.
   EXPECT_STREQ(rows[0].MemberBegin()->name.GetString(), "key");
 }
@@ -127,11 +136,11 @@ TEST_F(UsageReportTest, FiltersKeepOnlyMatchingRequests) {
   filter.model = "gpt-4o";
   const auto doc = report(0, kNov23 + 2 * kDay, {}, filter);
   EXPECT_EQ(doc["rows"][0]["requests"].GetInt64(), 2);
-  EXPECT_EQ(doc["rows"][0]["cost_usd"].GetDouble(), 0.625);
+  EXPECT_EQ(doc["rows"][0]["cost_nusd"].GetInt64(), 225'000'000);
 }
 
 TEST_F(UsageReportTest, GroupsByHourMinuteOutcomeAndErrorClass) {
-  Record refused = usage("support", kNov22 + 5 * 3'600'000 + 7 * 60'000 + 9, 0, 0, 0.0);
+  Record refused = usage("support", kNov22 + 5 * 3'600'000 + 7 * 60'000 + 9, 0, 0, 0);
   refused.outcome = Outcome::rejected;
   refused.error_class = "rate_limited";
   submit(std::move(refused));
@@ -173,10 +182,10 @@ TEST_F(UsageReportTest, FromAfterToIsAnInvalidQuery) {
 TEST_F(UsageReportTest, SpendSinceSumsCostPerProjectAndPerKey) {
   const Spend spend = ledger_->spend_since(kNov22 + 2);
   ASSERT_TRUE(spend.ok) << spend.error;
-  EXPECT_EQ(spend.by_project,
-            (std::map<std::string, double>{{"experiments", 3.0}, {"support", 0.375}}));
-  EXPECT_EQ(spend.by_key,
-            (std::map<std::string, double>{{"k1", 0.125}, {"k2", 0.25}, {"k3", 3.0}}));
+  EXPECT_EQ(spend.by_project, (std::map<std::string, int64_t>{{"experiments", 3'000'000'000},
+                                                              {"support", 325'000'000}}));
+  EXPECT_EQ(spend.by_key, (std::map<std::string, int64_t>{
+                              {"k1", 125'000'000}, {"k2", 200'000'000}, {"k3", 3'000'000'000}}));
 }
 
 TEST(UtcWindows, DayStartsAtUtcMidnight) {

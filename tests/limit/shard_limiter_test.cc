@@ -62,24 +62,42 @@ TEST(ShardLimiter, RefusalByOneLimitChargesNoOther) {
 TEST(ShardLimiter, BudgetRefusesPastItsSpendAndSettlementCorrectsIt) {
   config::Config c = base_config();
   c.projects.push_back(project("a"));
-  c.projects[0].budget.usd_per_day = 1.0;
+  c.projects[0].budget.nusd_per_day = 1'000'000'000;  // $1
   Registry reg(c, 1);
   ShardLimiter s(reg, 0);
   Plan* plan = s.plan(who("a"), c);
   Ticket t1, t2, t3;
-  ASSERT_EQ(s.admit(*plan, 10, 600'000, kWall, kT0, t1).verdict, Verdict::admitted);
-  Decision d = s.admit(*plan, 10, 600'000, kWall, kT0, t2);
+  ASSERT_EQ(s.admit(*plan, 10, 600'000'000, kWall, kT0, t1).verdict, Verdict::admitted);
+  Decision d = s.admit(*plan, 10, 600'000'000, kWall, kT0, t2);
   EXPECT_EQ(d.verdict, Verdict::budget_exceeded);
   EXPECT_GT(d.retry_after_ns, 0u);
-  s.settle(t1, 10, 100'000, kT0);  // it really cost $0.10
-  EXPECT_EQ(s.admit(*plan, 10, 600'000, kWall, kT0, t3).verdict, Verdict::admitted);
+  s.settle(t1, 10, 100'000'000, kT0);  // it really cost $0.10
+  EXPECT_EQ(s.admit(*plan, 10, 600'000'000, kWall, kT0, t3).verdict, Verdict::admitted);
   // Spend from before a restart counts.
   Registry again(c, 1);
-  again.add_spend("project:a", 1.0, 1.0, kWall);
+  again.add_spend("project:a", 1'000'000'000, 1'000'000'000, kWall);
   ShardLimiter s2(again, 0);
   Ticket t4;
   EXPECT_EQ(s2.admit(*s2.plan(who("a"), c), 1, 0, kWall, kT0, t4).verdict,
             Verdict::budget_exceeded);
+}
+
+TEST(ShardLimiter, ABudgetIsSpentToTheLastNanoDollar) {
+  // $0.1 + $0.2 fills a $0.3 budget exactly (in doubles it would not quite), and
+  // nothing more fits.
+  config::Config c = base_config();
+  c.projects.push_back(project("a"));
+  c.projects[0].budget.nusd_per_day = 300'000'000;
+  Registry reg(c, 1);
+  ShardLimiter s(reg, 0);
+  Plan* plan = s.plan(who("a"), c);
+  Ticket t1, t2, t3;
+  ASSERT_EQ(s.admit(*plan, 1, 100'000'000, kWall, kT0, t1).verdict, Verdict::admitted);
+  ASSERT_EQ(s.admit(*plan, 1, 200'000'000, kWall, kT0, t2).verdict, Verdict::admitted);
+  EXPECT_EQ(s.admit(*plan, 1, 1, kWall, kT0, t3).verdict, Verdict::budget_exceeded);
+  EXPECT_NE(reg.json(kT0, kWall).find(R"("day":{"limit_usd":0.3,"spent_usd":0.3,)"),
+            std::string::npos)
+      << reg.json(kT0, kWall);
 }
 
 TEST(ShardLimiter, TokenSettlementRefundsTheUnusedEstimate) {

@@ -9,7 +9,7 @@ namespace sluice::metrics {
 namespace {
 
 RequestSample proxied(std::string_view alias, int status, uint64_t input, uint64_t output,
-                      double cost) {
+                      int64_t cost_nusd) {
   RequestSample s;
   s.route = "chat_completions";
   s.provider = "openai";
@@ -22,7 +22,7 @@ RequestSample proxied(std::string_view alias, int status, uint64_t input, uint64
   s.overhead_ns = 30000;
   s.tokens[static_cast<size_t>(TokenKind::input)] = input;
   s.tokens[static_cast<size_t>(TokenKind::output)] = output;
-  s.cost_usd = cost;
+  s.cost_nusd = cost_nusd;
   return s;
 }
 
@@ -42,14 +42,14 @@ TEST(ShardMetrics, CountsRequestsByRouteProviderAliasAndStatus) {
 TEST(ShardMetrics, SumsTokensByKindAndCost) {
   ShardMetrics m;
   m.add_known_value("gpt");  // a configured alias
-  m.record_request(proxied("gpt", 200, 10, 20, 0.5));
-  m.record_request(proxied("gpt", 200, 1, 2, 0.25));
+  m.record_request(proxied("gpt", 200, 10, 20, 500'000'000));
+  m.record_request(proxied("gpt", 200, 1, 2, 250'000'000));
   Snapshot s;
   m.snapshot(s);
   EXPECT_EQ((s.tokens[{"input", "team", "gpt"}]), 11u);
   EXPECT_EQ((s.tokens[{"output", "team", "gpt"}]), 22u);
   EXPECT_EQ((s.tokens[{"cached", "team", "gpt"}]), 0u);
-  EXPECT_DOUBLE_EQ((s.cost_usd[{"team", "gpt"}]), 0.75);
+  EXPECT_EQ((s.cost_nusd[{"team", "gpt"}]), 750'000'000);
 }
 
 TEST(ShardMetrics, OverheadAndFirstTokenOnlyForProxiedRequests) {
@@ -111,8 +111,8 @@ TEST(Snapshot, MergeSumsCountersAndKeepsTheWorstBreakerState) {
   ShardMetrics a, b;
   a.add_known_value("gpt");
   b.add_known_value("gpt");
-  a.record_request(proxied("gpt", 200, 3, 4, 1.0));
-  b.record_request(proxied("gpt", 200, 5, 6, 2.0));
+  a.record_request(proxied("gpt", 200, 3, 4, 1'000'000'000));
+  b.record_request(proxied("gpt", 200, 5, 6, 2'000'000'000));
   Snapshot sa, sb;
   a.snapshot(sa);
   b.snapshot(sb);
@@ -123,11 +123,23 @@ TEST(Snapshot, MergeSumsCountersAndKeepsTheWorstBreakerState) {
   sa.merge(sb);
   EXPECT_EQ((sa.requests[{"chat_completions", "openai", "gpt", "200"}]), 2u);
   EXPECT_EQ((sa.tokens[{"input", "team", "gpt"}]), 8u);
-  EXPECT_DOUBLE_EQ((sa.cost_usd[{"team", "gpt"}]), 3.0);
+  EXPECT_EQ((sa.cost_nusd[{"team", "gpt"}]), 3'000'000'000);
   EXPECT_EQ((sa.duration[{"chat_completions", "openai"}].count), 2u);
   EXPECT_EQ((sa.breaker_state[{"openai"}]), 2);
   EXPECT_EQ(sa.connections[0], 3u);
   EXPECT_EQ(sa.connections[1], 4u);
+}
+
+TEST(Snapshot, CostIsRenderedAsTheExactDecimalOfItsIntegerSum) {
+  ShardMetrics m;
+  m.add_known_value("gpt");  // a configured alias
+  for (int i = 0; i < 100; ++i) m.record_request(proxied("gpt", 200, 14, 37, 24'300));
+  Snapshot s;
+  m.snapshot(s);
+  const std::string text = render(s, ProcessFigures{});
+  EXPECT_NE(text.find("sluice_cost_usd_total{project=\"team\",alias=\"gpt\"} 0.00243\n"),
+            std::string::npos)
+      << text;
 }
 
 TEST(Snapshot, RenderWritesEveryFamilyEvenWhenEmpty) {

@@ -32,9 +32,10 @@ struct Limits {
   bool operator==(const Limits&) const = default;
 };
 
+// Amounts in nano-USD (10⁻⁹ USD), parsed exactly from the config's decimal text.
 struct Budget {
-  double usd_per_day = 0;    // 0 = none
-  double usd_per_month = 0;  // 0 = none
+  int64_t nusd_per_day = 0;    // `usd_per_day`; 0 = none
+  int64_t nusd_per_month = 0;  // `usd_per_month`; 0 = none
   bool operator==(const Budget&) const = default;
 };
 
@@ -80,10 +81,12 @@ struct Breaker {
   bool operator==(const Breaker&) const = default;
 };
 
+// Rates in nano-USD per million tokens (the config's USD per million × 10⁹), parsed
+// exactly from its decimal text: any price with up to 9 decimal places is exact.
 struct Price {
-  double input_per_mtok = 0;
-  double output_per_mtok = 0;
-  double cached_input_per_mtok = 0;  // when `price` omits it: input_per_mtok
+  int64_t input_nusd_per_mtok = 0;         // `input_per_mtok`
+  int64_t output_nusd_per_mtok = 0;        // `output_per_mtok`
+  int64_t cached_input_nusd_per_mtok = 0;  // `cached_input_per_mtok`; omitted: the input rate
   bool set = false;  // false: no `price` given (cost recorded as 0, warned at start)
   bool operator==(const Price&) const = default;
 };

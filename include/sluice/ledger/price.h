@@ -1,5 +1,5 @@
 #pragma once
-// Tokens to US dollars by a model's price (USD per million tokens).
+// Tokens to nano-USD by a model's price (nano-USD per million tokens), in integers.
 //
 // Convention for the counts (docs/LEDGER.md "Tokens and cost"): cached_tokens is a subset
 // of input_tokens and reasoning_tokens a subset of output_tokens, as OpenAI reports them
@@ -20,10 +20,14 @@ struct TokenCounts {
   uint64_t reasoning = 0;  // billed as output (already inside `output`)
 };
 
-// 0 when the price is not set. Cached tokens beyond the input count are clamped to it,
-// and an output count below the reasoning count is raised to it, so malformed counts
-// neither go negative nor vanish.
-double cost_usd(const config::Price& price, const TokenCounts& tokens);
+// Cost in nano-USD; 0 when the price is not set. Cached tokens beyond the input count are
+// clamped to it, and an output count below the reasoning count is raised to it, so
+// malformed counts neither go negative nor vanish.
+//
+// Rounding: the exact cost (tokens × rate / 10⁶, computed in 128-bit integers) is rounded
+// to the nearest nano-USD, half up, once per request. A ledger row then holds what that
+// request cost, and every sum of rows is exact. A cost beyond INT64_MAX is clamped to it.
+int64_t cost_nusd(const config::Price& price, const TokenCounts& tokens);
 
 // Any usage-like struct with input_tokens, output_tokens, cached_tokens and
 // reasoning_tokens members (a ledger::Record, an extractor's result).
@@ -34,11 +38,11 @@ requires requires(const Usage& u) {
   u.cached_tokens;
   u.reasoning_tokens;
 }
-double cost_usd(const config::Price& price, const Usage& usage) {
-  return cost_usd(price, TokenCounts{static_cast<uint64_t>(usage.input_tokens),
-                                     static_cast<uint64_t>(usage.output_tokens),
-                                     static_cast<uint64_t>(usage.cached_tokens),
-                                     static_cast<uint64_t>(usage.reasoning_tokens)});
+int64_t cost_nusd(const config::Price& price, const Usage& usage) {
+  return cost_nusd(price, TokenCounts{static_cast<uint64_t>(usage.input_tokens),
+                                      static_cast<uint64_t>(usage.output_tokens),
+                                      static_cast<uint64_t>(usage.cached_tokens),
+                                      static_cast<uint64_t>(usage.reasoning_tokens)});
 }
 
 }  // namespace sluice::ledger

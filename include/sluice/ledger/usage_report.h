@@ -34,12 +34,12 @@ struct UsageReport {
   bool ok() const { return status == Status::ok; }
 };
 
-// USD spent since a point in time, summed two ways.
+// Nano-USD spent since a point in time, summed two ways.
 struct Spend {
   bool ok = false;
   std::string error;
-  std::map<std::string, double> by_project;
-  std::map<std::string, double> by_key;  // by key_id
+  std::map<std::string, int64_t> by_project;
+  std::map<std::string, int64_t> by_key;  // by key_id
 };
 
 class UsageReader {
@@ -53,13 +53,14 @@ class UsageReader {
 
   // Requests with from_ms <= ts_ms < to_ms, grouped by any of "project", "model", "key",
   // "provider", "day" (UTC, YYYY-MM-DD), "hour" (YYYY-MM-DDTHH:00Z), "minute"
-  // (YYYY-MM-DDTHH:MMZ), "outcome" and "error_class" ("" when none), in the order given; rows are sorted by the
-  // same columns. No group_by: one row of totals. Each row has its group columns, then
-  // requests, input_tokens, output_tokens, cached_tokens, reasoning_tokens, cost_usd.
+  // (YYYY-MM-DDTHH:MMZ), "outcome" and "error_class" ("" when none), in the order given; rows are
+  // sorted by the same columns. No group_by: one row of totals. Each row has its group columns,
+  // then requests, input_tokens, output_tokens, cached_tokens, reasoning_tokens, cost_nusd (an
+  // integer) and cost_usd (the same amount as an exact decimal number).
   UsageReport usage_report(int64_t from_ms, int64_t to_ms, const std::vector<std::string>& group_by,
                            const UsageFilter& filter = {}) const;
 
-  // cost_usd summed per project and per key over ts_ms >= since_ms.
+  // cost_nusd summed per project and per key over ts_ms >= since_ms.
   Spend spend_since(int64_t since_ms) const;
 
  private:

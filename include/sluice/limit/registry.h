@@ -55,9 +55,9 @@ struct Limit {
 
 // A USD budget over one UTC window.
 struct BudgetWindow {
-  std::atomic<int64_t> limit_micro{0};  // µUSD; 0: none
+  std::atomic<int64_t> limit_nusd{0};   // nano-USD; 0: none
   std::atomic<int64_t> start_ms{0};     // window start (UTC day or month)
-  std::atomic<int64_t> spent_micro{0};  // settled spend plus reservations in flight
+  std::atomic<int64_t> spent_nusd{0};   // settled spend plus reservations in flight
 };
 
 struct Budget {
@@ -108,7 +108,7 @@ class Registry {
   unsigned shards() const { return shards_; }
 
   // Spend already in the ledger for the current windows (rebuilt at start).
-  void add_spend(std::string_view budget_id, double usd_day, double usd_month, int64_t now_ms);
+  void add_spend(std::string_view budget_id, int64_t nusd_day, int64_t nusd_month, int64_t now_ms);
 
   // Provider feedback for the account `provider:<name>`.
   Limit* provider(std::string_view name) { return limit("provider:" + std::string(name)); }

@@ -65,7 +65,7 @@ struct Decision {
 struct Ticket {
   Plan* plan = nullptr;
   int64_t tokens = 0;      // reserved estimate
-  int64_t cost_micro = 0;  // reserved estimate, µUSD
+  int64_t cost_nusd = 0;   // reserved estimate, nano-USD
   bool held = false;
 };
 
@@ -86,7 +86,7 @@ class Waiter {
 
   Plan* plan = nullptr;
   int64_t tokens = 0;
-  int64_t cost_micro = 0;
+  int64_t cost_nusd = 0;
   uint64_t deadline_ns = 0;
   bool queued = false;
 
@@ -102,10 +102,10 @@ class ShardLimiter {
   // The plan of a request (cached; re-resolved after a reload).
   Plan* plan(const Who& who, const config::Config& cfg);
   // Admission: every limit of the plan must admit, or none is charged.
-  Decision admit(Plan& plan, int64_t tokens, int64_t cost_micro, int64_t now_ms, uint64_t now_ns,
+  Decision admit(Plan& plan, int64_t tokens, int64_t cost_nusd, int64_t now_ms, uint64_t now_ns,
                  Ticket& out);
   // Replaces the reservation by what the request really used.
-  void settle(Ticket& t, int64_t actual_tokens, int64_t actual_cost_micro, uint64_t now_ns);
+  void settle(Ticket& t, int64_t actual_tokens, int64_t actual_cost_nusd, uint64_t now_ns);
   RateView view(const Plan& plan, uint64_t now_ns) const;
 
   // Queue: false when the project's queue here is full.
@@ -123,7 +123,7 @@ class ShardLimiter {
   bool ensure_pool(LeaseSet& s, uint64_t now_ns);
   int64_t reserve_for(const LeaseSet& s, const GlobalBucket& b, uint64_t now_ns) const;
   double norm_usage(const Limit* limit, int project) const;
-  Decision check_budgets(Plan& plan, int64_t cost_micro, int64_t now_ms);
+  Decision check_budgets(Plan& plan, int64_t cost_nusd, int64_t now_ms);
   void release(Ticket& t);
   void serve_queues(uint64_t now_ns, int64_t now_ms);
   void update_usage(uint64_t now_ns);

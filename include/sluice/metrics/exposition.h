@@ -43,6 +43,8 @@ class ExpositionWriter {
   void sample(std::string_view name, std::initializer_list<Label> labels, double value) {
     sample(name, std::span<const Label>(labels.begin(), labels.size()), value);
   }
+  // An amount in 10⁻⁹ units (nano-USD) written as its exact decimal: 2430000 → 0.00243.
+  void sample_nano(std::string_view name, std::span<const Label> labels, int64_t nano);
   // One histogram series: `name` is the family name (without _bucket).
   void histogram(std::string_view name, std::span<const Label> labels, const Buckets& buckets,
                  const Histogram& h);

@@ -66,7 +66,7 @@ struct RequestSample {
   uint64_t ttft_ns = 0;      // arrival to the first body byte; 0: none came
   uint64_t overhead_ns = 0;  // time sluice itself added (docs/METRICS.md)
   uint64_t tokens[kTokenKinds] = {};
-  double cost_usd = 0;
+  int64_t cost_nusd = 0;  // nano-USD
 };
 
 class ShardMetrics {
@@ -93,7 +93,7 @@ class ShardMetrics {
  private:
   struct Usage {
     uint64_t tokens[kTokenKinds] = {};
-    double cost_usd = 0;
+    int64_t cost_nusd = 0;
   };
   struct Latency {
     Histogram duration;

@@ -21,7 +21,7 @@ enum class BreakerState : int { closed = 0, half_open = 1, open = 2 };
 struct Snapshot {
   std::map<Key<4>, uint64_t> requests;              // route, provider, alias, status
   std::map<Key<3>, uint64_t> tokens;                // kind, project, alias
-  std::map<Key<2>, double> cost_usd;                // project, alias
+  std::map<Key<2>, int64_t> cost_nusd;              // project, alias; nano-USD
   std::map<Key<2>, Histogram> duration;             // route, provider
   std::map<Key<2>, Histogram> overhead;             // route, provider (proxied requests)
   std::map<Key<3>, Histogram> ttft;                 // provider, alias, stream

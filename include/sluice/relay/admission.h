@@ -52,7 +52,7 @@ class Admission final : public core::TimerTarget {
  private:
   struct Estimate {
     int64_t tokens;
-    int64_t cost_micro;
+    int64_t cost_nusd;
   };
   Estimate estimate(const RequestInfo& info, const config::Provider* provider) const;
   void add_rate_headers(std::string& out, const limit::Plan& plan) const;

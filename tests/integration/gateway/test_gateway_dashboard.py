@@ -30,13 +30,10 @@ CHAT = "/v1/chat/completions"
 MESSAGES = [{"role": "user", "content": "How many moons has Jupiter?"}]
 
 
-def usd(v):
-    """The page's formatting of a dollar amount (6 decimals, up to 4 trailing zeros cut)."""
-    s = "%.6f" % v
-    for _ in range(4):
-        if s.endswith("0"):
-            s = s[:-1]
-    return s
+def usd(nusd):
+    """The page's formatting of nano-USD: the exact decimal, at least cents, no rounding."""
+    whole, frac = divmod(nusd, 10**9)
+    return "%d.%s" % (whole, ("%09d" % frac).rstrip("0").ljust(2, "0"))
 
 
 def integer(v):
@@ -145,7 +142,7 @@ class Dashboard(unittest.TestCase):
         self.assertEqual(tiles["total-requests"], integer(total["requests"]))
         self.assertEqual(tiles["total-input-tokens"], integer(total["input_tokens"]))
         self.assertEqual(tiles["total-output-tokens"], integer(total["output_tokens"]))
-        self.assertEqual(tiles["total-cost"], usd(total["cost_usd"]))
+        self.assertEqual(tiles["total-cost"], usd(total["cost_nusd"]))
         refused = sum(r["requests"] for r in self.admin("group_by=outcome") if r["outcome"] == "rejected")
         self.assertEqual(refused, 2)
         self.assertEqual(tiles["total-refusals"], integer(refused))
@@ -158,11 +155,11 @@ class Dashboard(unittest.TestCase):
         for row in shown["table-projects"]:
             api = projects[row["project"]]
             self.assertEqual(row["requests"], integer(api["requests"]))
-            self.assertEqual(row["cost_usd"], usd(api["cost_usd"]))
+            self.assertEqual(row["cost_usd"], usd(api["cost_nusd"]))
         self.assertEqual(projects["support"]["requests"], 3)
         models = {r["model"]: r for r in self.admin("group_by=model")}
         self.assertEqual({r["model"] for r in shown["table-models"]}, set(models))
-        keys = sorted(self.admin("group_by=key"), key=lambda r: (-r["cost_usd"], -r["requests"]))
+        keys = sorted(self.admin("group_by=key"), key=lambda r: (-r["cost_nusd"], -r["requests"]))
         self.assertEqual([r["key"] for r in shown["table-keys"]], [r["key"] for r in keys])
         outcomes = self.admin("group_by=outcome,error_class")
         self.assertEqual(sum(int(r["requests"].replace(",", "")) for r in shown["table-outcomes"]),
@@ -192,10 +189,10 @@ class Dashboard(unittest.TestCase):
 
     def test_charts_draw_the_admin_api_numbers(self):
         charts = self.browse()["charts"]
-        spend = {r["project"]: r["cost_usd"] for r in self.admin("group_by=project")}
+        spend = {r["project"]: r["cost_nusd"] for r in self.admin("group_by=project")}
         self.assertEqual(set(charts["chart-spend"]), {p for p, c in spend.items() if c > 0})
-        for project, drawn in charts["chart-spend"].items():
-            self.assertAlmostEqual(drawn, spend[project], places=9)
+        # Bars are drawn from the integer nano-USD sums, so they add up exactly.
+        self.assertEqual(charts["chart-spend"], {p: c for p, c in spend.items() if c > 0})
         tokens = {r["model"]: r["input_tokens"] + r["output_tokens"] for r in self.admin("group_by=model")}
         self.assertEqual(charts["chart-tokens"], {m: t for m, t in tokens.items() if t > 0})
 
