@@ -315,7 +315,11 @@ class Backpressure(unittest.TestCase):
                                       {"x-mock-output-tokens": "100000"}))
             time.sleep(2)
             grown = rss_kib(gw.proc.pid) - before
-            self.assertLess(grown, 24 * 1024, "sluice buffered the stream: +%d KiB" % grown)
+            # Under ThreadSanitizer every byte the process touches also costs shadow
+            # memory, so RSS measures the tool, not sluice: the bound is checked in the
+            # release and ASan runs, the stream's integrity below in every run.
+            if os.environ.get("SLUICE_SANITIZER") != "thread":
+                self.assertLess(grown, 24 * 1024, "sluice buffered the stream: +%d KiB" % grown)
             r = h.Reader(s).read()
             data = r.sse_data()
             self.assertEqual(data[-1], b"[DONE]")
