@@ -16,15 +16,16 @@ ProxyExchange* ProxyExchange::start(net::Exchange& ex, upstream::UpstreamPool& p
   p->req_.info.dispatch_ns = core::mono_ns();  // a real reading: the loop clock is per turn
   ex.set_observer(p);
   p->total_timer_.arm(p->loop_.timers(),
-                      ex.started_ns() + uint64_t{p->req_.timeouts.total_ms} * 1000000ull, p, kTotal);
+                      ex.started_ns() + uint64_t{p->req_.timeouts.total_ms} * 1000000ull, p,
+                      kTotal);
   if (ShardResilience* res = p->req_.resilience)
     res->budget(p->req_.provider).on_request(core::mono_ns() / 1000000ull);
   p->attempt();
   return p;
 }
 
-ProxyExchange::ProxyExchange(net::Exchange& ex, upstream::UpstreamPool& pool,
-                             UpstreamRequest req, ExchangeSink* sink)
+ProxyExchange::ProxyExchange(net::Exchange& ex, upstream::UpstreamPool& pool, UpstreamRequest req,
+                             ExchangeSink* sink)
     : ex_(&ex), loop_(ex.server().io.loop), pool_(pool), req_(std::move(req)), sink_(sink) {}
 
 void ProxyExchange::arm(uint32_t ms, int tag) {
@@ -115,22 +116,23 @@ bool ProxyExchange::relay_head(core::Slice& data) {
     // The body changes length, so whatever the upstream framing, the client gets chunks.
     if (head_.body == http::ResponseBody::content_length) body_left_ = head_.content_length;
     ex_->send_head(head_.status, headers, -1, true);
-  } else switch (head_.body) {
-    case http::ResponseBody::content_length:
-      body_left_ = head_.content_length;
-      ex_->send_head(head_.status, headers, static_cast<int64_t>(head_.content_length));
-      break;
-    case http::ResponseBody::chunked:
-      ex_->send_head(head_.status, headers, -1, true);
-      break;
-    case http::ResponseBody::until_close:
-      ex_->send_head(head_.status, headers, -1, false);
-      break;
-    case http::ResponseBody::none:
-      ex_->send_head(head_.status, headers,
-                     req_.head_method ? static_cast<int64_t>(head_.content_length) : 0);
-      break;
-  }
+  } else
+    switch (head_.body) {
+      case http::ResponseBody::content_length:
+        body_left_ = head_.content_length;
+        ex_->send_head(head_.status, headers, static_cast<int64_t>(head_.content_length));
+        break;
+      case http::ResponseBody::chunked:
+        ex_->send_head(head_.status, headers, -1, true);
+        break;
+      case http::ResponseBody::until_close:
+        ex_->send_head(head_.status, headers, -1, false);
+        break;
+      case http::ResponseBody::none:
+        ex_->send_head(head_.status, headers,
+                       req_.head_method ? static_cast<int64_t>(head_.content_length) : 0);
+        break;
+    }
   size_t rest = src.size() - head_.head_bytes;
   data = data.sub(data.size() - rest);
   head_buf_.clear();
@@ -226,8 +228,9 @@ void ProxyExchange::scan_piece(const core::Slice& data, std::string_view piece) 
     return;
   }
   scanner_->feed(piece);
-  if (reframe_) held_.push_back({decoded_, data.sub(static_cast<size_t>(piece.data() - data.data()),
-                                                    piece.size())});
+  if (reframe_)
+    held_.push_back(
+        {decoded_, data.sub(static_cast<size_t>(piece.data() - data.data()), piece.size())});
   decoded_ += piece.size();
 }
 
@@ -259,7 +262,8 @@ void ProxyExchange::emit_settled(bool all) {
         int n = snprintf(size_line, sizeof size_line, "%llx\r\n",
                          static_cast<unsigned long long>(next - at));
         ex_->send_body(core::Slice::copy_of(std::string(size_line, static_cast<size_t>(n))));
-        ex_->send_body(p.bytes.sub(static_cast<size_t>(at - p.offset), static_cast<size_t>(next - at)));
+        ex_->send_body(
+            p.bytes.sub(static_cast<size_t>(at - p.offset), static_cast<size_t>(next - at)));
         ex_->send_body(core::Slice::from_static("\r\n"));
       }
       at = next;
@@ -347,8 +351,9 @@ void ProxyExchange::on_timer(int tag) {
     if (conn_) pool_.release(conn_, false);
     conn_ = nullptr;
     holding_ = false;
-    after_failure(resilience::FailureClass::timeout, route::ErrorClass::upstream_timeout,
-                  tag == kConnect ? "upstream connect timed out" : "upstream did not answer in time");
+    after_failure(
+        resilience::FailureClass::timeout, route::ErrorClass::upstream_timeout,
+        tag == kConnect ? "upstream connect timed out" : "upstream did not answer in time");
     return;
   }
   cut_stream(resilience::FailureClass::timeout, route::ErrorClass::upstream_timeout,

@@ -53,7 +53,8 @@ SecretResult load_provider_secret(const config::Provider& p) {
                  read_file(std::string(creds) + "/" + name, r.secret);
     if (!found && !read_file(name, r.secret))
       r.error = "cannot read api_key_file " + name;
-    else if (r.secret.empty()) r.error = "api_key_file " + name + " is empty";
+    else if (r.secret.empty())
+      r.error = "api_key_file " + name + " is empty";
     else if (has_control_byte(r.secret))
       r.error = "api_key_file " + name + kControlBytes;
     if (!r.error.empty()) r.secret.clear();
@@ -64,9 +65,12 @@ SecretResult load_provider_secret(const config::Provider& p) {
 std::string auth_header_line(config::ProviderKind kind, const std::string& secret) {
   if (secret.empty()) return {};
   switch (kind) {
-    case config::ProviderKind::openai: return "Authorization: Bearer " + secret + "\r\n";
-    case config::ProviderKind::anthropic: return "x-api-key: " + secret + "\r\n";
-    case config::ProviderKind::gemini: return "x-goog-api-key: " + secret + "\r\n";
+    case config::ProviderKind::openai:
+      return "Authorization: Bearer " + secret + "\r\n";
+    case config::ProviderKind::anthropic:
+      return "x-api-key: " + secret + "\r\n";
+    case config::ProviderKind::gemini:
+      return "x-goog-api-key: " + secret + "\r\n";
   }
   return {};
 }

@@ -198,7 +198,7 @@ struct Server {
   // Request bodies buffered per shard; a body past it is answered 503. Never below
   // max_body_bytes (a default one grows to it).
   uint64_t max_buffered_body_bytes = uint64_t{256} << 20;
-  std::string access_log;              // empty: stderr; "off": none
+  std::string access_log;  // empty: stderr; "off": none
   // Host header values served ("api.example.com", "10.0.0.5:8080"); a name without a
   // port matches any port. Empty: any host. Guards against DNS rebinding.
   std::vector<std::string> allowed_hosts;

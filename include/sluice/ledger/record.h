@@ -49,11 +49,11 @@ struct Record {
   uint32_t cached_tokens = 0;     // subset of input_tokens read from the provider's cache
   uint32_t reasoning_tokens = 0;  // subset of output_tokens spent thinking
   UsageSource usage_source = UsageSource::provider;
-  int64_t cost_nusd = 0;    // nano-USD, from the price table (price.h)
-  uint32_t latency_ms = 0;  // arrival to last byte sent
-  int32_t ttft_ms = -1;     // arrival to first byte sent; -1 (stored NULL): none sent
-  uint16_t attempts = 0;    // upstream tries, fallbacks included; 0: never dispatched
-  std::string error_class;  // x-sluice-error-class or the like; empty when none
+  int64_t cost_nusd = 0;            // nano-USD, from the price table (price.h)
+  uint32_t latency_ms = 0;          // arrival to last byte sent
+  int32_t ttft_ms = -1;             // arrival to first byte sent; -1 (stored NULL): none sent
+  uint16_t attempts = 0;            // upstream tries, fallbacks included; 0: never dispatched
+  std::string error_class;          // x-sluice-error-class or the like; empty when none
   std::string upstream_request_id;  // the provider's request id (x-request-id, request-id)
 };
 

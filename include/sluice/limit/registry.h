@@ -55,9 +55,9 @@ struct Limit {
 
 // A USD budget over one UTC window.
 struct BudgetWindow {
-  std::atomic<int64_t> limit_nusd{0};   // nano-USD; 0: none
-  std::atomic<int64_t> start_ms{0};     // window start (UTC day or month)
-  std::atomic<int64_t> spent_nusd{0};   // settled spend plus reservations in flight
+  std::atomic<int64_t> limit_nusd{0};  // nano-USD; 0: none
+  std::atomic<int64_t> start_ms{0};    // window start (UTC day or month)
+  std::atomic<int64_t> spent_nusd{0};  // settled spend plus reservations in flight
 };
 
 struct Budget {

@@ -64,8 +64,8 @@ struct Decision {
 // What an admitted request holds until it settles.
 struct Ticket {
   Plan* plan = nullptr;
-  int64_t tokens = 0;      // reserved estimate
-  int64_t cost_nusd = 0;   // reserved estimate, nano-USD
+  int64_t tokens = 0;     // reserved estimate
+  int64_t cost_nusd = 0;  // reserved estimate, nano-USD
   bool held = false;
 };
 

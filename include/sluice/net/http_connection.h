@@ -75,7 +75,7 @@ struct ServerContext {
   uint64_t active_exchanges = 0;
   uint64_t buffered_body_bytes = 0;  // sum of the connections' body_held_
   uint64_t refused_busy = 0;         // connections answered 503: over a limit above
-  bool draining = false;  // stop keep-alive; close idle connections
+  bool draining = false;             // stop keep-alive; close idle connections
 };
 
 class Exchange {
@@ -168,9 +168,9 @@ class HttpConnection final : public StreamHandler, public core::TimerTarget {
   size_t consumed_ = 0;   // bytes of buf_ used by the current request
   bool continue_sent_ = false;
   bool keep_alive_ = true;
-  bool processing_ = false;  // re-entrancy guard: finish() inside on_request()
-  bool got_bytes_ = false;   // any byte of the current request head has arrived
-  std::string peer_;         // the client's address, once asked for (Exchange::peer_address)
+  bool processing_ = false;     // re-entrancy guard: finish() inside on_request()
+  bool got_bytes_ = false;      // any byte of the current request head has arrived
+  std::string peer_;            // the client's address, once asked for (Exchange::peer_address)
   bool body_admitted_ = false;  // the current request's head passed admit_body()
   uint64_t body_held_ = 0;      // this request's share of ctx_.buffered_body_bytes
   Exchange ex_;

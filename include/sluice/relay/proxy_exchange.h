@@ -28,13 +28,13 @@ namespace sluice::relay {
 
 // What a finished exchange looked like, for settlement and logs.
 struct ExchangeResult {
-  int status = 0;             // what the client got
-  uint16_t attempts = 0;      // upstream tries
-  uint64_t ttfb_ns = 0;       // upstream first byte, from arrival
-  uint64_t first_body_ns = 0; // first body byte relayed to the client, from arrival; 0: none
-  uint64_t bytes_out = 0;     // body bytes relayed to the client
+  int status = 0;              // what the client got
+  uint16_t attempts = 0;       // upstream tries
+  uint64_t ttfb_ns = 0;        // upstream first byte, from arrival
+  uint64_t first_body_ns = 0;  // first body byte relayed to the client, from arrival; 0: none
+  uint64_t bytes_out = 0;      // body bytes relayed to the client
   bool client_gone = false;
-  bool cut_off = false;       // upstream failed after the response began
+  bool cut_off = false;  // upstream failed after the response began
   bool timed_out = false;
 };
 
@@ -59,7 +59,7 @@ class ExchangeSink {
 
 struct UpstreamRequest {
   const upstream::Origin* origin = nullptr;
-  std::string bytes;        // full request: head and body
+  std::string bytes;  // full request: head and body
   bool head_method = false;
   config::Timeouts timeouts;
   route::ApiFlavor flavor = route::ApiFlavor::openai;  // for errors sluice writes
@@ -73,10 +73,10 @@ struct UpstreamRequest {
   bool hide_usage_chunk = false;
   // Resilience (docs/RESILIENCE.md). Without `resilience` there is one try and no
   // breaker; with it, failed tries are retried and then handed to `fallbacks`.
-  size_t provider = 0;                             // index into the config's providers
+  size_t provider = 0;  // index into the config's providers
   const config::Provider* provider_config = nullptr;
   ShardResilience* resilience = nullptr;
-  std::vector<std::string> fallbacks;              // aliases, in order
+  std::vector<std::string> fallbacks;  // aliases, in order
 };
 
 class ProxyExchange final : public net::ExchangeObserver,
@@ -84,8 +84,8 @@ class ProxyExchange final : public net::ExchangeObserver,
                             public core::TimerTarget {
  public:
   // Starts the exchange; the object deletes itself when it ends.
-  static ProxyExchange* start(net::Exchange& ex, upstream::UpstreamPool& pool,
-                              UpstreamRequest req, ExchangeSink* sink);
+  static ProxyExchange* start(net::Exchange& ex, upstream::UpstreamPool& pool, UpstreamRequest req,
+                              ExchangeSink* sink);
 
   void on_client_gone() override;
   void on_client_drained() override;
