@@ -2,19 +2,12 @@
 
 #include <zlib.h>
 
+#include "field_lines.h"
+
 namespace sluice::http {
 namespace {
 
 constexpr size_t kWindow = 16 * 1024;
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
 
 }  // namespace
 
@@ -35,8 +28,7 @@ struct ContentDecoder::Stream {
 };
 
 ContentCoding content_coding(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  v = detail::trim_ows(v);
   if (v.empty() || iequals(v, "identity")) return ContentCoding::identity;
   if (iequals(v, "gzip") || iequals(v, "x-gzip")) return ContentCoding::gzip;
   if (iequals(v, "deflate")) return ContentCoding::deflate;

@@ -1,7 +1,6 @@
 #include "sluice/relay/gateway.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdlib>
 #include <span>
 
@@ -30,14 +29,6 @@ bool is_operational(route::Endpoint e) {
          e == Endpoint::admin || e == Endpoint::ui;
 }
 
-// application/json, or a +json type, parameters (charset) aside.
-// `a` (any case) equals the lowercase `b`.
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != b[i]) return false;
-  return true;
-}
 // The media type of a Content-Type value, parameters (charset, boundary) aside.
 std::string_view media_type(std::string_view content_type) {
   std::string_view t = content_type.substr(0, content_type.find(';'));
@@ -48,14 +39,13 @@ std::string_view media_type(std::string_view content_type) {
 // application/json, or an application/...+json type.
 bool is_json_content(std::string_view content_type) {
   std::string_view t = media_type(content_type);
-  if (iequals(t, "application/json")) return true;
-  return t.size() > 17 && iequals(t.substr(t.size() - 5), "+json") &&
-         iequals(t.substr(0, 12), "application/");
+  if (http::iequals(t, "application/json")) return true;
+  return t.size() > 17 && http::iequals(t.substr(t.size() - 5), "+json") &&
+         http::iequals(t.substr(0, 12), "application/");
 }
 bool is_multipart_form(std::string_view content_type) {
-  return iequals(media_type(content_type), "multipart/form-data");
+  return http::iequals(media_type(content_type), "multipart/form-data");
 }
-}  // namespace
 
 std::string_view endpoint_name(const route::Route& r) {
   using route::Endpoint;
@@ -89,7 +79,6 @@ std::string_view endpoint_name(const route::Route& r) {
   }
   return "unknown";
 }
-namespace {
 // Which response format to scan: by the API the request went to.
 scan::ResponseApi response_api(const route::Route& r) {
   switch (r.flavor) {
@@ -248,8 +237,10 @@ void Gateway::on_shutdown() {
 
 // ---- the stages -----------------------------------------------------------------------
 
-void Gateway::on_request(net::Exchange& ex) {
-  Request r{ex, route::classify_route(ex.head().method, ex.head().path), {}, nullptr, {}};
+// What every request starts with: its id, route name and arrival, and the response
+// headers every answer carries. Also the head check's (head_check.cc) start.
+Gateway::Request Gateway::begin(net::Exchange& ex, const route::Route& route) {
+  Request r{ex, route, {}, {}};
   r.info.arrival_ns = ex.started_ns();
   r.info.ts_ms = core::wall_ms();
   r.info.request_id = sanitize_request_id(ex.head().header("x-request-id"));
@@ -258,6 +249,11 @@ void Gateway::on_request(net::Exchange& ex) {
   r.info.bytes_in = ex.body().size();
   metrics_.on_arrival(r.info, ex.head());
   r.response_headers = "x-request-id: " + r.info.request_id + "\r\n";
+  return r;
+}
+
+void Gateway::on_request(net::Exchange& ex) {
+  Request r = begin(ex, route::classify_route(ex.head().method, ex.head().path));
   if (!host_allowed(r.route, ex.head().header("host")))
     return reject(r, route::ErrorClass::forbidden, "this host name is not served here");
   if (!listener_serves(r)) return reject(r, route::ErrorClass::not_found, "no such endpoint");
@@ -292,14 +288,14 @@ void Gateway::on_request(net::Exchange& ex) {
 bool Gateway::host_allowed(const route::Route& rt, std::string_view host) const {
   const std::vector<std::string>& allowed = cfg_->server.allowed_hosts;
   if (allowed.empty() || rt.endpoint == route::Endpoint::healthz) return true;
-  std::string h(host);
-  for (char& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (host.empty()) return false;
   // Without its port: "[::1]:8080" -> "[::1]", "api.example.com:443" -> "api.example.com".
-  size_t colon = h.rfind(':');
-  std::string bare = h;
-  if (colon != std::string::npos && (h[0] != '[' || colon > h.find(']'))) bare = h.substr(0, colon);
-  for (const std::string& a : allowed)
-    if (!h.empty() && (a == h || a == bare)) return true;
+  std::string_view bare = host;
+  size_t colon = host.rfind(':');
+  if (colon != std::string_view::npos && (host[0] != '[' || colon > host.find(']')))
+    bare = host.substr(0, colon);
+  for (const std::string& a : allowed)  // lowercased by the config loader
+    if (http::iequals(host, a) || http::iequals(bare, a)) return true;
   return false;
 }
 
@@ -455,22 +451,21 @@ bool Gateway::authenticate(Request& r) {
     reject(r, route::ErrorClass::unauthorized, "missing API key");
     return false;
   }
-  r.key = state_->keys->find(presented.key);
-  if (r.key == nullptr) {
+  r.info.key = state_->keys->find(presented.key);
+  if (r.info.key == nullptr) {
     reject(r, route::ErrorClass::unauthorized, "invalid API key");
     return false;
   }
-  r.info.key_id = r.key->id;
-  r.info.key = r.key;
-  r.info.project = r.key->project;
+  r.info.key_id = r.info.key->id;
+  r.info.project = r.info.key->project;
   return true;
 }
 
 void Gateway::unified(Request& r) {
   if (r.route.endpoint == route::Endpoint::models)
-    return respond_json(r, 200, router_.models_json(r.key));
+    return respond_json(r, 200, router_.models_json(r.info.key));
   if (r.route.endpoint == route::Endpoint::model) {
-    std::string body = router_.model_json(r.key, r.route.model);
+    std::string body = router_.model_json(r.info.key, r.route.model);
     if (body.empty()) return reject(r, route::ErrorClass::not_found, "no such model");
     return respond_json(r, 200, std::move(body));
   }
@@ -490,7 +485,7 @@ void Gateway::unified(Request& r) {
       router_.pick(body.model, resilience_.eligible_targets(*cfg_, cfg_->model(body.model)));
   if (pick.error == route::PickError::unknown_model)
     return reject(r, route::ErrorClass::not_found, "unknown model alias: " + body.model);
-  if (!route::ModelRouter::allows(r.key, body.model))
+  if (!route::ModelRouter::allows(r.info.key, body.model))
     return reject(r, route::ErrorClass::forbidden, "this key may not use model " + body.model);
   if (pick.error != route::PickError::none)
     return reject(r, route::ErrorClass::provider_degraded,
@@ -504,10 +499,6 @@ void Gateway::unified(Request& r) {
                       "/... instead");
   r.info.provider = pick.provider->name;
   r.info.upstream_model = pick.target->model;
-  if (!priced_or_free(r))
-    return reject(r, route::ErrorClass::forbidden,
-                  "model " + body.model + " has no price and project " + r.info.project +
-                      " has a budget: give the alias a price");
   route::RewriteSpec spec;
   spec.upstream_model = pick.target->model;
   spec.request_usage = body.stream && !body.include_usage && wants_usage_option(r.route);
@@ -560,15 +551,10 @@ void Gateway::native(Request& r) {
   r.info.provider = pick.provider->name;
   // A key limited to some models is limited on the native surface too: there the
   // provider's model names are the names it may use.
-  if (r.key && !r.key->models.empty() && !route::ModelRouter::allows(r.key, model))
+  const config::Key* key = r.info.key;
+  if (key && !key->models.empty() && !route::ModelRouter::allows(key, model))
     return reject(r, route::ErrorClass::forbidden,
                   "this key may not use model " + std::string(model));
-  if (!priced_or_free(r))
-    return reject(r, route::ErrorClass::forbidden,
-                  "model " + (model.empty() ? std::string("(none named)") : std::string(model)) +
-                      " has no price and project " + r.info.project +
-                      " has a budget: give the provider a default_price or an alias that "
-                      "targets this model");
   size_t provider = static_cast<size_t>(pick.provider - cfg_->providers.data());
   // The native surface forwards the body as sent, except that an OpenAI stream is asked
   // for usage (and that extra chunk hidden again) so the request can be priced.
@@ -589,20 +575,26 @@ void Gateway::reject_long_model(Request& r) {
 }
 
 // A project or key with a budget is never served at $0 on a request that may generate
-// tokens: either a price applies (the alias targeting the model, else the provider's
-// default_price) or the request is refused. Reads (GET, HEAD) and DELETE cost nothing.
-bool Gateway::priced_or_free(const Request& r) const {
+// tokens: a price applies (the alias's, the alias targeting a native model, else the
+// provider's default_price) or the request is refused. GET, HEAD and DELETE cost nothing.
+bool Gateway::needs_price(const Request& r) const {
   std::string_view method = r.ex.head().method;
-  if (method == "GET" || method == "HEAD" || method == "DELETE") return true;
-  bool budget = false;
-  if (const config::Project* p = cfg_->project(r.info.project))
-    budget = p->budget.nusd_per_day > 0 || p->budget.nusd_per_month > 0;
-  if (r.key) budget |= r.key->budget.nusd_per_day > 0 || r.key->budget.nusd_per_month > 0;
-  return !budget || find_price(*cfg_, r.info) != nullptr;
+  if (method == "GET" || method == "HEAD" || method == "DELETE") return false;
+  auto has_budget = [](const config::Budget& b) {
+    return b.nusd_per_day > 0 || b.nusd_per_month > 0;
+  };
+  const config::Project* p = cfg_->project(r.info.project);
+  return (p && has_budget(p->budget)) || (r.info.key && has_budget(r.info.key->budget));
 }
 
 void Gateway::dispatch(Request& r, size_t provider, std::string_view upstream_path,
                        std::string_view body, bool hide_usage_chunk) {
+  r.info.price = find_price(*cfg_, r.info);
+  if (r.info.price == nullptr && needs_price(r))
+    return reject(r, route::ErrorClass::forbidden,
+                  "model " + (r.info.alias.empty() ? std::string("(none named)") : r.info.alias) +
+                      " has no price and project " + r.info.project +
+                      " has a budget: give the alias a price, or the provider a default_price");
   const config::Provider& p = cfg_->providers[provider];
   UpstreamRequest req;
   req.origin = state_->origins[provider].get();
@@ -620,7 +612,6 @@ void Gateway::dispatch(Request& r, size_t provider, std::string_view upstream_pa
   req.bytes =
       build_upstream_request(r.ex.head(), *req.origin, p, upstream_path, body,
                              state_->auth_lines[provider], r.info.request_id, r.ex.peer_address());
-  r.info.price = find_price(*cfg_, r.info);
   req.response_headers = std::move(r.response_headers);
   hold_snapshot(r.info);
   req.info = std::move(r.info);

@@ -5,7 +5,6 @@
 // closes, since the body was never read. A request that passes is authenticated again
 // with its body by on_request, which is where its key is taken from.
 #include "sluice/auth/extract_key.h"
-#include "sluice/core/clock.h"
 #include "sluice/relay/gateway.h"
 
 namespace sluice::relay {
@@ -26,14 +25,7 @@ bool Gateway::on_head(net::Exchange& ex) {
   if (presented.source != auth::KeySource::none && state_->keys->find(presented.key) != nullptr)
     return true;
   // Refused: the same answer, log line and metrics as a refusal on the full path.
-  Request r{ex, route, {}, nullptr, {}};
-  r.info.arrival_ns = ex.started_ns();
-  r.info.ts_ms = core::wall_ms();
-  r.info.request_id = sanitize_request_id(h.header("x-request-id"));
-  if (r.info.request_id.empty()) r.info.request_id = ids_.next();
-  r.info.route = endpoint_name(r.route);
-  metrics_.on_arrival(r.info, h);
-  r.response_headers = "x-request-id: " + r.info.request_id + "\r\n";
+  Request r = begin(ex, route);
   cors_headers(r);
   authenticate(r);
   return false;

@@ -158,8 +158,9 @@ std::string ProxyExchange::client_head_lines() const {
   headers.append(timing, static_cast<size_t>(tn));
   bool own_ratelimit = req_.response_headers.find("x-ratelimit-") != std::string::npos;
   std::span<const http::Header> upstream(head_.headers, head_.header_count);
+  ConnectionOptions hop(upstream);
   for (const http::Header& h : upstream) {
-    if (dropped_response_header(h.name) || named_in_connection(upstream, h.name)) continue;
+    if (dropped_response_header(h.name) || hop.names(h.name)) continue;
     // One x-request-id per answer (sluice's, which the ledger row carries): the
     // provider's goes on under another name.
     if (http::iequals(h.name, "x-request-id")) {

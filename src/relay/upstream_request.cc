@@ -33,17 +33,36 @@ bool dropped_request_header(std::string_view name) {
   return false;
 }
 
-bool named_in_connection(std::span<const http::Header> headers, std::string_view name) {
-  for (const http::Header& hd : headers) {
-    if (!http::iequals(hd.name, "connection")) continue;
-    std::string_view list = hd.value;
-    while (!list.empty()) {
-      size_t comma = list.find(',');
-      if (http::iequals(trim(list.substr(0, comma)), name)) return true;
-      if (comma == std::string_view::npos) break;
-      list.remove_prefix(comma + 1);
-    }
+namespace {
+
+// Calls fn(token) for each element of a Connection value, until fn returns true.
+template <typename Fn>
+bool any_token(std::string_view list, Fn fn) {
+  while (!list.empty()) {
+    size_t comma = list.find(',');
+    if (fn(trim(list.substr(0, comma)))) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
   }
+  return false;
+}
+
+}  // namespace
+
+ConnectionOptions::ConnectionOptions(std::span<const http::Header> headers) : headers_(headers) {
+  for (const http::Header& hd : headers)
+    if (http::iequals(hd.name, "connection") && any_token(hd.value, [](std::string_view t) {
+          return !t.empty() && !http::iequals(t, "keep-alive") && !http::iequals(t, "close");
+        }))
+      lists_fields_ = true;
+}
+
+bool ConnectionOptions::names(std::string_view field) const {
+  if (!lists_fields_) return false;
+  for (const http::Header& hd : headers_)
+    if (http::iequals(hd.name, "connection") &&
+        any_token(hd.value, [field](std::string_view t) { return http::iequals(t, field); }))
+      return true;
   return false;
 }
 
@@ -70,8 +89,9 @@ std::string build_upstream_request(const http::RequestHead& h, const upstream::O
   out += "\r\n";
   bool has_version = false;
   std::span<const http::Header> headers(h.headers, h.header_count);
+  ConnectionOptions hop(headers);
   for (const http::Header& hd : headers) {
-    if (dropped_request_header(hd.name) || named_in_connection(headers, hd.name)) continue;
+    if (dropped_request_header(hd.name) || hop.names(hd.name)) continue;
     if (http::iequals(hd.name, "anthropic-version")) has_version = true;
     out.append(hd.name);
     out += ": ";

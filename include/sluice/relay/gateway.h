@@ -31,9 +31,6 @@ namespace sluice::relay {
 
 class StatePublisher;
 
-// The route's name in the access log and the metrics.
-std::string_view endpoint_name(const route::Route& r);
-
 // Everything the shards share, immutable once built by the control thread. A reload
 // or a key change builds a new one; each shard swaps to it at a safe point
 // (Gateway::set_state, see state_publisher.h).
@@ -95,11 +92,11 @@ class Gateway final : public net::RequestHandler, public ExchangeSink, public Fa
   struct Request {
     net::Exchange& ex;
     route::Route route;
-    RequestInfo info;
-    const config::Key* key = nullptr;
+    RequestInfo info;              // info.key: the authenticated key, if any
     std::string response_headers;  // x-request-id, CORS
   };
 
+  Request begin(net::Exchange& ex, const route::Route& route);
   bool preflight(Request& r);
   void operational(Request& r);
   void admin(Request& r);
@@ -109,7 +106,7 @@ class Gateway final : public net::RequestHandler, public ExchangeSink, public Fa
   bool authenticate(Request& r);
   void unified(Request& r);
   void native(Request& r);
-  bool priced_or_free(const Request& r) const;
+  bool needs_price(const Request& r) const;
   void reject_long_model(Request& r);
   void dispatch(Request& r, size_t provider, std::string_view upstream_path, std::string_view body,
                 bool hide_usage_chunk);

@@ -32,8 +32,17 @@ std::string build_upstream_request(const http::RequestHead& head, const upstream
 // Whether a client header is dropped on the way upstream whatever the request.
 bool dropped_request_header(std::string_view name);
 
-// Whether a Connection header among `headers` lists `name`: hop-by-hop for this message
-// (RFC 9110 7.6.1), so never forwarded.
-bool named_in_connection(std::span<const http::Header> headers, std::string_view name);
+// The fields a message's Connection header lines list: hop-by-hop for that message
+// (RFC 9110 7.6.1), so never forwarded. Built once per message; the usual Connection
+// values (none, keep-alive, close) list no field, and then names() is one test.
+class ConnectionOptions {
+ public:
+  explicit ConnectionOptions(std::span<const http::Header> headers);
+  bool names(std::string_view field) const;
+
+ private:
+  std::span<const http::Header> headers_;
+  bool lists_fields_ = false;  // some Connection line lists more than keep-alive, close
+};
 
 }  // namespace sluice::relay
