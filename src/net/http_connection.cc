@@ -108,6 +108,7 @@ void HttpConnection::accept(ServerContext& ctx, int fd, const tls::TlsServerCont
     return;
   }
   if (tls) c->stream_->set_tls(std::make_unique<tls::TlsServerSession>(*tls));
+  c->idle_since_ns_ = ctx.io.loop.now_ns();
   c->timer_.arm(ctx.io.loop.timers(), ctx.io.loop.now_ns() + ctx.limits.header_timeout_ns, c,
                 kHeaderDeadline);
   c->stream_->start_reading();
@@ -305,6 +306,8 @@ void HttpConnection::exchange_done(bool reusable) {
     ctx_.io.loop.defer([this] { delete this; });
     return;
   }
+  served_ = true;
+  idle_since_ns_ = ctx_.io.loop.now_ns();
   buf_.erase(0, consumed_);
   consumed_ = 0;
   body_buf_.clear();
@@ -419,6 +422,10 @@ void ConnectionList::remove(HttpConnection* c) {
   c->prev_ = c->next_ = nullptr;
 }
 
+namespace {
+constexpr uint64_t kFreshGraceNs = 1'000'000'000;
+}
+
 size_t ConnectionList::shed_idle(size_t count) {
   // Newest first in the list: walk to the oldest, then back.
   HttpConnection* c = t_connections;
@@ -426,7 +433,10 @@ size_t ConnectionList::shed_idle(size_t count) {
   size_t shed = 0;
   while (c && shed < count) {
     HttpConnection* newer = c->prev_;
-    if (c->state_ == HttpConnection::State::head && !c->got_bytes_ && c->buf_.empty()) {
+    bool idle = c->state_ == HttpConnection::State::head && !c->got_bytes_ && c->buf_.empty() &&
+                c->stream_ && c->stream_->queued_bytes() == 0;
+    bool settled = c->served_ || c->ctx_.io.loop.now_ns() - c->idle_since_ns_ >= kFreshGraceNs;
+    if (idle && settled) {
       c->shutdown();
       ++shed;
     }

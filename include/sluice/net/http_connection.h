@@ -170,6 +170,8 @@ class HttpConnection final : public StreamHandler, public core::TimerTarget {
   bool keep_alive_ = true;
   bool processing_ = false;     // re-entrancy guard: finish() inside on_request()
   bool got_bytes_ = false;      // any byte of the current request head has arrived
+  bool served_ = false;         // at least one exchange finished on this connection
+  uint64_t idle_since_ns_ = 0;  // accepted, or last exchange finished
   std::string peer_;            // the client's address, once asked for (Exchange::peer_address)
   bool body_admitted_ = false;  // the current request's head passed admit_body()
   uint64_t body_held_ = 0;      // this request's share of ctx_.buffered_body_bytes
@@ -191,6 +193,8 @@ class ConnectionList {
   static void close_all();
   // Closes up to `count` connections that wait idle for their next request, oldest
   // first (out of descriptors: each one closed lets a new client in). Returns how many.
+  // Spared: a connection whose answer is still going out, and one never served that was
+  // accepted under a second ago (its request may be in the socket, not yet read).
   static size_t shed_idle(size_t count);
 };
 
