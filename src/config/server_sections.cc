@@ -127,9 +127,68 @@ void read_admin(Issues& issues, const Node& node, const std::string& pointer, Ad
 
 void read_ledger(Issues& issues, const Node& node, const std::string& pointer, Ledger& out) {
   Fields f(issues, node, pointer);
+  if (const Node* kind = f.get("kind")) {
+    std::string text;
+    if (read_string(issues, *kind, f.pointer_of("kind"), text)) {
+      if (text == "sqlite") {
+        out.kind = LedgerKind::sqlite;
+      } else if (text == "postgres") {
+        out.kind = LedgerKind::postgres;
+      } else {
+        issues.add(kind->offset, f.pointer_of("kind"), "must be \"sqlite\" or \"postgres\"");
+      }
+    }
+  }
   f.string("path", out.path);
+  const char* url_fields[] = {"url", "url_env", "url_file"};
+  const Member* first = nullptr;
+  for (const char* name : url_fields) {
+    const Member* m = f.member(name);
+    if (m == nullptr) continue;
+    if (first != nullptr) {
+      issues.add(m->key_offset, f.pointer_of(name),
+                 "set only one of \"url\", \"url_env\" and \"url_file\"");
+      continue;
+    }
+    first = m;
+  }
+  if (f.string("url", out.url) && out.url.find('@') != std::string::npos) {
+    // postgresql://user:password@host/db: a password does not belong in the config file.
+    std::string_view userinfo = std::string_view(out.url).substr(0, out.url.rfind('@'));
+    size_t scheme = userinfo.find("://");
+    if (scheme != std::string_view::npos) userinfo.remove_prefix(scheme + 3);
+    if (userinfo.find(':') != std::string_view::npos)
+      issues.add(f.get("url")->offset, f.pointer_of("url"),
+                 "secrets do not belong in the config file: put a URL with a password in an "
+                 "environment variable (\"url_env\") or a file (\"url_file\"), or use "
+                 "~/.pgpass or PGPASSWORD");
+  }
+  if (f.string("url_env", out.url_env))
+    check_env_name(issues, *f.get("url_env"), f.pointer_of("url_env"), out.url_env);
+  f.string("url_file", out.url_file);
+  f.string("spool", out.spool);
+  if (const Node* on = f.get("on_ledger_failure")) {
+    std::string text;
+    if (read_string(issues, *on, f.pointer_of("on_ledger_failure"), text)) {
+      if (text == "continue") {
+        out.on_failure = OnLedgerFailure::keep_serving;
+      } else if (text == "refuse") {
+        out.on_failure = OnLedgerFailure::refuse;
+      } else {
+        issues.add(on->offset, f.pointer_of("on_ledger_failure"),
+                   "must be \"continue\" or \"refuse\"");
+      }
+    }
+  }
+  f.u32("retention_days", out.retention_days, 0, 36500);
   f.u32("flush_ms", out.flush_ms, 1, 60000);
   f.u32("queue_capacity", out.queue_capacity, 1, 1u << 24);
+  if (out.kind == LedgerKind::postgres && first == nullptr)
+    issues.add(node.offset, pointer,
+               "a postgres ledger needs \"url\", \"url_env\" or \"url_file\"");
+  if (out.kind == LedgerKind::sqlite && first != nullptr)
+    issues.add(first->key_offset, f.pointer_of(first->key),
+               "only a postgres ledger (\"kind\": \"postgres\") takes a URL");
 }
 
 void read_server(Issues& issues, const Node& node, const std::string& pointer, Server& out) {

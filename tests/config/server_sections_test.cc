@@ -115,6 +115,40 @@ TEST(ConfigServerSections, LedgerFieldsAreRead) {
   EXPECT_EQ(c.ledger.queue_capacity, 1024u);
 }
 
+TEST(ConfigServerSections, PostgresLedgerFieldsAreRead) {
+  Config c = loaded(doc(R"("ledger": { "kind": "postgres", "url_env": "SLUICE_PG_URL",
+  "spool": "/var/lib/sluice/spool.db", "on_ledger_failure": "refuse", "retention_days": 90 })"));
+  EXPECT_EQ(c.ledger.kind, LedgerKind::postgres);
+  EXPECT_EQ(c.ledger.url_env, "SLUICE_PG_URL");
+  EXPECT_EQ(c.ledger.spool, "/var/lib/sluice/spool.db");
+  EXPECT_EQ(c.ledger.on_failure, OnLedgerFailure::refuse);
+  EXPECT_EQ(c.ledger.retention_days, 90u);
+  Config d =
+      loaded(doc(R"("ledger": { "kind": "postgres", "url": "postgresql://sluice@db/sluice" })"));
+  EXPECT_EQ(d.ledger.url, "postgresql://sluice@db/sluice");
+  EXPECT_EQ(d.ledger.on_failure, OnLedgerFailure::keep_serving);
+}
+
+TEST(ConfigServerSections, PostgresLedgerMistakesAreNamed) {
+  EXPECT_THAT(errors_of(doc(R"("ledger": { "kind": "mysql" })")),
+              ElementsAre("t.json:4:21: /ledger/kind: must be \"sqlite\" or \"postgres\""));
+  EXPECT_THAT(errors_of(doc(R"("ledger": { "kind": "postgres" })")),
+              ElementsAre("t.json:4:11: /ledger: a postgres ledger needs \"url\", \"url_env\" or "
+                          "\"url_file\""));
+  EXPECT_THAT(
+      errors_of(doc(R"("ledger": { "kind": "postgres", "url": "postgresql://u:pw@db/s" })")),
+      ElementsAre(::testing::HasSubstr("/ledger/url: secrets do not belong in the config file")));
+  EXPECT_THAT(errors_of(doc(R"("ledger": { "kind": "postgres", "url": "postgresql://db/s",
+  "url_env": "X" })")),
+              ElementsAre(::testing::HasSubstr(
+                  "/ledger/url_env: set only one of \"url\", \"url_env\" and \"url_file\"")));
+  EXPECT_THAT(errors_of(doc(R"("ledger": { "url": "postgresql://db/s" })")),
+              ElementsAre(::testing::HasSubstr("/ledger/url: only a postgres ledger")));
+  EXPECT_THAT(errors_of(doc(R"("ledger": { "on_ledger_failure": "ignore" })")),
+              ElementsAre(::testing::HasSubstr(
+                  "/ledger/on_ledger_failure: must be \"continue\" or \"refuse\"")));
+}
+
 TEST(ConfigServerSections, ServerFieldsAreRead) {
   Config c =
       loaded(doc(R"("server": { "drain_ms": 0, "header_timeout_ms": 5000, "keepalive_timeout_ms": 0,

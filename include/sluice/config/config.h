@@ -168,8 +168,22 @@ struct Admin {
   bool operator==(const Admin&) const = default;
 };
 
+enum class LedgerKind : uint8_t { sqlite, postgres };
+// What requests get while the ledger cannot write (docs/LEDGER.md).
+enum class OnLedgerFailure : uint8_t { keep_serving, refuse };  // "continue" | "refuse"
+
 struct Ledger {
-  std::string path = "data/sluice.db";
+  LedgerKind kind = LedgerKind::sqlite;
+  std::string path = "data/sluice.db";  // sqlite: the database file
+  // postgres: the connection URL, given literally (without a password), or named by
+  // url_env / url_file (exactly one of the three); resolved at start.
+  std::string url;
+  std::string url_env;
+  std::string url_file;
+  // postgres: rows wait here (SQLite) while PostgreSQL cannot be reached.
+  std::string spool = "data/ledger-spool.db";
+  OnLedgerFailure on_failure = OnLedgerFailure::keep_serving;
+  uint32_t retention_days = 0;  // rows older than this are deleted; 0: kept forever
   uint32_t flush_ms = 100;
   uint32_t queue_capacity = 8192;  // per shard (a Record is ~288 bytes)
   bool operator==(const Ledger&) const = default;
