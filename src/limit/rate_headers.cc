@@ -150,13 +150,6 @@ std::optional<int64_t> parse_rfc3339_ms(std::string_view s) {
   return secs * 1000 + ms;
 }
 
-std::optional<uint64_t> parse_retry_after_ns(std::string_view s) {
-  s = trim(s);
-  u128 nano;
-  if (s.empty() || !read_decimal(s, nano) || !s.empty()) return std::nullopt;
-  return clamp_ns(nano);
-}
-
 std::string format_duration(uint64_t ns) {
   char buf[48];
   uint64_t ms = ns / 1000000 + (ns % 1000000 != 0);

@@ -6,6 +6,7 @@
 #include "sluice/ledger/price.h"
 #include "sluice/limit/rate_headers.h"
 #include "sluice/relay/settle.h"
+#include "sluice/resilience/retry_after.h"
 
 namespace sluice::relay {
 namespace {
@@ -281,13 +282,12 @@ void Admission::feedback(const RequestInfo& info, const http::ResponseHead& head
     if (reset_ns) f.bucket->pause_until(now + *reset_ns / *lim);
   }
   if (head.status == 429) {
-    std::optional<uint64_t> ra;
-    if (auto ms = limit::parse_count(head.header("retry-after-ms")))
-      ra = *ms * 1000000ull;
-    else
-      ra = limit::parse_retry_after_ns(head.header("retry-after"));
-    if (ra) {
-      uint64_t until = now + std::min<uint64_t>(*ra, 3600ull * 1000000000ull);
+    // The same reading of the hint as the attempt loop's: delta-seconds, an HTTP-date,
+    // or retry-after-ms.
+    std::optional<uint64_t> ra_ms =
+        resilience::wait_hint_ms(head.header("retry-after"), head.header("retry-after-ms"), now_ms);
+    if (ra_ms) {
+      uint64_t until = now + std::min<uint64_t>(*ra_ms, 3600ull * 1000ull) * 1000000ull;
       if (acct->limits_requests()) acct->requests.pause_until(until);
       if (acct->limits_tokens()) acct->tokens.pause_until(until);
     }

@@ -24,9 +24,6 @@ std::optional<uint64_t> parse_count(std::string_view s);
 std::optional<uint64_t> parse_duration_ns(std::string_view s);
 // An RFC 3339 date-time ("2025-01-31T12:00:05Z", "...05.123+01:00"), in Unix ms.
 std::optional<int64_t> parse_rfc3339_ms(std::string_view s);
-// retry-after as seconds (integer or decimal; HTTP dates are not used by providers'
-// rate limits and read as absent), in nanoseconds.
-std::optional<uint64_t> parse_retry_after_ns(std::string_view s);
 
 // "250ms", "1s", "17.455s", "6m0s": the style of OpenAI's reset headers.
 std::string format_duration(uint64_t ns);

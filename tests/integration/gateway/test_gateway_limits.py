@@ -4,6 +4,8 @@ refuse past their spend and remember it over a restart, queues wait instead of f
 and a shared provider account is split by weight while the provider's own 429s stay rare.
 Every assertion is on counts and contents; elapsed time only widens the bounds."""
 
+import email.utils
+import http.server
 import json
 import os
 import socket
@@ -317,6 +319,58 @@ class ProviderFeedback(unittest.TestCase):
               % (statuses.count(200), len(statuses), stats["rate_limited"]), file=sys.stderr)
         self.assertGreaterEqual(statuses.count(200), 15)  # most of the provider's burst of 20
         self.assertLessEqual(stats["rate_limited"], 6)
+
+
+class DatedRetryAfter(http.server.BaseHTTPRequestHandler):
+    """Answers the first request 429 with `Retry-After` as an HTTP-date 60 s ahead, every
+    later one 200; counts what reached it."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.seen += 1
+        if self.server.seen == 1:
+            body = json.dumps({"error": {"message": "Rate limit reached", "type": "requests",
+                                         "code": "rate_limit_exceeded"}}).encode()
+            self.send_response(429)
+            self.send_header("Retry-After", email.utils.formatdate(time.time() + 60, usegmt=True))
+        else:
+            body = json.dumps({"id": "c", "object": "chat.completion", "model": "gpt-4o-mini",
+                               "choices": [{"index": 0, "finish_reason": "stop",
+                                            "message": {"role": "assistant", "content": "hi"}}],
+                               "usage": {"prompt_tokens": 5, "completion_tokens": 1,
+                                         "total_tokens": 6}}).encode()
+            self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class DatedPause(unittest.TestCase):
+    def test_a_429_with_an_http_date_pauses_the_account(self):
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), DatedRetryAfter)
+        server.seen = 0
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        d = tempfile.mkdtemp()
+        sluice = h.start_sluice(config(d, server.server_address[1], shards=2,
+                                       provider_limits='{ "requests_per_minute": 600 }'))
+        try:
+            first = post(sluice.port)
+            self.assertEqual(first.status, 429)
+            # The account is paused until the date: nothing more reaches the provider.
+            for _ in range(4):
+                r = post(sluice.port)
+                self.assertEqual(r.status, 429)
+                self.assertNotEqual(r.header("retry-after"), None)
+            self.assertEqual(server.seen, 1)
+        finally:
+            sluice.stop()
+            server.shutdown()
 
 
 class ThreeAM(unittest.TestCase):
