@@ -9,7 +9,7 @@
 #include <ctime>
 #include <stdexcept>
 
-#include "sluice/net/http_status.h"
+#include "sluice/core/json_string.h"
 
 namespace sluice::relay {
 namespace {
@@ -17,7 +17,7 @@ void field(std::string& out, const char* name, const std::string& value) {
   out += ",\"";
   out += name;
   out += "\":\"";
-  net::append_json_escaped(out, value);
+  core::append_json_chars(out, value);
   out += '"';
 }
 void number(std::string& out, const char* name, double value) {

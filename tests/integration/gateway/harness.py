@@ -60,6 +60,10 @@ class Process:
         with self._lock:
             return self.err.decode(errors="replace")
 
+    def stderr_bytes(self):
+        with self._lock:
+            return bytes(self.err)
+
     def signal(self, sig):
         self.proc.send_signal(sig)
 

@@ -210,6 +210,19 @@ class Providers(unittest.TestCase):
         self.assertNotIn(KEY, self.sluice.stderr())
         self.assertNotIn(LIMITED, self.sluice.stderr())
 
+    def test_access_log_line_is_valid_json_for_a_model_name_that_is_not_utf8(self):
+        body = b'{"model":"gpt\xff\xc0\xafx","messages":[{"role":"user","content":"hi"}]}'
+        self.post("/v1/chat/completions", body, {"Authorization": "Bearer " + KEY,
+                                                 "x-request-id": "log-bytes"})
+        import time
+        for _ in range(50):
+            if "log-bytes" in self.sluice.stderr():
+                break
+            time.sleep(0.05)
+        raw = [l for l in self.sluice.stderr_bytes().splitlines() if b"log-bytes" in l][0]
+        rec = json.loads(raw.decode("utf-8"))  # strict: fails on a raw 0xff byte
+        self.assertEqual(rec["alias"], "gpt\ufffd\ufffd\ufffdx")
+
 
 class Secrets(unittest.TestCase):
     """What reaches the provider: its own secret per kind, never the client's key."""

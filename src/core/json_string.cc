@@ -1,8 +1,8 @@
-#include "sluice/route/json_string.h"
+#include "sluice/core/json_string.h"
 
 #include <cstdint>
 
-namespace sluice::route {
+namespace sluice::core {
 namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
@@ -29,8 +29,13 @@ size_t utf8_sequence(std::string_view s, size_t i) {
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
+  append_json_chars(out, s);
+  out.push_back('"');
+}
+
+void append_json_chars(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
   size_t i = 0;
   while (i < s.size()) {
     auto c = static_cast<uint8_t>(s[i]);
@@ -78,7 +83,6 @@ void append_json_string(std::string& out, std::string_view s) {
     }
     ++i;
   }
-  out.push_back('"');
 }
 
-}  // namespace sluice::route
+}  // namespace sluice::core

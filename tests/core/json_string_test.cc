@@ -1,8 +1,8 @@
-#include "sluice/route/json_string.h"
+#include "sluice/core/json_string.h"
 
 #include <gtest/gtest.h>
 
-namespace sluice::route {
+namespace sluice::core {
 namespace {
 
 std::string json(std::string_view s) {
@@ -47,4 +47,17 @@ TEST(JsonString, BeyondUnicodeReplaced) {
 }
 
 }  // namespace
-}  // namespace sluice::route
+}  // namespace sluice::core
+
+namespace sluice::core {
+namespace {
+
+TEST(JsonString, CharsAreTheStringWithoutQuotes) {
+  std::string out = "[";
+  append_json_chars(out, "a\"\xff\n");
+  out += "]";
+  EXPECT_EQ(out, "[a\\\"\xEF\xBF\xBD\\n]");
+}
+
+}  // namespace
+}  // namespace sluice::core
