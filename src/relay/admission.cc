@@ -1,7 +1,5 @@
 #include "sluice/relay/admission.h"
 
-#include <cmath>
-
 #include "sluice/core/clock.h"
 #include "sluice/ledger/price.h"
 #include "sluice/limit/rate_headers.h"
@@ -82,8 +80,8 @@ void Admission::on_timer(int) {
 // provider's characters per token, plus its output allowance; cost the same way.
 Admission::Estimate Admission::estimate(const RequestInfo& info,
                                         const config::Provider* provider) const {
-  double cpt = provider && provider->chars_per_token > 0 ? provider->chars_per_token : 4.0;
-  int64_t input = static_cast<int64_t>(std::ceil(static_cast<double>(info.input_chars) / cpt));
+  auto input = static_cast<int64_t>(
+      std::min<uint64_t>(estimate_tokens(info.input_chars, provider), 1ull << 40));
   int64_t output =
       info.max_output_tokens
           ? static_cast<int64_t>(std::min<uint64_t>(info.max_output_tokens, 1ull << 40))

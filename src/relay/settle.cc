@@ -5,13 +5,15 @@
 #include "sluice/ledger/price.h"
 
 namespace sluice::relay {
-namespace {
-uint32_t estimate_tokens(uint64_t chars, double chars_per_token) {
+
+uint64_t estimate_tokens(uint64_t chars, const config::Provider* provider) {
   if (chars == 0) return 0;
-  double t = std::ceil(static_cast<double>(chars) / (chars_per_token > 0 ? chars_per_token : 4.0));
-  return static_cast<uint32_t>(std::min<double>(t, 4e9));
+  double cpt = provider && provider->chars_per_token > 0 ? provider->chars_per_token : 4.0;
+  double t = std::ceil(static_cast<double>(chars) / cpt);
+  return t >= 1e18 ? 1'000'000'000'000'000'000ull : static_cast<uint64_t>(t);
 }
 
+namespace {
 uint32_t clamp32(uint64_t v) { return v > 0xffffffffull ? 0xffffffffu : static_cast<uint32_t>(v); }
 
 ledger::Outcome outcome_of(const ExchangeResult& r, const scan::UsageScanner* scanner) {
@@ -68,9 +70,8 @@ ledger::Record settle(const RequestInfo& info, const ExchangeResult& result,
   } else if (rec.outcome != ledger::Outcome::upstream_error &&
              (result.ttfb_ns != 0 || rec.outcome == ledger::Outcome::client_cancelled)) {
     // The request reached the provider and no usage came back: estimate what it cost.
-    double cpt = provider ? provider->chars_per_token : 4.0;
-    rec.input_tokens = estimate_tokens(info.input_chars, cpt);
-    rec.output_tokens = estimate_tokens(scanner ? scanner->output_chars() : 0, cpt);
+    rec.input_tokens = clamp32(estimate_tokens(info.input_chars, provider));
+    rec.output_tokens = clamp32(estimate_tokens(scanner ? scanner->output_chars() : 0, provider));
     rec.usage_source = ledger::UsageSource::estimated;
   }
   if (const auto* price = static_cast<const config::Price*>(info.price))

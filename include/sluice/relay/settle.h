@@ -14,6 +14,11 @@ namespace sluice::relay {
 // is this provider and upstream model. Null when none is configured.
 const config::Price* find_price(const config::Config& cfg, const RequestInfo& info);
 
+// Tokens in `chars` characters of text at the provider's characters per token (4 when
+// the provider is unknown or names none): the one estimate behind reservations and
+// behind usage that no provider reported.
+uint64_t estimate_tokens(uint64_t chars, const config::Provider* provider);
+
 ledger::Record settle(const RequestInfo& info, const ExchangeResult& result,
                       const scan::UsageScanner* scanner, const config::Provider* provider,
                       uint64_t now_ns);
