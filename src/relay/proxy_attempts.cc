@@ -23,18 +23,9 @@ uint64_t now_ms() { return core::mono_ns() / 1000000ull; }
 // provider's domain (they would be the gateway's to a browser), and the organization
 // and project of the shared account.
 bool dropped_response_header(std::string_view name) {
-  static constexpr std::string_view kDrop[] = {"connection",
-                                               "keep-alive",
-                                               "proxy-connection",
-                                               "transfer-encoding",
-                                               "content-length",
-                                               "te",
-                                               "trailer",
-                                               "upgrade",
-                                               "set-cookie",
-                                               "set-cookie2",
-                                               "openai-organization",
-                                               "openai-project"};
+  if (hop_by_hop_header(name)) return true;
+  static constexpr std::string_view kDrop[] = {"content-length", "set-cookie", "set-cookie2",
+                                               "openai-organization", "openai-project"};
   for (std::string_view d : kDrop)
     if (http::iequals(name, d)) return true;
   return false;

@@ -13,11 +13,20 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
+bool hop_by_hop_header(std::string_view name) {
+  static constexpr std::string_view kHop[] = {
+      "connection", "keep-alive", "proxy-connection", "transfer-encoding",
+      "te",         "trailer",    "upgrade"};
+  for (std::string_view d : kHop)
+    if (http::iequals(name, d)) return true;
+  return false;
+}
+
 bool dropped_request_header(std::string_view name) {
+  if (hop_by_hop_header(name)) return true;
   static constexpr std::string_view kDrop[] = {
-      // hop-by-hop (RFC 9110 7.6.1) and framing we set ourselves
-      "host", "connection", "keep-alive", "proxy-connection", "transfer-encoding", "content-length",
-      "te", "trailer", "upgrade", "expect",
+      // framing and routing we set ourselves
+      "host", "content-length", "expect",
       // the client's credentials: replaced by the provider's
       "authorization", "x-api-key", "x-goog-api-key", "proxy-authorization",
       // browser state and proxy claims a client must not make for the gateway

@@ -29,6 +29,10 @@ std::string build_upstream_request(const http::RequestHead& head, const upstream
                                    std::string_view body, std::string_view auth_line,
                                    std::string_view request_id, std::string_view client_addr);
 
+// The hop-by-hop fields of RFC 9110 7.6.1 (and the obsolete Proxy-Connection): never
+// forwarded in either direction. With ConnectionOptions, the one hop-by-hop rule.
+bool hop_by_hop_header(std::string_view name);
+
 // Whether a client header is dropped on the way upstream whatever the request.
 bool dropped_request_header(std::string_view name);
 
