@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "sluice/core/append_number.h"
 #include "sluice/core/clock.h"
 #include "sluice/core/log.h"
 #include "sluice/net/http_status.h"
@@ -42,14 +43,14 @@ void Exchange::send_head(int status, std::string_view headers, int64_t content_l
   std::string h;
   h.reserve(128 + headers.size());
   h += "HTTP/1.1 ";
-  h += std::to_string(status);
+  core::append_uint(h, static_cast<uint64_t>(status));
   h += ' ';
   h += reason_phrase(status);
   h += "\r\n";
   h += headers;
   if (content_length >= 0) {
     h += "Content-Length: ";
-    h += std::to_string(content_length);
+    core::append_uint(h, static_cast<uint64_t>(content_length));
     h += "\r\n";
   } else if (chunked_passthrough) {
     h += "Transfer-Encoding: chunked\r\n";

@@ -1,5 +1,6 @@
 #include "sluice/relay/admission.h"
 
+#include "sluice/core/append_number.h"
 #include "sluice/core/clock.h"
 #include "sluice/ledger/price.h"
 #include "sluice/limit/rate_headers.h"
@@ -50,6 +51,14 @@ class QueuedRequest final : public limit::Waiter, public net::ExchangeObserver {
 
 void append_line(std::string& out, std::string_view name, std::string_view value) {
   out.append(name).append(": ").append(value).append("\r\n");
+}
+
+void append_line(std::string& out, std::string_view name, int64_t value) {
+  out.append(name).append(": ");
+  if (value < 0) out += '-';
+  core::append_uint(out,
+                    value < 0 ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value));
+  out.append("\r\n");
 }
 }  // namespace
 
@@ -157,13 +166,13 @@ void Admission::start(net::Exchange& ex, UpstreamRequest req) {
 void Admission::add_rate_headers(std::string& out, const limit::Plan& plan) const {
   limit::RateView v = limiter_->view(plan, core::mono_ns());
   if (v.has_requests) {
-    append_line(out, "x-ratelimit-limit-requests", std::to_string(v.limit_requests));
-    append_line(out, "x-ratelimit-remaining-requests", std::to_string(v.remaining_requests));
+    append_line(out, "x-ratelimit-limit-requests", static_cast<int64_t>(v.limit_requests));
+    append_line(out, "x-ratelimit-remaining-requests", v.remaining_requests);
     append_line(out, "x-ratelimit-reset-requests", limit::format_duration(v.reset_requests_ns));
   }
   if (v.has_tokens) {
-    append_line(out, "x-ratelimit-limit-tokens", std::to_string(v.limit_tokens));
-    append_line(out, "x-ratelimit-remaining-tokens", std::to_string(v.remaining_tokens));
+    append_line(out, "x-ratelimit-limit-tokens", static_cast<int64_t>(v.limit_tokens));
+    append_line(out, "x-ratelimit-remaining-tokens", v.remaining_tokens);
     append_line(out, "x-ratelimit-reset-tokens", limit::format_duration(v.reset_tokens_ns));
   }
 }

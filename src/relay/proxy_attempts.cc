@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <span>
 
+#include "sluice/core/append_number.h"
 #include "sluice/core/clock.h"
 #include "sluice/relay/final_error_event.h"
 #include "sluice/relay/proxy_exchange.h"
@@ -127,10 +128,9 @@ void ProxyExchange::fail_fast_degraded() {
   uint64_t now = now_ms();
   uint64_t wait_s = s.open_until_ms > now ? (s.open_until_ms - now + 999) / 1000 : 1;
   if (wait_s == 0) wait_s = 1;
-  char line[48];
-  int n =
-      snprintf(line, sizeof line, "retry-after: %llu\r\n", static_cast<unsigned long long>(wait_s));
-  req_.response_headers.append(line, static_cast<size_t>(n));
+  req_.response_headers += "retry-after: ";
+  core::append_uint(req_.response_headers, wait_s);
+  req_.response_headers += "\r\n";
   fail(route::ErrorClass::provider_degraded,
        degraded_message(req_.resilience->degraded_marker(), req_.info.provider, wait_s));
 }
@@ -141,12 +141,11 @@ std::string ProxyExchange::client_head_lines() const {
   std::string headers;
   headers.reserve(512 + req_.response_headers.size());
   headers += req_.response_headers;
-  char timing[96];
-  double gateway_ms = static_cast<double>(req_.info.dispatch_ns - req_.info.arrival_ns) / 1e6;
-  double upstream_ms = static_cast<double>(loop_.now_ns() - req_.info.dispatch_ns) / 1e6;
-  int tn = snprintf(timing, sizeof timing, "server-timing: gateway;dur=%.3f, upstream;dur=%.3f\r\n",
-                    gateway_ms, upstream_ms);
-  headers.append(timing, static_cast<size_t>(tn));
+  headers += "server-timing: gateway;dur=";
+  core::append_ms3(headers, req_.info.dispatch_ns - req_.info.arrival_ns);
+  headers += ", upstream;dur=";
+  core::append_ms3(headers, loop_.now_ns() - req_.info.dispatch_ns);
+  headers += "\r\n";
   bool own_ratelimit = req_.response_headers.find("x-ratelimit-") != std::string::npos;
   std::span<const http::Header> upstream(head_.headers, head_.header_count);
   ConnectionOptions hop(upstream);
@@ -301,9 +300,10 @@ bool ProxyExchange::write_final_error(net::Exchange& ex, route::ErrorClass error
     return false;  // a declared length cannot be honoured
   }
   if (chunked_out) {
-    char size_line[24];
-    int n = snprintf(size_line, sizeof size_line, "%zx\r\n", event.size());
-    event.insert(0, size_line, static_cast<size_t>(n));
+    std::string size_line;
+    core::append_hex(size_line, event.size());
+    size_line += "\r\n";
+    event.insert(0, size_line);
     event += "\r\n0\r\n\r\n";
   }
   ex.send_body(core::Slice::copy_of(std::move(event)));

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "sluice/core/append_number.h"
 #include "sluice/core/clock.h"
 #include "sluice/core/log.h"
 #include "sluice/net/http_status.h"
@@ -258,10 +259,10 @@ void ProxyExchange::emit_settled(bool all) {
         if (h.offset > at && h.offset < next) next = h.offset;
       }
       if (!skip) {
-        char size_line[24];
-        int n = snprintf(size_line, sizeof size_line, "%llx\r\n",
-                         static_cast<unsigned long long>(next - at));
-        ex_->send_body(core::Slice::copy_of(std::string(size_line, static_cast<size_t>(n))));
+        std::string size_line;
+        core::append_hex(size_line, next - at);
+        size_line += "\r\n";
+        ex_->send_body(core::Slice::copy_of(std::move(size_line)));
         ex_->send_body(
             p.bytes.sub(static_cast<size_t>(at - p.offset), static_cast<size_t>(next - at)));
         ex_->send_body(core::Slice::from_static("\r\n"));

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "sluice/core/append_number.h"
+
 namespace sluice::relay {
 
 std::string sanitize_request_id(std::string_view id) {
@@ -15,11 +17,18 @@ std::string sanitize_request_id(std::string_view id) {
 }
 
 std::string RequestIdSource::next() {
-  char buf[64];
-  int n = snprintf(buf, sizeof buf, "req-%08llx-%02x-%llx",
-                   static_cast<unsigned long long>(seed_ & 0xffffffffull), shard_ & 0xff,
-                   static_cast<unsigned long long>(++counter_));
-  return std::string(buf, static_cast<size_t>(n));
+  // req-SSSSSSSS-HH-C: the seed's low 32 bits and the shard as fixed-width hex.
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id = "req-";
+  id.reserve(32);
+  uint64_t seed = seed_ & 0xffffffffull;
+  for (int shift = 28; shift >= 0; shift -= 4) id += kHex[(seed >> shift) & 0xf];
+  id += '-';
+  id += kHex[(shard_ >> 4) & 0xf];
+  id += kHex[shard_ & 0xf];
+  id += '-';
+  core::append_hex(id, ++counter_);
+  return id;
 }
 
 }  // namespace sluice::relay

@@ -1,6 +1,7 @@
 #include "sluice/relay/upstream_request.h"
 
 #include "sluice/auth/extract_key.h"
+#include "sluice/core/append_number.h"
 
 namespace sluice::relay {
 namespace {
@@ -123,7 +124,7 @@ std::string build_upstream_request(const http::RequestHead& h, const upstream::O
   }
   if (!body.empty() || h.body != http::BodyKind::none) {
     out += "Content-Length: ";
-    out += std::to_string(body.size());
+    core::append_uint(out, body.size());
     out += "\r\n";
   }
   out += "\r\n";
