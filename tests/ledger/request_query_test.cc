@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
+#include <sqlite3.h>
 
 #include <string>
 #include <vector>
@@ -244,6 +245,44 @@ TEST_F(RequestQueryTest, LatencyPercentilesPerModelAndBucket) {
   EXPECT_EQ(parse(query().latency(only_n))["rows"].Size(), 1u);
   LatencyQuery too_fine{kT0, kT0 + 120'000'000, 1, ""};
   EXPECT_EQ(query().latency(too_fine).status, RequestAnswer::Status::invalid_query);
+}
+
+TEST_F(RequestQueryTest, LatencyReadsAtMostTheCapAndSaysSo) {
+  flush();  // the Ledger has made the schema
+  // Rows straight into the file, past the cap: the newest kLatencyRowCap are read.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir_.file("l.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_stmt* insert = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "INSERT INTO requests (request_id, ts_ms, key_id, project, model, "
+                               "provider, upstream_model, stream, status, outcome, input_tokens, "
+                               "output_tokens, cached_tokens, reasoning_tokens, usage_source, "
+                               "cost_nusd, latency_ms, ttft_ms, attempts) VALUES ('r', ?1, 'k', "
+                               "'p', 'm', 'o', 'u', 0, 200, 'ok', 0, 0, 0, 0, 'provider', 0, ?2, "
+                               "NULL, 1)",
+                               -1, &insert, nullptr),
+            SQLITE_OK);
+  const int64_t total = kLatencyRowCap + 10;
+  for (int64_t i = 0; i < total; ++i) {
+    sqlite3_bind_int64(insert, 1, kT0 + i);
+    // The 10 oldest rows are slow: left out, they cannot raise the p99.
+    sqlite3_bind_int64(insert, 2, i < 10 ? 100'000 : 5);
+    ASSERT_EQ(sqlite3_step(insert), SQLITE_DONE);
+    sqlite3_reset(insert);
+  }
+  sqlite3_finalize(insert);
+  ASSERT_EQ(sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+
+  LatencyQuery q{kT0, kT0 + total, total, ""};
+  const auto doc = parse(query().latency(q));
+  EXPECT_TRUE(doc["truncated"].GetBool());
+  EXPECT_EQ(doc["rows_scanned"].GetInt64(), kLatencyRowCap);
+  EXPECT_EQ(doc["row_cap"].GetInt64(), kLatencyRowCap);
+  ASSERT_EQ(doc["rows"].Size(), 1u);
+  EXPECT_EQ(doc["rows"][0]["requests"].GetInt64(), kLatencyRowCap);
+  EXPECT_EQ(doc["rows"][0]["latency_p99_ms"].GetInt64(), 5);
 }
 
 }  // namespace

@@ -107,6 +107,25 @@ try {
   out.clearedIds = await tableIds();
   await shot("explorer.png");
 
+  // The range picker: a custom window in the past holds nothing, the last 15 minutes
+  // hold the request.
+  await loaded(() => page.selectOption("#range", "custom"));
+  await loaded(async () => {
+    await page.fill("#range-from", "2020-01-01T00:00");
+    await page.fill("#range-to", "2020-01-02T00:00");
+    await page.click("#range-apply");
+  });
+  out.pastIds = await tableIds();
+  await loaded(() => page.selectOption("#range", "900000"));
+  out.last15Ids = await tableIds();
+  // Auto-refresh: once on, the tab reloads by itself; off again for the rest.
+  await loaded(async () => {
+    await page.selectOption("#refresh-interval", "5000");
+    await page.check("#auto-refresh");
+  });
+  await page.uncheck("#auto-refresh");
+  out.autoRefreshed = true;
+
   // Latency over time.
   await loaded(() => page.click("nav.tabs button[data-tab=latency]"));
   out.latencyPoints = await page.$$eval("svg[data-testid=chart-ttft] circle, svg[data-testid=chart-latency] circle",

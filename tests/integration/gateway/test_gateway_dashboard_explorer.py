@@ -116,6 +116,11 @@ class DashboardExplorer(unittest.TestCase):
         self.assertEqual(self.shown["refusedIds"], ["refused-x"])
         self.assertEqual(self.shown["clearedIds"], self.ids())
 
+    def test_range_picker_and_auto_refresh(self):
+        self.assertEqual(self.shown["pastIds"], [])
+        self.assertIn(WANTED, self.shown["last15Ids"])
+        self.assertTrue(self.shown["autoRefreshed"])
+
     def test_latency_chart_draws_the_api_percentiles(self):
         points = self.shown["latencyPoints"]
         self.assertTrue(points)
