@@ -393,6 +393,9 @@ void Gateway::admin(Request& r) {
                   state_->admin_key.empty() ? "the admin API is off: set " + cfg_->admin.key_env
                                             : std::string("admin key required"));
   if (r.route.subpath == "/keys" || r.route.subpath.substr(0, 6) == "/keys/") return admin_keys(r);
+  if (r.route.subpath == "/requests" || r.route.subpath.substr(0, 10) == "/requests/" ||
+      r.route.subpath == "/latency")
+    return admin_ledger_rows(r);
   if (r.route.subpath == "/usage" && r.ex.head().method == "GET") {
     admin::UsageQuery q =
         admin::parse_usage_query(r.ex.head().query, static_cast<int64_t>(core::wall_ms()));

@@ -102,7 +102,8 @@ class Gateway final : public net::RequestHandler, public ExchangeSink, public Fa
   void admin(Request& r);
   void dashboard(Request& r);
   bool admin_authorized(const Request& r) const;
-  void admin_keys(Request& r);  // /admin/keys (admin_keys.cc)
+  void admin_keys(Request& r);         // /admin/keys (admin_keys.cc)
+  void admin_ledger_rows(Request& r);  // /admin/requests, /admin/latency (admin_requests.cc)
   bool authenticate(Request& r);
   void unified(Request& r);
   void native(Request& r);

@@ -1,0 +1,105 @@
+#pragma once
+// The ledger's rows one by one, for the admin API's request explorer (GET /admin/requests,
+// GET /admin/requests/<id>) and its latency view (GET /admin/latency). Like UsageReader it
+// reads over a read-only connection of its own, so it never waits for, or holds up, the
+// writer. Every value from the client is bound as a parameter; the SQL text is fixed.
+
+#include <cstdint>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+struct sqlite3;
+
+namespace sluice::ledger {
+
+// Equality filters on rows in from_ms <= ts_ms < to_ms; an empty string or 0 does not
+// filter.
+struct RequestFilter {
+  int64_t from_ms = 0;
+  int64_t to_ms = std::numeric_limits<int64_t>::max();
+  std::string project;
+  std::string key;  // key_id
+  std::string model;
+  std::string outcome;
+  std::string error_class;
+  std::string request_id;
+  int status = 0;  // HTTP status the client got
+};
+
+// Where a page ends: the last row shown (rows are ordered by ts_ms, then rowid, newest
+// first). Written as "<ts_ms>:<rowid>" in the API.
+struct RequestCursor {
+  int64_t ts_ms = 0;
+  int64_t rowid = 0;
+};
+
+struct RequestPageQuery {
+  RequestFilter filter;
+  uint32_t limit = 100;                 // 1 to kMaxRequestPage
+  std::optional<RequestCursor> before;  // rows strictly older than this
+};
+
+struct LatencyQuery {
+  int64_t from_ms = 0;
+  int64_t to_ms = 0;
+  int64_t bucket_ms = 60'000;
+  std::string model;  // empty: every model
+};
+
+inline constexpr uint32_t kMaxRequestPage = 1000;
+// /admin/latency reads at most this many rows (the newest in the window) into memory to
+// sort them; the answer says when the window held more.
+inline constexpr uint32_t kLatencyRowCap = 200'000;
+// and draws at most this many buckets.
+inline constexpr int64_t kMaxLatencyBuckets = 2'000;
+
+struct RequestAnswer {
+  enum class Status : uint8_t {
+    ok,
+    invalid_query,  // the caller's fault: a 400
+    not_found,      // no row with that request id: a 404
+    failed,         // SQLite failed: a 500
+  };
+  Status status = Status::failed;
+  std::string json;   // when ok
+  std::string error;  // otherwise, fit for the response body
+  bool ok() const { return status == Status::ok; }
+};
+
+class RequestQuery {
+ public:
+  // Opens `path` read-only; the Ledger has created the schema. Throws
+  // std::runtime_error on failure.
+  explicit RequestQuery(const std::string& path);
+  ~RequestQuery();
+  RequestQuery(const RequestQuery&) = delete;
+  RequestQuery& operator=(const RequestQuery&) = delete;
+
+  // {"rows":[..], "next": "<ts_ms>:<rowid>" or null}: newest first, at most `limit`
+  // rows; `next` is the `before` of the following page, null on the last one. Each row
+  // has every ledger column; cost_usd is cost_nusd as an exact decimal number.
+  RequestAnswer requests(const RequestPageQuery& query) const;
+
+  // {"request_id": .., "rows":[..]}: every row with that id (a client may reuse an id),
+  // oldest first. not_found when there is none. Scans the table: there is no index on
+  // request_id.
+  RequestAnswer request(std::string_view request_id) const;
+
+  // {"from","to","bucket_ms","overhead_source":"latency_ms","rows_scanned","truncated",
+  //  "rows":[{"model","ts_ms","requests","ttft_count","ttft_p50_ms","ttft_p99_ms",
+  //  "latency_p50_ms","latency_p99_ms"}]}, per model and bucket (buckets start at
+  // from + k * bucket_ms), over rows that reached a provider (attempts > 0).
+  // Percentiles are nearest-rank over the rows; ttft ones over rows with a ttft (null
+  // when none). The ledger has no gateway-overhead column: latency_ms (arrival to last
+  // byte) stands in for it.
+  RequestAnswer latency(const LatencyQuery& query) const;
+
+ private:
+  mutable std::mutex mu_;  // one statement at a time on the connection
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace sluice::ledger

@@ -1,0 +1,160 @@
+// /admin/requests, /admin/requests/<id> and /admin/latency: the ledger's rows for the
+// dashboard's request explorer and latency view. The shard parses and checks the query;
+// the SQLite read runs on the admin worker, over a read-only connection of the worker's
+// own, and the answer comes back to this shard through its loop's inbox.
+
+#include <memory>
+
+#include "sluice/admin/request_params.h"
+#include "sluice/core/clock.h"
+#include "sluice/core/log.h"
+#include "sluice/ledger/ledger.h"
+#include "sluice/ledger/request_query.h"
+#include "sluice/relay/gateway.h"
+#include "sluice/route/error_envelope.h"
+
+namespace sluice::relay {
+namespace {
+
+// The error class of a refused read (a ledger failure, a 500, is reported as
+// bad_request, as /admin/usage does: no class names a failure of the gateway itself).
+route::ErrorClass error_class(int status) {
+  return status == 404 ? route::ErrorClass::not_found : route::ErrorClass::bad_request;
+}
+
+// A ledger read waiting for the admin worker; answered on its shard, unless the client
+// left meanwhile.
+class PendingLedgerRead final : public net::ExchangeObserver {
+ public:
+  PendingLedgerRead(net::Exchange& ex, std::string headers)
+      : ex_(&ex), headers_(std::move(headers)) {
+    ex.set_observer(this);
+  }
+  void on_client_gone() override { ex_ = nullptr; }
+  void deliver(int status, std::string body) {
+    if (ex_) {
+      if (status >= 400) {
+        headers_ += "x-sluice-error-class: ";
+        headers_ += route::error_class_name(error_class(status));
+        headers_ += "\r\n";
+      }
+      ex_->set_observer(nullptr);
+      ex_->respond(status, "application/json", std::move(body), headers_);
+    }
+    delete this;
+  }
+
+ private:
+  net::Exchange* ex_;
+  std::string headers_;
+};
+
+// The worker's connection, opened on first use and kept for the worker thread's life
+// (only that thread ever touches it).
+ledger::RequestQuery* worker_reader(const std::string& path, std::string& error) {
+  thread_local std::unique_ptr<ledger::RequestQuery> reader;
+  thread_local std::string reader_path;
+  if (!reader || reader_path != path) {
+    try {
+      reader = std::make_unique<ledger::RequestQuery>(path);
+      reader_path = path;
+    } catch (const std::exception& e) {
+      error = e.what();
+      return nullptr;
+    }
+  }
+  return reader.get();
+}
+
+// Percent-decoding of a path segment ('+' stays '+').
+std::string decode_segment(std::string_view s) {
+  auto hex = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+int http_status(const ledger::RequestAnswer& a) {
+  switch (a.status) {
+    case ledger::RequestAnswer::Status::ok:
+      return 200;
+    case ledger::RequestAnswer::Status::invalid_query:
+      return 400;
+    case ledger::RequestAnswer::Status::not_found:
+      return 404;
+    case ledger::RequestAnswer::Status::failed:
+      break;
+  }
+  return 500;
+}
+
+}  // namespace
+
+void Gateway::admin_ledger_rows(Request& r) {
+  if (r.ex.head().method != "GET") {
+    r.response_headers += "Allow: GET\r\n";
+    return reject(r, route::ErrorClass::method_not_allowed, "method not allowed on this path");
+  }
+  if (!state_->ledger || !state_->admin_worker)
+    return reject(r, route::ErrorClass::not_found, "no ledger");
+  const std::string_view sub = r.route.subpath;
+  const int64_t now_ms = static_cast<int64_t>(core::wall_ms());
+
+  // What the worker will run, checked here so a bad query never leaves the shard.
+  std::function<ledger::RequestAnswer(const ledger::RequestQuery&)> read;
+  if (sub == "/requests") {
+    admin::RequestsParams p = admin::parse_requests_params(r.ex.head().query, now_ms);
+    if (!p.error.empty()) return reject(r, route::ErrorClass::bad_request, p.error);
+    read = [q = std::move(p.query)](const ledger::RequestQuery& db) { return db.requests(q); };
+  } else if (sub == "/latency") {
+    admin::LatencyParams p = admin::parse_latency_params(r.ex.head().query, now_ms);
+    if (!p.error.empty()) return reject(r, route::ErrorClass::bad_request, p.error);
+    read = [q = std::move(p.query)](const ledger::RequestQuery& db) { return db.latency(q); };
+  } else {
+    std::string id = decode_segment(sub.substr(10));  // after "/requests/"
+    if (id.empty() || id.find('/') != std::string::npos)
+      return reject(r, route::ErrorClass::not_found, "no such admin endpoint");
+    if (id.size() > 256)
+      return reject(r, route::ErrorClass::bad_request, "request id is longer than 256 bytes");
+    read = [id = std::move(id)](const ledger::RequestQuery& db) { return db.request(id); };
+  }
+
+  auto* pending = new PendingLedgerRead(r.ex, r.response_headers);
+  // The shard may stop before the worker answers: post through the loop's inbox, which
+  // outlives it and refuses posts once the loop is gone.
+  std::shared_ptr<core::Inbox> inbox = io_.loop.inbox();
+  state_->admin_worker->submit(
+      [pending, inbox, path = state_->ledger->path(), read = std::move(read)] {
+        std::string error;
+        const ledger::RequestQuery* db = worker_reader(path, error);
+        ledger::RequestAnswer a;
+        if (db == nullptr) {
+          a.error = "cannot open the ledger: " + error;
+        } else {
+          a = read(*db);
+        }
+        const int status = http_status(a);
+        std::string body =
+            a.ok() ? std::move(a.json)
+                   : route::error_body(route::ApiFlavor::openai, error_class(status), a.error);
+        // A refused post: the loop is gone, and with it the client's connection.
+        if (!inbox->post([pending, status, body = std::move(body)]() mutable {
+              pending->deliver(status, std::move(body));
+            }))
+          delete pending;
+      });
+}
+
+}  // namespace sluice::relay
