@@ -161,7 +161,9 @@ Rendered render_usage(std::string_view body, bool csv) {
   for (std::string& c : t.columns) {
     for (char& ch : c) ch = ch == '_' ? ' ' : static_cast<char>(std::toupper(ch));
   }
-  std::string out = "usage from " + time_of(doc, "from") + " to " + time_of(doc, "to") + "\n";
+  const int64_t from = int_of(doc, "from");
+  std::string out = "usage from " + (from > 0 ? format_time_ms(from) : "the first record") +
+                    " to " + time_of(doc, "to") + "\n";
   if (t.rows.size() > 1 && !groups.empty()) {
     std::vector<std::string> total(groups.size());
     total[0] = "total";

@@ -49,6 +49,7 @@ TEST(CliReports, UsageWithoutGroupingIsOneRowWithoutTotal) {
       false);
   ASSERT_EQ(r.error, "");
   EXPECT_NE(r.text.find("$0.000000001"), std::string::npos) << r.text;
+  EXPECT_EQ(r.text.substr(0, 30), "usage from the first record to");
   EXPECT_EQ(r.text.find("total"), std::string::npos);
 }
 
