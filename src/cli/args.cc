@@ -177,6 +177,10 @@ ParsedCommand parse_command(std::span<const std::string_view> args) {
     }
     const size_t eq = a.find('=');
     const std::string_view opt = a.substr(0, eq);
+    auto spec = std::find_if(specs.begin(), specs.end(),
+                             [&](const OptionSpec& s) { return s.name == opt; });
+    if (spec == specs.end() && opt != "--format")
+      return fail(name + ": unknown option " + std::string(opt));
     std::string_view value;
     if (eq != std::string_view::npos) {
       value = a.substr(eq + 1);
@@ -193,9 +197,6 @@ ParsedCommand parse_command(std::span<const std::string_view> args) {
         return fail(name + ": --format is table, json or csv, not \"" + std::string(value) + "\"");
       continue;
     }
-    auto spec = std::find_if(specs.begin(), specs.end(),
-                             [&](const OptionSpec& s) { return s.name == opt; });
-    if (spec == specs.end()) return fail(name + ": unknown option " + std::string(opt));
     if (value.empty()) return fail(name + ": " + std::string(opt) + " needs a value");
     if (spec->list) {
       if (!split_list(value, inv.*(spec->list)))

@@ -6,8 +6,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 #include <vector>
 
 #include "sluice/cli/reports.h"
@@ -32,6 +36,22 @@ int failure(const std::string& message) {
 bool file_exists(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0;
+}
+
+// The config's text checked as the gateway checks it, without opening the files it
+// names (CA bundles, TLS keys): the command line needs only addresses and a variable's
+// name, and may run as a user who cannot read the gateway's secrets.
+config::LoadResult load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  if (in) text << in.rdbuf();
+  if (!in || in.bad()) {
+    config::LoadResult r;
+    r.errors.push_back(
+        {path, 0, 0, "", std::string("cannot read the file: ") + std::strerror(errno)});
+    return r;
+  }
+  return config::load_text(text.str(), path);
 }
 
 void append_query(std::string& target, const char* name, const std::string& value) {
@@ -197,7 +217,10 @@ int run_admin_command(int argc, char** argv, const char* default_config) {
   std::vector<std::string_view> args(argv + 1, argv + argc);
   ParsedCommand parsed = parse_command(args);
   Invocation& inv = parsed.invocation;
-  if (!parsed.error.empty()) return usage_error(inv, parsed.error);
+  if (!parsed.error.empty()) {
+    inv.help_topic = argv[1];  // main dispatches only the four subcommand words here
+    return usage_error(inv, parsed.error);
+  }
   if (inv.action == Action::help) {
     std::fputs(std::string(command_help(inv.help_topic)).c_str(), stdout);
     return 0;
@@ -210,12 +233,12 @@ int run_admin_command(int argc, char** argv, const char* default_config) {
   if (inv.config_path.empty() && !file_exists(default_config))
     loaded = config::load_text(config::default_config_text(), "<embedded>");
   else
-    loaded = config::load_file(inv.config_path.empty() ? default_config : inv.config_path);
+    loaded = load_config(inv.config_path.empty() ? default_config : inv.config_path);
   const bool need_config = !inv.config_path.empty() || inv.url.empty();
   if (!loaded.errors.empty() && need_config) {
     for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
     return failure(name + ": cannot read the config" +
-                   (inv.url.empty() ? std::string(" (or give --url)") : std::string()));
+                   (inv.config_path.empty() ? std::string(" (or give --url)") : std::string()));
   }
   const config::Config* cfg = loaded.config ? &*loaded.config : nullptr;
 

@@ -75,6 +75,7 @@ TEST(CliArgs, OptionsOfAnotherSubcommandAreRefused) {
   EXPECT_EQ(parse({"keys", "list", "--models", "a"}).error, "keys list: unknown option --models");
   EXPECT_EQ(parse({"breakers", "-x"}).error, "breakers: unknown option -x");
   EXPECT_EQ(parse({"limits", "extra"}).error, "limits: unexpected argument extra");
+  EXPECT_EQ(parse({"usage", "--bogus"}).error, "usage: unknown option --bogus");
 }
 
 TEST(CliArgs, BadValuesAreNamed) {

@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+import pty
 import socket
 import subprocess
 import sys
@@ -210,6 +211,31 @@ class CommandLine(unittest.TestCase):
         err = self.run_fails("keys", "create", "--project", "nope", "--url", self.url)
         self.assertIn("nope", err)
 
+    def test_a_terminal_gets_a_table(self):
+        # stdout on a pseudo-terminal: the table is the default there.
+        master, slave = pty.openpty()
+        try:
+            p = subprocess.run([h.SLUICE, "breakers", "--url", self.url], stdout=slave,
+                               stderr=subprocess.PIPE, env={"SLUICE_ADMIN_KEY": ADMIN},
+                               cwd=self.dir, timeout=60)
+            os.close(slave)
+            slave = None
+            out = b""
+            while True:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO once the writer is gone
+                    break
+                if not chunk:
+                    break
+                out += chunk
+        finally:
+            if slave is not None:
+                os.close(slave)
+            os.close(master)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(out.startswith(b"PROVIDER"), out)
+
     def test_help(self):
         out = cli("usage", "--help")
         self.assertEqual(out.returncode, 0)
@@ -242,6 +268,11 @@ class AddressAndKeyFromConfig(unittest.TestCase):
                 out = cli("breakers", "--config", cfg, env={"SLUICE_ADMIN_KEY": "wrong"})
                 self.assertEqual(out.returncode, 1)
                 self.assertIn("401", out.stderr)
+                out = cli("limits", "--config", os.path.join(d, "missing.json"),
+                          env={"CLI_TEST_ADMIN": ADMIN})
+                self.assertEqual(out.returncode, 1)
+                self.assertIn("missing.json:0:0", out.stderr)
+                self.assertIn("cannot read the file", out.stderr)
                 # A config that does not load stops the command, with the config's errors.
                 bad = h.write_config(tempfile.mkdtemp(), '{ "listen": 5 }')
                 out = cli("limits", "--config", bad, env={"CLI_TEST_ADMIN": ADMIN})
