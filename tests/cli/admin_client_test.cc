@@ -115,3 +115,42 @@ TEST(CliTargets, UsageQueryIsEncoded) {
 
 }  // namespace
 }  // namespace sluice::cli
+
+namespace sluice::cli {
+namespace {
+
+config::Listen listen_on(std::string address, uint16_t port, std::string cert = "") {
+  config::Listen l;
+  l.address = std::move(address);
+  l.port = port;
+  l.tls_cert = std::move(cert);
+  return l;
+}
+
+TEST(CliAdminUrlFromConfig, AdminListenerFirstAndWildcardsAreLoopback) {
+  config::Config cfg;
+  cfg.listen = {listen_on("0.0.0.0", 8080)};
+  AdminUrl u;
+  ASSERT_EQ(admin_url_from_config(cfg, u), "");
+  EXPECT_EQ(to_string(u), "http://127.0.0.1:8080");
+  cfg.admin.listen = {listen_on("::", 9090)};
+  ASSERT_EQ(admin_url_from_config(cfg, u), "");
+  EXPECT_EQ(to_string(u), "http://[::1]:9090");
+  cfg.admin.listen = {listen_on("10.0.0.5", 9091)};
+  ASSERT_EQ(admin_url_from_config(cfg, u), "");
+  EXPECT_EQ(to_string(u), "http://10.0.0.5:9091");
+}
+
+TEST(CliAdminUrlFromConfig, TlsPortZeroOrNoListenerNeedsUrl) {
+  config::Config cfg;
+  AdminUrl u;
+  cfg.listen = {listen_on("127.0.0.1", 8443, "/etc/sluice/cert.pem")};
+  EXPECT_NE(admin_url_from_config(cfg, u).find("TLS"), std::string::npos);
+  cfg.listen = {listen_on("127.0.0.1", 0)};
+  EXPECT_NE(admin_url_from_config(cfg, u).find("port is 0"), std::string::npos);
+  cfg.listen.clear();
+  EXPECT_NE(admin_url_from_config(cfg, u).find("give --url"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sluice::cli
