@@ -158,8 +158,15 @@ class AdminRequests(unittest.TestCase):
         self.assertEqual(r.status, 200, r.body)
         body = r.json()
         self.assertEqual(body["request_id"], "dup-id")
-        self.assertEqual([row["project"] for row in body["rows"]], ["default", "team"])
-        self.assertEqual([row["model"] for row in body["rows"]], ["gpt-4o-mini", "claude"])
+        # Oldest first as the ledger orders them (ts_ms, then insertion): the two requests
+        # may arrive in one millisecond, on different shards.
+        self.assertEqual(sorted(row["project"] for row in body["rows"]), ["default", "team"])
+        self.assertEqual([row["project"] for row in body["rows"]],
+                         [r["project"] for r in self.rows if r["request_id"] == "dup-id"])
+        self.assertEqual(sorted(row["model"] for row in body["rows"]), ["claude", "gpt-4o-mini"])
+        self.assertEqual([(row["project"], row["model"]) for row in body["rows"]],
+                         [(r["project"], r["model"]) for r in self.rows
+                          if r["request_id"] == "dup-id"])
         missing = self.get("/admin/requests/no-such-request")
         self.assertEqual(missing.status, 404)
         self.assertEqual(missing.header("x-sluice-error-class"), "not_found")
