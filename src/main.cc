@@ -1,12 +1,14 @@
 // sluice: the gateway binary. Setup may throw; everything is caught here.
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
-#include <sys/stat.h>
 
 #include "sluice/auth/keygen.h"
+#include "sluice/cli/ledger_export.h"
 #include "sluice/config/loader.h"
 #include "sluice/core/event_loop.h"
 #include "sluice/core/log.h"
@@ -25,6 +27,9 @@ void print_help() {
       "  sluice --check-config [--config FILE]  validate and exit: 0 when valid; 1 with every\n"
       "                                         error as FILE:LINE:COLUMN: /json/pointer: message\n"
       "  sluice keygen --project NAME [--id ID] mint a virtual key\n"
+      "  sluice ledger export [--from T] [--to T] [--format csv|jsonl] [--output FILE]\n"
+      "                                         the ledger's rows (see sluice ledger export "
+      "--help)\n"
       "  sluice --version | --help\n",
       SLUICE_VERSION, kDefaultConfig);
 }
@@ -65,6 +70,7 @@ int keygen(int argc, char** argv) {
 int main(int argc, char** argv) {
   using namespace sluice;
   if (argc > 1 && std::strcmp(argv[1], "keygen") == 0) return keygen(argc, argv);
+  if (argc > 1 && std::strcmp(argv[1], "ledger") == 0) return cli::ledger_command(argc, argv);
   std::string config_path;
   bool check = false;
   for (int i = 1; i < argc; ++i) {
@@ -105,8 +111,7 @@ int main(int argc, char** argv) {
   try {
     SLUICE_LOG_INFO("sluice %s starting with config %s", SLUICE_VERSION,
                     loaded.config->source.c_str());
-    return server::run_gateway(
-        std::make_shared<const config::Config>(std::move(*loaded.config)));
+    return server::run_gateway(std::make_shared<const config::Config>(std::move(*loaded.config)));
   } catch (const core::RingSetupError& e) {
     SLUICE_LOG_ERROR("%s", e.what());
     return 1;
