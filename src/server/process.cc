@@ -168,13 +168,14 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
   }
   // A shared key store: keys another instance creates or revokes are re-read on the
   // admin worker (one re-read queued at a time), then published like a local change.
-  std::atomic<bool> refresh_queued{false};
+  // The flag is shared with the queued job, which may outlive this frame's locals.
+  auto refresh_queued = std::make_shared<std::atomic<bool>>(false);
   std::unique_ptr<admin::KeyWatcher> key_watcher;
   if (auto* pg = dynamic_cast<admin::PgKeyStore*>(key_store.get())) {
-    key_watcher = std::make_unique<admin::KeyWatcher>(pg->url(), [&] {
-      if (refresh_queued.exchange(true)) return;
-      admin_worker.submit([&] {
-        refresh_queued.store(false);
+    key_watcher = std::make_unique<admin::KeyWatcher>(pg->url(), [&, refresh_queued] {
+      if (refresh_queued->exchange(true)) return;
+      admin_worker.submit([&publisher, refresh_queued] {
+        refresh_queued->store(false);
         publisher.refresh_keys();
       });
     });

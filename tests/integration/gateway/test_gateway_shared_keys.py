@@ -140,6 +140,23 @@ class SharedKeys(unittest.TestCase):
         new_key = r.json()["key"]
         self.assertIsNotNone(until(lambda: chat(self.b.port, new_key), 200, bound=30))
 
+    def test_start_while_database_down_fails_closed_then_catches_up(self):
+        key = self.create(self.a.port, "before-b-start")
+        self.assertEqual(self.b.stop(), 0)
+        self.db.stop_server()
+        try:
+            type(self).b = h.start_sluice(self.cfgs[1], env=self.env)
+            # Up and serving config keys; run-time keys wait for the store (fail closed:
+            # no key at all is refused too, though B alone holds none from the config).
+            self.assertEqual(chat(self.b.port, "sk-config-key"), 200)
+            self.assertEqual(chat(self.b.port, key), 401)
+            self.assertTrue(h.wait_for_log(self.b, "run-time keys are refused until it answers"))
+        finally:
+            self.db.start_server()
+        took = until(lambda: chat(self.b.port, key), 200, bound=30)
+        self.assertIsNotNone(took, "B never read the keys once PostgreSQL was back")
+        sys.stderr.write("\nB read the stored keys %.3f s after PostgreSQL came back\n" % took)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
