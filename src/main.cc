@@ -9,6 +9,7 @@
 
 #include "sluice/auth/keygen.h"
 #include "sluice/cli/commands.h"
+#include "sluice/cli/ledger_export.h"
 #include "sluice/config/loader.h"
 #include "sluice/core/event_loop.h"
 #include "sluice/core/log.h"
@@ -29,6 +30,9 @@ void print_help() {
       "  sluice keygen --project NAME [--id ID] mint a virtual key\n"
       "  sluice keys create|list|revoke ...     run-time keys through a running gateway\n"
       "  sluice usage | limits | breakers       its reports (sluice usage --help)\n"
+      "  sluice ledger export [--from T] [--to T] [--format csv|jsonl] [--output FILE]\n"
+      "                                         the ledger's rows (see sluice ledger export "
+      "--help)\n"
       "  sluice --version | --help\n",
       SLUICE_VERSION, kDefaultConfig);
 }
@@ -71,6 +75,7 @@ int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "keygen") == 0) return keygen(argc, argv);
   if (argc > 1 && cli::is_admin_command(argv[1]))
     return cli::run_admin_command(argc, argv, kDefaultConfig);
+  if (argc > 1 && std::strcmp(argv[1], "ledger") == 0) return cli::ledger_command(argc, argv);
   std::string config_path;
   bool check = false;
   for (int i = 1; i < argc; ++i) {

@@ -7,6 +7,10 @@
 
 #include <stdexcept>
 
+#include "sluice/admin/pg_key_store.h"
+#include "sluice/config/config.h"
+#include "sluice/config/ledger_url.h"
+
 namespace sluice::admin {
 namespace {
 
@@ -28,6 +32,13 @@ struct Stmt {
   ~Stmt() { sqlite3_finalize(s); }
 };
 
+std::string column_text(sqlite3_stmt* s, int i) {
+  const unsigned char* t = sqlite3_column_text(s, i);
+  return t ? reinterpret_cast<const char*>(t) : "";
+}
+
+}  // namespace
+
 std::string models_json(const std::vector<std::string>& models) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
@@ -47,14 +58,16 @@ std::vector<std::string> models_from_json(const char* text) {
   return out;
 }
 
-std::string column_text(sqlite3_stmt* s, int i) {
-  const unsigned char* t = sqlite3_column_text(s, i);
-  return t ? reinterpret_cast<const char*>(t) : "";
+std::unique_ptr<KeyStore> open_key_store(const config::Ledger& ledger) {
+  if (ledger.kind != config::LedgerKind::postgres)
+    return std::make_unique<SqliteKeyStore>(ledger.path);
+  std::string error;
+  std::string url = config::resolve_ledger_url(ledger, error);
+  if (url.empty()) throw std::runtime_error("key store: " + error);
+  return std::make_unique<PgKeyStore>(url);
 }
 
-}  // namespace
-
-KeyStore::KeyStore(const std::string& path) : path_(path) {
+SqliteKeyStore::SqliteKeyStore(const std::string& path) : path_(path) {
   int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
   if (rc != SQLITE_OK) {
     std::string why = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
@@ -74,9 +87,9 @@ KeyStore::KeyStore(const std::string& path) : path_(path) {
   }
 }
 
-KeyStore::~KeyStore() { sqlite3_close_v2(db_); }
+SqliteKeyStore::~SqliteKeyStore() { sqlite3_close_v2(db_); }
 
-std::vector<StoredKey> KeyStore::load() const {
+std::vector<StoredKey> SqliteKeyStore::load() {
   Stmt st;
   const char* sql =
       "SELECT id, project, sha256, models, created_ms, revoked_ms FROM virtual_keys "
@@ -100,14 +113,14 @@ std::vector<StoredKey> KeyStore::load() const {
   return out;
 }
 
-bool KeyStore::insert(const StoredKey& key, std::string& error) {
+StoreResult SqliteKeyStore::insert(const StoredKey& key, std::string& error) {
   Stmt st;
   const char* sql =
       "INSERT INTO virtual_keys (id, project, sha256, models, created_ms, revoked_ms) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
   if (sqlite3_prepare_v2(db_, sql, -1, &st.s, nullptr) != SQLITE_OK) {
     error = sqlite3_errmsg(db_);
-    return false;
+    return StoreResult::refused;
   }
   std::string models = models_json(key.models);
   sqlite3_bind_text(st.s, 1, key.id.data(), static_cast<int>(key.id.size()), SQLITE_TRANSIENT);
@@ -120,29 +133,29 @@ bool KeyStore::insert(const StoredKey& key, std::string& error) {
   sqlite3_bind_int64(st.s, 6, key.revoked_ms);
   if (sqlite3_step(st.s) != SQLITE_DONE) {
     error = sqlite3_errmsg(db_);
-    return false;
+    return StoreResult::refused;
   }
-  return true;
+  return StoreResult::ok;
 }
 
-bool KeyStore::revoke(std::string_view id, int64_t revoked_ms, std::string& error) {
+StoreResult SqliteKeyStore::revoke(std::string_view id, int64_t revoked_ms, std::string& error) {
   Stmt st;
   const char* sql = "UPDATE virtual_keys SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms = 0";
   if (sqlite3_prepare_v2(db_, sql, -1, &st.s, nullptr) != SQLITE_OK) {
     error = sqlite3_errmsg(db_);
-    return false;
+    return StoreResult::refused;
   }
   sqlite3_bind_text(st.s, 1, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
   sqlite3_bind_int64(st.s, 2, revoked_ms);
   if (sqlite3_step(st.s) != SQLITE_DONE) {
     error = sqlite3_errmsg(db_);
-    return false;
+    return StoreResult::refused;
   }
   if (sqlite3_changes(db_) != 1) {
     error = "no active key with this id";
-    return false;
+    return StoreResult::refused;
   }
-  return true;
+  return StoreResult::ok;
 }
 
 }  // namespace sluice::admin

@@ -26,7 +26,9 @@ class PendingKeyChange final : public net::ExchangeObserver {
     if (ex_) {
       if (a.status >= 400) {
         headers_ += "x-sluice-error-class: ";
-        headers_ += a.status == 404 ? "not_found" : "bad_request";
+        headers_ += a.status == 404   ? "not_found"
+                    : a.status == 503 ? "provider_degraded"
+                                      : "bad_request";
         headers_ += "\r\n";
       }
       ex_->set_observer(nullptr);

@@ -55,6 +55,12 @@ std::string StatePublisher::start(std::shared_ptr<const config::Config> cfg, Gat
   if (store_) {
     try {
       stored_ = store_->load();
+    } catch (const admin::StoreUnreachable& e) {
+      // A shared store (PostgreSQL) that is down must not keep the gateway down: keys
+      // from the config work, run-time keys once it answers (KeyWatcher retries).
+      SLUICE_LOG_WARN("%s; run-time keys are refused until it answers", e.what());
+      keys_unknown_ = true;
+      store_down_ = true;
     } catch (const std::exception& e) {
       return e.what();
     }
@@ -83,7 +89,7 @@ std::string StatePublisher::build(std::shared_ptr<const config::Config> cfg, Gat
   std::string err = build_gateway_state(cfg, out, &registry_);
   if (!err.empty()) return err;
   out.keys = merge_keys(*cfg);
-  out.keys_required = !cfg->keys.empty() || !stored_.empty();
+  out.keys_required = !cfg->keys.empty() || !stored_.empty() || keys_unknown_;
   return {};
 }
 
@@ -181,7 +187,7 @@ std::string StatePublisher::reload(std::shared_ptr<const config::Config> cfg,
 std::shared_ptr<const GatewayState> StatePublisher::with_keys_locked() {
   GatewayState next = *current_;
   next.keys = merge_keys(*next.config);
-  next.keys_required = !next.config->keys.empty() || !stored_.empty();
+  next.keys_required = !next.config->keys.empty() || !stored_.empty() || keys_unknown_;
   return std::make_shared<const GatewayState>(std::move(next));
 }
 
@@ -216,11 +222,19 @@ void StatePublisher::create_key(const admin::KeyRequest& request,
                        request.models,
                        static_cast<int64_t>(core::wall_ms()),
                        0};
+  // The write may wait on the network (PostgreSQL): not under mu_, which shards take
+  // for GET /admin/keys. stored_ changes only on this thread, so it is still current.
+  lock.unlock();
   std::string err;
-  if (!store_->insert(row, err)) {
+  admin::StoreResult res = store_->insert(row, err);
+  if (res != admin::StoreResult::ok) {
     SLUICE_LOG_ERROR("key store: cannot add key %s: %s", row.id.c_str(), err.c_str());
+    if (res == admin::StoreResult::unreachable)
+      return done(refuse(503, route::ErrorClass::provider_degraded,
+                         "the key store cannot be reached; the key was not created, try again"));
     return done(refuse(500, route::ErrorClass::upstream_error, "cannot store the key"));
   }
+  lock.lock();
   stored_.push_back(row);
   SLUICE_LOG_INFO("admin: created key %s for project %s", row.id.c_str(), row.project.c_str());
   std::string body = "{\"id\":";
@@ -241,9 +255,19 @@ void StatePublisher::revoke_key(const std::string& id, std::function<void(AdminA
   std::unique_lock<std::mutex> lock(mu_);
   if (store_ == nullptr)
     return done(refuse(503, route::ErrorClass::provider_degraded, "no key store"));
-  admin::StoredKey* row = nullptr;
-  for (admin::StoredKey& s : stored_)
-    if (s.id == id) row = &s;
+  auto find = [&]() -> admin::StoredKey* {
+    for (admin::StoredKey& s : stored_)
+      if (s.id == id) return &s;
+    return nullptr;
+  };
+  admin::StoredKey* row = find();
+  if (row == nullptr && store_->shared()) {
+    // Made on another instance a moment ago, before its notification arrived.
+    lock.unlock();
+    refresh_keys();
+    lock.lock();
+    row = find();
+  }
   if (row == nullptr) {
     if (current_->config->key(id) != nullptr)
       return done(
@@ -254,11 +278,17 @@ void StatePublisher::revoke_key(const std::string& id, std::function<void(AdminA
   if (row->revoked_ms != 0)
     return done(refuse(404, route::ErrorClass::not_found, "key " + id + " is already revoked"));
   int64_t now = static_cast<int64_t>(core::wall_ms());
+  lock.unlock();  // as in create_key
   std::string err;
-  if (!store_->revoke(id, now, err)) {
+  admin::StoreResult res = store_->revoke(id, now, err);
+  if (res != admin::StoreResult::ok) {
     SLUICE_LOG_ERROR("key store: cannot revoke key %s: %s", id.c_str(), err.c_str());
+    if (res == admin::StoreResult::unreachable)
+      return done(refuse(503, route::ErrorClass::provider_degraded,
+                         "the key store cannot be reached; the key was not revoked, try again"));
     return done(refuse(500, route::ErrorClass::upstream_error, "cannot revoke the key"));
   }
+  lock.lock();
   row->revoked_ms = now;
   SLUICE_LOG_INFO("admin: revoked key %s", id.c_str());
   std::string body = "{\"id\":";
@@ -267,6 +297,30 @@ void StatePublisher::revoke_key(const std::string& id, std::function<void(AdminA
   AdminAnswer answer{200, std::move(body)};
   publish_locked(with_keys_locked(),
                  [done = std::move(done), answer = std::move(answer)] { done(answer); });
+}
+
+void StatePublisher::refresh_keys() {
+  if (store_ == nullptr) return;
+  std::vector<admin::StoredKey> rows;
+  try {
+    rows = store_->load();  // not under mu_: it may wait on the network
+  } catch (const std::exception& e) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!store_down_) SLUICE_LOG_WARN("%s; the keys in force stay", e.what());
+    store_down_ = true;
+    return;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (store_down_) SLUICE_LOG_INFO("key store: reachable again");
+  store_down_ = false;
+  if (rows == stored_ && !keys_unknown_) return;
+  keys_unknown_ = false;
+  size_t active = 0;
+  for (const admin::StoredKey& k : rows) active += k.revoked_ms == 0;
+  SLUICE_LOG_INFO("key store: keys changed: %zu run-time keys active (%zu revoked)", active,
+                  rows.size() - active);
+  stored_ = std::move(rows);
+  publish_locked(with_keys_locked(), nullptr);
 }
 
 // Every key in force: the config's, then the active run-time ones. Never a secret or

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <atomic>
 #include <cerrno>
 #include <ctime>
 #include <memory>
@@ -10,6 +11,8 @@
 
 #include "sluice/admin/admin_worker.h"
 #include "sluice/admin/key_store.h"
+#include "sluice/admin/key_watcher.h"
+#include "sluice/admin/pg_key_store.h"
 #include "sluice/core/clock.h"
 #include "sluice/core/event_loop.h"
 #include "sluice/core/log.h"
@@ -111,10 +114,11 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
     SLUICE_LOG_ERROR("ledger %s: %s", c.ledger.path.c_str(), e.what());
     return 1;
   }
-  // Run-time virtual keys live in the ledger's file, on a connection of their own.
+  // Run-time virtual keys live in the ledger's file (or its PostgreSQL database), on a
+  // connection of their own.
   std::unique_ptr<admin::KeyStore> key_store;
   try {
-    key_store = std::make_unique<admin::KeyStore>(c.ledger.path);
+    key_store = admin::open_key_store(c.ledger);
   } catch (const std::exception& e) {
     SLUICE_LOG_ERROR("%s", e.what());
     return 1;
@@ -161,6 +165,20 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
       return 1;
     }
     if (!open_gateway_allowed(*cfg, *publisher.current())) return 1;
+  }
+  // A shared key store: keys another instance creates or revokes are re-read on the
+  // admin worker (one re-read queued at a time), then published like a local change.
+  // The flag is shared with the queued job, which may outlive this frame's locals.
+  auto refresh_queued = std::make_shared<std::atomic<bool>>(false);
+  std::unique_ptr<admin::KeyWatcher> key_watcher;
+  if (auto* pg = dynamic_cast<admin::PgKeyStore*>(key_store.get())) {
+    key_watcher = std::make_unique<admin::KeyWatcher>(pg->url(), [&, refresh_queued] {
+      if (refresh_queued->exchange(true)) return;
+      admin_worker.submit([&publisher, refresh_queued] {
+        refresh_queued->store(false);
+        publisher.refresh_keys();
+      });
+    });
   }
 
   ShardSpec spec;

@@ -31,12 +31,12 @@ class KeyStoreTest : public ::testing::Test {
 
 TEST_F(KeyStoreTest, RowsSurviveReopening) {
   {
-    KeyStore store(path_);
+    SqliteKeyStore store(path_);
     std::string err;
-    ASSERT_TRUE(store.insert(key("one", '1'), err)) << err;
-    ASSERT_TRUE(store.insert(key("two", '2'), err)) << err;
+    ASSERT_EQ(store.insert(key("one", '1'), err), StoreResult::ok) << err;
+    ASSERT_EQ(store.insert(key("two", '2'), err), StoreResult::ok) << err;
   }
-  KeyStore store(path_);
+  SqliteKeyStore store(path_);
   auto rows = store.load();
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].id, "one");
@@ -50,31 +50,31 @@ TEST_F(KeyStoreTest, RowsSurviveReopening) {
 TEST_F(KeyStoreTest, RevocationSticksAndHappensOnce) {
   std::string err;
   {
-    KeyStore store(path_);
-    ASSERT_TRUE(store.insert(key("one", '1'), err));
-    ASSERT_TRUE(store.revoke("one", 2000, err)) << err;
-    EXPECT_FALSE(store.revoke("one", 3000, err));
-    EXPECT_FALSE(store.revoke("none", 3000, err));
+    SqliteKeyStore store(path_);
+    ASSERT_EQ(store.insert(key("one", '1'), err), StoreResult::ok);
+    ASSERT_EQ(store.revoke("one", 2000, err), StoreResult::ok) << err;
+    EXPECT_EQ(store.revoke("one", 3000, err), StoreResult::refused);
+    EXPECT_EQ(store.revoke("none", 3000, err), StoreResult::refused);
   }
-  KeyStore store(path_);
+  SqliteKeyStore store(path_);
   auto rows = store.load();
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].revoked_ms, 2000);
 }
 
 TEST_F(KeyStoreTest, IdAndDigestAreUnique) {
-  KeyStore store(path_);
+  SqliteKeyStore store(path_);
   std::string err;
-  ASSERT_TRUE(store.insert(key("one", '1'), err));
-  EXPECT_FALSE(store.insert(key("one", '2'), err));
+  ASSERT_EQ(store.insert(key("one", '1'), err), StoreResult::ok);
+  EXPECT_EQ(store.insert(key("one", '2'), err), StoreResult::refused);
   EXPECT_FALSE(err.empty());
-  EXPECT_FALSE(store.insert(key("other", '1'), err));
+  EXPECT_EQ(store.insert(key("other", '1'), err), StoreResult::refused);
   EXPECT_EQ(store.load().size(), 1u);
 }
 
 TEST_F(KeyStoreTest, UnopenablePathThrowsNamingIt) {
   try {
-    KeyStore store("/proc/no/such/dir/ledger.db");
+    SqliteKeyStore store("/proc/no/such/dir/ledger.db");
     FAIL() << "opened";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("/proc/no/such/dir/ledger.db"), std::string::npos);

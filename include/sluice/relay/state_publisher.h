@@ -58,6 +58,10 @@ class StatePublisher {
   void create_key(const admin::KeyRequest& request, std::function<void(AdminAnswer)> done);
   void revoke_key(const std::string& id, std::function<void(AdminAnswer)> done);
   AdminAnswer list_keys() const;
+  // Admin worker thread: re-reads the stored keys (another instance may have changed
+  // them: KeyWatcher) and publishes them when they differ. When the store cannot be
+  // reached, the keys in force stay.
+  void refresh_keys();
 
   size_t origins() const { return registry_.size(); }
 
@@ -80,6 +84,10 @@ class StatePublisher {
   upstream::OriginRegistry registry_;
   admin::KeyStore* store_;
   std::vector<admin::StoredKey> stored_;  // every stored row, revoked ones included
+  // The store could not be read at start: until it is, a key is required whatever
+  // the config says (fail closed), since the unread rows may hold keys.
+  bool keys_unknown_ = false;
+  bool store_down_ = false;  // the last read failed (logged once per outage)
 };
 
 }  // namespace sluice::relay
