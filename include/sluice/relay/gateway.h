@@ -104,6 +104,8 @@ class Gateway final : public net::RequestHandler, public ExchangeSink, public Fa
   bool admin_authorized(const Request& r) const;
   void admin_keys(Request& r);  // /admin/keys (admin_keys.cc)
   bool authenticate(Request& r);
+  bool ledger_writable(Request& r);
+  bool ledger_refusing() const;
   void unified(Request& r);
   void native(Request& r);
   bool needs_price(const Request& r) const;

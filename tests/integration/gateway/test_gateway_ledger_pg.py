@@ -1,0 +1,218 @@
+"""The ledger in PostgreSQL: a real cluster (pg.py) behind real sluice instances in front
+of the real sluice-mock. Two instances share one database and each sees the other's rows;
+a database outage spools rows locally and every one of them arrives exactly once when it
+returns; a killed instance loses at most what one flush interval held."""
+
+import json
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness as h  # noqa: E402
+import pg  # noqa: E402
+
+ADMIN = "admin-key-ledger-pg"
+PROMPT = [{"role": "user", "content": "Count the stars in the sky, please."}]
+# harness.mock_config prices gpt-4o-mini at 0.15 / 0.60 / 0.075 USD per million tokens:
+# 150, 600 and 75 nano-USD per token, so every cost is an exact integer.
+NANO_IN, NANO_OUT, NANO_CACHED = 150, 600, 75
+
+
+def nusd(usage):
+    inp = usage["prompt_tokens"]
+    cached = usage.get("prompt_tokens_details", {}).get("cached_tokens", 0)
+    return (inp - cached) * NANO_IN + cached * NANO_CACHED + usage["completion_tokens"] * NANO_OUT
+
+
+def chat(port, request_id, timeout=20):
+    r = h.http(port, "POST", "/v1/chat/completions", {"model": "gpt-4o-mini", "messages": PROMPT},
+               {"x-request-id": request_id}, timeout=timeout)
+    return r
+
+
+def wait_until(predicate, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()
+
+
+class Load:
+    """Requests from `threads` client threads until stop(); each answer with its time."""
+
+    def __init__(self, port, prefix, threads=4):
+        self.port = port
+        self.prefix = prefix
+        self.answers = []  # (monotonic time answered, status)
+        self.errors = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run, args=(i,), daemon=True)
+                         for i in range(threads)]
+        for t in self._threads:
+            t.start()
+
+    def _run(self, index):
+        n = 0
+        while not self._stop.is_set():
+            n += 1
+            try:
+                r = chat(self.port, "%s-%d-%d" % (self.prefix, index, n), timeout=10)
+                with self._lock:
+                    self.answers.append((time.monotonic(), r.status))
+            except Exception as e:  # the server went away (kill -9)
+                with self._lock:
+                    self.errors.append(repr(e))
+                if self._stop.is_set():
+                    return
+                time.sleep(0.01)
+
+    def stop(self):
+        self._stop.set()
+        for t in self._threads:
+            t.join(30)
+
+    def count(self):
+        with self._lock:
+            return len(self.answers)
+
+
+class LedgerInPostgres(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.db = pg.Cluster()
+        cls.mock = h.start_mock()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.mock.stop()
+        cls.db.stop()
+
+    def setUp(self):
+        self.db.psql(self.db.database, "DROP TABLE IF EXISTS requests; "
+                     "DROP TABLE IF EXISTS sluice_schema_version")
+        self.procs = []
+
+    def tearDown(self):
+        for p in self.procs:
+            p.kill()
+
+    def start(self, directory, flush_ms=20, extra_ledger=""):
+        ledger = '"kind": "postgres", "url": "%s", "spool": "%s/spool.db"%s' % (
+            self.db.url(), directory, extra_ledger)
+        cfg = h.mock_config(self.mock.port, directory, ledger_flush_ms=flush_ms, ledger=ledger)
+        p = h.start_sluice(cfg, env={"SLUICE_ADMIN_KEY": ADMIN})
+        self.procs.append(p)
+        return p
+
+    def rows(self, where="true"):
+        return int(self.db.query("SELECT count(*) FROM requests WHERE " + where)[0][0])
+
+    def usage(self, port):
+        now_ms = int(time.time() * 1000)
+        r = h.http(port, "GET", "/admin/usage?from=%d&to=%d&group_by=project" % (
+            now_ms - 3600_000, now_ms + 3600_000), headers={"authorization": "Bearer " + ADMIN})
+        self.assertEqual(r.status, 200, r.body)
+        return r.json()
+
+    def test_two_instances_share_the_books_exactly(self):
+        a = self.start(tempfile.mkdtemp())
+        b = self.start(tempfile.mkdtemp())
+        n = 25
+        expected = 0
+        for i in range(n):
+            for name, p in (("a", a), ("b", b)):
+                r = chat(p.port, "share-%s-%d" % (name, i))
+                self.assertEqual(r.status, 200, r.body)
+                expected += nusd(r.json()["usage"])
+        self.assertTrue(wait_until(lambda: self.rows() >= 2 * n), self.rows())
+        self.assertEqual(self.rows(), 2 * n)
+        self.assertEqual(self.rows("request_id LIKE 'share-a-%'"), n)
+        self.assertEqual(self.rows("request_id LIKE 'share-b-%'"), n)
+        total = int(self.db.query("SELECT sum(cost_nusd) FROM requests")[0][0])
+        self.assertEqual(total, expected)
+        # cost_usd is derived by the database from the integer, exactly.
+        self.assertEqual(self.db.query("SELECT count(*) FROM requests "
+                                       "WHERE cost_usd * 1000000000 <> cost_nusd")[0][0], "0")
+        # Either instance's /admin/usage reads the whole fleet's rows.
+        for p in (a, b):
+            rows = self.usage(p.port)["rows"]
+            self.assertEqual(len(rows), 1, rows)
+            self.assertEqual(rows[0]["requests"], 2 * n)
+            self.assertEqual(rows[0]["cost_nusd"], expected)
+        # Unique row ids: the same request id from two instances is two rows.
+        self.assertEqual(chat(a.port, "same-id").status, 200)
+        self.assertEqual(chat(b.port, "same-id").status, 200)
+        self.assertTrue(wait_until(lambda: self.rows("request_id = 'same-id'") == 2))
+
+    def test_outage_spools_and_every_row_arrives_once(self):
+        d = tempfile.mkdtemp()
+        p = self.start(d)
+        self.assertEqual(chat(p.port, "before").status, 200)
+        self.assertTrue(wait_until(lambda: self.rows() == 1))
+        load = Load(p.port, "outage")
+        wait_until(lambda: load.count() >= 50)
+        self.db.stop_server()
+        at_stop = load.count()
+        wait_until(lambda: load.count() >= at_stop + 200)
+        metrics = h.http(p.port, "GET", "/metrics").body.decode()
+        ready = h.http(p.port, "GET", "/readyz")
+        self.db.start_server()
+        wait_until(lambda: load.count() >= at_stop + 300)
+        load.stop()
+        statuses = [s for _, s in load.answers]
+        self.assertEqual(load.errors, [])
+        self.assertEqual(statuses, [200] * len(statuses))
+        self.assertGreater(len(statuses), at_stop + 200)
+        expected = len(statuses) + 1
+        self.assertTrue(wait_until(lambda: self.rows() >= expected, timeout=15),
+                        "%d of %d rows" % (self.rows(), expected))
+        self.assertEqual(self.rows(), expected)
+        self.assertEqual(int(self.db.query("SELECT count(DISTINCT row_id) FROM requests")[0][0]),
+                         expected)
+        self.assertEqual(int(self.db.query("SELECT count(DISTINCT request_id) FROM requests")[0][0]),
+                         expected)
+        # The outage showed: rows spooled, a connect failure counted, /readyz degraded.
+        self.assertRegex(metrics, r'sluice_ledger_write_errors_total\{cause="connect"\} [1-9]')
+        self.assertRegex(metrics, r"sluice_ledger_spooled_rows_total [1-9]")
+        self.assertEqual(ready.status, 200)
+        self.assertEqual(ready.json()["ledger"]["state"], "spooling")
+        after = h.http(p.port, "GET", "/metrics").body.decode()
+        self.assertRegex(after, r"sluice_ledger_spool_replayed_rows_total [1-9]")
+        self.assertIn("sluice_ledger_spool_backlog_rows 0", after)
+        self.assertEqual(h.http(p.port, "GET", "/readyz").json()["ledger"]["state"], "ok")
+        # Logged once per cause, not once per batch.
+        self.assertEqual(p.stderr().count("write failed (connect)"), 1, p.stderr()[-3000:])
+
+    def test_kill_9_loses_at_most_one_flush_interval(self):
+        flush_ms = 500
+        p = self.start(tempfile.mkdtemp(), flush_ms=flush_ms)
+        load = Load(p.port, "kill")
+        wait_until(lambda: load.count() >= 300)
+        killed_at = time.monotonic()
+        p.proc.send_signal(signal.SIGKILL)
+        p.proc.wait()
+        load.stop()
+        answered = [t for t, s in load.answers if s == 200]
+        self.assertGreater(len(answered), 0)
+        # A row reaches PostgreSQL at the writer's next cycle, at most flush_ms after its
+        # answer (twice that allows for the write itself): only rows answered in that last
+        # window may be missing.
+        window = 2 * flush_ms / 1000.0
+        in_last_window = sum(1 for t in answered if t > killed_at - window)
+        present = self.rows("request_id LIKE 'kill-%'")
+        self.assertGreaterEqual(present, len(answered) - in_last_window,
+                                "answered %d, %d in the last window, %d rows" % (
+                                    len(answered), in_last_window, present))
+        self.assertLessEqual(present, len(answered) + 4)  # at most the ones in flight
+
+
+if __name__ == "__main__":
+    unittest.main()
