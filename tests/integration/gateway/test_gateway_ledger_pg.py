@@ -191,6 +191,27 @@ class LedgerInPostgres(unittest.TestCase):
         # Logged once per cause, not once per batch.
         self.assertEqual(p.stderr().count("write failed (connect)"), 1, p.stderr()[-3000:])
 
+    def test_retention_deletes_old_rows_in_chunks(self):
+        # Rows another instance wrote long ago, more than one delete statement's worth.
+        d = tempfile.mkdtemp()
+        p = self.start(d, extra_ledger=', "retention_days": 30')
+        self.assertEqual(chat(p.port, "fresh").status, 200)
+        self.assertTrue(wait_until(lambda: self.rows() == 1))
+        p.stop()
+        old_ms = int(time.time() * 1000) - 31 * 86400_000
+        self.db.psql(self.db.database, (
+            "INSERT INTO requests (row_id, request_id, ts_ms, key_id, project, model, provider, "
+            "upstream_model, stream, status, outcome, input_tokens, output_tokens, cached_tokens, "
+            "reasoning_tokens, usage_source, cost_nusd, latency_ms, attempts) "
+            "SELECT 'old-' || g, 'old', %d, '', 'default', 'm', 'p', 'u', 0, 200, 'ok', 1, 1, 0, 0, "
+            "'provider', 5, 1, 1 FROM generate_series(1, 2500) g") % old_ms)
+        self.assertEqual(self.rows("request_id = 'old'"), 2500)
+        p = self.start(d, extra_ledger=', "retention_days": 30')
+        self.assertEqual(chat(p.port, "fresh-2").status, 200)
+        self.assertTrue(wait_until(lambda: self.rows("request_id = 'old'") == 0),
+                        self.rows("request_id = 'old'"))
+        self.assertEqual(self.rows(), 2)
+
     def test_kill_9_loses_at_most_one_flush_interval(self):
         flush_ms = 500
         p = self.start(tempfile.mkdtemp(), flush_ms=flush_ms)
