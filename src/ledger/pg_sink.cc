@@ -1,6 +1,6 @@
-// The PostgreSQL backend of the ledger: batches of multi-row INSERTs on the writer
-// thread's connection, a local spool while the server cannot be reached, and a replay of
-// that spool, oldest first, once it can.
+// The PostgreSQL backend of the ledger: batches copied in (COPY, then one INSERT ..
+// SELECT .. ON CONFLICT DO NOTHING) on the writer thread's connection, a local spool while the
+// server cannot be reached, and a replay of that spool, oldest first, once it can.
 
 #include <algorithm>
 #include <string_view>
@@ -28,6 +28,10 @@ Conn connect(const std::string& url, std::string* error) {
     *error = error_of(conn.get());
     return nullptr;
   }
+  // Notices ("relation already exists, skipping" at every migration) are not errors;
+  // libpq would print each on stderr.
+  PQsetNoticeProcessor(
+      conn.get(), [](void*, const char*) {}, nullptr);
   return conn;
 }
 
@@ -54,18 +58,11 @@ constexpr uint64_t kMaxBackoffNs = 2'000'000'000;  // a returning server is seen
 // again (they join the spool's end meanwhile, so order holds).
 constexpr size_t kReplayRowsPerCycle = 20 * pg::kRowsPerStatement;
 
-bool needs_cleaning(std::string_view text) {
-  for (char c : text)
-    if (c == 0 || static_cast<unsigned char>(c) >= 0x80) return true;
-  return false;
-}
-
 class PgSink final : public Sink {
  public:
   PgSink(const std::string& url, const std::string& spool_path, FailureLog& log)
       : url_(url), spool_(spool_path), log_(log), stats_(log.stats()) {
     stats_.spool_backlog.store(spool_.backlog(), std::memory_order_relaxed);
-    full_sql_ = pg::insert_sql(pg::kRowsPerStatement);
     try_connect(core::mono_ns());
     if (spool_.backlog() != 0)
       SLUICE_LOG_WARN("ledger: %llu rows wait in the spool %s; they go to PostgreSQL first",
@@ -121,6 +118,13 @@ class PgSink final : public Sink {
     std::string error;
     pg::Conn conn = pg::connect(url_, &error);
     if (conn && !migrate(conn.get(), &error)) conn.reset();
+    if (conn) {
+      pg::Result staged(PQexec(conn.get(), pg::kStageSql));
+      if (!pg::ok(staged.get())) {
+        error = "creating the staging table: " + pg::error_of(conn.get());
+        conn.reset();
+      }
+    }
     if (!conn) {
       backoff_ns_ = backoff_ns_ ? std::min(backoff_ns_ * 2, kMaxBackoffNs) : kFirstBackoffNs;
       next_try_ns_ = now + backoff_ns_;
@@ -204,91 +208,41 @@ class PgSink final : public Sink {
     return true;
   }
 
-  // One transaction; statements of kRowsPerStatement rows.
+  // One transaction: COPY into the staging table, then merge into `requests`.
   bool insert(const std::vector<Record>& rows, const std::vector<std::string>& ids,
               std::string* error) {
     PGconn* conn = conn_.get();
+    copy_.clear();
+    for (size_t i = 0; i < rows.size(); ++i) pg::append_copy_row(copy_, ids[i], rows[i]);
     pg::Result result(PQexec(conn, "BEGIN"));
-    if (!pg::ok(result.get())) {
+    bool ok = pg::ok(result.get());
+    if (ok) {
+      result.reset(PQexec(conn, pg::kCopySql));
+      ok = PQresultStatus(result.get()) == PGRES_COPY_IN;
+    }
+    if (ok) {
+      ok = PQputCopyData(conn, copy_.data(), static_cast<int>(copy_.size())) == 1;
+      // End the copy even after a failed put, so the connection leaves COPY state.
+      ok = PQputCopyEnd(conn, ok ? nullptr : "sluice: sending the batch failed") == 1 && ok;
+      // The COPY's outcome, then nothing more.
+      for (PGresult* r; (r = PQgetResult(conn)) != nullptr;) {
+        ok = ok && pg::ok(r);
+        PQclear(r);
+      }
+    }
+    if (ok) {
+      result.reset(PQexec(conn, pg::kMergeSql));
+      ok = pg::ok(result.get());
+    }
+    if (ok) {
+      result.reset(PQexec(conn, "COMMIT"));
+      ok = pg::ok(result.get());
+    }
+    if (!ok) {
       *error = pg::error_of(conn);
-      return false;
+      result.reset(PQexec(conn, "ROLLBACK"));
     }
-    for (size_t first = 0; first < rows.size(); first += pg::kRowsPerStatement) {
-      const size_t n = std::min(pg::kRowsPerStatement, rows.size() - first);
-      bind(rows, ids, first, n);
-      const std::string partial = n == pg::kRowsPerStatement ? std::string() : pg::insert_sql(n);
-      result.reset(PQexecParams(
-          conn, n == pg::kRowsPerStatement ? full_sql_.c_str() : partial.c_str(),
-          static_cast<int>(n * pg::kColumnsPerRow), nullptr, values_.data(), nullptr, nullptr, 0));
-      if (!pg::ok(result.get())) {
-        *error = pg::error_of(conn);
-        result.reset(PQexec(conn, "ROLLBACK"));
-        return false;
-      }
-    }
-    result.reset(PQexec(conn, "COMMIT"));
-    if (!pg::ok(result.get())) {
-      *error = pg::error_of(conn);
-      return false;
-    }
-    return true;
-  }
-
-  // Text parameters of rows[first, first + n): numbers printed into text_, strings
-  // pointed at in place unless they need cleaning.
-  void bind(const std::vector<Record>& rows, const std::vector<std::string>& ids, size_t first,
-            size_t n) {
-    values_.assign(n * pg::kColumnsPerRow, nullptr);
-    text_.resize(n * pg::kColumnsPerRow);
-    size_t k = 0;
-    const auto str = [&](const std::string& s) {
-      if (needs_cleaning(s)) {
-        text_[k] = pg::clean_text(s);
-        values_[k] = text_[k].c_str();
-      } else {
-        values_[k] = s.c_str();
-      }
-      ++k;
-    };
-    const auto num = [&](int64_t v) {
-      text_[k] = std::to_string(v);
-      values_[k] = text_[k].c_str();
-      ++k;
-    };
-    const auto word = [&](std::string_view w) {
-      text_[k].assign(w);
-      values_[k] = text_[k].c_str();
-      ++k;
-    };
-    for (size_t i = first; i < first + n; ++i) {
-      const Record& r = rows[i];
-      str(ids[i]);
-      str(r.request_id);
-      num(r.ts_ms);
-      str(r.key_id);
-      str(r.project);
-      str(r.model);
-      str(r.provider);
-      str(r.upstream_model);
-      num(r.stream ? 1 : 0);
-      num(r.status);
-      word(to_text(r.outcome));
-      num(r.input_tokens);
-      num(r.output_tokens);
-      num(r.cached_tokens);
-      num(r.reasoning_tokens);
-      word(to_text(r.usage_source));
-      num(r.cost_nusd);
-      num(r.latency_ms);
-      if (r.ttft_ms < 0) {
-        values_[k++] = nullptr;  // NULL
-      } else {
-        num(r.ttft_ms);
-      }
-      num(r.attempts);
-      str(r.error_class);
-      str(r.upstream_request_id);
-    }
+    return ok;
   }
 
   const std::string url_;
@@ -298,9 +252,7 @@ class PgSink final : public Sink {
   pg::Conn conn_;
   uint64_t next_try_ns_ = 0;
   uint64_t backoff_ns_ = 0;
-  std::string full_sql_;  // the INSERT of kRowsPerStatement rows
-  std::vector<const char*> values_;
-  std::vector<std::string> text_;
+  std::string copy_;  // COPY text of the batch being written
   std::vector<Record> replay_rows_;
   std::vector<std::string> replay_ids_;
 };

@@ -1,5 +1,7 @@
 #include "pg_sql.h"
 
+#include <cstdio>
+
 namespace sluice::ledger::pg {
 
 const char* const kMigrateSql = R"sql(
@@ -41,26 +43,25 @@ const char* const kDeleteBeforeSql =
     "DELETE FROM requests WHERE row_id IN "
     "(SELECT row_id FROM requests WHERE ts_ms < $1 LIMIT $2)";
 
-std::string insert_sql(size_t rows) {
-  std::string sql =
-      "INSERT INTO requests (row_id, request_id, ts_ms, key_id, project, model, provider, "
-      "upstream_model, stream, status, outcome, input_tokens, output_tokens, cached_tokens, "
-      "reasoning_tokens, usage_source, cost_nusd, latency_ms, ttft_ms, attempts, error_class, "
-      "upstream_request_id) VALUES ";
-  sql.reserve(sql.size() + rows * kColumnsPerRow * 7);
-  size_t param = 1;
-  for (size_t row = 0; row < rows; ++row) {
-    sql += row ? ",(" : "(";
-    for (size_t column = 0; column < kColumnsPerRow; ++column) {
-      if (column) sql += ',';
-      sql += '$';
-      sql += std::to_string(param++);
-    }
-    sql += ')';
-  }
-  sql += " ON CONFLICT (row_id) DO NOTHING";
-  return sql;
-}
+#define SLUICE_LEDGER_COLUMNS                                                             \
+  "row_id, request_id, ts_ms, key_id, project, model, provider, upstream_model, stream, " \
+  "status, outcome, input_tokens, output_tokens, cached_tokens, reasoning_tokens, "       \
+  "usage_source, cost_nusd, latency_ms, ttft_ms, attempts, error_class, upstream_request_id"
+
+const char* const kStageSql =
+    "CREATE TEMP TABLE IF NOT EXISTS requests_in (row_id TEXT, request_id TEXT, ts_ms BIGINT, "
+    "key_id TEXT, project TEXT, model TEXT, provider TEXT, upstream_model TEXT, stream SMALLINT, "
+    "status INTEGER, outcome TEXT, input_tokens BIGINT, output_tokens BIGINT, "
+    "cached_tokens BIGINT, reasoning_tokens BIGINT, usage_source TEXT, cost_nusd BIGINT, "
+    "latency_ms BIGINT, ttft_ms BIGINT, attempts INTEGER, error_class TEXT, "
+    "upstream_request_id TEXT) ON COMMIT DELETE ROWS";
+
+const char* const kCopySql = "COPY requests_in (" SLUICE_LEDGER_COLUMNS ") FROM STDIN";
+
+const char* const kMergeSql =
+    "INSERT INTO requests (" SLUICE_LEDGER_COLUMNS ") SELECT " SLUICE_LEDGER_COLUMNS
+    " FROM requests_in ON CONFLICT (row_id) DO NOTHING";
+#undef SLUICE_LEDGER_COLUMNS
 
 namespace {
 
@@ -94,7 +95,86 @@ size_t utf8_length(std::string_view text, size_t i) {
   return n;
 }
 
+void append_text(std::string& out, std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    const char c = text[i];
+    if (c > 0 && static_cast<unsigned char>(c) < 0x80) {
+      switch (c) {
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        default:
+          out += c;
+      }
+      ++i;
+      continue;
+    }
+    const size_t n = utf8_length(text, i);
+    if (n == 0) {
+      out += "\xef\xbf\xbd";
+      ++i;
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
+  }
+}
+
+void append_number(std::string& out, int64_t value) {
+  char digits[24];
+  const int n = std::snprintf(digits, sizeof digits, "%lld", static_cast<long long>(value));
+  out.append(digits, static_cast<size_t>(n));
+}
+
 }  // namespace
+
+void append_copy_row(std::string& out, std::string_view row_id, const Record& r) {
+  append_text(out, row_id);
+  out += '\t';
+  append_text(out, r.request_id);
+  out += '\t';
+  append_number(out, r.ts_ms);
+  for (const std::string* s : {&r.key_id, &r.project, &r.model, &r.provider, &r.upstream_model}) {
+    out += '\t';
+    append_text(out, *s);
+  }
+  out += r.stream ? "\t1\t" : "\t0\t";
+  append_number(out, r.status);
+  out += '\t';
+  append_text(out, to_text(r.outcome));
+  for (uint32_t n : {r.input_tokens, r.output_tokens, r.cached_tokens, r.reasoning_tokens}) {
+    out += '\t';
+    append_number(out, n);
+  }
+  out += '\t';
+  append_text(out, to_text(r.usage_source));
+  out += '\t';
+  append_number(out, r.cost_nusd);
+  out += '\t';
+  append_number(out, r.latency_ms);
+  out += '\t';
+  if (r.ttft_ms < 0) {
+    out += "\\N";
+  } else {
+    append_number(out, r.ttft_ms);
+  }
+  out += '\t';
+  append_number(out, r.attempts);
+  out += '\t';
+  append_text(out, r.error_class);
+  out += '\t';
+  append_text(out, r.upstream_request_id);
+  out += '\n';
+}
 
 std::string clean_text(std::string_view text) {
   std::string out;

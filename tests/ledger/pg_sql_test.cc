@@ -4,40 +4,68 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 namespace sluice::ledger::pg {
 namespace {
 
-size_t count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
+Record record() {
+  Record r;
+  r.request_id = "req-1";
+  r.ts_ms = 1795305600123;
+  r.key_id = "k";
+  r.project = "support";
+  r.model = "gpt-4o";
+  r.provider = "openai";
+  r.upstream_model = "gpt-4o-mini";
+  r.stream = true;
+  r.status = 200;
+  r.input_tokens = 1200;
+  r.output_tokens = 350;
+  r.cached_tokens = 1024;
+  r.reasoning_tokens = 7;
+  r.cost_nusd = 4780000;
+  r.latency_ms = 2100;
+  r.ttft_ms = 190;
+  r.attempts = 1;
+  return r;
 }
 
-TEST(PgSql, InsertOfOneRowHasTwentyTwoPlaceholdersInOrder) {
-  const std::string sql = insert_sql(1);
-  EXPECT_NE(sql.find("($1,$2,$3,"), std::string::npos) << sql;
-  EXPECT_NE(sql.find(",$22)"), std::string::npos) << sql;
-  EXPECT_EQ(sql.find("$23"), std::string::npos) << sql;
-  EXPECT_EQ(count(sql, "$"), kColumnsPerRow);
+TEST(PgSql, CopyRowHasTwentyTwoFieldsInColumnOrder) {
+  std::string line;
+  append_copy_row(line, "abc-1", record());
+  EXPECT_EQ(line,
+            "abc-1\treq-1\t1795305600123\tk\tsupport\tgpt-4o\topenai\tgpt-4o-mini\t1\t200\tok\t"
+            "1200\t350\t1024\t7\tprovider\t4780000\t2100\t190\t1\t\t\n");
 }
 
-TEST(PgSql, InsertOfManyRowsNumbersParametersRowByRow) {
-  const std::string sql = insert_sql(3);
-  EXPECT_NE(sql.find("($23,$24,"), std::string::npos) << sql;
-  EXPECT_NE(sql.find(",$66)"), std::string::npos) << sql;
-  EXPECT_EQ(count(sql, "),("), 2u);
+TEST(PgSql, CopyRowWritesNullForNoFirstByte) {
+  Record r = record();
+  r.ttft_ms = -1;
+  std::string line;
+  append_copy_row(line, "abc-2", r);
+  EXPECT_NE(line.find("\t2100\t\\N\t1\t"), std::string::npos) << line;
 }
 
-TEST(PgSql, InsertSkipsRowsAlreadyThereByRowId) {
-  const std::string sql = insert_sql(2);
-  EXPECT_NE(sql.find("INSERT INTO requests (row_id, request_id, ts_ms,"), std::string::npos);
-  EXPECT_EQ(sql.substr(sql.size() - 31), "ON CONFLICT (row_id) DO NOTHING");
+TEST(PgSql, CopyRowEscapesWhatCopyTextFormatReserves) {
+  Record r = record();
+  r.request_id = std::string("a\tb\nc\rd\\e\0f\xff", 12);
+  std::string line;
+  append_copy_row(line, "x", r);
+  EXPECT_EQ(line.substr(0, line.find("\t1795305600123")),
+            "x\ta\\tb\\nc\\rd\\\\e\xef\xbf\xbd"
+            "f\xef\xbf\xbd");
+  EXPECT_EQ(std::count(line.begin(), line.end(), '\t'), 21);
+  EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1);
 }
 
-TEST(PgSql, AFullStatementStaysUnderThePostgresParameterLimit) {
-  EXPECT_LE(kRowsPerStatement * kColumnsPerRow, 65535u);
+TEST(PgSql, MergeSkipsRowsAlreadyThereByRowId) {
+  const std::string sql = kMergeSql;
+  EXPECT_EQ(sql.find("INSERT INTO requests (row_id, request_id, ts_ms,"), 0u) << sql;
+  EXPECT_NE(sql.find("FROM requests_in ON CONFLICT (row_id) DO NOTHING"), std::string::npos);
+  EXPECT_NE(std::string(kCopySql).find("COPY requests_in (row_id, request_id,"), std::string::npos);
+  EXPECT_NE(std::string(kStageSql).find("ON COMMIT DELETE ROWS"), std::string::npos);
 }
 
 TEST(PgSql, SchemaKeysRowsByRowIdAndDerivesCostUsdFromTheInteger) {
