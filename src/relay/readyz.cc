@@ -14,8 +14,11 @@ std::string readyz_json(const config::Config& cfg, const ShardResilience& res,
   out += '"';
   if (ledger) {
     out += ",\"ledger\":{\"state\":\"";
-    out += ledger->state();
-    out += "\",\"spool_backlog\":" +
+    const std::string_view state = ledger->state();
+    out += state;
+    out += "\",\"degraded\":";
+    out += state == "ok" ? "false" : "true";
+    out += ",\"spool_backlog\":" +
            std::to_string(ledger->stats().spool_backlog.load(std::memory_order_relaxed)) + "}";
   }
   out += ",\"providers\":{";
