@@ -122,10 +122,11 @@ class LedgerInPostgres(unittest.TestCase):
     def rows(self, where="true"):
         return int(self.db.query("SELECT count(*) FROM requests WHERE " + where)[0][0])
 
-    def usage(self, port):
+    def usage(self, port, group_by="project"):
         now_ms = int(time.time() * 1000)
-        r = h.http(port, "GET", "/admin/usage?from=%d&to=%d&group_by=project" % (
-            now_ms - 3600_000, now_ms + 3600_000), headers={"authorization": "Bearer " + ADMIN})
+        r = h.http(port, "GET", "/admin/usage?from=%d&to=%d&group_by=%s" % (
+            now_ms - 3600_000, now_ms + 3600_000, group_by),
+            headers={"authorization": "Bearer " + ADMIN})
         self.assertEqual(r.status, 200, r.body)
         return r.json()
 
@@ -154,6 +155,16 @@ class LedgerInPostgres(unittest.TestCase):
             self.assertEqual(len(rows), 1, rows)
             self.assertEqual(rows[0]["requests"], 2 * n)
             self.assertEqual(rows[0]["cost_nusd"], expected)
+        # Time buckets come out of PostgreSQL in the same UTC text as from SQLite.
+        rows = self.usage(a.port, "day,hour,minute")["rows"]
+        self.assertEqual(sum(r["requests"] for r in rows), 2 * n)
+        today = time.strftime("%Y-%m-%d", time.gmtime())
+        for r in rows:
+            self.assertRegex(r["day"], r"^\d{4}-\d\d-\d\d$")
+            self.assertRegex(r["hour"], r"^\d{4}-\d\d-\d\dT\d\d:00Z$")
+            self.assertRegex(r["minute"], r"^\d{4}-\d\d-\d\dT\d\d:\d\dZ$")
+            self.assertTrue(r["minute"].startswith(r["hour"][:14]))
+        self.assertIn(today, [r["day"] for r in rows])
         # Unique row ids: the same request id from two instances is two rows.
         self.assertEqual(chat(a.port, "same-id").status, 200)
         self.assertEqual(chat(b.port, "same-id").status, 200)
