@@ -105,10 +105,11 @@ class LedgerInPostgres(unittest.TestCase):
         for p in self.procs:
             p.kill()
 
-    def start(self, directory, flush_ms=20, extra_ledger=""):
+    def start(self, directory, flush_ms=20, extra_ledger="", projects=None):
         ledger = '"kind": "postgres", "url": "%s", "spool": "%s/spool.db"%s' % (
             self.db.url(), directory, extra_ledger)
-        cfg = h.mock_config(self.mock.port, directory, ledger_flush_ms=flush_ms, ledger=ledger)
+        cfg = h.mock_config(self.mock.port, directory, ledger_flush_ms=flush_ms, ledger=ledger,
+                            projects=projects)
         p = h.start_sluice(cfg, env={"SLUICE_ADMIN_KEY": ADMIN})
         self.procs.append(p)
         return p
@@ -169,6 +170,23 @@ class LedgerInPostgres(unittest.TestCase):
         self.assertEqual(chat(a.port, "same-id").status, 200)
         self.assertEqual(chat(b.port, "same-id").status, 200)
         self.assertTrue(wait_until(lambda: self.rows("request_id = 'same-id'") == 2))
+
+    def test_budgets_start_from_the_whole_fleets_spend(self):
+        # Another instance already spent $1 of project default today.
+        a = self.start(tempfile.mkdtemp())
+        self.assertEqual(chat(a.port, "warm").status, 200)  # creates the schema
+        self.assertTrue(wait_until(lambda: self.rows() == 1))
+        self.db.psql(self.db.database, (
+            "INSERT INTO requests (row_id, request_id, ts_ms, key_id, project, model, provider, "
+            "upstream_model, stream, status, outcome, input_tokens, output_tokens, cached_tokens, "
+            "reasoning_tokens, usage_source, cost_nusd, latency_ms, attempts) VALUES "
+            "('elsewhere-1', 'big', %d, '', 'default', 'gpt-4o-mini', 'mock', 'u', 0, 200, 'ok', "
+            "1, 1, 0, 0, 'provider', 1000000000, 1, 1)") % int(time.time() * 1000))
+        b = self.start(tempfile.mkdtemp(),
+                       projects='{ "default": { "budget": { "usd_per_day": 0.5 } }, "team": {} }')
+        r = chat(b.port, "over")
+        self.assertEqual(r.status, 429, r.body)
+        self.assertEqual(r.header("x-sluice-error-class"), "budget_exceeded")
 
     def test_outage_spools_and_every_row_arrives_once(self):
         d = tempfile.mkdtemp()
