@@ -157,4 +157,42 @@ BENCHMARK(BM_LedgerWriterThroughput)
     ->Arg(10000)
     ->Unit(benchmark::kMillisecond);
 
+// The same into PostgreSQL (multi-row INSERTs of up to 1,000 rows, one transaction per
+// batch), at the URL in SLUICE_BENCH_PG_URL; skipped without one. A throwaway cluster:
+//   python3 -c 'import sys; sys.path.insert(0, "tests/integration/gateway"); import pg, os;
+//     c = pg.Cluster(); os.environ["SLUICE_BENCH_PG_URL"] = c.url();
+//     os.system("./build/bench/sluice-bench --benchmark_filter=WriterThroughput"); c.stop()'
+void BM_LedgerWriterThroughputPostgres(benchmark::State& state) {
+  const char* url = std::getenv("SLUICE_BENCH_PG_URL");
+  if (url == nullptr || *url == '\0') {
+    state.SkipWithError("set SLUICE_BENCH_PG_URL to a PostgreSQL database");
+    for (auto _ : state) {
+    }
+    return;
+  }
+  const size_t batch = static_cast<size_t>(state.range(0));
+  BenchDir dir;
+  sluice::config::Ledger config = bench_config(dir.db(), 3'600'000);
+  config.kind = sluice::config::LedgerKind::postgres;
+  config.url = url;
+  config.spool = dir.db() + ".spool";
+  Ledger ledger(config, 1, LedgerOptions{.early_wake = false});
+  auto& queue = ledger.queue(0);
+  uint64_t next = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    for (size_t k = 0; k < batch; ++k) queue.submit(typical_record(next++));
+    state.ResumeTiming();
+    if (!ledger.flush()) state.SkipWithError("write failed");
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(ledger.rows_written()));
+  state.counters["spooled"] = static_cast<double>(ledger.stats().spooled.load());
+}
+BENCHMARK(BM_LedgerWriterThroughputPostgres)
+    ->UseRealTime()
+    ->Arg(100)
+    ->Arg(1000)
+    ->Arg(10000)
+    ->Unit(benchmark::kMillisecond);
+
 }  // namespace

@@ -44,10 +44,16 @@ std::string resolve_ledger_url(const Ledger& ledger, std::string& error) {
     std::ostringstream text;
     text << in.rdbuf();
     std::string url = trimmed(text.str());
-    if (url.empty()) error = "ledger.url_file: " + ledger.url_file + " is empty";
+    if (url.empty()) {
+      error = "ledger.url_file: " + ledger.url_file + " is empty";
+    } else if (url.find('\n') != std::string::npos) {
+      error = "ledger.url_file: " + ledger.url_file +
+              " holds more than one line; it must hold the URL only";
+      return {};
+    }
     return url;
   }
-  error = "a postgres ledger needs \"url\", \"url_env\" or \"url_file\"";
+  error = "ledger.url: a postgres ledger needs \"url\", \"url_env\" or \"url_file\"";
   return {};
 }
 

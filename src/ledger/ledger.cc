@@ -2,7 +2,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
-#include <sqlite3.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,51 +14,21 @@
 #include <stdexcept>
 #include <string_view>
 
-#include "schema.h"
+#include "sink.h"
+#include "sluice/config/ledger_url.h"
 #include "sluice/core/clock.h"
 #include "sluice/core/log.h"
-#include "sqlite_db.h"
 
 namespace sluice::ledger {
 namespace {
 
-constexpr int kBusyTimeoutMs = 5000;
 constexpr uint64_t kLogIntervalNs = 1'000'000'000;
 // A stopping writer gives up on a failing database after this many tries in a row.
 constexpr int kStopAttempts = 3;
-
-void bind_text(sqlite3_stmt* stmt, int index, std::string_view text) {
-  // STATIC: the record outlives the step that reads it.
-  sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
-}
-
-void bind_record(sqlite3_stmt* stmt, const Record& r) {
-  bind_text(stmt, 1, r.request_id);
-  sqlite3_bind_int64(stmt, 2, r.ts_ms);
-  bind_text(stmt, 3, r.key_id);
-  bind_text(stmt, 4, r.project);
-  bind_text(stmt, 5, r.model);
-  bind_text(stmt, 6, r.provider);
-  bind_text(stmt, 7, r.upstream_model);
-  sqlite3_bind_int(stmt, 8, r.stream ? 1 : 0);
-  sqlite3_bind_int(stmt, 9, r.status);
-  bind_text(stmt, 10, to_text(r.outcome));
-  sqlite3_bind_int64(stmt, 11, r.input_tokens);
-  sqlite3_bind_int64(stmt, 12, r.output_tokens);
-  sqlite3_bind_int64(stmt, 13, r.cached_tokens);
-  sqlite3_bind_int64(stmt, 14, r.reasoning_tokens);
-  bind_text(stmt, 15, to_text(r.usage_source));
-  sqlite3_bind_int64(stmt, 16, r.cost_nusd);
-  sqlite3_bind_int64(stmt, 17, r.latency_ms);
-  if (r.ttft_ms < 0) {
-    sqlite3_bind_null(stmt, 18);
-  } else {
-    sqlite3_bind_int64(stmt, 18, r.ttft_ms);
-  }
-  sqlite3_bind_int(stmt, 19, r.attempts);
-  bind_text(stmt, 20, r.error_class);
-  bind_text(stmt, 21, r.upstream_request_id);
-}
+// Retention deletes this many rows per statement, and at most this many statements per
+// pass, so the writer is never away from its queues for long.
+constexpr int kRetentionChunk = 1000;
+constexpr int kRetentionStatementsPerPass = 20;
 
 // The ledger names every project, key and request, so a new one is readable by its
 // owner only, whatever the umask; SQLite gives its -wal and -shm files the same mode.
@@ -75,7 +45,66 @@ void create_private(const std::string& path) {
   if (rc != 0) throw std::runtime_error("ledger " + path + ": " + std::strerror(err));
 }
 
+void create_parent(const std::string& path) {
+  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  if (!dir.empty()) std::filesystem::create_directories(dir);
+}
+
+// Row ids are "<16 random hex digits>-<sequence>": unique to this process run, so two
+// instances writing one PostgreSQL database, or one instance restarted, never collide,
+// and the same record keeps its id through every retry and replay.
+std::string row_id_prefix() {
+  uint64_t bits = 0;
+  if (::getrandom(&bits, sizeof bits, 0) != static_cast<ssize_t>(sizeof bits)) {
+    bits = core::mono_ns() ^ (static_cast<uint64_t>(::getpid()) << 32) ^ core::wall_ms();
+  }
+  char text[24];
+  std::snprintf(text, sizeof text, "%016llx-", static_cast<unsigned long long>(bits));
+  return text;
+}
+
 }  // namespace
+
+const char* cause_name(FailureCause cause) {
+  switch (cause) {
+    case FailureCause::connect:
+      return "connect";
+    case FailureCause::write:
+      return "write";
+    case FailureCause::disk_full:
+      return "disk_full";
+    case FailureCause::read_only:
+      return "read_only";
+    case FailureCause::locked:
+      return "locked";
+    case FailureCause::io:
+      return "io";
+    case FailureCause::other:
+      return "other";
+  }
+  return "other";
+}
+
+void FailureLog::failed(FailureCause cause, const std::string& message) {
+  const size_t i = static_cast<size_t>(cause);
+  stats_.errors[i].fetch_add(1, std::memory_order_relaxed);
+  if (logged_[i]) return;
+  logged_[i] = true;
+  SLUICE_LOG_ERROR("ledger %s: write failed (%s): %s; logged once until writes succeed again",
+                   name_.c_str(), cause_name(cause), message.c_str());
+}
+
+void FailureLog::recovered(std::initializer_list<FailureCause> causes) {
+  for (FailureCause cause : causes) {
+    const size_t i = static_cast<size_t>(cause);
+    if (!logged_[i]) continue;
+    logged_[i] = false;
+    SLUICE_LOG_INFO(
+        "ledger %s: writing again after %s failures (%llu so far)", name_.c_str(),
+        cause_name(cause),
+        static_cast<unsigned long long>(stats_.errors[i].load(std::memory_order_relaxed)));
+  }
+}
 
 // --- producer side (shard threads) ---
 
@@ -119,19 +148,28 @@ void Ledger::wake_writer() noexcept {
 // --- setup and shutdown (control thread) ---
 
 Ledger::Ledger(const config::Ledger& config, uint32_t queues, LedgerOptions options)
-    : path_(config.path),
+    : path_(config.kind == config::LedgerKind::postgres ? config.spool : config.path),
       flush_ms_(std::max<uint32_t>(config.flush_ms, 1)),
+      postgres_(config.kind == config::LedgerKind::postgres),
+      refuse_on_failure_(config.on_failure == config::OnLedgerFailure::refuse),
+      retention_days_(config.retention_days),
+      retention_interval_ms_(options.retention_interval_ms),
       overflow_capacity_(options.overflow_capacity) {
-  const std::filesystem::path dir = std::filesystem::path(path_).parent_path();
-  if (!dir.empty()) std::filesystem::create_directories(dir);
+  create_parent(path_);
   create_private(path_);
-
-  sqlite::Db db = sqlite::open(path_, /*read_only=*/false, kBusyTimeoutMs);
-  schema::prepare_for_writing(db.get(), path_.c_str());
-  std::string error;
-  sqlite::Stmt insert = sqlite::prepare(db.get(), schema::kInsertSql, &error);
-  if (!insert) throw std::runtime_error("ledger " + path_ + ": " + error);
-  reader_ = std::make_unique<UsageReader>(path_);
+  if (postgres_) {
+    std::string url_error;
+    const std::string url = config::resolve_ledger_url(config, url_error);
+    if (!url_error.empty()) throw std::runtime_error(url_error);
+    failure_log_ = std::make_unique<FailureLog>(stats_, "postgres");
+    sink_ = make_pg_sink(url, path_, *failure_log_);
+    reader_ = std::make_unique<UsageReader>(UsageReader::Postgres{url});
+  } else {
+    failure_log_ = std::make_unique<FailureLog>(stats_, path_);
+    sink_ = make_sqlite_sink(path_, *failure_log_);
+    reader_ = std::make_unique<UsageReader>(path_);
+  }
+  row_id_prefix_ = row_id_prefix();
 
   max_pending_ = overflow_capacity_;
   for (uint32_t i = 0; i < std::max<uint32_t>(queues, 1); ++i) {
@@ -140,18 +178,17 @@ Ledger::Ledger(const config::Ledger& config, uint32_t queues, LedgerOptions opti
   }
   overflow_.reserve(overflow_capacity_);
   overflow_spare_.reserve(overflow_capacity_);
-
-  sqlite3_commit_hook(db.get(), &Ledger::on_commit, this);
-  db_ = db.release();
-  insert_ = insert.release();
   writer_ = std::thread([this] { run_writer(); });
 }
 
 Ledger::~Ledger() { stop(); }
 
-int Ledger::on_commit(void* self) {
-  static_cast<Ledger*>(self)->transactions_.fetch_add(1, std::memory_order_relaxed);
-  return 0;  // let the commit proceed
+const char* Ledger::state() const {
+  if (stats_.failing.load(std::memory_order_relaxed)) return "failing";
+  if (stats_.backend_down.load(std::memory_order_relaxed) ||
+      stats_.spool_backlog.load(std::memory_order_relaxed) != 0)
+    return "spooling";
+  return "ok";
 }
 
 bool Ledger::flush() {
@@ -184,16 +221,9 @@ void Ledger::stop() {
     batch_.clear();
   }
   log_losses(/*force=*/true);
-  close_writer();
-}
-
-void Ledger::close_writer() {
-  sqlite3_finalize(insert_);
-  insert_ = nullptr;
-  // The last connection to close checkpoints the WAL into the main file; the reader may
-  // still be open, in which case the next start does it.
-  sqlite3_close_v2(db_);
-  db_ = nullptr;
+  // SQLite: the last connection to close checkpoints the WAL into the main file; the
+  // reader may still be open, in which case the next start does it.
+  sink_.reset();
 }
 
 // --- writer thread ---
@@ -214,6 +244,7 @@ void Ledger::run_writer() {
       stopping = stop_requested_;
     }
     bool ok = write_cycle();
+    if (ok && !stopping) retain();
     if (stopping) {
       // Producers have stopped; write until nothing is left or the database keeps failing.
       int failures = ok ? 0 : 1;
@@ -243,15 +274,44 @@ void Ledger::run_writer() {
 
 bool Ledger::write_cycle() {
   collect();
+  sink_->tick();
   if (batch_.empty()) return true;
-  if (!insert_batch()) {
+  // Ids of records already pending keep theirs (batch_[i] is batch_first_seq_ + i).
+  if (postgres_) {
+    for (size_t i = batch_ids_.size(); i < batch_.size(); ++i)
+      batch_ids_.push_back(row_id_prefix_ + std::to_string(batch_first_seq_ + i));
+  }
+  const SinkResult result = sink_->write(batch_, batch_ids_);
+  if (!result.ok) {
     write_errors_.fetch_add(1, std::memory_order_relaxed);
+    stats_.failing.store(true, std::memory_order_relaxed);
     return false;
   }
+  stats_.failing.store(false, std::memory_order_relaxed);
   rows_written_.fetch_add(batch_.size(), std::memory_order_relaxed);
   batches_.fetch_add(1, std::memory_order_relaxed);
+  batch_first_seq_ += batch_.size();
   batch_.clear();
+  batch_ids_.clear();
   return true;
+}
+
+// ledger.retention_days: old rows go in small statements, between flushes, at most once
+// per retention_interval_ms, so the request path never waits for it.
+void Ledger::retain() {
+  if (retention_days_ == 0) return;
+  const uint64_t now = core::mono_ns();
+  if (last_retention_ns_ != 0 &&
+      now - last_retention_ns_ < uint64_t{retention_interval_ms_} * 1'000'000)
+    return;
+  last_retention_ns_ = now;
+  const int64_t before =
+      static_cast<int64_t>(core::wall_ms()) - int64_t{retention_days_} * 86'400'000;
+  for (int i = 0; i < kRetentionStatementsPerPass; ++i) {
+    const uint64_t deleted = sink_->delete_before(before, kRetentionChunk);
+    stats_.retention_deleted.fetch_add(deleted, std::memory_order_relaxed);
+    if (deleted < static_cast<uint64_t>(kRetentionChunk)) break;
+  }
 }
 
 void Ledger::collect() {
@@ -270,40 +330,12 @@ void Ledger::collect() {
   overflow_spare_.clear();
 }
 
-bool Ledger::insert_batch() {
-  std::string error;
-  if (!sqlite::exec(db_, "BEGIN IMMEDIATE", &error)) {
-    last_error_ = error;
-    return false;
-  }
-  for (const Record& record : batch_) {
-    bind_record(insert_, record);
-    const int rc = sqlite3_step(insert_);
-    sqlite3_reset(insert_);
-    if (rc != SQLITE_DONE) {
-      last_error_ = sqlite::last_error(db_);
-      sqlite::exec(db_, "ROLLBACK", nullptr);
-      return false;
-    }
-  }
-  if (!sqlite::exec(db_, "COMMIT", &error)) {
-    last_error_ = error;
-    sqlite::exec(db_, "ROLLBACK", nullptr);
-    return false;
-  }
-  return true;
-}
-
 void Ledger::log_losses(bool force) {
   const uint64_t now = core::mono_ns();
   if (!force && now - last_log_ns_ < kLogIntervalNs) return;
   const uint64_t overflowed_now = overflowed();
   const uint64_t dropped_now = dropped();
-  const uint64_t errors_now = write_errors();
-  if (overflowed_now == logged_overflowed_ && dropped_now == logged_dropped_ &&
-      errors_now == logged_errors_) {
-    return;
-  }
+  if (overflowed_now == logged_overflowed_ && dropped_now == logged_dropped_) return;
   if (overflowed_now != logged_overflowed_ || dropped_now != logged_dropped_) {
     SLUICE_LOG_WARN(
         "ledger: shard queues full: %llu records overflowed (%llu total), %llu dropped "
@@ -313,14 +345,8 @@ void Ledger::log_losses(bool force) {
         static_cast<unsigned long long>(dropped_now - logged_dropped_),
         static_cast<unsigned long long>(dropped_now));
   }
-  if (errors_now != logged_errors_) {
-    SLUICE_LOG_ERROR("ledger %s: %llu failed writes, %zu records pending: %s", path_.c_str(),
-                     static_cast<unsigned long long>(errors_now - logged_errors_), batch_.size(),
-                     last_error_.c_str());
-  }
   logged_overflowed_ = overflowed_now;
   logged_dropped_ = dropped_now;
-  logged_errors_ = errors_now;
   last_log_ns_ = now;
 }
 

@@ -1,12 +1,15 @@
 #include "sluice/ledger/usage_report.h"
 
+#include <libpq-fe.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <sqlite3.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <string_view>
 
+#include "pg_conn.h"
 #include "sluice/core/money.h"
 #include "sqlite_db.h"
 
@@ -15,20 +18,25 @@ namespace {
 
 struct GroupColumn {
   std::string_view name;  // in group_by and as the row's JSON key
-  const char* sql;        // expression over `requests`
+  const char* sql;        // expression over `requests` (SQLite)
+  const char* pg_sql;     // the same in PostgreSQL
 };
 
+#define SLUICE_PG_UTC(fmt) "to_char(to_timestamp(ts_ms / 1000) AT TIME ZONE 'UTC', '" fmt "')"
 constexpr GroupColumn kGroupColumns[] = {
-    {"project", "project"},
-    {"model", "model"},
-    {"key", "key_id"},
-    {"provider", "provider"},
-    {"day", "strftime('%Y-%m-%d', ts_ms / 1000, 'unixepoch')"},
-    {"hour", "strftime('%Y-%m-%dT%H:00Z', ts_ms / 1000, 'unixepoch')"},
-    {"minute", "strftime('%Y-%m-%dT%H:%MZ', ts_ms / 1000, 'unixepoch')"},
-    {"outcome", "outcome"},
-    {"error_class", "COALESCE(error_class, '')"},
+    {"project", "project", "project"},
+    {"model", "model", "model"},
+    {"key", "key_id", "key_id"},
+    {"provider", "provider", "provider"},
+    {"day", "strftime('%Y-%m-%d', ts_ms / 1000, 'unixepoch')", SLUICE_PG_UTC("YYYY-MM-DD")},
+    {"hour", "strftime('%Y-%m-%dT%H:00Z', ts_ms / 1000, 'unixepoch')",
+     SLUICE_PG_UTC("YYYY-MM-DD\"T\"HH24\":00Z\"")},
+    {"minute", "strftime('%Y-%m-%dT%H:%MZ', ts_ms / 1000, 'unixepoch')",
+     SLUICE_PG_UTC("YYYY-MM-DD\"T\"HH24:MI\"Z\"")},
+    {"outcome", "outcome", "outcome"},
+    {"error_class", "COALESCE(error_class, '')", "COALESCE(error_class, '')"},
 };
+#undef SLUICE_PG_UTC
 
 const GroupColumn* find_group_column(std::string_view name) {
   for (const GroupColumn& column : kGroupColumns) {
@@ -51,13 +59,115 @@ std::string_view column_text(sqlite3_stmt* stmt, int index) {
           static_cast<size_t>(sqlite3_column_bytes(stmt, index))};
 }
 
+// One report row as the JSON writer wants it, whatever the database.
+struct ReportRow {
+  std::vector<std::string_view> groups;
+  int64_t sums[6];  // requests, input, output, cached, reasoning tokens, cost_nusd
+};
+
+class ReportJson {
+ public:
+  ReportJson(int64_t from_ms, int64_t to_ms, const std::vector<const GroupColumn*>& columns)
+      : columns_(columns), json_(buffer_) {
+    json_.StartObject();
+    json_.Key("from");
+    json_.Int64(from_ms);
+    json_.Key("to");
+    json_.Int64(to_ms);
+    json_.Key("group_by");
+    json_.StartArray();
+    for (const GroupColumn* column : columns_)
+      json_.String(column->name.data(), static_cast<rapidjson::SizeType>(column->name.size()));
+    json_.EndArray();
+    json_.Key("rows");
+    json_.StartArray();
+  }
+
+  void row(const ReportRow& r) {
+    json_.StartObject();
+    for (size_t i = 0; i < columns_.size(); ++i) {
+      json_.Key(columns_[i]->name.data(),
+                static_cast<rapidjson::SizeType>(columns_[i]->name.size()));
+      json_.String(r.groups[i].data(), static_cast<rapidjson::SizeType>(r.groups[i].size()));
+    }
+    int i = 0;
+    for (const char* name :
+         {"requests", "input_tokens", "output_tokens", "cached_tokens", "reasoning_tokens"}) {
+      json_.Key(name);
+      json_.Int64(r.sums[i++]);
+    }
+    // The sum is an integer (SQLite refuses, rather than rounds, an overflowing SUM;
+    // PostgreSQL sums BIGINT as NUMERIC), and cost_usd is that integer as an exact
+    // decimal, never a double.
+    json_.Key("cost_nusd");
+    json_.Int64(r.sums[5]);
+    json_.Key("cost_usd");
+    const std::string usd = money::format_nano(r.sums[5]);
+    json_.RawValue(usd.data(), usd.size(), rapidjson::kNumberType);
+    json_.EndObject();
+  }
+
+  UsageReport finish() {
+    json_.EndArray();
+    json_.EndObject();
+    UsageReport report;
+    report.status = UsageReport::Status::ok;
+    report.json.assign(buffer_.GetString(), buffer_.GetSize());
+    return report;
+  }
+
+ private:
+  const std::vector<const GroupColumn*>& columns_;
+  rapidjson::StringBuffer buffer_;
+  rapidjson::Writer<rapidjson::StringBuffer> json_;
+};
+
+std::string placeholder(bool pg, int n) { return (pg ? "$" : "?") + std::to_string(n); }
+
 }  // namespace
 
 UsageReader::UsageReader(const std::string& path) {
   db_ = sqlite::open(path, /*read_only=*/true, /*busy_timeout_ms=*/5000).release();
 }
 
-UsageReader::~UsageReader() { sqlite3_close_v2(db_); }
+UsageReader::UsageReader(Postgres postgres) : pg_url_(std::move(postgres.url)) {}
+
+UsageReader::~UsageReader() {
+  sqlite3_close_v2(db_);
+  PQfinish(pg_);
+}
+
+bool UsageReader::pg_query(const std::string& sql, const std::vector<std::string>& params,
+                           std::vector<std::vector<std::string>>& rows, std::string& error) const {
+  std::vector<const char*> values;
+  for (const std::string& p : params) values.push_back(p.c_str());
+  // A connection the server dropped (a restart, an outage) is replaced once.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (pg_ == nullptr || PQstatus(pg_) != CONNECTION_OK) {
+      PQfinish(pg_);
+      pg_ = pg::connect(pg_url_, &error).release();
+      if (pg_ == nullptr) return false;
+    }
+    pg::Result result(PQexecParams(pg_, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                                   values.data(), nullptr, nullptr, 0));
+    if (pg::ok(result.get())) {
+      rows.clear();
+      const int n = PQntuples(result.get());
+      const int fields = PQnfields(result.get());
+      for (int r = 0; r < n; ++r) {
+        std::vector<std::string>& row = rows.emplace_back();
+        for (int f = 0; f < fields; ++f) {
+          row.emplace_back(PQgetvalue(result.get(), r, f),
+                           static_cast<size_t>(PQgetlength(result.get(), r, f)));
+        }
+      }
+      return true;
+    }
+    error = pg::error_of(pg_);
+    if (PQstatus(pg_) == CONNECTION_OK) return false;  // the query itself failed
+  }
+  return false;
+}
 
 UsageReport UsageReader::usage_report(int64_t from_ms, int64_t to_ms,
                                       const std::vector<std::string>& group_by,
@@ -82,13 +192,16 @@ UsageReport UsageReader::usage_report(int64_t from_ms, int64_t to_ms,
   }
 
   // Only whitelisted expressions reach the SQL text; values are bound.
+  const bool pg = !pg_url_.empty();
   std::string sql = "SELECT ";
-  for (const GroupColumn* column : columns) sql += std::string(column->sql) + ", ";
+  for (const GroupColumn* column : columns)
+    sql += std::string(pg ? column->pg_sql : column->sql) + ", ";
   sql +=
       "COUNT(*), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), "
       "COALESCE(SUM(cached_tokens), 0), COALESCE(SUM(reasoning_tokens), 0), "
       "COALESCE(SUM(cost_nusd), 0) "
-      "FROM requests WHERE ts_ms >= ?1 AND ts_ms < ?2";
+      "FROM requests WHERE ts_ms >= " +
+      placeholder(pg, 1) + " AND ts_ms < " + placeholder(pg, 2);
   const std::pair<const char*, const std::string*> filters[] = {
       {"project", &filter.project},
       {"model", &filter.model},
@@ -98,7 +211,7 @@ UsageReport UsageReader::usage_report(int64_t from_ms, int64_t to_ms,
   int next_param = 3;
   for (const auto& [column, value] : filters) {
     if (!value->empty())
-      sql += std::string(" AND ") + column + " = ?" + std::to_string(next_param++);
+      sql += std::string(" AND ") + column + " = " + placeholder(pg, next_param++);
   }
   if (!columns.empty()) {
     std::string list;
@@ -107,6 +220,26 @@ UsageReport UsageReader::usage_report(int64_t from_ms, int64_t to_ms,
   }
 
   std::lock_guard lock(mu_);
+  ReportJson json(from_ms, to_ms, columns);
+  ReportRow row;
+  row.groups.resize(columns.size());
+  if (pg) {
+    std::vector<std::string> params = {std::to_string(from_ms), std::to_string(to_ms)};
+    for (const auto& [column, value] : filters)
+      if (!value->empty()) params.push_back(*value);
+    std::vector<std::vector<std::string>> rows;
+    std::string error;
+    if (!pg_query(sql, params, rows, error))
+      return report_error(UsageReport::Status::failed, "ledger query failed: " + error);
+    for (const std::vector<std::string>& r : rows) {
+      for (size_t i = 0; i < columns.size(); ++i) row.groups[i] = r[i];
+      for (size_t i = 0; i < 6; ++i)
+        row.sums[i] = std::strtoll(r[columns.size() + i].c_str(), nullptr, 10);
+      json.row(row);
+    }
+    return json.finish();
+  }
+
   std::string error;
   sqlite::Stmt stmt = sqlite::prepare(db_, sql, &error);
   if (!stmt) return report_error(UsageReport::Status::failed, "ledger query failed: " + error);
@@ -119,56 +252,17 @@ UsageReport UsageReader::usage_report(int64_t from_ms, int64_t to_ms,
                         SQLITE_STATIC);
     }
   }
-
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> json(buffer);
-  json.StartObject();
-  json.Key("from");
-  json.Int64(from_ms);
-  json.Key("to");
-  json.Int64(to_ms);
-  json.Key("group_by");
-  json.StartArray();
-  for (const GroupColumn* column : columns) {
-    json.String(column->name.data(), static_cast<rapidjson::SizeType>(column->name.size()));
-  }
-  json.EndArray();
-  json.Key("rows");
-  json.StartArray();
   int rc;
   while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-    json.StartObject();
     int i = 0;
-    for (const GroupColumn* column : columns) {
-      json.Key(column->name.data(), static_cast<rapidjson::SizeType>(column->name.size()));
-      const std::string_view text = column_text(stmt.get(), i++);
-      json.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
-    }
-    for (const char* name :
-         {"requests", "input_tokens", "output_tokens", "cached_tokens", "reasoning_tokens"}) {
-      json.Key(name);
-      json.Int64(sqlite3_column_int64(stmt.get(), i++));
-    }
-    // The sum is an integer (SQLite refuses, rather than rounds, an overflowing SUM), and
-    // cost_usd is that integer as an exact decimal, never a double.
-    const int64_t nusd = sqlite3_column_int64(stmt.get(), i);
-    json.Key("cost_nusd");
-    json.Int64(nusd);
-    json.Key("cost_usd");
-    const std::string usd = money::format_nano(nusd);
-    json.RawValue(usd.data(), usd.size(), rapidjson::kNumberType);
-    json.EndObject();
+    for (; i < static_cast<int>(columns.size()); ++i) row.groups[i] = column_text(stmt.get(), i);
+    for (int k = 0; k < 6; ++k) row.sums[k] = sqlite3_column_int64(stmt.get(), i + k);
+    json.row(row);
   }
   if (rc != SQLITE_DONE)
     return report_error(UsageReport::Status::failed,
                         "ledger query failed: " + sqlite::last_error(db_));
-  json.EndArray();
-  json.EndObject();
-
-  UsageReport report;
-  report.status = UsageReport::Status::ok;
-  report.json.assign(buffer.GetString(), buffer.GetSize());
-  return report;
+  return json.finish();
 }
 
 Spend UsageReader::spend_since(int64_t since_ms) const {
@@ -178,9 +272,18 @@ Spend UsageReader::spend_since(int64_t since_ms) const {
       {"project", &spend.by_project},
       {"key_id", &spend.by_key},
   };
+  const bool pg = !pg_url_.empty();
   for (const auto& [column, sums] : groups) {
     const std::string sql = std::string("SELECT ") + column +
-                            ", SUM(cost_nusd) FROM requests WHERE ts_ms >= ?1 GROUP BY 1";
+                            ", SUM(cost_nusd) FROM requests WHERE ts_ms >= " + placeholder(pg, 1) +
+                            " GROUP BY 1";
+    if (pg) {
+      std::vector<std::vector<std::string>> rows;
+      if (!pg_query(sql, {std::to_string(since_ms)}, rows, spend.error)) return spend;
+      for (const std::vector<std::string>& r : rows)
+        (*sums)[r[0]] = std::strtoll(r[1].c_str(), nullptr, 10);
+      continue;
+    }
     sqlite::Stmt stmt = sqlite::prepare(db_, sql, &spend.error);
     if (!stmt) return spend;
     sqlite3_bind_int64(stmt.get(), 1, since_ms);

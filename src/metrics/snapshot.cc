@@ -111,8 +111,28 @@ std::string render(const Snapshot& s, const ProcessFigures& p) {
   w.sample("sluice_connections_refused_total", {}, s.connections_refused);
 
   if (p.ledger) {
-    process_counter(w, "sluice_ledger_rows_written_total", "Ledger rows committed to SQLite.",
+    process_counter(w, "sluice_ledger_rows_written_total",
+                    "Ledger rows the writer put away (the database, or the postgres spool).",
                     p.ledger_rows_written);
+    w.family("sluice_ledger_write_errors_total", "counter",
+             "Failed ledger writes by cause (connect, write, disk_full, read_only, locked, io, "
+             "other); the rows stay pending or go to the spool.");
+    for (const auto& [cause, n] : p.ledger_write_errors)
+      w.sample("sluice_ledger_write_errors_total", {{"cause", cause}}, n);
+    process_counter(w, "sluice_ledger_spooled_rows_total",
+                    "Ledger rows written to the local spool while PostgreSQL was unreachable.",
+                    p.ledger_spooled);
+    process_counter(w, "sluice_ledger_spool_replayed_rows_total",
+                    "Spooled ledger rows replayed into PostgreSQL.", p.ledger_replayed);
+    w.family("sluice_ledger_spool_backlog_rows", "gauge",
+             "Ledger rows waiting in the local spool for PostgreSQL.");
+    w.sample("sluice_ledger_spool_backlog_rows", {}, p.ledger_spool_backlog);
+    process_counter(w, "sluice_ledger_retention_deleted_rows_total",
+                    "Ledger rows deleted by ledger.retention_days.", p.ledger_retention_deleted);
+    w.family("sluice_ledger_degraded", "gauge",
+             "Ledger state: 0 writing, 1 spooling (PostgreSQL unreachable), 2 failing "
+             "(nowhere to write).");
+    w.sample("sluice_ledger_degraded", {}, p.ledger_degraded);
     process_counter(w, "sluice_ledger_overflowed_total",
                     "Ledger records that went through the shared overflow list.",
                     p.ledger_overflowed);

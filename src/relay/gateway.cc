@@ -275,12 +275,22 @@ void Gateway::on_request(net::Exchange& ex) {
     case route::RouteKind::operational:
       return operational(r);
     case route::RouteKind::unified:
-      if (!authenticate(r)) return;
+      if (!authenticate(r) || !ledger_writable(r)) return;
       return unified(r);
     case route::RouteKind::native:
-      if (!authenticate(r)) return;
+      if (!authenticate(r) || !ledger_writable(r)) return;
       return native(r);
   }
+}
+
+bool Gateway::ledger_refusing() const { return state_->ledger && state_->ledger->refusing(); }
+
+// on_ledger_failure "refuse": a request the books could not record is not served.
+bool Gateway::ledger_writable(Request& r) {
+  if (!ledger_refusing()) return true;
+  reject(r, route::ErrorClass::provider_degraded,
+         "the request ledger cannot write (on_ledger_failure is \"refuse\"); try again later");
+  return false;
 }
 
 // server.allowed_hosts: a page on another site that rebinds its name to this address
@@ -350,7 +360,8 @@ void Gateway::operational(Request& r) {
     case route::Endpoint::healthz:
       return respond_json(r, 200, "{\"status\":\"ok\"}");
     case route::Endpoint::readyz:
-      return respond_json(r, 200, readyz_json(*cfg_, resilience_));
+      return respond_json(r, ledger_refusing() ? 503 : 200,
+                          readyz_json(*cfg_, resilience_, state_->ledger));
     case route::Endpoint::admin:
       return admin(r);
     case route::Endpoint::metrics:

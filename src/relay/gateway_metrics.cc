@@ -208,6 +208,17 @@ metrics::ProcessFigures GatewayMetrics::process_figures() const {
     f.ledger_rows_written = l->rows_written();
     f.ledger_overflowed = l->overflowed();
     f.ledger_dropped = l->dropped();
+    const ledger::LedgerStats& st = l->stats();
+    for (size_t i = 0; i < ledger::kFailureCauses; ++i) {
+      f.ledger_write_errors.emplace_back(ledger::cause_name(static_cast<ledger::FailureCause>(i)),
+                                         st.errors[i].load(std::memory_order_relaxed));
+    }
+    f.ledger_spooled = st.spooled.load(std::memory_order_relaxed);
+    f.ledger_replayed = st.replayed.load(std::memory_order_relaxed);
+    f.ledger_spool_backlog = st.spool_backlog.load(std::memory_order_relaxed);
+    f.ledger_retention_deleted = st.retention_deleted.load(std::memory_order_relaxed);
+    const std::string_view state = l->state();
+    f.ledger_degraded = state == "ok" ? 0 : state == "spooling" ? 1 : 2;
   }
   if (spans_) {
     f.otlp = true;

@@ -5,10 +5,23 @@
 
 namespace sluice::relay {
 
-std::string readyz_json(const config::Config& cfg, const ShardResilience& res) {
+std::string readyz_json(const config::Config& cfg, const ShardResilience& res,
+                        const ledger::Ledger* ledger) {
   uint64_t mono_ms = core::mono_ns() / 1000000ull;
   uint64_t wall_ms = core::wall_ms();
-  std::string out = "{\"status\":\"ready\",\"providers\":{";
+  std::string out = "{\"status\":\"";
+  out += ledger && ledger->refusing() ? "degraded" : "ready";
+  out += '"';
+  if (ledger) {
+    out += ",\"ledger\":{\"state\":\"";
+    const std::string_view state = ledger->state();
+    out += state;
+    out += "\",\"degraded\":";
+    out += state == "ok" ? "false" : "true";
+    out += ",\"spool_backlog\":" +
+           std::to_string(ledger->stats().spool_backlog.load(std::memory_order_relaxed)) + "}";
+  }
+  out += ",\"providers\":{";
   for (size_t i = 0; i < cfg.providers.size(); ++i) {
     if (i) out += ',';
     route::append_json_string(out, cfg.providers[i].name);

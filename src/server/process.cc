@@ -111,7 +111,10 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
   try {
     ledger = std::make_unique<ledger::Ledger>(c.ledger, static_cast<uint32_t>(count));
   } catch (const std::exception& e) {
-    SLUICE_LOG_ERROR("ledger %s: %s", c.ledger.path.c_str(), e.what());
+    SLUICE_LOG_ERROR(
+        "ledger %s: %s",
+        c.ledger.kind == config::LedgerKind::postgres ? "(postgres)" : c.ledger.path.c_str(),
+        e.what());
     return 1;
   }
   // Run-time virtual keys live in the ledger's file (or its PostgreSQL database), on a

@@ -61,6 +61,9 @@ TEST(LedgerUrl, FileContentsAreTrimmed) {
   std::ofstream(path) << "   \n";
   EXPECT_EQ(resolve_ledger_url(l, err), "");
   EXPECT_NE(err.find("is empty"), std::string::npos) << err;
+  std::ofstream(path) << "postgresql://a@h/one\npostgresql://a@h/two\n";
+  EXPECT_EQ(resolve_ledger_url(l, err), "");
+  EXPECT_NE(err.find("more than one line"), std::string::npos) << err;
   unlink(path);
 }
 

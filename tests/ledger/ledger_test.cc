@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <memory>
 #include <set>
 #include <thread>
@@ -379,6 +380,98 @@ TEST(Ledger, FullQueueOverflowsThenDropsAndCountsBoth) {
   EXPECT_EQ(ledger.dropped(), 8u);
   ASSERT_TRUE(ledger.flush());
   EXPECT_EQ(RawDb(dir.file("l.db")).integer("SELECT COUNT(*) FROM requests"), 12);
+}
+
+TEST(Ledger, RetentionDeletesRowsOlderThanRetentionDaysInChunks) {
+  TempDir dir;
+  config::Ledger config = ledger_config(dir.file("l.db"), kNeverMs, 4096);
+  config.retention_days = 30;
+  Ledger ledger(config, 1, LedgerOptions{.retention_interval_ms = 0});
+  const int64_t now = static_cast<int64_t>(std::time(nullptr)) * 1000;
+  const int64_t day = 86'400'000;
+  for (int i = 0; i < 2500; ++i)  // more than one delete statement's worth
+    ASSERT_NE(ledger.queue(0).submit(make_record("old", now - 31 * day)), Submitted::dropped);
+  ledger.queue(0).submit(make_record("recent", now - 29 * day));
+  ledger.queue(0).submit(make_record("today", now));
+  ASSERT_TRUE(ledger.flush());
+  // The batch went in, then retention ran on the writer before the flush returned.
+  RawDb db(dir.file("l.db"));
+  EXPECT_EQ(db.integer("SELECT COUNT(*) FROM requests WHERE request_id = 'old'"), 0);
+  EXPECT_EQ(db.integer("SELECT COUNT(*) FROM requests"), 2);
+  EXPECT_EQ(ledger.stats().retention_deleted.load(), 2500u);
+}
+
+TEST(Ledger, NoRetentionKeepsEveryRow) {
+  TempDir dir;
+  Ledger ledger(ledger_config(dir.file("l.db")), 1, LedgerOptions{.retention_interval_ms = 0});
+  ledger.queue(0).submit(make_record("ancient", 1'000));
+  ASSERT_TRUE(ledger.flush());
+  EXPECT_EQ(RawDb(dir.file("l.db")).integer("SELECT COUNT(*) FROM requests"), 1);
+}
+
+TEST(Ledger, FailedWritesAreCountedByCause) {
+  TempDir dir;
+  Ledger ledger(ledger_config(dir.file("l.db"), kNeverMs), 1);
+  RawDb blocker(dir.file("l.db"));
+  ASSERT_EQ(sqlite3_exec(blocker.get(), "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  ledger.queue(0).submit(make_record("waits"));
+  EXPECT_FALSE(ledger.flush());
+  EXPECT_EQ(ledger.stats().errors[static_cast<size_t>(FailureCause::locked)].load(), 1u);
+  EXPECT_STREQ(ledger.state(), "failing");
+  ASSERT_EQ(sqlite3_exec(blocker.get(), "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_TRUE(ledger.flush());
+  EXPECT_STREQ(ledger.state(), "ok");
+}
+
+TEST(Ledger, RefusingOnlyWithTheSwitchAndWhileWritesFail) {
+  TempDir dir;
+  config::Ledger config = ledger_config(dir.file("l.db"), kNeverMs);
+  config.on_failure = config::OnLedgerFailure::refuse;
+  Ledger ledger(config, 1);
+  EXPECT_FALSE(ledger.refusing());
+  RawDb blocker(dir.file("l.db"));
+  ASSERT_EQ(sqlite3_exec(blocker.get(), "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  ledger.queue(0).submit(make_record("waits"));
+  EXPECT_FALSE(ledger.flush());
+  EXPECT_TRUE(ledger.refusing());
+  ASSERT_EQ(sqlite3_exec(blocker.get(), "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_TRUE(ledger.flush());
+  EXPECT_FALSE(ledger.refusing());
+}
+
+TEST(Ledger, PostgresWithoutAUrlIsAStartupErrorNamingTheField) {
+  TempDir dir;
+  config::Ledger config = ledger_config(dir.file("l.db"));
+  config.kind = config::LedgerKind::postgres;
+  config.spool = dir.file("spool.db");
+  config.url_env = "SLUICE_TEST_NO_SUCH_LEDGER_URL";
+  try {
+    Ledger ledger(config, 1);
+    FAIL() << "started without a URL";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("ledger.url_env"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Ledger, PostgresUnreachableSpoolsAndKeepsTheRows) {
+  TempDir dir;
+  config::Ledger config = ledger_config(dir.file("l.db"), kNeverMs);
+  config.kind = config::LedgerKind::postgres;
+  config.spool = dir.file("spool.db");
+  config.url = "postgresql://sluice@127.0.0.1:1/none?connect_timeout=1";  // nobody listens
+  {
+    Ledger ledger(config, 1);
+    ledger.queue(0).submit(make_record("a"));
+    ledger.queue(0).submit(make_record("b"));
+    EXPECT_TRUE(ledger.flush());  // safe in the spool
+    EXPECT_STREQ(ledger.state(), "spooling");
+    EXPECT_EQ(ledger.stats().spooled.load(), 2u);
+    EXPECT_EQ(ledger.stats().spool_backlog.load(), 2u);
+    EXPECT_GE(ledger.stats().errors[static_cast<size_t>(FailureCause::connect)].load(), 1u);
+  }
+  RawDb spool(dir.file("spool.db"));
+  EXPECT_EQ(spool.integer("SELECT COUNT(*) FROM spool"), 2);
+  EXPECT_EQ(spool.integer("SELECT COUNT(DISTINCT row_id) FROM spool"), 2);
 }
 
 TEST(Ledger, SubmitAfterStopIsCountedAsDropped) {

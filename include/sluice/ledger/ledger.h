@@ -1,5 +1,6 @@
 #pragma once
-// The request ledger: one SQLite row per request that reached admission.
+// The request ledger: one row per request that reached admission, in SQLite or in
+// PostgreSQL (docs/LEDGER.md).
 //
 // Shards hand finished records to their own LedgerQueue (a lock-free SPSC ring); one
 // writer thread drains every queue each `flush_ms`, or sooner when a queue passes half
@@ -8,6 +9,7 @@
 // overflow list (a mutex held only for a push or a swap); when that is full too the
 // record is dropped. Both are counted and logged, never silent (docs/LEDGER.md).
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -22,12 +24,36 @@
 #include "sluice/ledger/spsc_ring.h"
 #include "sluice/ledger/usage_report.h"
 
-struct sqlite3;
-struct sqlite3_stmt;
-
 namespace sluice::ledger {
 
 class Ledger;
+class Sink;
+class FailureLog;
+
+// Why a write failed; each is counted (sluice_ledger_write_errors_total{cause}).
+enum class FailureCause : uint8_t {
+  connect,    // postgres: cannot connect, or the connection broke
+  write,      // postgres: the server refused the statement
+  disk_full,  // SQLite (ledger or spool): SQLITE_FULL
+  read_only,  // SQLite: the file or its folder is read-only
+  locked,     // SQLite: another process holds the lock past the busy timeout
+  io,         // SQLite: an I/O error
+  other,
+};
+inline constexpr size_t kFailureCauses = 7;
+const char* cause_name(FailureCause cause);
+
+// What the writer did, read by metrics and /readyz from any thread.
+struct LedgerStats {
+  std::array<std::atomic<uint64_t>, kFailureCauses> errors{};  // failed writes by cause
+  std::atomic<uint64_t> spooled{0};                            // rows written to the spool (total)
+  std::atomic<uint64_t> replayed{0};       // spooled rows written to postgres (total)
+  std::atomic<uint64_t> spool_backlog{0};  // rows in the spool now
+  std::atomic<uint64_t> retention_deleted{0};
+  std::atomic<uint64_t> transactions{0};  // commits on the backend (one per batch)
+  std::atomic<bool> backend_down{false};  // postgres unreachable: spooling
+  std::atomic<bool> failing{false};       // the last write found nowhere to go
+};
 
 // What became of a submitted record.
 enum class Submitted : uint8_t {
@@ -62,12 +88,16 @@ struct LedgerOptions {
   // Wake the writer when a ring passes half full. false: only the flush_ms timer,
   // flush() and stop() wake it (tests that need a full ring).
   bool early_wake = true;
+  // How often retention (ledger.retention_days) runs on the writer thread.
+  uint32_t retention_interval_ms = 60'000;
 };
 
 class Ledger {
  public:
-  // Opens or creates the database at `config.path` (and its directory), sets up WAL and
-  // the schema, and starts the writer thread with `queues` queues, one per shard.
+  // sqlite: opens or creates the database at `config.path` (and its directory), sets up
+  // WAL and the schema. postgres: resolves the URL, opens the spool, and connects,
+  // creating or migrating the schema (an unreachable server only starts the spooling).
+  // Then starts the writer thread with `queues` queues, one per shard.
   // Setup code: throws std::runtime_error on failure.
   Ledger(const config::Ledger& config, uint32_t queues, LedgerOptions options = {});
   ~Ledger();  // stop()
@@ -94,9 +124,18 @@ class Ledger {
   uint64_t batches() const { return batches_.load(std::memory_order_relaxed); }
   uint64_t rows_written() const { return rows_written_.load(std::memory_order_relaxed); }
   uint64_t write_errors() const { return write_errors_.load(std::memory_order_relaxed); }
-  // COMMITs seen by SQLite on the write connection (a commit hook): equals batches()
-  // when every batch is exactly one transaction.
-  uint64_t transactions() const { return transactions_.load(std::memory_order_relaxed); }
+  const LedgerStats& stats() const { return stats_; }
+  // on_ledger_failure "refuse" and the last write found nowhere to go: new requests
+  // should be answered 503 until a write succeeds.
+  bool refusing() const {
+    return refuse_on_failure_ && stats_.failing.load(std::memory_order_relaxed);
+  }
+  // "ok", "spooling" (postgres unreachable, rows safe in the spool) or "failing".
+  const char* state() const;
+  bool postgres() const { return postgres_; }
+  // COMMITs on the backend (SQLite: a commit hook): equals batches() when every batch
+  // is exactly one transaction.
+  uint64_t transactions() const { return stats_.transactions.load(std::memory_order_relaxed); }
 
   // Read side, control thread (see usage_report.h).
   UsageReport usage_report(int64_t from_ms, int64_t to_ms, const std::vector<std::string>& group_by,
@@ -115,13 +154,15 @@ class Ledger {
   void run_writer();
   bool write_cycle();
   void collect();
-  bool insert_batch();
+  void retain();
   void log_losses(bool force);
-  void close_writer();
-  static int on_commit(void* self);
 
   const std::string path_;
   const uint32_t flush_ms_;
+  const bool postgres_;
+  const bool refuse_on_failure_;
+  const uint32_t retention_days_;
+  const uint32_t retention_interval_ms_;
   std::vector<std::unique_ptr<LedgerQueue>> queues_;
 
   // Shared overflow list; the writer swaps it with its spare under the mutex.
@@ -143,22 +184,24 @@ class Ledger {
   std::atomic<bool> stopped_{false};  // submit() checks it: no writer will come
 
   // Writer thread state.
-  sqlite3* db_ = nullptr;
-  sqlite3_stmt* insert_ = nullptr;
+  LedgerStats stats_;
+  std::unique_ptr<FailureLog> failure_log_;
+  std::unique_ptr<Sink> sink_;
   std::vector<Record> batch_;  // drained, not yet committed
-  size_t max_pending_;         // stop draining beyond this while writes fail
+  std::vector<std::string> batch_ids_;
+  std::string row_id_prefix_;     // unique to this process: random, then the start time
+  uint64_t batch_first_seq_ = 0;  // row id sequence of batch_[0]
+  uint64_t last_retention_ns_ = 0;
+  size_t max_pending_;  // stop draining beyond this while writes fail
   uint64_t logged_overflowed_ = 0;
   uint64_t logged_dropped_ = 0;
-  uint64_t logged_errors_ = 0;
   uint64_t last_log_ns_ = 0;
-  std::string last_error_;  // of the last failed write
 
   std::atomic<uint64_t> overflowed_{0};
   std::atomic<uint64_t> dropped_{0};
   std::atomic<uint64_t> batches_{0};
   std::atomic<uint64_t> rows_written_{0};
   std::atomic<uint64_t> write_errors_{0};
-  std::atomic<uint64_t> transactions_{0};
 
   std::unique_ptr<UsageReader> reader_;
   std::thread writer_;

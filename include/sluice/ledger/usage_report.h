@@ -1,7 +1,9 @@
 #pragma once
 // The ledger's read side: usage reports for the admin API and the spend that budgets are
-// rebuilt from at start. Runs on the control thread over its own read-only connection,
-// so reports never wait for, or hold up, the writer (WAL readers see the last commit).
+// rebuilt from at start. Runs on the control thread over its own connection, so reports
+// never wait for, or hold up, the writer: a read-only SQLite one (WAL readers see the
+// last commit), or a PostgreSQL one, where every instance writing the same database is
+// seen (fleet-wide reports and budgets).
 
 #include <cstdint>
 #include <map>
@@ -11,6 +13,7 @@
 #include <vector>
 
 struct sqlite3;
+struct pg_conn;
 
 namespace sluice::ledger {
 
@@ -26,7 +29,7 @@ struct UsageReport {
   enum class Status : uint8_t {
     ok,
     invalid_query,  // the caller's fault (unknown group_by, from after to): a 400
-    failed,         // SQLite failed: a 500
+    failed,         // the database failed: a 500
   };
   Status status = Status::failed;
   std::string json;   // when ok: {"from":..,"to":..,"group_by":[..],"rows":[..]}
@@ -47,6 +50,12 @@ class UsageReader {
   // Opens `path` read-only; the schema must already exist (the Ledger creates it).
   // Throws std::runtime_error on failure.
   explicit UsageReader(const std::string& path);
+  // Reads PostgreSQL at `url`; connects on first use and again after a broken
+  // connection, so a server that is down at start does not stop sluice starting.
+  struct Postgres {
+    std::string url;
+  };
+  explicit UsageReader(Postgres postgres);
   ~UsageReader();
   UsageReader(const UsageReader&) = delete;
   UsageReader& operator=(const UsageReader&) = delete;
@@ -64,8 +73,14 @@ class UsageReader {
   Spend spend_since(int64_t since_ms) const;
 
  private:
+  // Runs `sql` on PostgreSQL with text parameters; rows as text. false and `error`.
+  bool pg_query(const std::string& sql, const std::vector<std::string>& params,
+                std::vector<std::vector<std::string>>& rows, std::string& error) const;
+
   mutable std::mutex mu_;  // one statement at a time on the connection
-  sqlite3* db_ = nullptr;
+  sqlite3* db_ = nullptr;  // sqlite
+  std::string pg_url_;     // postgres
+  mutable pg_conn* pg_ = nullptr;
 };
 
 // Start of the UTC day and of the UTC month holding `ts_ms` (Unix milliseconds): the

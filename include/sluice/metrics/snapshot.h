@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "sluice/metrics/histogram.h"
 
@@ -42,7 +44,13 @@ struct ProcessFigures {
   uint64_t ledger_rows_written = 0;
   uint64_t ledger_overflowed = 0;
   uint64_t ledger_dropped = 0;
-  bool otlp = false;  // OTLP trace export is configured
+  std::vector<std::pair<std::string, uint64_t>> ledger_write_errors;  // cause -> failed writes
+  uint64_t ledger_spooled = 0;        // rows written to the postgres spool
+  uint64_t ledger_replayed = 0;       // spooled rows replayed into postgres
+  uint64_t ledger_spool_backlog = 0;  // rows in the spool now
+  uint64_t ledger_retention_deleted = 0;
+  uint64_t ledger_degraded = 0;  // 0 ok, 1 spooling, 2 failing
+  bool otlp = false;             // OTLP trace export is configured
   uint64_t spans_exported = 0;
   uint64_t spans_dropped = 0;
   uint64_t export_failures = 0;

@@ -105,6 +105,8 @@ class Gateway final : public net::RequestHandler, public ExchangeSink, public Fa
   void admin_keys(Request& r);         // /admin/keys (admin_keys.cc)
   void admin_ledger_rows(Request& r);  // /admin/requests, /admin/latency (admin_requests.cc)
   bool authenticate(Request& r);
+  bool ledger_writable(Request& r);
+  bool ledger_refusing() const;
   void unified(Request& r);
   void native(Request& r);
   bool needs_price(const Request& r) const;

@@ -9,10 +9,12 @@
 #include <string>
 
 #include "sluice/config/config.h"
+#include "sluice/ledger/ledger.h"
 #include "sluice/relay/attempt_loop.h"
 
 namespace sluice::relay {
 
-std::string readyz_json(const config::Config& cfg, const ShardResilience& res);
+std::string readyz_json(const config::Config& cfg, const ShardResilience& res,
+                        const ledger::Ledger* ledger = nullptr);
 
 }  // namespace sluice::relay

@@ -101,8 +101,9 @@ def write_config(directory, text):
 
 
 def mock_config(mock_port, directory, extra_providers="", models=None, projects=None, keys="[]",
-                server='{}', shards=1, ledger_flush_ms=20, extra=""):
-    """A config fronting one sluice-mock: an openai, an anthropic and a gemini provider on it."""
+                server='{}', shards=1, ledger_flush_ms=20, extra="", ledger=""):
+    """A config fronting one sluice-mock: an openai, an anthropic and a gemini provider on it.
+    `ledger`: more members of the "ledger" object, e.g. '"kind": "postgres", "url": "..."'."""
     models = models or """{
       "gpt-4o-mini": { "targets": [{ "provider": "mock", "model": "gpt-4o-mini-2024-07-18" }],
                        "price": { "input_per_mtok": 0.15, "output_per_mtok": 0.60, "cached_input_per_mtok": 0.075 } },
@@ -115,7 +116,7 @@ def mock_config(mock_port, directory, extra_providers="", models=None, projects=
     text = """{
   "listen": [{ "address": "127.0.0.1", "port": 0 }],
   "shards": %d,
-  "ledger": { "path": "%s/ledger.db", "flush_ms": %d },
+  "ledger": { "path": "%s/ledger.db", "flush_ms": %d%s },
   "server": %s,
   "providers": {
     "mock": { "kind": "openai", "base_url": "http://127.0.0.1:%d/v1" },
@@ -126,7 +127,7 @@ def mock_config(mock_port, directory, extra_providers="", models=None, projects=
   "projects": %s,
   "allow_anonymous": %s,
   "keys": %s%s
-}""" % (shards, directory, ledger_flush_ms, server, mock_port, mock_port, mock_port,
+}""" % (shards, directory, ledger_flush_ms, (", " + ledger) if ledger else "", server, mock_port, mock_port, mock_port,
         extra_providers, models, projects, "true" if keys == "[]" else "false", keys, extra)
     return write_config(directory, text)
 
