@@ -134,6 +134,14 @@ class MonitoringFiles(unittest.TestCase):
                 self.assertTrue(p["targets"], p["title"])
                 self.assertEqual(p["datasource"]["uid"], "${datasource}")
         self.assertEqual(len(ids), len(set(ids)))
+        # Panels sit on Grafana's 24-column grid without covering each other.
+        boxes = [(p["title"], p["gridPos"]) for p in dash["panels"]]
+        for i, (a, g) in enumerate(boxes):
+            self.assertLessEqual(g["x"] + g["w"], 24, a)
+            for b, o in boxes[i + 1:]:
+                overlap = (g["x"] < o["x"] + o["w"] and o["x"] < g["x"] + g["w"] and
+                           g["y"] < o["y"] + o["h"] and o["y"] < g["y"] + g["h"])
+                self.assertFalse(overlap, (a, b))
 
     def test_alerts_name_only_real_metrics(self):
         exprs = [e for e in alert_exprs() if "sluice_" in e]
