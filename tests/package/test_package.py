@@ -130,7 +130,11 @@ class Package(unittest.TestCase):
         postinst = open(os.path.join(self.control, "postinst")).read()
         self.assertIn("adduser --system", postinst)
         self.assertIn("/var/lib/sluice", postinst)
-        self.assertIn("sluice.service", postinst)  # dh_installsystemd's snippet
+        # Not enabled on installation; once enabled, restarted on upgrade, stopped on removal.
+        self.assertIn("deb-systemd-helper --quiet was-enabled 'sluice.service'", postinst)
+        self.assertIn("deb-systemd-invoke $_dh_action 'sluice.service'", postinst)
+        prerm = open(os.path.join(self.control, "prerm")).read()
+        self.assertIn("deb-systemd-invoke stop 'sluice.service'", prerm)
 
     def test_unit_runs_as_the_system_user_with_the_packaged_paths(self):
         text = open(os.path.join(self.root, "lib/systemd/system/sluice.service")).read()
