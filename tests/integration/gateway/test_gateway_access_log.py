@@ -140,6 +140,9 @@ class AccessLogReopen(unittest.TestCase):
         self.hup(1)
         self.assertTrue(h.wait_for_log(self.sluice, "cannot reopen access log " + self.path),
                         self.sluice.stderr())
+        # The configuration itself still reloads.
+        self.assertTrue(h.wait_for_log(self.sluice, "reloaded "), self.sluice.stderr())
+        self.assertNotIn("reload refused", self.sluice.stderr())
         for i in range(3):
             self.send("second-%d" % i)
         kept = os.path.join(moved, "access.log")
