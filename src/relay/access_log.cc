@@ -40,6 +40,17 @@ int open_access_log(const std::string& where) {
   return fd;
 }
 
+std::string reopen_access_log(const std::string& where, int fd) {
+  if (where.empty() || where == "off" || fd <= 2) return {};
+  int next = ::open(where.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (next < 0) return "cannot reopen access log " + where + ": " + strerror(errno);
+  int err = 0;
+  if (::dup3(next, fd, O_CLOEXEC) < 0) err = errno;
+  ::close(next);
+  if (err) return "cannot reopen access log " + where + ": " + strerror(err);
+  return {};
+}
+
 void AccessLog::record(const RequestInfo& r, uint64_t now_ns, uint64_t ttfb_ns,
                        uint64_t bytes_out) {
   if (fd_ < 0) return;

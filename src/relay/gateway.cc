@@ -151,7 +151,10 @@ std::string build_gateway_state(std::shared_ptr<const config::Config> cfg, Gatew
           "`sluice keygen` and `sha256`",
           k.id.c_str());
   out.keys_required = !cfg->keys.empty();
-  out.access_log_fd = open_access_log(cfg->server.access_log);
+  // Opened once, at start (still stderr's 2 then). A reload keeps the process's file,
+  // which SIGHUP reopens by its path (process.cc), so it neither opens the file again
+  // nor fails because the file cannot be opened just now.
+  if (out.access_log_fd == 2) out.access_log_fd = open_access_log(cfg->server.access_log);
   if (const char* k = std::getenv(cfg->admin.key_env.c_str()); k && *k)
     out.admin_key = k;
   else

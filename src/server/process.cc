@@ -20,6 +20,7 @@
 #include "sluice/limit/registry.h"
 #include "sluice/limit/spend_rebuild.h"
 #include "sluice/metrics/metrics_hub.h"
+#include "sluice/relay/access_log.h"
 #include "sluice/relay/gateway.h"
 #include "sluice/relay/state_publisher.h"
 #include "sluice/resilience/breaker.h"
@@ -247,6 +248,14 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
     if (sig == SIGHUP) {
       SLUICE_LOG_INFO("SIGHUP: reloading %s", running->source.c_str());
       notify::reloading();
+      // logrotate renames the access log and sends SIGHUP: write on to a new file
+      // by the same path. server.access_log is fixed at start, so `running` names it.
+      if (std::string e = relay::reopen_access_log(running->server.access_log,
+                                                   publisher.current()->access_log_fd);
+          !e.empty())
+        SLUICE_LOG_ERROR("%s; writing on to the file already open", e.c_str());
+      else if (running->server.access_log != "off" && !running->server.access_log.empty())
+        SLUICE_LOG_INFO("reopened access log %s", running->server.access_log.c_str());
       reload_config(running, publisher, reconfigure_process_wide);
       notify::ready();  // applied or refused, the gateway serves
       continue;

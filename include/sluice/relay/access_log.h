@@ -30,4 +30,11 @@ class AccessLog {
 // Returns -1 for "off"; throws std::runtime_error if the file cannot be opened.
 int open_access_log(const std::string& where);
 
+// Opens the access log file `where` again by its path and puts it on `fd`, the
+// descriptor every shard writes to (SIGHUP, after logrotate renamed the file). dup2
+// swaps the file under the descriptor in one step: a line is written whole to the old
+// file or to the new one, never lost or written twice. Nothing to do for stderr or
+// "off". Returns "" or why the file could not be opened; then `fd` keeps the old file.
+std::string reopen_access_log(const std::string& where, int fd);
+
 }  // namespace sluice::relay

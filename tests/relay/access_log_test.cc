@@ -1,0 +1,102 @@
+#include "sluice/relay/access_log.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace sluice::relay {
+namespace {
+
+std::vector<std::string> ids_in(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t at = line.find("\"request_id\":\"");
+    if (at == std::string::npos) {
+      out.push_back("<bad line>");
+      continue;
+    }
+    at += 14;
+    out.push_back(line.substr(at, line.find('"', at) - at));
+  }
+  return out;
+}
+
+class AccessLogFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/sluice-access-log-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/access.log";
+    fd_ = open_access_log(path_);
+    ASSERT_GT(fd_, 2);
+  }
+  void TearDown() override {
+    if (fd_ >= 0) ::close(fd_);
+    std::string cmd = "rm -rf '" + dir_ + "'";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+  }
+  void write_line(AccessLog& log, const std::string& id) {
+    RequestInfo r;
+    r.request_id = id;
+    r.status = 200;
+    log.record(r, 0, 0, 0);
+    log.flush();
+  }
+  std::string dir_, path_;
+  int fd_ = -1;
+};
+
+TEST_F(AccessLogFile, ReopenWritesOnToANewFileByThePath) {
+  AccessLog log(fd_);
+  write_line(log, "a");
+  write_line(log, "b");
+  ASSERT_EQ(::rename(path_.c_str(), (path_ + ".1").c_str()), 0);
+  write_line(log, "c");  // still the renamed file: the descriptor is unchanged
+  EXPECT_EQ(reopen_access_log(path_, fd_), "");
+  write_line(log, "d");
+  EXPECT_EQ(ids_in(path_ + ".1"), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(ids_in(path_), (std::vector<std::string>{"d"}));
+  EXPECT_TRUE(::fcntl(fd_, F_GETFD) & FD_CLOEXEC);
+}
+
+TEST_F(AccessLogFile, LinesBufferedBeforeTheReopenGoToTheNewFile) {
+  AccessLog log(fd_);
+  write_line(log, "a");
+  RequestInfo r;
+  r.request_id = "buffered";
+  log.record(r, 0, 0, 0);  // not flushed yet
+  ASSERT_EQ(::rename(path_.c_str(), (path_ + ".1").c_str()), 0);
+  EXPECT_EQ(reopen_access_log(path_, fd_), "");
+  log.flush();
+  EXPECT_EQ(ids_in(path_ + ".1"), (std::vector<std::string>{"a"}));
+  EXPECT_EQ(ids_in(path_), (std::vector<std::string>{"buffered"}));
+}
+
+TEST_F(AccessLogFile, FailedReopenKeepsTheOldFile) {
+  AccessLog log(fd_);
+  write_line(log, "a");
+  std::string gone = dir_ + "/missing/access.log";
+  std::string err = reopen_access_log(gone, fd_);
+  EXPECT_NE(err.find("cannot reopen access log " + gone), std::string::npos) << err;
+  write_line(log, "b");
+  EXPECT_EQ(ids_in(path_), (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(AccessLogReopen, NothingToDoForStderrOrOff) {
+  EXPECT_EQ(reopen_access_log("", 2), "");
+  EXPECT_EQ(reopen_access_log("off", -1), "");
+  EXPECT_GE(::fcntl(2, F_GETFD), 0);  // stderr untouched
+}
+
+}  // namespace
+}  // namespace sluice::relay
