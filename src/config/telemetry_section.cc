@@ -31,6 +31,8 @@ void read_otlp(Issues& issues, const Node& node, const std::string& pointer, Otl
   f.u32("timeout_ms", out.timeout_ms, 100, 60000);
   f.string("service_name", out.service_name);
   f.u64("max_queue_bytes", out.max_queue_bytes, 4096, uint64_t{1} << 34);
+  f.boolean("capture_content", out.capture_content);
+  f.u32("max_content_bytes", out.max_content_bytes, 64, 16u << 20);
   f.u32("max_retries", out.max_retries, 0, 20);
   if (f.string("ca_file", out.ca_file) && !out.ca_file.empty()) {
     if (!out.tls && !out.endpoint.empty())
@@ -64,8 +66,6 @@ void read_otlp(Issues& issues, const Node& node, const std::string& pointer, Otl
 void read_telemetry(Issues& issues, const Node& node, const std::string& pointer, Telemetry& out) {
   Fields f(issues, node, pointer);
   if (const Node* o = f.get("otlp")) read_otlp(issues, *o, f.pointer_of("otlp"), out.otlp);
-  f.boolean("capture_content", out.capture_content);
-  f.u32("max_content_bytes", out.max_content_bytes, 64, 16u << 20);
 }
 
 }  // namespace sluice::config::detail

@@ -588,14 +588,14 @@ bool Gateway::needs_price(const Request& r) const {
   return (p && has_budget(p->budget)) || (r.info.key && has_budget(r.info.key->budget));
 }
 
-// The prompt of a request whose project captures content (telemetry.capture_content, a
-// project's telemetry.capture_content overriding it), read from the body sent upstream.
+// The prompt of a request whose project captures content (telemetry.otlp.capture_content,
+// which a project's telemetry.capture_content overrides), read from the body sent upstream.
 void Gateway::start_capture(RequestInfo& info, scan::ResponseApi api, std::string_view body) {
   const config::Project* p = cfg_->project(info.project);
-  bool on = p && p->capture_content ? *p->capture_content : cfg_->telemetry.capture_content;
+  bool on = p && p->capture_content ? *p->capture_content : cfg_->telemetry.otlp.capture_content;
   if (!on) return;
   info.capture =
-      std::make_shared<telemetry::ContentCapture>(api, cfg_->telemetry.max_content_bytes);
+      std::make_shared<telemetry::ContentCapture>(api, cfg_->telemetry.otlp.max_content_bytes);
   info.capture->on_request(body);
 }
 
@@ -616,7 +616,8 @@ void Gateway::dispatch(Request& r, size_t provider, std::string_view upstream_pa
   req.scan = true;
   req.api = response_api(r.route);
   req.hide_usage_chunk = hide_usage_chunk;
-  if (state_->spans && (cfg_->telemetry.capture_content || cfg_->telemetry.some_project_captures))
+  if (state_->spans &&
+      (cfg_->telemetry.otlp.capture_content || cfg_->telemetry.otlp.some_project_captures))
     start_capture(r.info, req.api, body);
   req.provider = provider;
   req.provider_config = &p;

@@ -48,8 +48,8 @@ TEST(ConfigTelemetry, EndpointIsRequired) {
 TEST(ConfigTelemetry, HttpsEndpointWithHeadersAndCaptureIsRead) {
   Config c = loaded(
       doc(R"("telemetry": { "otlp": { "endpoint": "https://cloud.langfuse.com/api/public/otel",
-    "headers_env": "LANGFUSE_OTLP_HEADERS", "max_queue_bytes": 1048576, "max_retries": 2 },
-    "capture_content": true, "max_content_bytes": 1000 })"));
+    "headers_env": "LANGFUSE_OTLP_HEADERS", "max_queue_bytes": 1048576, "max_retries": 2,
+    "capture_content": true, "max_content_bytes": 1000 } })"));
   const Otlp& o = c.telemetry.otlp;
   EXPECT_TRUE(o.tls);
   EXPECT_EQ(o.host, "cloud.langfuse.com");
@@ -58,9 +58,9 @@ TEST(ConfigTelemetry, HttpsEndpointWithHeadersAndCaptureIsRead) {
   EXPECT_EQ(o.headers_env, "LANGFUSE_OTLP_HEADERS");
   EXPECT_EQ(o.max_queue_bytes, 1048576u);
   EXPECT_EQ(o.max_retries, 2u);
-  EXPECT_TRUE(c.telemetry.capture_content);
-  EXPECT_EQ(c.telemetry.max_content_bytes, 1000u);
-  EXPECT_FALSE(c.telemetry.some_project_captures);
+  EXPECT_TRUE(c.telemetry.otlp.capture_content);
+  EXPECT_EQ(c.telemetry.otlp.max_content_bytes, 1000u);
+  EXPECT_FALSE(c.telemetry.otlp.some_project_captures);
 }
 
 TEST(ConfigTelemetry, ContentCaptureIsOffByDefaultAndPerProject) {
@@ -69,11 +69,11 @@ TEST(ConfigTelemetry, ContentCaptureIsOffByDefaultAndPerProject) {
   "projects": { "a": { "telemetry": { "capture_content": true } }, "b": {} },
   "telemetry": { "otlp": { "endpoint": "http://h:1" } }
 })");
-  EXPECT_FALSE(c.telemetry.capture_content);
-  EXPECT_EQ(c.telemetry.max_content_bytes, 65536u);
+  EXPECT_FALSE(c.telemetry.otlp.capture_content);
+  EXPECT_EQ(c.telemetry.otlp.max_content_bytes, 65536u);
   EXPECT_EQ(c.project("a")->capture_content, std::optional<bool>(true));
   EXPECT_EQ(c.project("b")->capture_content, std::nullopt);
-  EXPECT_TRUE(c.telemetry.some_project_captures);
+  EXPECT_TRUE(c.telemetry.otlp.some_project_captures);
 }
 
 TEST(ConfigTelemetry, HeadersAreNeverInlineAndComeFromOneSource) {

@@ -145,7 +145,7 @@ struct Project {
   Budget budget;
   Queue queue;
   std::map<std::string, Limits> model_limits;  // project x model alias
-  std::optional<bool> capture_content;         // telemetry.capture_content for this project
+  std::optional<bool> capture_content;         // telemetry.otlp.capture_content for this project
   bool operator==(const Project&) const = default;
 };
 
@@ -242,16 +242,16 @@ struct Otlp {
   uint32_t max_queue = 2048;   // spans per shard waiting for export; beyond: dropped, counted
   uint32_t timeout_ms = 5000;  // per POST
   std::string service_name = "sluice";
-  bool operator==(const Otlp&) const = default;
-};
-
-struct Telemetry {
-  Otlp otlp;
   // Prompts and completions in spans (gen_ai.input.messages, ...); a project may say
   // otherwise (Project::capture_content).
   bool capture_content = false;
   uint32_t max_content_bytes = 64 * 1024;  // per attribute; longer text is cut and marked
   bool some_project_captures = false;      // derived: a project sets capture_content true
+  bool operator==(const Otlp&) const = default;
+};
+
+struct Telemetry {
+  Otlp otlp;
   bool operator==(const Telemetry&) const = default;
 };
 

@@ -133,11 +133,10 @@ class Receiver:
 def config(mock_port, d, receiver_port, ca_file=None, capture=True, max_retries=3):
     otlp = {"endpoint": "https://localhost:%d/api/public/otel" % receiver_port,
             "headers_env": "SLUICE_TEST_OTLP_HEADERS", "batch_ms": 50,
-            "max_retries": max_retries}
+            "max_retries": max_retries, "capture_content": capture, "max_content_bytes": 4096}
     if ca_file:
         otlp["ca_file"] = ca_file
-    extra = ',\n  "telemetry": %s' % json.dumps(
-        {"otlp": otlp, "capture_content": capture, "max_content_bytes": 4096})
+    extra = ',\n  "telemetry": %s' % json.dumps({"otlp": otlp})
     return h.mock_config(mock_port, d, shards=2, keys=KEYS, projects=PROJECTS, extra=extra)
 
 
