@@ -130,14 +130,15 @@ class Receiver:
         raise AssertionError("no span for " + request_id)
 
 
-def config(mock_port, d, receiver_port, ca_file=None, capture=True, max_retries=3):
+def config(mock_port, d, receiver_port, ca_file=None, capture=True, max_retries=3,
+           projects=PROJECTS):
     otlp = {"endpoint": "https://localhost:%d/api/public/otel" % receiver_port,
             "headers_env": "SLUICE_TEST_OTLP_HEADERS", "batch_ms": 50,
             "max_retries": max_retries, "capture_content": capture, "max_content_bytes": 4096}
     if ca_file:
         otlp["ca_file"] = ca_file
     extra = ',\n  "telemetry": %s' % json.dumps({"otlp": otlp})
-    return h.mock_config(mock_port, d, shards=2, keys=KEYS, projects=PROJECTS, extra=extra)
+    return h.mock_config(mock_port, d, shards=2, keys=KEYS, projects=projects, extra=extra)
 
 
 def headers_env(value):
@@ -272,6 +273,34 @@ class HttpsExport(unittest.TestCase):
         f = scrape(self.port)
         self.assertGreaterEqual(value(f, "sluice_otlp_export_retries_total"), before + 1)
         self.assertEqual(value(f, "sluice_otlp_spans_dropped_total"), 0)
+
+
+class ProjectOptIn(unittest.TestCase):
+    def test_a_project_may_capture_while_the_process_does_not(self):
+        d = tempfile.mkdtemp()
+        ca, cert, key = make_certificates(d)
+        receiver = Receiver(cert, key)
+        mock = h.start_mock()
+        projects = '{ "default": {}, "team": { "telemetry": { "capture_content": true } }, "quiet": {} }'
+        sluice = h.start_sluice(config(mock.port, d, receiver.port, ca, capture=False, projects=projects),
+                                env=headers_env("Authorization=" + BASIC.replace(" ", "%20")))
+        try:
+            body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": PROMPT}]}
+            loud = h.http(sluice.port, "POST", "/v1/chat/completions", body, AUTH)
+            quiet = h.http(sluice.port, "POST", "/v1/chat/completions", body,
+                           {"Authorization": "Bearer " + QUIET_KEY})
+            self.assertEqual((loud.status, quiet.status), (200, 200))
+            a = attrs(receiver.span_of(loud.header("x-request-id")))
+            self.assertIn(PROMPT, a["gen_ai.input.messages"])
+            self.assertEqual(message_text(a["gen_ai.output.messages"]),
+                             loud.json()["choices"][0]["message"]["content"])
+            a = attrs(receiver.span_of(quiet.header("x-request-id")))
+            self.assertNotIn("gen_ai.input.messages", a)
+            self.assertNotIn("gen_ai.output.messages", a)
+        finally:
+            self.assertEqual(sluice.stop(), 0)
+            mock.stop()
+            receiver.close()
 
 
 class RefusedExports(unittest.TestCase):
