@@ -175,8 +175,10 @@ SpanExporter::SpanExporter(const config::Otlp& config, uint32_t shards) : config
     tc.ca_file = config_.ca_file;
     tls_ = std::make_unique<tls::TlsClientContext>(tc);
   }
+  // The port goes in Host unless it is the scheme's own (as browsers and curl write it).
+  const bool default_port = config_.port == (config_.tls ? 443 : 80);
   request_head_ = "POST " + config_.base_path + "/v1/traces HTTP/1.1\r\nHost: " + config_.host +
-                  ":" + std::to_string(config_.port) +
+                  (default_port ? "" : ":" + std::to_string(config_.port)) +
                   "\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
                   "User-Agent: sluice/" SLUICE_VERSION "\r\n" +
                   header_lines(headers) + "Connection: close\r\nContent-Length: ";
