@@ -60,6 +60,8 @@ void read_document(Issues& issues, const Node& root, Config& config) {
     detail::read_projects(issues, *n, "/projects", names, config.projects);
   }
   if (const Node* n = f.get("keys")) detail::read_keys(issues, *n, "/keys", names, config.keys);
+  for (const Project& p : config.projects)
+    if (p.capture_content.value_or(false)) config.telemetry.otlp.some_project_captures = true;
 }
 
 // Byte offsets to 1-based line and column.

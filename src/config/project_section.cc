@@ -35,6 +35,11 @@ void read_project(Issues& issues, const Node& node, const std::string& pointer, 
   if (const Node* n = f.get("model_limits")) {
     read_model_limits(issues, *n, f.pointer_of("model_limits"), names, out.model_limits);
   }
+  if (const Node* n = f.get("telemetry")) {
+    Fields t(issues, *n, f.pointer_of("telemetry"));
+    bool capture = false;
+    if (t.boolean("capture_content", capture)) out.capture_content = capture;
+  }
 }
 
 }  // namespace

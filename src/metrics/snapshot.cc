@@ -146,6 +146,8 @@ std::string render(const Snapshot& s, const ProcessFigures& p) {
                     "Spans dropped: queue full, or the collector failed.", p.spans_dropped);
     process_counter(w, "sluice_otlp_export_failures_total", "Export POSTs that failed.",
                     p.export_failures);
+    process_counter(w, "sluice_otlp_export_retries_total",
+                    "Export POSTs that tried a failed batch again.", p.export_retries);
   }
   return w.take();
 }

@@ -17,6 +17,7 @@
 #include "sluice/route/error_envelope.h"
 #include "sluice/route/inspect.h"
 #include "sluice/route/rewrite.h"
+#include "sluice/telemetry/genai_content.h"
 #include "sluice/upstream/provider_secret.h"
 
 namespace sluice::relay {
@@ -604,6 +605,17 @@ bool Gateway::needs_price(const Request& r) const {
   return (p && has_budget(p->budget)) || (r.info.key && has_budget(r.info.key->budget));
 }
 
+// The prompt of a request whose project captures content (telemetry.otlp.capture_content,
+// which a project's telemetry.capture_content overrides), read from the body sent upstream.
+void Gateway::start_capture(RequestInfo& info, scan::ResponseApi api, std::string_view body) {
+  const config::Project* p = cfg_->project(info.project);
+  bool on = p && p->capture_content ? *p->capture_content : cfg_->telemetry.otlp.capture_content;
+  if (!on) return;
+  info.capture =
+      std::make_shared<telemetry::ContentCapture>(api, cfg_->telemetry.otlp.max_content_bytes);
+  info.capture->on_request(body);
+}
+
 void Gateway::dispatch(Request& r, size_t provider, std::string_view upstream_path,
                        std::string_view body, bool hide_usage_chunk) {
   r.info.price = find_price(*cfg_, r.info);
@@ -621,6 +633,9 @@ void Gateway::dispatch(Request& r, size_t provider, std::string_view upstream_pa
   req.scan = true;
   req.api = response_api(r.route);
   req.hide_usage_chunk = hide_usage_chunk;
+  if (state_->spans &&
+      (cfg_->telemetry.otlp.capture_content || cfg_->telemetry.otlp.some_project_captures))
+    start_capture(r.info, req.api, body);
   req.provider = provider;
   req.provider_config = &p;
   req.resilience = &resilience_;

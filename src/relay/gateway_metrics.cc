@@ -6,6 +6,7 @@
 #include "sluice/core/clock.h"
 #include "sluice/metrics/exposition.h"
 #include "sluice/relay/gateway.h"
+#include "sluice/telemetry/genai_content.h"
 
 namespace sluice::relay {
 namespace {
@@ -182,6 +183,13 @@ void GatewayMetrics::emit_span(const RequestInfo& info, const ledger::Record* re
     s.input_tokens = rec->input_tokens;
     s.output_tokens = rec->output_tokens;
   }
+  if (info.capture) {
+    telemetry::CapturedContent c = info.capture->finish();
+    s.system_instructions = std::move(c.system_instructions);
+    s.input_messages = std::move(c.input_messages);
+    s.output_messages = std::move(c.output_messages);
+    s.content_truncated = c.truncated;
+  }
   spans_->submit(shard_, std::move(s));
 }
 
@@ -225,6 +233,7 @@ metrics::ProcessFigures GatewayMetrics::process_figures() const {
     f.spans_exported = spans_->exported();
     f.spans_dropped = spans_->dropped();
     f.export_failures = spans_->failures();
+    f.export_retries = spans_->retries();
   }
   return f;
 }

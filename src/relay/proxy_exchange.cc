@@ -8,6 +8,7 @@
 #include "sluice/core/log.h"
 #include "sluice/net/http_status.h"
 #include "sluice/relay/request_id.h"
+#include "sluice/telemetry/genai_content.h"
 
 namespace sluice::relay {
 
@@ -110,6 +111,7 @@ bool ProxyExchange::relay_head(core::Slice& data) {
   sse_ = head_.header("content-type").find("text/event-stream") != std::string_view::npos;
   if (req_.scan && has_body && head_.status >= 200 && head_.status < 300) {
     scanner_ = std::make_unique<scan::UsageScanner>(req_.api, sse_);
+    if (req_.info.capture) scanner_->set_tap(req_.info.capture.get());
     bool compressed = start_decoding();
     reframe_ = sse_ && req_.hide_usage_chunk && !compressed;
   }

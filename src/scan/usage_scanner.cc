@@ -58,6 +58,7 @@ void UsageScanner::on_event(const SseEvent& event) {
   truncated_ = truncated_ || event.truncated;
   const EventFacts facts = extractor_.on_event(event);
   if (facts.usage_only_chunk) usage_only_chunks_.push_back({event.offset, event.length});
+  if (tap_) tap_->on_event(event);
 }
 
 void UsageScanner::feed_body(std::string_view decoded) {
@@ -75,6 +76,7 @@ void UsageScanner::feed_body(std::string_view decoded) {
 void UsageScanner::finish_body() {
   if (!body_over_cap_) {
     extractor_.on_body(body_);  // not JSON (cut off): no usage, outcome cut_off
+    if (tap_) tap_->on_body(body_);
     std::string().swap(body_);
     return;
   }

@@ -142,8 +142,13 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
   metrics::MetricsHub metrics_hub(count);
   std::unique_ptr<telemetry::SpanExporter> spans;
   if (!c.telemetry.otlp.endpoint.empty()) {
-    spans =
-        std::make_unique<telemetry::SpanExporter>(c.telemetry.otlp, static_cast<uint32_t>(count));
+    try {
+      spans =
+          std::make_unique<telemetry::SpanExporter>(c.telemetry.otlp, static_cast<uint32_t>(count));
+    } catch (const std::exception& e) {
+      SLUICE_LOG_ERROR("telemetry.otlp: %s", e.what());
+      return 1;
+    }
     SLUICE_LOG_INFO("exporting traces to %s/v1/traces", c.telemetry.otlp.endpoint.c_str());
   }
   auto reconfigure_process_wide = [&](const config::Config& next) {

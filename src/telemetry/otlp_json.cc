@@ -96,6 +96,10 @@ void append_span(std::string& out, const SpanRecord& s) {
     a.str("sluice.key_id", s.key_id);
     a.str("sluice.request_id", s.request_id);
     a.boolean("sluice.stream", s.stream);
+    a.str("gen_ai.system_instructions", s.system_instructions);
+    a.str("gen_ai.input.messages", s.input_messages);
+    a.str("gen_ai.output.messages", s.output_messages);
+    if (s.content_truncated) a.boolean("sluice.content_truncated", true);
   }
   // Server spans: a 5xx is an error of this span; a 4xx is the client's (semconv).
   out += ",\"status\":{\"code\":";

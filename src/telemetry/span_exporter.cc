@@ -13,12 +13,18 @@
 #include "sluice/core/clock.h"
 #include "sluice/core/log.h"
 #include "sluice/http/response_parser.h"
+#include "sluice/resilience/retry_after.h"
+#include "sluice/telemetry/gzip.h"
+#include "sluice/tls/tls_client.h"
 
 namespace sluice::telemetry {
 namespace {
 constexpr size_t kMaxBatch = 512;  // spans per POST
 constexpr uint64_t kLogIntervalNs = 60ull * 1000000000ull;
 constexpr size_t kMaxResponseHead = 16384;
+constexpr uint64_t kBackoffBaseMs = 500;
+constexpr uint64_t kBackoffCapMs = 30000;
+constexpr uint64_t kMaxHintMs = 60000;  // a longer retry-after is waited only this long
 
 // A connected TCP socket with send and receive deadlines, or -1 (errno set).
 int connect_to(const std::string& host, uint16_t port, uint32_t timeout_ms) {
@@ -59,13 +65,123 @@ bool send_all(int fd, std::string_view data) {
   }
   return true;
 }
+
+// One blocking connection to the collector, plain or TLS (the TLS engine transforms
+// bytes; this thread does the socket I/O).
+class Connection {
+ public:
+  Connection(int fd, std::unique_ptr<tls::TlsClientSession> tls) : fd_(fd), tls_(std::move(tls)) {}
+  ~Connection() { close(fd_); }
+
+  bool handshake(std::string& error) {
+    if (!tls_) return true;
+    for (;;) {
+      tls::HandshakeStatus st = tls_->handshake();
+      if (!flush()) {
+        error = std::string("send: ") + strerror(errno);
+        return false;
+      }
+      if (st == tls::HandshakeStatus::done) return true;
+      if (st == tls::HandshakeStatus::failed) {
+        error = "TLS: " + tls_->failure_reason();
+        return false;
+      }
+      if (!receive(error)) return false;
+    }
+  }
+
+  bool write(std::string_view data, std::string& error) {
+    bool ok = true;
+    if (tls_)
+      ok = tls_->write_plaintext(data) == tls::WriteStatus::written && flush();
+    else
+      ok = send_all(fd_, data);
+    if (!ok)
+      error = tls_ && tls_->failed() ? "TLS: " + tls_->failure_reason()
+                                     : std::string("send: ") + strerror(errno);
+    return ok;
+  }
+
+  // Plaintext bytes into `buf`: > 0 read, 0 the peer closed, -1 an error in `error`.
+  ssize_t read(char* buf, size_t cap, std::string& error) {
+    if (!tls_) {
+      for (;;) {
+        ssize_t n = recv(fd_, buf, cap, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) error = std::string("recv: ") + strerror(errno);
+        return n;
+      }
+    }
+    for (;;) {
+      tls::ReadResult r = tls_->read_plaintext(buf, cap);
+      flush();
+      if (r.status == tls::ReadStatus::data) return static_cast<ssize_t>(r.bytes);
+      if (r.status == tls::ReadStatus::closed) return 0;
+      if (r.status == tls::ReadStatus::failed) {
+        error = "TLS: " + tls_->failure_reason();
+        return -1;
+      }
+      if (!receive(error)) return -1;
+    }
+  }
+
+ private:
+  bool flush() {
+    if (tls_->pending_ciphertext() == 0) return true;
+    std::string out;
+    tls_->take_ciphertext(out);
+    return send_all(fd_, out);
+  }
+  // Ciphertext from the socket into the engine; the end of the stream is fed as such.
+  bool receive(std::string& error) {
+    char buf[16384];
+    for (;;) {
+      ssize_t n = recv(fd_, buf, sizeof buf, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        error = std::string("recv: ") + strerror(errno);
+        return false;
+      }
+      if (n == 0)
+        tls_->feed_eof();
+      else
+        tls_->feed_ciphertext(std::string_view(buf, static_cast<size_t>(n)));
+      return true;
+    }
+  }
+
+  int fd_;
+  std::unique_ptr<tls::TlsClientSession> tls_;
+};
+
+bool retryable_status(int status) {
+  return status == 429 || status == 502 || status == 503 || status == 504;
+}
 }  // namespace
 
+uint64_t backoff_ms(uint32_t retry, std::optional<uint64_t> hint_ms) {
+  if (hint_ms) return std::min(*hint_ms, kMaxHintMs);
+  uint64_t ms = kBackoffBaseMs;
+  for (uint32_t i = 1; i < retry && ms < kBackoffCapMs; ++i) ms *= 2;
+  return std::min(ms, kBackoffCapMs);
+}
+
 SpanExporter::SpanExporter(const config::Otlp& config, uint32_t shards) : config_(config) {
+  HeaderList headers;
+  std::string error;
+  if (!load_otlp_headers(config_, headers, error)) throw std::runtime_error(error);
+  if (config_.tls) {
+    tls::TlsClientConfig tc;
+    tc.ca_file = config_.ca_file;
+    tls_ = std::make_unique<tls::TlsClientContext>(tc);
+  }
+  // The port goes in Host unless it is the scheme's own (as browsers and curl write it).
+  const bool default_port = config_.port == (config_.tls ? 443 : 80);
   request_head_ = "POST " + config_.base_path + "/v1/traces HTTP/1.1\r\nHost: " + config_.host +
-                  ":" + std::to_string(config_.port) +
-                  "\r\nContent-Type: application/json\r\nUser-Agent: sluice/" SLUICE_VERSION
-                  "\r\nConnection: close\r\nContent-Length: ";
+                  (default_port ? "" : ":" + std::to_string(config_.port)) +
+                  "\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+                  "User-Agent: sluice/" SLUICE_VERSION "\r\n" +
+                  header_lines(headers) + "Connection: close\r\nContent-Length: ";
   for (uint32_t i = 0; i < (shards ? shards : 1); ++i)
     queues_.push_back(std::make_unique<ledger::SpscRing<SpanRecord>>(config_.max_queue));
   batch_.reserve(kMaxBatch);
@@ -75,7 +191,14 @@ SpanExporter::SpanExporter(const config::Otlp& config, uint32_t shards) : config
 SpanExporter::~SpanExporter() { stop(); }
 
 bool SpanExporter::submit(uint32_t shard, SpanRecord&& span) noexcept {
-  if (shard < queues_.size() && queues_[shard]->try_push(std::move(span))) return true;
+  const uint64_t bytes = sizeof(SpanRecord) + span.heap_bytes();
+  if (shard < queues_.size() &&
+      queued_bytes_.load(std::memory_order_relaxed) + bytes <= config_.max_queue_bytes) {
+    // Counted before the push so the exporter's subtraction never comes first.
+    queued_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+    if (queues_[shard]->try_push(std::move(span))) return true;
+    queued_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+  }
   dropped_.fetch_add(1, std::memory_order_relaxed);
   return false;
 }
@@ -110,16 +233,20 @@ void SpanExporter::export_all() {
     batch_.clear();
     for (auto& q : queues_) {
       if (batch_.size() >= kMaxBatch) break;
-      q->drain(kMaxBatch - batch_.size(),
-               [this](SpanRecord&& s) { batch_.push_back(std::move(s)); });
+      q->drain(kMaxBatch - batch_.size(), [this](SpanRecord&& s) {
+        queued_bytes_.fetch_sub(sizeof(SpanRecord) + s.heap_bytes(), std::memory_order_relaxed);
+        batch_.push_back(std::move(s));
+      });
     }
     if (batch_.empty()) return;
     std::string error;
-    if (post(encode_otlp_json(batch_, config_.service_name), error)) {
+    std::string body;
+    if (!gzip_compress(encode_otlp_json(batch_, config_.service_name), body))
+      error = "gzip failed";
+    else if (send_batch(body, error)) {
       exported_.fetch_add(batch_.size(), std::memory_order_relaxed);
       continue;
     }
-    failures_.fetch_add(1, std::memory_order_relaxed);
     dropped_.fetch_add(batch_.size(), std::memory_order_relaxed);
     uint64_t now = core::mono_ns();
     if (last_log_ns_ == 0 || now - last_log_ns_ >= kLogIntervalNs) {
@@ -131,41 +258,70 @@ void SpanExporter::export_all() {
   }
 }
 
-bool SpanExporter::post(const std::string& body, std::string& error) {
+bool SpanExporter::pause(uint64_t ms) {
+  std::unique_lock lock(mu_);
+  return !cv_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stop_requested_; });
+}
+
+bool SpanExporter::send_batch(const std::string& body, std::string& error) {
+  for (uint32_t retry = 0;; ++retry) {
+    if (retry > 0) retries_.fetch_add(1, std::memory_order_relaxed);
+    PostResult r = post(body);
+    if (r.ok) return true;
+    failures_.fetch_add(1, std::memory_order_relaxed);
+    error = r.error;
+    // Stopping: the shards are drained and nothing else is coming; one try each.
+    if (!r.retryable || retry >= config_.max_retries) return false;
+    if (!pause(backoff_ms(retry + 1, r.wait_hint_ms))) return false;
+  }
+}
+
+PostResult SpanExporter::post(const std::string& body) {
+  PostResult r;
   int fd = connect_to(config_.host, config_.port, config_.timeout_ms);
   if (fd < 0) {
-    error = std::string("connect: ") + strerror(errno);
-    return false;
+    r.error = std::string("connect: ") + strerror(errno);
+    r.retryable = true;
+    return r;
   }
+  std::unique_ptr<tls::TlsClientSession> session;
+  if (tls_) session = std::make_unique<tls::TlsClientSession>(*tls_, config_.host, config_.port);
+  Connection conn(fd, std::move(session));
   std::string head = request_head_ + std::to_string(body.size()) + "\r\n\r\n";
-  bool ok = send_all(fd, head) && send_all(fd, body);
-  if (!ok) error = std::string("send: ") + strerror(errno);
+  if (!conn.handshake(r.error) || !conn.write(head + body, r.error)) {
+    r.retryable = true;
+    return r;
+  }
   std::string response;
   http::ResponseHead parsed;
-  while (ok) {
+  for (;;) {
     char buf[4096];
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n < 0 && errno == EINTR) continue;
+    ssize_t n = conn.read(buf, sizeof buf, r.error);
     if (n <= 0) {
-      error =
-          n == 0 ? "connection closed before a response" : std::string("recv: ") + strerror(errno);
-      ok = false;
-      break;
+      if (n == 0) r.error = "connection closed before a response";
+      r.retryable = true;
+      return r;
     }
     response.append(buf, static_cast<size_t>(n));
-    http::RequestParse r = http::parse_response_head(response, false, kMaxResponseHead, parsed);
-    if (r.status == http::ParseStatus::incomplete) continue;
-    if (r.status == http::ParseStatus::error) {
-      error = "malformed response";
-      ok = false;
-    } else if (parsed.status < 200 || parsed.status >= 300) {
-      error = "HTTP " + std::to_string(parsed.status);
-      ok = false;
+    http::RequestParse p = http::parse_response_head(response, false, kMaxResponseHead, parsed);
+    if (p.status == http::ParseStatus::incomplete) continue;
+    if (p.status == http::ParseStatus::error) {
+      r.error = "malformed response";
+      return r;
     }
     break;
   }
-  close(fd);
-  return ok;
+  if (parsed.status >= 200 && parsed.status < 300) {
+    r.ok = true;
+    return r;
+  }
+  r.error = "HTTP " + std::to_string(parsed.status);
+  r.retryable = retryable_status(parsed.status);
+  if (r.retryable)
+    r.wait_hint_ms =
+        resilience::wait_hint_ms(parsed.header("retry-after"), parsed.header("retry-after-ms"),
+                                 static_cast<int64_t>(core::wall_ms()));
+  return r;
 }
 
 }  // namespace sluice::telemetry

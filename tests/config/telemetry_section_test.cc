@@ -45,11 +45,57 @@ TEST(ConfigTelemetry, EndpointIsRequired) {
               ElementsAre("t.json:4:24: /telemetry/otlp: missing required field \"endpoint\""));
 }
 
-TEST(ConfigTelemetry, HttpsEndpointIsRefusedWithTheReason) {
-  auto e = errors_of(doc(R"("telemetry": { "otlp": { "endpoint": "https://otel.example.com" } })"));
+TEST(ConfigTelemetry, HttpsEndpointWithHeadersAndCaptureIsRead) {
+  Config c = loaded(
+      doc(R"("telemetry": { "otlp": { "endpoint": "https://cloud.langfuse.com/api/public/otel",
+    "headers_env": "LANGFUSE_OTLP_HEADERS", "max_queue_bytes": 1048576, "max_retries": 2,
+    "capture_content": true, "max_content_bytes": 1000 } })"));
+  const Otlp& o = c.telemetry.otlp;
+  EXPECT_TRUE(o.tls);
+  EXPECT_EQ(o.host, "cloud.langfuse.com");
+  EXPECT_EQ(o.port, 443);
+  EXPECT_EQ(o.base_path, "/api/public/otel");
+  EXPECT_EQ(o.headers_env, "LANGFUSE_OTLP_HEADERS");
+  EXPECT_EQ(o.max_queue_bytes, 1048576u);
+  EXPECT_EQ(o.max_retries, 2u);
+  EXPECT_TRUE(c.telemetry.otlp.capture_content);
+  EXPECT_EQ(c.telemetry.otlp.max_content_bytes, 1000u);
+  EXPECT_FALSE(c.telemetry.otlp.some_project_captures);
+}
+
+TEST(ConfigTelemetry, ContentCaptureIsOffByDefaultAndPerProject) {
+  Config c = loaded(R"({
+  "providers": { "p": { "kind": "openai", "base_url": "http://h" } },
+  "projects": { "a": { "telemetry": { "capture_content": true } }, "b": {} },
+  "telemetry": { "otlp": { "endpoint": "http://h:1" } }
+})");
+  EXPECT_FALSE(c.telemetry.otlp.capture_content);
+  EXPECT_EQ(c.telemetry.otlp.max_content_bytes, 65536u);
+  EXPECT_EQ(c.project("a")->capture_content, std::optional<bool>(true));
+  EXPECT_EQ(c.project("b")->capture_content, std::nullopt);
+  EXPECT_TRUE(c.telemetry.otlp.some_project_captures);
+}
+
+TEST(ConfigTelemetry, HeadersAreNeverInlineAndComeFromOneSource) {
+  auto e = errors_of(
+      doc(R"("telemetry": { "otlp": { "endpoint": "https://h", "headers": "Authorization=x" } })"));
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_THAT(e[0], ::testing::StartsWith(
-                        "t.json:4:38: /telemetry/otlp/endpoint: only http:// is supported"));
+  EXPECT_THAT(e[0], ::testing::HasSubstr("/telemetry/otlp/headers: headers carry secrets"));
+  EXPECT_EQ(e[0].find("Authorization=x"), std::string::npos);
+  e = errors_of(doc(
+      R"("telemetry": { "otlp": { "endpoint": "https://h", "headers_env": "A", "headers_file": "f" } })"));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_THAT(e[0], ::testing::HasSubstr("set only one of"));
+}
+
+TEST(ConfigTelemetry, OtherSchemesAndCaFileWithoutTlsAreRefused) {
+  auto e = errors_of(doc(R"("telemetry": { "otlp": { "endpoint": "ftp://h" } })"));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_THAT(e[0], ::testing::StartsWith("t.json:4:38: /telemetry/otlp/endpoint: "));
+  e = errors_of(
+      doc(R"("telemetry": { "otlp": { "endpoint": "http://h:1", "ca_file": "/x.pem" } })"));
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_THAT(e[0], ::testing::HasSubstr("ca_file needs an https:// endpoint"));
 }
 
 TEST(ConfigTelemetry, MalformedEndpointIsRefused) {

@@ -162,7 +162,9 @@ TEST(Snapshot, RenderShowsProcessFiguresWhenConfigured) {
   p.ledger_rows_written = 12;
   p.otlp = true;
   p.spans_dropped = 3;
+  p.export_retries = 2;
   std::string text = render(Snapshot{}, p);
+  EXPECT_NE(text.find("\nsluice_otlp_export_retries_total 2\n"), std::string::npos);
   EXPECT_NE(text.find("\nsluice_ledger_rows_written_total 12\n"), std::string::npos);
   EXPECT_NE(text.find("\nsluice_otlp_spans_dropped_total 3\n"), std::string::npos);
 }

@@ -145,6 +145,7 @@ struct Project {
   Budget budget;
   Queue queue;
   std::map<std::string, Limits> model_limits;  // project x model alias
+  std::optional<bool> capture_content;         // telemetry.otlp.capture_content for this project
   bool operator==(const Project&) const = default;
 };
 
@@ -227,11 +228,25 @@ struct Otlp {
   std::string endpoint;  // "http://127.0.0.1:4318"; spans go to <endpoint>/v1/traces
   std::string host;      // parsed from endpoint
   uint16_t port = 0;
-  std::string base_path;       // "" or "/prefix"
-  uint32_t batch_ms = 1000;    // how often the exporter sends what the shards queued
+  std::string base_path;  // "" or "/prefix"
+  bool tls = false;       // https://: verified against the system store and ca_file
+  std::string ca_file;    // PEM CAs trusted besides the system store (https only)
+  // Headers sent with every export, in OTEL_EXPORTER_OTLP_HEADERS form (key=value,...):
+  // read from this environment variable or file (systemd credential) at start; the
+  // values are secrets and never kept in the config.
+  std::string headers_env;
+  std::string headers_file;
+  uint64_t max_queue_bytes = 64ull << 20;  // all shards' queued span bytes; beyond: dropped
+  uint32_t max_retries = 5;                // tries after the first for a failed batch
+  uint32_t batch_ms = 1000;                // how often the exporter sends what the shards queued
   uint32_t max_queue = 2048;   // spans per shard waiting for export; beyond: dropped, counted
   uint32_t timeout_ms = 5000;  // per POST
   std::string service_name = "sluice";
+  // Prompts and completions in spans (gen_ai.input.messages, ...); a project may say
+  // otherwise (Project::capture_content).
+  bool capture_content = false;
+  uint32_t max_content_bytes = 64 * 1024;  // per attribute; longer text is cut and marked
+  bool some_project_captures = false;      // derived: a project sets capture_content true
   bool operator==(const Otlp&) const = default;
 };
 

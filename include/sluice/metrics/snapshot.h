@@ -54,6 +54,7 @@ struct ProcessFigures {
   uint64_t spans_exported = 0;
   uint64_t spans_dropped = 0;
   uint64_t export_failures = 0;
+  uint64_t export_retries = 0;
 };
 
 // The exposition text of a merged snapshot (docs/METRICS.md lists every family).

@@ -111,6 +111,7 @@ class Gateway final : public net::RequestHandler, public ExchangeSink, public Fa
   void native(Request& r);
   bool needs_price(const Request& r) const;
   void reject_long_model(Request& r);
+  void start_capture(RequestInfo& info, scan::ResponseApi api, std::string_view body);
   void dispatch(Request& r, size_t provider, std::string_view upstream_path, std::string_view body,
                 bool hide_usage_chunk);
   void reject(Request& r, route::ErrorClass error, std::string_view message);

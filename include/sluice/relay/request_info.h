@@ -4,11 +4,16 @@
 // access log.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "sluice/config/config.h"
 #include "sluice/limit/shard_limiter.h"
 #include "sluice/telemetry/traceparent.h"
+
+namespace sluice::telemetry {
+class ContentCapture;
+}
 
 namespace sluice::relay {
 
@@ -40,6 +45,9 @@ struct RequestInfo {
   std::string method;
   telemetry::TraceParent trace;
   bool has_trace = false;
+  // telemetry.capture_content for this request's project: the prompt and completion
+  // for its span. Null (the default) costs nothing.
+  std::shared_ptr<telemetry::ContentCapture> capture;
 };
 
 }  // namespace sluice::relay

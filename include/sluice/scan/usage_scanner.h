@@ -39,9 +39,23 @@ struct ScanLimits {
   size_t max_body_bytes = size_t{32} << 20;  // a non-streaming body kept whole for parsing
 };
 
+// Sees what the scanner reads, for readers other than usage (the prompt and completion
+// text a span may carry). Without one the scanner pays a null check per event.
+class ScanTap {
+ public:
+  virtual void on_event(const SseEvent& event) = 0;  // a streamed event, in order
+  virtual void on_body(std::string_view body) = 0;   // a whole non-streaming body (under cap)
+
+ protected:
+  ~ScanTap() = default;
+};
+
 class UsageScanner {
  public:
   UsageScanner(ResponseApi api, bool streaming, ScanLimits limits = {});
+
+  // `tap` (may be null) must outlive the scanner's last feed() or finish().
+  void set_tap(ScanTap* tap) { tap_ = tap; }
 
   void feed(std::string_view decoded);
   // End of body. Usage and outcome are final after it.
@@ -80,6 +94,7 @@ class UsageScanner {
   bool truncated_ = false;
   uint64_t bytes_fed_ = 0;
   uint64_t events_ = 0;
+  ScanTap* tap_ = nullptr;
 };
 
 }  // namespace sluice::scan

@@ -34,6 +34,20 @@ struct SpanRecord {
   bool has_usage = false;
   uint64_t input_tokens = 0;
   uint64_t output_tokens = 0;
+  // With telemetry.capture_content: JSON strings in the GenAI conventions' shape
+  // (genai_content.h); empty otherwise.
+  std::string system_instructions;  // gen_ai.system_instructions
+  std::string input_messages;       // gen_ai.input.messages
+  std::string output_messages;      // gen_ai.output.messages
+  bool content_truncated = false;   // sluice.content_truncated: a text was cut at the cap
+
+  // Bytes the span holds beyond its fixed size, for the exporter's memory cap.
+  size_t heap_bytes() const {
+    return operation.size() + provider_name.size() + provider.size() + request_model.size() +
+           response_model.size() + route.size() + method.size() + project.size() + key_id.size() +
+           request_id.size() + error_class.size() + system_instructions.size() +
+           input_messages.size() + output_messages.size();
+  }
 };
 
 // An ExportTraceServiceRequest in OTLP/JSON: one resource (service.name), one scope

@@ -3,6 +3,7 @@ on loopback, started by the test) records what sluice POSTs to /v1/traces; known
 requests must arrive as one span each with the GenAI attributes, honouring an incoming
 W3C traceparent. A full queue drops and counts; a dead collector never slows requests."""
 
+import gzip
 import json
 import os
 import sys
@@ -36,8 +37,11 @@ class Collector:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                if self.headers["Content-Encoding"] == "gzip":
+                    body = gzip.decompress(body)
                 with outer.lock:
-                    outer.paths.append((self.path, self.headers["Content-Type"]))
+                    outer.paths.append((self.path, self.headers["Content-Type"],
+                                        self.headers["Content-Encoding"]))
                     outer.posts.append(json.loads(body))
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -87,9 +91,9 @@ def scrape(port):
     return parse_exposition(h.http(port, "GET", "/metrics").body.decode())
 
 
-def otlp_config(mock_port, directory, endpoint, batch_ms=50, max_queue=1024, shards=2):
-    extra = ',\n  "telemetry": { "otlp": { "endpoint": "%s", "batch_ms": %d, "max_queue": %d, "service_name": "sluice-test" } }' % (
-        endpoint, batch_ms, max_queue)
+def otlp_config(mock_port, directory, endpoint, batch_ms=50, max_queue=1024, shards=2, max_retries=5):
+    extra = ',\n  "telemetry": { "otlp": { "endpoint": "%s", "batch_ms": %d, "max_queue": %d, "max_retries": %d, "service_name": "sluice-test" } }' % (
+        endpoint, batch_ms, max_queue, max_retries)
     return h.mock_config(mock_port, directory, shards=shards, keys=KEYS, extra=extra)
 
 
@@ -183,14 +187,21 @@ class TraceExport(unittest.TestCase):
         self.assertEqual(attrs(span)["http.response.status_code"], 500)
         self.assertEqual(span["status"], {"code": 2})
 
-    def test_posts_go_to_v1_traces_as_json_with_the_service_name(self):
+    def test_content_is_not_captured_by_default(self):
+        r = h.http(self.port, "POST", "/v1/chat/completions", CHAT, AUTH)
+        a = attrs(self.collector.span_of(r.header("x-request-id")))
+        self.assertNotIn("gen_ai.input.messages", a)
+        self.assertNotIn("gen_ai.output.messages", a)
+
+    def test_posts_go_to_v1_traces_as_gzipped_json_with_the_service_name(self):
         r = h.http(self.port, "GET", "/v1/models", headers=AUTH)
         self.collector.span_of(r.header("x-request-id"))
         with self.collector.lock:
             self.assertTrue(self.collector.paths)
-            for path, ctype in self.collector.paths:
+            for path, ctype, encoding in self.collector.paths:
                 self.assertEqual(path, "/v1/traces")
                 self.assertEqual(ctype, "application/json")
+                self.assertEqual(encoding, "gzip")
             res = self.collector.posts[0]["resourceSpans"][0]
         self.assertIn({"key": "service.name", "value": {"stringValue": "sluice-test"}},
                       res["resource"]["attributes"])
@@ -236,7 +247,8 @@ class ExportFailures(unittest.TestCase):
         endpoint = "http://127.0.0.1:%d" % dead.port
         dead.close()  # nothing listens there now
         mock = h.start_mock()
-        sluice = h.start_sluice(otlp_config(mock.port, d, endpoint, batch_ms=20))
+        # No retries: every failed batch is dropped at once.
+        sluice = h.start_sluice(otlp_config(mock.port, d, endpoint, batch_ms=20, max_retries=0))
         try:
             for _ in range(4):
                 self.assertEqual(h.http(sluice.port, "POST", "/v1/chat/completions", CHAT, AUTH).status, 200)
