@@ -50,8 +50,16 @@ std::string time_error(const std::string& name) {
 bool parse_request_cursor(std::string_view text, ledger::RequestCursor& out) {
   const size_t colon = text.find(':');
   if (colon == std::string_view::npos) return false;
-  return parse_count(text.substr(0, colon), out.ts_ms) &&
-         parse_count(text.substr(colon + 1), out.rowid);
+  const std::string_view key = text.substr(colon + 1);
+  if (key.empty() || key.size() > ledger::kMaxCursorKeyBytes) return false;
+  for (char c : key) {
+    const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    c == '-' || c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  if (!parse_count(text.substr(0, colon), out.ts_ms)) return false;
+  out.key = key;
+  return true;
 }
 
 RequestsParams parse_requests_params(std::string_view query, int64_t now_ms) {
@@ -101,7 +109,7 @@ RequestsParams parse_requests_params(std::string_view query, int64_t now_ms) {
       if (value.empty()) return {};
       ledger::RequestCursor cursor;
       if (!parse_request_cursor(value, cursor))
-        return "before must be the `next` of a previous page (<ts_ms>:<rowid>)";
+        return "before must be the `next` of a previous page (<ts_ms>:<key>)";
       p.query.before = cursor;
       return {};
     }

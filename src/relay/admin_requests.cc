@@ -1,11 +1,13 @@
 // /admin/requests, /admin/requests/<id> and /admin/latency: the ledger's rows for the
 // dashboard's request explorer and latency view. The shard parses and checks the query;
-// the SQLite read runs on the admin worker, over a read-only connection of the worker's
-// own, and the answer comes back to this shard through its loop's inbox.
+// the read runs on the admin worker, over a connection of the worker's own (read-only
+// SQLite, or PostgreSQL when the ledger is there, so every instance's rows show), and the
+// answer comes back to this shard through its loop's inbox.
 
 #include <memory>
 
 #include "sluice/admin/request_params.h"
+#include "sluice/config/ledger_url.h"
 #include "sluice/core/clock.h"
 #include "sluice/core/log.h"
 #include "sluice/ledger/ledger.h"
@@ -49,16 +51,36 @@ class PendingLedgerRead final : public net::ExchangeObserver {
   std::string headers_;
 };
 
+// Where the worker reads: the SQLite file, or the PostgreSQL URL.
+struct LedgerSource {
+  bool postgres = false;
+  std::string path;       // sqlite
+  config::Ledger config;  // postgres: the URL is resolved on the worker
+};
+
 // The worker's connection, opened on first use and kept for the worker thread's life
-// (only that thread ever touches it).
-ledger::RequestQuery* worker_reader(const std::string& path, std::string& error) {
+// (only that thread ever touches it); replaced when the ledger moves.
+ledger::RequestQuery* worker_reader(const LedgerSource& source, std::string& error) {
   thread_local std::unique_ptr<ledger::RequestQuery> reader;
-  thread_local std::string reader_path;
-  if (!reader || reader_path != path) {
+  thread_local std::string reader_key;
+  std::string key;
+  if (source.postgres) {
+    std::string url = config::resolve_ledger_url(source.config, error);
+    if (url.empty()) return nullptr;
+    key = "postgres " + url;
+    if (!reader || reader_key != key) {
+      reader = std::make_unique<ledger::RequestQuery>(ledger::RequestQuery::Postgres{url});
+      reader_key = std::move(key);
+    }
+    return reader.get();
+  }
+  key = "sqlite " + source.path;
+  if (!reader || reader_key != key) {
     try {
-      reader = std::make_unique<ledger::RequestQuery>(path);
-      reader_path = path;
+      reader = std::make_unique<ledger::RequestQuery>(source.path);
+      reader_key = std::move(key);
     } catch (const std::exception& e) {
+      reader.reset();
       error = e.what();
       return nullptr;
     }
@@ -135,10 +157,16 @@ void Gateway::admin_ledger_rows(Request& r) {
   // The shard may stop before the worker answers: post through the loop's inbox, which
   // outlives it and refuses posts once the loop is gone.
   std::shared_ptr<core::Inbox> inbox = io_.loop.inbox();
+  LedgerSource source;
+  source.postgres = state_->ledger->postgres();
+  if (source.postgres)
+    source.config = state_->config->ledger;
+  else
+    source.path = state_->ledger->path();
   state_->admin_worker->submit(
-      [pending, inbox, path = state_->ledger->path(), read = std::move(read)] {
+      [pending, inbox, source = std::move(source), read = std::move(read)] {
         std::string error;
-        const ledger::RequestQuery* db = worker_reader(path, error);
+        const ledger::RequestQuery* db = worker_reader(source, error);
         ledger::RequestAnswer a;
         if (db == nullptr) {
           a.error = "cannot open the ledger: " + error;

@@ -36,7 +36,7 @@ TEST(RequestsParams, ReadsEveryFilterDecoded) {
   EXPECT_EQ(p.query.limit, 25u);
   ASSERT_TRUE(p.query.before);
   EXPECT_EQ(p.query.before->ts_ms, 1'795'305'599'000);
-  EXPECT_EQ(p.query.before->rowid, 42);
+  EXPECT_EQ(p.query.before->key, "42");
 }
 
 TEST(RequestsParams, EmptyValuesDoNotFilter) {
@@ -47,7 +47,7 @@ TEST(RequestsParams, EmptyValuesDoNotFilter) {
 }
 
 TEST(RequestsParams, BadValuesNameTheParameter) {
-  const std::pair<const char*, const char*> cases[] = {
+  const std::pair<std::string, const char*> cases[] = {
       {"limit=0", "limit must be 1 to 1000"},
       {"limit=1001", "limit must be 1 to 1000"},
       {"limit=ten", "limit must be 1 to 1000"},
@@ -59,6 +59,11 @@ TEST(RequestsParams, BadValuesNameTheParameter) {
       {"before=12", "before must be the `next`"},
       {"before=-1:3", "before must be the `next`"},
       {"before=1:2:3", "before must be the `next`"},
+      {"before=1:", "before must be the `next`"},
+      {"before=:abc", "before must be the `next`"},
+      {"before=1:a%20b", "before must be the `next`"},
+      {"before=1:a'b", "before must be the `next`"},
+      {"before=1:" + std::string(65, 'a'), "before must be the `next`"},
       {"sort=ts_ms", "unknown parameter sort"},
       {"project=a&project=b", "parameter project given twice"},
       {"from=10&to=5", "from is after to"},
@@ -68,6 +73,29 @@ TEST(RequestsParams, BadValuesNameTheParameter) {
     EXPECT_EQ(p.error.rfind(message, 0), 0u) << query << " -> " << p.error;
   }
   EXPECT_NE(parse_requests_params("model=" + std::string(300, 'x'), kNow).error, "");
+}
+
+TEST(RequestsParams, CursorKeyIsOpaque) {
+  // A SQLite rowid and a PostgreSQL row_id ("<16 hex digits>-<sequence>") both parse,
+  // and the key comes through as written.
+  ledger::RequestCursor cursor;
+  ASSERT_TRUE(parse_request_cursor("1795305599000:42", cursor));
+  EXPECT_EQ(cursor.ts_ms, 1'795'305'599'000);
+  EXPECT_EQ(cursor.key, "42");
+  ASSERT_TRUE(parse_request_cursor("1795305599000:9f3a0c1e22b4d5e6-17", cursor));
+  EXPECT_EQ(cursor.ts_ms, 1'795'305'599'000);
+  EXPECT_EQ(cursor.key, "9f3a0c1e22b4d5e6-17");
+  ASSERT_TRUE(parse_request_cursor("0:" + std::string(64, 'f'), cursor));
+  EXPECT_EQ(cursor.key.size(), 64u);
+  EXPECT_FALSE(parse_request_cursor("0:" + std::string(65, 'f'), cursor));
+  EXPECT_FALSE(parse_request_cursor("x:42", cursor));
+  EXPECT_FALSE(parse_request_cursor("12:4;2", cursor));
+
+  RequestsParams p = parse_requests_params("before=7:9f3a0c1e22b4d5e6-17", kNow);
+  ASSERT_EQ(p.error, "");
+  ASSERT_TRUE(p.query.before);
+  EXPECT_EQ(p.query.before->ts_ms, 7);
+  EXPECT_EQ(p.query.before->key, "9f3a0c1e22b4d5e6-17");
 }
 
 TEST(LatencyParams, DefaultIsTheLastHourInSixtyBuckets) {

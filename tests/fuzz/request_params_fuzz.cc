@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
 #include "sluice/admin/request_params.h"
@@ -24,7 +25,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(r.query.filter.status == 0 ||
           (r.query.filter.status >= 100 && r.query.filter.status <= 599));
     check(r.query.filter.from_ms <= r.query.filter.to_ms);
-    check(!r.query.before || (r.query.before->ts_ms >= 0 && r.query.before->rowid >= 0));
+    check(!r.query.before || (r.query.before->ts_ms >= 0 && !r.query.before->key.empty() &&
+                              r.query.before->key.size() <= sluice::ledger::kMaxCursorKeyBytes &&
+                              r.query.before->key.find_first_of(":'\" %") == std::string::npos));
   }
   sluice::admin::LatencyParams l = sluice::admin::parse_latency_params(query, kNow);
   if (l.error.empty()) {

@@ -163,14 +163,27 @@ TEST_F(RequestQueryTest, PagesWalkEveryRowOnceEvenWithTiedTimestamps) {
     all.insert(all.end(), page.begin(), page.end());
     if (!next.empty()) {
       const size_t colon = next.find(':');
-      q.before =
-          RequestCursor{std::stoll(next.substr(0, colon)), std::stoll(next.substr(colon + 1))};
+      q.before = RequestCursor{std::stoll(next.substr(0, colon)), next.substr(colon + 1)};
     }
   } while (!next.empty());
   EXPECT_EQ(pages, 3);
   ASSERT_EQ(all.size(), 11u);
   EXPECT_EQ(all[0], "later");
   for (int i = 0; i < 10; ++i) EXPECT_EQ(all[1 + i], "r" + std::to_string(9 - i));
+}
+
+TEST_F(RequestQueryTest, CursorKeyOfAnotherLedgerIsInvalid) {
+  // A PostgreSQL row_id is not a rowid: the SQLite reader refuses it rather than
+  // guessing.
+  submit(make_record("r0", kT0));
+  flush();
+  RequestPageQuery q;
+  q.before = RequestCursor{kT0 + 1, "9f3a0c1e22b4d5e6-17"};
+  EXPECT_EQ(query().requests(q).status, RequestAnswer::Status::invalid_query);
+  q.before = RequestCursor{kT0 + 1, ""};
+  EXPECT_EQ(query().requests(q).status, RequestAnswer::Status::invalid_query);
+  q.before = RequestCursor{kT0 + 1, "99"};
+  EXPECT_EQ(ids(q), std::vector<std::string>{"r0"});
 }
 
 TEST_F(RequestQueryTest, LimitOutOfRangeIsInvalid) {

@@ -25,7 +25,7 @@ struct LatencyParams {
 // `now_ms` + 1. project= key= model= outcome= error_class= request_id=: exact matches
 // (at most 256 bytes each). status=: an HTTP status, 100 to 599. limit=: 1 to
 // ledger::kMaxRequestPage, default 100. before=: the `next` of the previous page
-// ("<ts_ms>:<rowid>"). An unknown name, or a name given twice, is an error.
+// ("<ts_ms>:<key>", the key opaque). An unknown name, or a name given twice, is an error.
 RequestsParams parse_requests_params(std::string_view query, int64_t now_ms);
 
 // from / to as above, defaults `now_ms` + 1 - 1 hour and `now_ms` + 1; bucket_ms=: 1000
@@ -33,7 +33,9 @@ RequestsParams parse_requests_params(std::string_view query, int64_t now_ms);
 // most ledger::kMaxLatencyBuckets buckets.
 LatencyParams parse_latency_params(std::string_view query, int64_t now_ms);
 
-// Parses "<ts_ms>:<rowid>" (both non-negative decimal integers); false otherwise.
+// Parses "<ts_ms>:<key>": ts_ms a non-negative decimal integer, key 1 to
+// ledger::kMaxCursorKeyBytes of [0-9A-Za-z._-] (a SQLite rowid or a PostgreSQL row_id;
+// which one the ledger checks). False otherwise.
 bool parse_request_cursor(std::string_view text, ledger::RequestCursor& out);
 
 }  // namespace sluice::admin

@@ -1,8 +1,9 @@
 #pragma once
 // The ledger's rows one by one, for the admin API's request explorer (GET /admin/requests,
 // GET /admin/requests/<id>) and its latency view (GET /admin/latency). Like UsageReader it
-// reads over a read-only connection of its own, so it never waits for, or holds up, the
-// writer. Every value from the client is bound as a parameter; the SQL text is fixed.
+// reads over a connection of its own, so it never waits for, or holds up, the writer:
+// a read-only SQLite connection, or a PostgreSQL one (the shared ledger, every instance's
+// rows). Every value from the client is bound as a parameter; the SQL text is fixed.
 
 #include <cstdint>
 #include <limits>
@@ -12,6 +13,7 @@
 #include <string_view>
 
 struct sqlite3;
+struct pg_conn;
 
 namespace sluice::ledger {
 
@@ -29,12 +31,17 @@ struct RequestFilter {
   int status = 0;  // HTTP status the client got
 };
 
-// Where a page ends: the last row shown (rows are ordered by ts_ms, then rowid, newest
-// first). Written as "<ts_ms>:<rowid>" in the API.
+// Where a page ends: the last row shown. Rows are ordered by ts_ms, then a per-row key,
+// newest first: SQLite's rowid, PostgreSQL's row_id (text, compared bytewise). Written as
+// "<ts_ms>:<key>" in the API; `key` is opaque to the client (the decimal rowid, or the
+// row_id), and a key of the other backend's shape is an invalid query.
 struct RequestCursor {
   int64_t ts_ms = 0;
-  int64_t rowid = 0;
+  std::string key;
 };
+
+// The longest cursor key accepted; row ids are far shorter.
+inline constexpr size_t kMaxCursorKeyBytes = 64;
 
 struct RequestPageQuery {
   RequestFilter filter;
@@ -61,7 +68,7 @@ struct RequestAnswer {
     ok,
     invalid_query,  // the caller's fault: a 400
     not_found,      // no row with that request id: a 404
-    failed,         // SQLite failed: a 500
+    failed,         // the ledger database failed or cannot be reached: a 500
   };
   Status status = Status::failed;
   std::string json;   // when ok
@@ -74,11 +81,18 @@ class RequestQuery {
   // Opens `path` read-only; the Ledger has created the schema. Throws
   // std::runtime_error on failure.
   explicit RequestQuery(const std::string& path);
+  // Reads the PostgreSQL ledger at `url`. Connects on first use, with a short connect
+  // timeout, and replaces a dropped connection once per call; a server that cannot be
+  // reached makes that call `failed`.
+  struct Postgres {
+    std::string url;
+  };
+  explicit RequestQuery(Postgres postgres);
   ~RequestQuery();
   RequestQuery(const RequestQuery&) = delete;
   RequestQuery& operator=(const RequestQuery&) = delete;
 
-  // {"rows":[..], "next": "<ts_ms>:<rowid>" or null}: newest first, at most `limit`
+  // {"rows":[..], "next": "<ts_ms>:<key>" or null}: newest first, at most `limit`
   // rows; `next` is the `before` of the following page, null on the last one. Each row
   // has every ledger column; cost_usd is cost_nusd as an exact decimal number.
   RequestAnswer requests(const RequestPageQuery& query) const;
@@ -99,7 +113,9 @@ class RequestQuery {
 
  private:
   mutable std::mutex mu_;  // one statement at a time on the connection
-  sqlite3* db_ = nullptr;
+  sqlite3* db_ = nullptr;  // sqlite
+  std::string pg_url_;     // postgres
+  mutable pg_conn* pg_ = nullptr;
 };
 
 }  // namespace sluice::ledger
