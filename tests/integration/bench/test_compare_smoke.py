@@ -3,6 +3,7 @@ that is installed, the JSON report and the SVG plot) against the real binaries o
 loopback. It checks counts and the report's shape, never speed: the numbers of a
 smoke run on a test machine mean nothing."""
 
+import glob
 import json
 import os
 import shutil
@@ -108,6 +109,35 @@ class CompareSmoke(unittest.TestCase):
         titles = [e.text for e in root.iter("{http://www.w3.org/2000/svg}title")]
         for t in self.targets:
             self.assertIn("%s requests/s" % t, " ".join(x for x in titles if x), t)
+
+
+class CompareSmokePostgres(unittest.TestCase):
+    """--ledger postgres: the run starts its own PostgreSQL and sluice writes its ledger
+    there; every measured request has its row."""
+
+    def test_rows_reach_postgresql(self):
+        if not glob.glob("/usr/lib/postgresql/*/bin/initdb"):
+            self.skipTest("PostgreSQL server binaries not installed")
+        d = tempfile.mkdtemp(prefix="compare-smoke-pg-")
+        json_path = os.path.join(d, "compare.json")
+        try:
+            proc = subprocess.run(
+                [sys.executable, COMPARE, "--smoke", "--no-build", "--targets", "direct,sluice",
+                 "--ledger", "postgres", "--json", json_path],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
+            stderr = proc.stderr.decode(errors="replace")
+            self.assertEqual(proc.returncode, 0, stderr[-4000:])
+            self.assertIn("PostgreSQL ledger on 127.0.0.1:", stderr)
+            with open(json_path) as f:
+                report = json.load(f)
+            res = report["results"]
+            self.assertEqual(res["max"]["sluice"]["errors"], 0)
+            measured = res["max"]["sluice"]["completed"] + res["streams"]["sluice"]["completed"] + sum(
+                per["sluice"]["completed"] for per in res["latency"].values())
+            self.assertGreater(measured, 0)
+            self.assertGreaterEqual(report["sluice_ledger_rows"], measured)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":
