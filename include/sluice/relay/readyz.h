@@ -9,10 +9,13 @@
 #include <string>
 
 #include "sluice/config/config.h"
+#include "sluice/limit/fleet_status.h"
 #include "sluice/relay/attempt_loop.h"
 
 namespace sluice::relay {
 
-std::string readyz_json(const config::Config& cfg, const ShardResilience& res);
+// `fleet` (may be null): the fleet's state is added when a fleet is configured.
+std::string readyz_json(const config::Config& cfg, const ShardResilience& res,
+                        const limit::FleetStatus* fleet = nullptr);
 
 }  // namespace sluice::relay
