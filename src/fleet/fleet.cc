@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <random>
 #include <stdexcept>
 #include <vector>
 
@@ -229,6 +230,11 @@ bool Fleet::renew(uint64_t now_ns, bool all) {
   std::vector<Entry*> due;
   for (auto& [b, e] : entries_)
     if (all || e.lease.due(*e.bucket, now_ns)) due.push_back(&e);
+  // One round trip renews every lease that would be due soon, not only the one that is.
+  if (!due.empty() && !all)
+    for (auto& [b, e] : entries_)
+      if (!e.lease.due(*e.bucket, now_ns) && e.lease.renew_soon(now_ns, lease_ns_))
+        due.push_back(&e);
   // A heartbeat at least twice per lease even when nothing is due, so the others count
   // this instance for their static share.
   if (due.empty() && now_ns < last_round_ns_ + lease_ns_ / 2) return true;
@@ -283,7 +289,8 @@ bool Fleet::renew(uint64_t now_ns, bool all) {
     int64_t units = r.r->element[1 + 2 * i]->integer;
     int64_t retry_ms = r.r->element[2 + 2 * i]->integer;
     due[i]->lease.granted(*due[i]->bucket, units, sent, lease_ns_,
-                          static_cast<uint64_t>(std::max<int64_t>(0, retry_ms)) * kMs);
+                          static_cast<uint64_t>(std::max<int64_t>(0, retry_ms)) * kMs,
+                          std::uniform_real_distribution<double>(0.0, 1.0)(rng_));
     status_.grants.fetch_add(1, std::memory_order_relaxed);
     status_.granted_units.fetch_add(static_cast<uint64_t>(std::max<int64_t>(0, units)),
                                     std::memory_order_relaxed);

@@ -11,9 +11,15 @@ bool FleetLease::due(const GlobalBucket& b, uint64_t now_ns) const {
   if (c.short_of != seen_short_) return true;  // a shard wanted more than the cap
   if (!asked_) return true;
   if (units_ > 0 && now_ns >= renew_at_ns_) return true;
-  // Running low: less than a quarter of the lease left while it is being used.
-  int64_t left = c.cap - c.taken;
+  // Running low: less than a quarter of the lease not yet admitted while it is being
+  // used. Units in shard leases count as left: a shard takes half of what it may at
+  // once and admits from it over time.
+  int64_t left = c.cap - c.spent;
   return units_ > 0 && c.taken != seen_taken_ && left * 4 < units_;
+}
+
+bool FleetLease::renew_soon(uint64_t now_ns, uint64_t lease_ns) const {
+  return now_ns >= not_before_ns_ && units_ > 0 && now_ns + lease_ns / 4 >= renew_at_ns_;
 }
 
 FleetAsk FleetLease::plan(GlobalBucket& b, uint64_t now_ns, uint64_t lease_ns) {
@@ -23,16 +29,18 @@ FleetAsk FleetLease::plan(GlobalBucket& b, uint64_t now_ns, uint64_t lease_ns) {
   ask.spent = std::max<int64_t>(0, c.spent - reported_spent_);
   ask.refund = std::max<int64_t>(0, c.refunded - reported_refund_);
 
-  // Demand: units taken per second, smoothed over about a lease's life.
+  // Demand: units admitted per second. A rise is followed at once (the lease must
+  // cover it before it runs out); a fall decays over about a lease's life.
   if (planned_ns_ != 0 && now_ns > planned_ns_) {
     double dt = static_cast<double>(now_ns - planned_ns_) / 1e9;
-    double used = static_cast<double>(std::max<int64_t>(0, c.taken - seen_taken_));
+    double used = static_cast<double>(std::max<int64_t>(0, c.spent - seen_spent_)) / dt;
     double alpha = std::min(1.0, dt * 1e9 / static_cast<double>(lease_ns));
-    rate_ += alpha * (used / dt - rate_);
+    rate_ = used >= rate_ ? used : rate_ + alpha * (used - rate_);
   }
   const bool wanted_more = c.short_of != seen_short_;
   planned_ns_ = now_ns;
   seen_taken_ = c.taken;
+  seen_spent_ = c.spent;
   seen_short_ = c.short_of;
 
   // Enough for one and a half lease lives at the rate seen, at least one unit, and more
@@ -40,6 +48,9 @@ FleetAsk FleetLease::plan(GlobalBucket& b, uint64_t now_ns, uint64_t lease_ns) {
   double life = static_cast<double>(lease_ns) / 1e9;
   int64_t want = static_cast<int64_t>(std::ceil(rate_ * life * 1.5));
   if (wanted_more) want = std::max<int64_t>(want, std::max<int64_t>(1, units_ * 2));
+  // The first ask: a tenth of a second of rate, as a shard's first lease (docs/LIMITS.md),
+  // so a cold limit does not start with a string of doublings.
+  if (!asked_) want = std::max<int64_t>(want, static_cast<int64_t>(b.per_minute() / 600));
   want = std::max<int64_t>(want, 1);
   int64_t burst = b.burst();
   if (burst > 0) want = std::min(want, burst);
@@ -66,7 +77,7 @@ FleetAsk FleetLease::plan(GlobalBucket& b, uint64_t now_ns, uint64_t lease_ns) {
 }
 
 void FleetLease::granted(GlobalBucket& b, int64_t units, uint64_t sent_ns, uint64_t lease_ns,
-                         uint64_t retry_ns) {
+                         uint64_t retry_ns, double jitter) {
   units_ = std::max<int64_t>(0, units);
   reported_spent_ = pending_spent_mark_;
   reported_refund_ = pending_refund_mark_;
@@ -74,7 +85,15 @@ void FleetLease::granted(GlobalBucket& b, int64_t units, uint64_t sent_ns, uint6
   b.fleet_set_cap(reported_spent_ + units_);
   renew_at_ns_ = sent_ns + lease_ns / 2;
   valid_until_ns_ = sent_ns + lease_ns - lease_ns / 10;
-  not_before_ns_ = units_ < pending_.want ? sent_ns + retry_ns : 0;
+  // Short of what it asked: the fleet is contended. Ask again once a unit has refilled,
+  // and no more than twenty times per lease, so a flood costs a bounded number of round
+  // trips whatever the limit. `jitter` (0..1) spreads the asks of the instances so that
+  // none is always first after a refill.
+  uint64_t wait = std::max(retry_ns, lease_ns / 20);
+  not_before_ns_ =
+      units_ < pending_.want
+          ? sent_ns + wait / 2 + static_cast<uint64_t>(static_cast<double>(wait) * jitter)
+          : 0;
   asked_ = true;
   ++grants_;
 }

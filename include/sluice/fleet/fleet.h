@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <string>
 #include <thread>
 
@@ -68,6 +69,7 @@ class Fleet {
   uint64_t next_connect_ns_ = 0;
   uint64_t backoff_ns_ = 0;
   bool degraded_ = false;
+  std::minstd_rand rng_{std::random_device{}()};  // jitter of the asks after a short grant
 
   std::mutex mu_;
   std::condition_variable wake_;

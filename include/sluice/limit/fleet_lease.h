@@ -23,14 +23,19 @@ class FleetLease {
  public:
   // True when the lease should be renewed, grown or returned now.
   bool due(const GlobalBucket& b, uint64_t now_ns) const;
+  // True when it would be due by age within a quarter of a lease: renewed along with
+  // one that is due, so the leases of all limits share their round trips.
+  bool renew_soon(uint64_t now_ns, uint64_t lease_ns) const;
   // The next ask. When it shrinks the lease, the cap is lowered first so the shards can
   // never hold more than the lease will (see the .cc).
   FleetAsk plan(GlobalBucket& b, uint64_t now_ns, uint64_t lease_ns);
   // The granter now holds `units` for this process, as of `sent_ns` (when the ask left):
   // the lease is good until sent_ns + 0.9 * lease_ns on this clock, which is before the
   // granter's own expiry (it starts counting later).
+  // Short of the ask, it is not due again for a wait of retry_ns (at least a twentieth
+  // of a lease) times 0.5 + jitter.
   void granted(GlobalBucket& b, int64_t units, uint64_t sent_ns, uint64_t lease_ns,
-               uint64_t retry_ns = 0);
+               uint64_t retry_ns = 0, double jitter = 0.5);
   // The granter was lost (or changed): nothing more is taken under the old lease, and
   // the next grant starts from what is admitted now.
   void reset(GlobalBucket& b);
@@ -45,7 +50,8 @@ class FleetLease {
   int64_t reported_spent_ = 0;   // the bucket's `spent` counter as of the last report
   int64_t reported_refund_ = 0;  // its `refunded` counter as of the last report
   int64_t seen_short_ = 0;       // its `short_of` counter at the last plan
-  int64_t seen_taken_ = 0;       // spent + held at the last plan: usage since then
+  int64_t seen_taken_ = 0;       // its `taken` counter at the last plan: in use since?
+  int64_t seen_spent_ = 0;       // its `spent` counter at the last plan: the rate since
   uint64_t planned_ns_ = 0;
   uint64_t renew_at_ns_ = 0;
   uint64_t valid_until_ns_ = 0;
