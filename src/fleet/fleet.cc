@@ -135,7 +135,16 @@ void Fleet::run() {
     } else if (redis_) {
       renew(now, false);
     }
-    if (degraded_) grant_locally(core::mono_ns());
+    if (degraded_) {
+      grant_locally(core::mono_ns());
+    } else {
+      // A lease whose renewal did not come back in time is given up, never used past
+      // the moment Redis may charge it.
+      uint64_t t = core::mono_ns();
+      for (auto& [b, e] : entries_)
+        if (e.lease.expire_if_stale(*e.bucket, t))
+          SLUICE_LOG_WARN("fleet: the lease of %s ran out before its renewal", e.key.c_str());
+    }
     publish();
   }
 }

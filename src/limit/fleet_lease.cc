@@ -6,11 +6,13 @@
 namespace sluice::limit {
 
 bool FleetLease::due(const GlobalBucket& b, uint64_t now_ns) const {
+  // A lease in hand is renewed at half its life whatever else: left alone it would
+  // expire in Redis and be charged while this process may still admit from it.
+  if (units_ > 0 && now_ns >= renew_at_ns_) return true;
   if (now_ns < not_before_ns_) return false;
   GlobalBucket::FleetCounters c = b.fleet_counters();
   if (c.short_of != seen_short_) return true;  // a shard wanted more than the cap
   if (!asked_) return true;
-  if (units_ > 0 && now_ns >= renew_at_ns_) return true;
   // Running low: less than a quarter of the lease not yet admitted while it is being
   // used. Units in shard leases count as left: a shard takes half of what it may at
   // once and admits from it over time.
@@ -19,7 +21,13 @@ bool FleetLease::due(const GlobalBucket& b, uint64_t now_ns) const {
 }
 
 bool FleetLease::renew_soon(uint64_t now_ns, uint64_t lease_ns) const {
-  return now_ns >= not_before_ns_ && units_ > 0 && now_ns + lease_ns / 4 >= renew_at_ns_;
+  return units_ > 0 && now_ns + lease_ns / 4 >= renew_at_ns_;
+}
+
+bool FleetLease::expire_if_stale(GlobalBucket& b, uint64_t now_ns) {
+  if (units_ <= 0 || now_ns < valid_until_ns_) return false;
+  reset(b);
+  return true;
 }
 
 FleetAsk FleetLease::plan(GlobalBucket& b, uint64_t now_ns, uint64_t lease_ns) {

@@ -122,6 +122,27 @@ TEST(FleetLease, AGranterWithNothingIsNotAskedAgainBeforeARefill) {
   EXPECT_TRUE(lease.due(b, 111 * kMs));
 }
 
+TEST(FleetLease, ALeaseInHandIsRenewedInTimeEvenWhileTheGranterIsShort) {
+  GlobalBucket b;
+  fleet_bucket(b);
+  FleetLease lease;
+  lease.plan(b, 0, kLease);
+  lease.granted(b, 1, 0, kLease, 60'000 * kMs);  // short, and told to wait a minute
+  EXPECT_FALSE(lease.due(b, 400 * kMs));
+  EXPECT_TRUE(lease.due(b, 500 * kMs));  // but its lease must not lapse
+}
+
+TEST(FleetLease, AStaleLeaseIsGivenUp) {
+  GlobalBucket b;
+  fleet_bucket(b);
+  FleetLease lease;
+  lease.plan(b, 0, kLease);
+  lease.granted(b, 5, 0, kLease);
+  EXPECT_FALSE(lease.expire_if_stale(b, 800 * kMs));
+  EXPECT_TRUE(lease.expire_if_stale(b, 900 * kMs));
+  EXPECT_FALSE(b.take(1, 0, 901 * kMs));
+}
+
 TEST(FleetLease, ResetFreezesTheCapAtWhatIsTaken) {
   GlobalBucket b;
   fleet_bucket(b);

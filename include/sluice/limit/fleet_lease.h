@@ -36,6 +36,9 @@ class FleetLease {
   // of a lease) times 0.5 + jitter.
   void granted(GlobalBucket& b, int64_t units, uint64_t sent_ns, uint64_t lease_ns,
                uint64_t retry_ns = 0, double jitter = 0.5);
+  // Past valid_until_ns() without a renewal: the lease may be gone from the granter
+  // (expired and charged), so nothing more is taken under it (reset). True if so.
+  bool expire_if_stale(GlobalBucket& b, uint64_t now_ns);
   // The granter was lost (or changed): nothing more is taken under the old lease, and
   // the next grant starts from what is admitted now.
   void reset(GlobalBucket& b);
