@@ -117,13 +117,16 @@ void Fleet::stop() {
 
 void Fleet::run() {
   uint64_t next_scan_ns = 0;
+  uint64_t generation = registry_.generation();
   for (;;) {
     {
       std::unique_lock lock(mu_);
       if (wake_.wait_for(lock, std::chrono::nanoseconds(kWakeNs), [this] { return stop_; })) return;
     }
     uint64_t now = core::mono_ns();
-    if (now >= next_scan_ns) {  // limits a reload added or removed
+    // Limits a reload added (at once: they refuse until their first grant) or removed.
+    if (now >= next_scan_ns || registry_.generation() != generation) {
+      generation = registry_.generation();
       scan();
       next_scan_ns = now + 200 * kMs;
     }

@@ -5,6 +5,9 @@
 // cooldown_until_ms is Unix milliseconds (0 while closed). The status stays "ready"
 // (HTTP 200) with a breaker open: the gateway still serves other providers and
 // fallbacks; a balancer should not take it out of rotation for one provider's outage.
+// With a fleet (docs/FLEET.md) a "fleet" object follows: {"state":"ok"|"degraded",
+// "redis_up":true,"mode":"fleet"|"local_share"|"refuse","instances_seen":3}; still 200
+// while degraded, since the instance answers.
 
 #include <string>
 

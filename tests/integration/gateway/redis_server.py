@@ -27,20 +27,25 @@ def _free_port():
 
 
 class Server:
-    def __init__(self):
+    def __init__(self, password=None, unix_socket=False):
         self.bin = shutil.which("redis-server")
         if self.bin is None:
             raise unittest.SkipTest("redis-server not installed (apt-get install redis-server)")
         self.dir = tempfile.mkdtemp(prefix="sluice-redis-")
         self.port = _free_port()
-        self.url = "redis://127.0.0.1:%d/0" % self.port
+        self.password = password
+        self.socket = os.path.join(self.dir, "redis.sock") if unix_socket else None
+        self.url = ("unix://%s?db=0" % self.socket if unix_socket
+                    else "redis://127.0.0.1:%d/0" % self.port)
         self.proc = None
         self.start_server()
 
     def start_server(self):
         self.proc = subprocess.Popen(
             [self.bin, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.dir, "--logfile", os.path.join(self.dir, "log")],
+             "--appendonly", "no", "--dir", self.dir, "--logfile", os.path.join(self.dir, "log")]
+            + (["--requirepass", self.password] if self.password else [])
+            + (["--unixsocket", self.socket, "--unixsocketperm", "700"] if self.socket else []),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 20
         while time.time() < deadline:
@@ -69,8 +74,14 @@ class Server:
             for a in args:
                 a = a if isinstance(a, bytes) else str(a).encode()
                 out += b"$%d\r\n%s\r\n" % (len(a), a)
+            if self.password:
+                auth = b"*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n" % (len(self.password),
+                                                                 self.password.encode())
+                out = auth + out
             s.sendall(out)
             f = s.makefile("rb")
+            if self.password:
+                _read(f)
             return _read(f)
 
 

@@ -25,14 +25,15 @@ RPM, BURST = 120, 10
 
 
 def config(directory, mock_port, redis_url, instance, on_down="local_share", lease_ms=1000,
-           rpm=RPM, burst=BURST):
+           rpm=RPM, burst=BURST, password_env=None):
+    password = ', "password_env": "%s"' % password_env if password_env else ""
     text = """{
   "listen": [{ "address": "127.0.0.1", "port": 0 }],
   "shards": 2,
   "ledger": { "path": "%s/ledger-%s.db", "flush_ms": 20 },
   "server": { "access_log": "off" },
   "admission": { "tick_ms": 2 },
-  "fleet": { "redis": "%s", "instance": "%s", "lease_ms": %d, "on_redis_down": "%s" },
+  "fleet": { "redis": "%s", "instance": "%s", "lease_ms": %d, "on_redis_down": "%s"%s },
   "providers": { "mock": { "kind": "openai", "base_url": "http://127.0.0.1:%d/v1" } },
   "models": {
     "gpt": { "targets": [{ "provider": "mock", "model": "gpt-4o-mini" }],
@@ -41,7 +42,8 @@ def config(directory, mock_port, redis_url, instance, on_down="local_share", lea
   "projects": { "default": {} },
   "allow_anonymous": true,
   "keys": []
-}""" % (directory, instance, redis_url, instance, lease_ms, on_down, mock_port, rpm, burst)
+}""" % (directory, instance, redis_url, instance, lease_ms, on_down, password, mock_port, rpm,
+       burst)
     path = os.path.join(directory, "sluice-%s.json" % instance)
     with open(path, "w") as f:
         f.write(text)
@@ -254,6 +256,47 @@ class Fleet(unittest.TestCase):
         time.sleep(0.5)
         for port in ports:
             self.assertIn(post(port).status, (200, 429))
+
+
+class Connection(unittest.TestCase):
+    """How an instance reaches Redis: a password from the environment (a wrong one is
+    a degraded instance with the reason in /admin/limits), a Unix socket."""
+
+    def run_one(self, server, env, on_down="local_share"):
+        d = tempfile.mkdtemp()
+        mock = h.start_mock()
+        try:
+            pw = "SLUICE_TEST_REDIS_PW" if env else None
+            p = h.start_sluice(config(d, mock.port, server.url, "gw-a", on_down, password_env=pw),
+                               env=dict(env, SLUICE_ADMIN_KEY=ADMIN))
+            try:
+                statuses = [post(p.port).status for _ in range(3)]
+                return statuses, admin(p.port, "/admin/limits").json()["fleet"]
+            finally:
+                p.stop()
+        finally:
+            mock.stop()
+            server.stop()
+
+    def test_password_from_the_environment(self):
+        statuses, fleet = self.run_one(redis_server.Server(password="s3cret-pw"),
+                                       {"SLUICE_TEST_REDIS_PW": "s3cret-pw"})
+        self.assertTrue(fleet["redis_up"], fleet)
+        self.assertEqual(fleet["mode"], "fleet")
+        self.assertIn(200, statuses)
+
+    def test_wrong_password_degrades_with_the_reason(self):
+        statuses, fleet = self.run_one(redis_server.Server(password="s3cret-pw"),
+                                       {"SLUICE_TEST_REDIS_PW": "wrong"}, on_down="refuse")
+        self.assertFalse(fleet["redis_up"])
+        self.assertEqual(fleet["mode"], "refuse")
+        self.assertIn("AUTH", fleet["last_error"])
+        self.assertEqual(statuses, [503, 503, 503])
+
+    def test_unix_socket(self):
+        statuses, fleet = self.run_one(redis_server.Server(unix_socket=True), {})
+        self.assertTrue(fleet["redis_up"], fleet)
+        self.assertIn(200, statuses)
 
 
 if __name__ == "__main__":
