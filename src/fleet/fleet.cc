@@ -108,7 +108,15 @@ void Fleet::stop() {
     stop_ = true;
   }
   wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (thread_.joinable()) {
+    thread_.join();
+    // Called once the shards are joined: report what they admitted and hand every
+    // lease back, so the others need not wait for them to expire.
+    if (redis_ && !degraded_) {
+      releasing_ = true;
+      if (renew(core::mono_ns(), true)) SLUICE_LOG_INFO("fleet: leases returned to Redis");
+    }
+  }
   if (redis_) {
     redisFree(redis_);
     redis_ = nullptr;
@@ -265,6 +273,7 @@ bool Fleet::renew(uint64_t now_ns, bool all) {
   std::vector<limit::FleetAsk> asks;
   for (Entry* e : due) {
     limit::FleetAsk a = e->lease.plan(*e->bucket, now_ns, lease_ns_);
+    if (releasing_) a.want = 0;  // the shards have stopped: everything goes back
     asks.push_back(a);
     for (int64_t v : {static_cast<int64_t>(e->bucket->per_minute()), e->bucket->burst(), a.spent,
                       a.refund, a.want})

@@ -32,6 +32,8 @@ class Fleet {
   Fleet& operator=(const Fleet&) = delete;
 
   void start();
+  // Joins the thread; call it after the shards have stopped: the leases are then
+  // reported and returned to Redis.
   void stop();
 
  private:
@@ -69,6 +71,7 @@ class Fleet {
   uint64_t next_connect_ns_ = 0;
   uint64_t backoff_ns_ = 0;
   bool degraded_ = false;
+  bool releasing_ = false;  // the last round trip at stop(): every lease is returned
   std::minstd_rand rng_{std::random_device{}()};  // jitter of the asks after a short grant
 
   std::mutex mu_;

@@ -165,9 +165,14 @@ class Fleet(unittest.TestCase):
         self.assertGreater(metric(ports[2], "sluice_fleet_round_trips_total"), 0)
         self.assertGreater(metric(ports[2], "sluice_fleet_lease_grants_total"), 0)
         # The state lives in Redis: one bucket, three heartbeats.
-        keys = self.redis.command("KEYS", "sluice:fleet:*")
-        self.assertIn(b"sluice:fleet:model:gpt:requests", keys)
+        key = "sluice:fleet:model:gpt:requests"
+        self.assertIn(key.encode(), self.redis.command("KEYS", "sluice:fleet:*"))
         self.assertEqual(self.redis.command("ZCARD", "sluice:fleet:instances"), 3)
+        # A clean stop hands its leases back at once instead of letting them expire.
+        self.procs[0].stop()
+        self.assertIn("leases returned", self.procs[0].stderr())
+        fields = self.redis.command("HKEYS", key)
+        self.assertFalse([f for f in fields if f.startswith(b"l:gw-a:")], fields)
 
     def test_an_instance_killed_mid_flood_leaves_the_bound_intact(self):
         ports = self.start(["gw-a", "gw-b", "gw-c"])
