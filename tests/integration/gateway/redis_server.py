@@ -43,7 +43,7 @@ class Server:
     def start_server(self):
         self.proc = subprocess.Popen(
             [self.bin, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.dir, "--logfile", os.path.join(self.dir, "log")]
+             "--appendonly", "no", "--enable-debug-command", "local", "--dir", self.dir, "--logfile", os.path.join(self.dir, "log")]
             + (["--requirepass", self.password] if self.password else [])
             + (["--unixsocket", self.socket, "--unixsocketperm", "700"] if self.socket else []),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -67,9 +67,9 @@ class Server:
         self.stop_server()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def command(self, *args):
+    def command(self, *args, timeout=5):
         """One command; the reply as bytes, int, list or an exception for an error."""
-        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as s:
             out = b"*%d\r\n" % len(args)
             for a in args:
                 a = a if isinstance(a, bytes) else str(a).encode()

@@ -239,6 +239,34 @@ class Fleet(unittest.TestCase):
             self.assertIsNone(p.proc.poll())
             self.assertIn("Redis is back", p.stderr())
 
+    def test_slow_redis_never_holds_a_request(self):
+        ports = self.start(["gw-a", "gw-b"])
+        flood = Flood(ports, 8)
+        time.sleep(2)
+        before = mock_requests(self.mock.port)
+        t0 = time.monotonic()
+        self.redis.command("DEBUG", "SLEEP", "4", timeout=30)  # Redis answers nobody for 4 s
+        slow = time.monotonic() - t0
+        deadline = time.time() + 20
+        while time.time() < deadline and not all(
+                metric(p, "sluice_fleet_redis_up") == 1 for p in ports):
+            time.sleep(0.2)
+        time.sleep(1)
+        elapsed = flood.stop()
+        # While Redis did not answer, both instances kept answering (from their leases,
+        # then from their share), and nothing else than 200 or 429 came back.
+        for port in ports:
+            during = [s for p, s, t in flood.results if p == port and t0 + 1 < t < t0 + slow - 0.5]
+            self.assertTrue(during, "gw on %d answered nothing while Redis slept" % port)
+            self.assertLessEqual(set(during), {200, 429})
+            self.assertEqual(metric(port, "sluice_fleet_redis_up"), 1)  # and came back
+        print("\nfleet, Redis asleep %.1fs: %d reached" % (slow, mock_requests(self.mock.port) - before),
+              file=sys.stderr)
+        # Across an outage of d seconds and the recovery: the shares admitted up to
+        # burst + rate * d that Redis never saw, on top of the fleet's own bound.
+        self.assertLessEqual(mock_requests(self.mock.port) - before,
+                             self.bound(elapsed, slack=BURST + RPM / 60.0 * slow))
+
     def test_redis_down_refuse_answers_503(self):
         ports = self.start(["gw-a", "gw-b"], on_down="refuse")
         self.assertEqual(post(ports[0]).status, 200)
