@@ -170,7 +170,9 @@ void Fleet::scan() {
         e.bucket = &b;
         e.key = prefix_ + lim.id + ":" + kind;
         b.fleet_enable();
-        if (degraded_) e.share.configure(b.per_minute(), static_cast<uint64_t>(b.burst()), 1.0);
+        if (degraded_)
+          e.share.configure(b.per_minute(), static_cast<uint64_t>(b.burst()),
+                            1.0 / std::max<uint32_t>(1, status_.instances_seen.load()));
       }
       e.seen = true;
     };

@@ -126,6 +126,10 @@ void ShareGranter::configure(uint64_t per_minute, uint64_t burst, double share) 
     return std::max<uint64_t>(1, static_cast<uint64_t>(std::floor(static_cast<double>(v) * share)));
   };
   bucket_.configure(part(per_minute), part(burst ? burst : per_minute));
+  // A new outage: what the last one's leases held is no longer anyone's. The debt of
+  // what was admitted stays (configure keeps it), so a second outage starts no fuller.
+  bucket_.give_back(held_);
+  held_ = 0;
 }
 
 int64_t ShareGranter::grant(const FleetAsk& ask, uint64_t now_ns) {

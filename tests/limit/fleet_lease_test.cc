@@ -165,6 +165,14 @@ TEST(ShareGranter, GrantsOnlyTheShareRoundedDown) {
   EXPECT_EQ(g.grant({0, 0, 10}, 1'600'000'000), 1);  // 1.6 s at 40/min: one unit
 }
 
+TEST(ShareGranter, ASecondOutageStartsWithNothingHeld) {
+  ShareGranter g;
+  g.configure(600, 10, 0.5);  // 300 per minute, burst 5
+  EXPECT_EQ(g.grant({0, 0, 5}, 0), 5);
+  g.configure(600, 10, 0.5);            // Redis came back, then went away again
+  EXPECT_EQ(g.grant({0, 0, 5}, 1), 5);  // the 5 held before are not stranded
+}
+
 // Three processes, each with its own GlobalBucket and lease, share one fleet bucket
 // (a ShareGranter with share 1 follows the Redis script's rules). Whatever the demand,
 // over every window [s, e] the fleet admits at most burst + rate * (e - s).
