@@ -272,11 +272,9 @@ bool Fleet::renew(uint64_t now_ns, bool all) {
   args.push_back(status_.instance);
   args.push_back(std::to_string(cfg_.lease_ms));
   args.push_back(std::to_string(kSeenWindowMs));
-  std::vector<limit::FleetAsk> asks;
   for (Entry* e : due) {
     limit::FleetAsk a = e->lease.plan(*e->bucket, now_ns, lease_ns_);
     if (releasing_) a.want = 0;  // the shards have stopped: everything goes back
-    asks.push_back(a);
     for (int64_t v : {static_cast<int64_t>(e->bucket->per_minute()), e->bucket->burst(), a.spent,
                       a.refund, a.want})
       args.push_back(std::to_string(v));
