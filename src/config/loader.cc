@@ -50,6 +50,7 @@ void read_document(Issues& issues, const Node& root, Config& config) {
     detail::read_admission(issues, *n, "/admission", config.admission);
   if (const Node* n = f.get("telemetry"))
     detail::read_telemetry(issues, *n, "/telemetry", config.telemetry);
+  if (const Node* n = f.get("fleet")) detail::read_fleet(issues, *n, "/fleet", config.fleet);
   if (const Node* n = f.require("providers")) {
     detail::read_providers(issues, *n, "/providers", config.providers);
   }

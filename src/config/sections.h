@@ -39,6 +39,7 @@ void read_server(Issues& issues, const Node& node, const std::string& pointer, S
 void read_admission(Issues& issues, const Node& node, const std::string& pointer, Admission& out);
 void read_cors(Issues& issues, const Node& node, const std::string& pointer, Cors& out);
 void read_telemetry(Issues& issues, const Node& node, const std::string& pointer, Telemetry& out);
+void read_fleet(Issues& issues, const Node& node, const std::string& pointer, Fleet& out);
 
 void read_providers(Issues& issues, const Node& node, const std::string& pointer,
                     std::vector<Provider>& out);

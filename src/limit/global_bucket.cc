@@ -41,17 +41,49 @@ int64_t GlobalBucket::level(int64_t tat, uint64_t now_ns) const {
 
 int64_t GlobalBucket::available(uint64_t now_ns) const {
   int64_t o = outstanding_.load(std::memory_order_acquire);
-  return level(tat_.load(std::memory_order_acquire), now_ns) - o;
+  int64_t local = level(tat_.load(std::memory_order_acquire), now_ns) - o;
+  if (!fleet_on()) return local;
+  return std::min(local, fleet_cap_.load() - fleet_taken_.load());
 }
 
 bool GlobalBucket::take(int64_t n, int64_t reserve, uint64_t now_ns) {
+  // With a fleet, the same claim-then-check on the fleet's grant first: the fleet
+  // thread lowers the cap and then reads what is taken, so either it sees this claim
+  // or this check sees the lowered cap (both sequentially consistent).
+  const bool fleet = fleet_on();
+  if (fleet) {
+    if (fleet_taken_.fetch_add(n) + n > fleet_cap_.load()) {
+      fleet_taken_.fetch_sub(n);
+      fleet_short_.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+  }
   // Claim first, then check: two shards taking at once each see the other's claim, so
   // together they never lease more than the level holds.
   int64_t o = outstanding_.fetch_add(n, std::memory_order_acq_rel) + n;
   int64_t s = level(tat_.load(std::memory_order_acquire), now_ns);
   if (s - o >= reserve) return true;
   outstanding_.fetch_sub(n, std::memory_order_acq_rel);
+  if (fleet) fleet_taken_.fetch_sub(n);
   return false;
+}
+
+void GlobalBucket::fleet_enable() {
+  if (fleet_on()) return;
+  fleet_cap_.store(fleet_taken_.load());
+  fleet_on_.store(true, std::memory_order_release);
+}
+
+GlobalBucket::FleetCounters GlobalBucket::fleet_counters() const {
+  FleetCounters c;
+  // Spent before taken: a unit admitted in between is then counted in taken, never
+  // missing from both.
+  c.spent = fleet_spent_.load();
+  c.refunded = fleet_refunded_.load();
+  c.taken = fleet_taken_.load();
+  c.cap = fleet_cap_.load();
+  c.short_of = fleet_short_.load(std::memory_order_relaxed);
+  return c;
 }
 
 void GlobalBucket::add_debt(int64_t k, uint64_t now_ns) {
@@ -67,19 +99,29 @@ void GlobalBucket::spent(int64_t k, uint64_t now_ns) {
   if (k <= 0) return;
   // Debt before outstanding: in between, the level a taker sees is lower, never higher.
   add_debt(k, now_ns);
+  if (fleet_on()) fleet_spent_.fetch_add(k);
   outstanding_.fetch_sub(k, std::memory_order_acq_rel);
 }
 
 void GlobalBucket::give_back(int64_t n) {
-  if (n > 0) outstanding_.fetch_sub(n, std::memory_order_acq_rel);
+  if (n <= 0) return;
+  if (fleet_on()) fleet_taken_.fetch_sub(n);
+  outstanding_.fetch_sub(n, std::memory_order_acq_rel);
 }
 
 void GlobalBucket::debt(int64_t k, uint64_t now_ns) {
-  if (k > 0) add_debt(k, now_ns);
+  if (k <= 0) return;
+  add_debt(k, now_ns);
+  // Admitted beyond any lease: the fleet is told, and the cap covers it before more.
+  if (fleet_on()) {
+    fleet_taken_.fetch_add(k);
+    fleet_spent_.fetch_add(k);
+  }
 }
 
 void GlobalBucket::refund(int64_t k, uint64_t now_ns) {
   if (k <= 0) return;
+  if (fleet_on()) fleet_refunded_.fetch_add(k);
   int64_t sub = static_cast<int64_t>(static_cast<i128>(k) * interval() / kScale);
   int64_t now = static_cast<int64_t>(now_ns);
   int64_t cur = tat_.load(std::memory_order_acquire);

@@ -68,6 +68,9 @@ int64_t Limit::requests_in_flight() const {
 Registry::Registry(const config::Config& cfg, unsigned shards)
     : shards_(shards ? shards : 1),
       projects_(std::make_unique<std::unique_ptr<ProjectInfo>[]>(kMaxProjects)) {
+  fleet.enabled = cfg.fleet.enabled;
+  fleet.refuse_when_down = cfg.fleet.on_redis_down == config::OnRedisDown::refuse;
+  fleet.redis = cfg.fleet.redis;
   apply(cfg);
 }
 
@@ -121,6 +124,11 @@ Limit* Registry::upsert_limit(const std::string& id, Level level, int project,
   lim.requests.configure(l.requests_per_minute, l.burst_requests);
   lim.tokens.configure(l.tokens_per_minute, l.burst_tokens);
   lim.concurrent.configure(l.concurrent_requests);
+  if (fleet.enabled) {
+    // Before any shard can see it: nothing is admitted until the fleet grants.
+    lim.requests.fleet_enable();
+    lim.tokens.fleet_enable();
+  }
   lim.live.store(true, std::memory_order_release);
   return &lim;
 }
@@ -215,7 +223,13 @@ std::string Registry::json(uint64_t now_ns, int64_t now_ms) {
       out += "\":{\"per_minute\":" + std::to_string(b.per_minute()) +
              ",\"burst\":" + std::to_string(b.burst()) +
              ",\"remaining\":" + std::to_string(std::max<int64_t>(0, b.available(now_ns))) +
-             ",\"leased\":" + std::to_string(b.outstanding()) + "}";
+             ",\"leased\":" + std::to_string(b.outstanding());
+      if (b.fleet_on()) {
+        // What the fleet's grant still allows this process to lease to its shards.
+        GlobalBucket::FleetCounters c = b.fleet_counters();
+        out += ",\"fleet_allowance\":" + std::to_string(std::max<int64_t>(0, c.cap - c.taken));
+      }
+      out += '}';
     };
     bucket("requests", lim->requests);
     bucket("tokens", lim->tokens);
@@ -280,7 +294,25 @@ std::string Registry::json(uint64_t now_ns, int64_t now_ms) {
              static_cast<double>(info.wait_ns_max.load()) / 1e6);
     out += buf;
   }
-  out += "}}";
+  out += '}';
+  if (fleet.enabled) {
+    out += ",\"fleet\":{\"instance\":";
+    append_json_name(out, fleet.instance);
+    out += ",\"redis\":";
+    append_json_name(out, fleet.redis);
+    out += std::string(",\"redis_up\":") + (fleet.redis_up.load() ? "true" : "false");
+    out += ",\"mode\":\"";
+    out += !fleet.degraded.load() ? "fleet" : fleet.refusing.load() ? "refuse" : "local_share";
+    out += "\",\"instances_seen\":" + std::to_string(fleet.instances_seen.load());
+    out += ",\"leases_held\":" + std::to_string(fleet.leases_held.load());
+    out += ",\"units_held\":" + std::to_string(fleet.units_held.load());
+    out += ",\"round_trips\":" + std::to_string(fleet.round_trips.load());
+    out += ",\"grants\":" + std::to_string(fleet.grants.load());
+    out += ",\"last_error\":";
+    append_json_name(out, fleet.last_error());
+    out += '}';
+  }
+  out += '}';
   return out;
 }
 

@@ -149,6 +149,25 @@ std::string render(const Snapshot& s, const ProcessFigures& p) {
     process_counter(w, "sluice_otlp_export_retries_total",
                     "Export POSTs that tried a failed batch again.", p.export_retries);
   }
+  if (p.fleet) {
+    w.family("sluice_fleet_redis_up", "gauge",
+             "1 while the fleet's Redis answers; 0 while limits run on the fallback.");
+    w.sample("sluice_fleet_redis_up", {}, uint64_t{p.fleet_redis_up ? 1u : 0u});
+    w.family("sluice_fleet_degraded", "gauge",
+             "1 while limits are enforced by the on_redis_down mode instead of the fleet.");
+    w.sample("sluice_fleet_degraded", {}, uint64_t{p.fleet_degraded ? 1u : 0u});
+    process_counter(w, "sluice_fleet_round_trips_total", "Commands sent to Redis.",
+                    p.fleet_round_trips);
+    process_counter(w, "sluice_fleet_lease_grants_total",
+                    "Lease renewals Redis answered, one per limit.", p.fleet_grants);
+    process_counter(w, "sluice_fleet_granted_units_total",
+                    "Units (requests or tokens) held in leases after each renewal, summed.",
+                    p.fleet_granted_units);
+    process_counter(w, "sluice_fleet_errors_total", "Redis connections or commands that failed.",
+                    p.fleet_errors);
+    w.family("sluice_fleet_units_held", "gauge", "Units this instance holds in fleet leases.");
+    w.sample("sluice_fleet_units_held", {}, p.fleet_units_held);
+  }
   return w.take();
 }
 

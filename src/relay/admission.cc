@@ -126,6 +126,8 @@ void Admission::admit(net::Exchange& ex, UpstreamRequest req) {
   RequestInfo& info = req.info;
   limit::Plan* plan = limiter_->plan({info.project, info.key_id, info.alias, info.provider}, *cfg_);
   if (plan->sets.empty() && plan->budgets.empty()) return start(ex, std::move(req));
+  if (registry_->fleet.refusing.load(std::memory_order_relaxed) && !plan->sets.empty())
+    return refuse_fleet_down(ex, req);
 
   Estimate e = estimate(info, cfg_->provider(info.provider));
   limit::Ticket ticket;
@@ -207,6 +209,25 @@ void Admission::refuse(net::Exchange& ex, UpstreamRequest& req, const limit::Dec
   req.info.error_class = route::error_class_name(ec);
   ex.respond(429, "application/json", route::error_body(req.flavor, ec, message), extra);
   record_rejected(req.info, 429);
+}
+
+// `fleet.on_redis_down: refuse`: the fleet-wide budget cannot be read, so no limited
+// request is admitted; a 503 in the client's format says why (docs/FLEET.md).
+void Admission::refuse_fleet_down(net::Exchange& ex, UpstreamRequest& req) {
+  const route::ErrorClass ec = route::ErrorClass::provider_degraded;
+  std::string extra = "x-sluice-error-class: ";
+  extra += route::error_class_name(ec);
+  extra += "\r\n";
+  append_line(extra, "retry-after", "1");
+  extra += req.response_headers;
+  req.info.status = 503;
+  req.info.error_class = route::error_class_name(ec);
+  ex.respond(503, "application/json",
+             route::error_body(req.flavor, ec,
+                               "fleet limits unavailable: Redis cannot be reached and "
+                               "fleet.on_redis_down is \"refuse\"; retry shortly"),
+             extra);
+  record_rejected(req.info, 503);
 }
 
 void Admission::left_queue(UpstreamRequest& req) {

@@ -365,7 +365,8 @@ void Gateway::operational(Request& r) {
       return respond_json(r, 200, "{\"status\":\"ok\"}");
     case route::Endpoint::readyz:
       return respond_json(r, ledger_refusing() ? 503 : 200,
-                          readyz_json(*cfg_, resilience_, state_->ledger));
+                          readyz_json(*cfg_, resilience_, state_->ledger,
+                                      state_->limits ? &state_->limits->fleet : nullptr));
     case route::Endpoint::admin:
       return admin(r);
     case route::Endpoint::metrics:
@@ -437,7 +438,8 @@ void Gateway::admin(Request& r) {
     return;
   }
   if (r.route.subpath == "/breakers" && r.ex.head().method == "GET")
-    return respond_json(r, 200, readyz_json(*cfg_, resilience_));
+    return respond_json(
+        r, 200, readyz_json(*cfg_, resilience_, state_->limits ? &state_->limits->fleet : nullptr));
   if (r.route.subpath == "/limits" && r.ex.head().method == "GET") {
     if (!state_->limits)
       return respond_json(r, 200, "{\"limits\":[],\"budgets\":[],\"queues\":{}}");

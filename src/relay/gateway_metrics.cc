@@ -235,6 +235,17 @@ metrics::ProcessFigures GatewayMetrics::process_figures() const {
     f.export_failures = spans_->failures();
     f.export_retries = spans_->retries();
   }
+  if (state_->limits && state_->limits->fleet.enabled) {
+    const limit::FleetStatus& fl = state_->limits->fleet;
+    f.fleet = true;
+    f.fleet_redis_up = fl.redis_up.load();
+    f.fleet_degraded = fl.degraded.load();
+    f.fleet_round_trips = fl.round_trips.load();
+    f.fleet_grants = fl.grants.load();
+    f.fleet_granted_units = fl.granted_units.load();
+    f.fleet_errors = fl.errors.load();
+    f.fleet_units_held = fl.units_held.load();
+  }
   return f;
 }
 

@@ -6,7 +6,7 @@
 namespace sluice::relay {
 
 std::string readyz_json(const config::Config& cfg, const ShardResilience& res,
-                        const ledger::Ledger* ledger) {
+                        const ledger::Ledger* ledger, const limit::FleetStatus* fleet) {
   uint64_t mono_ms = core::mono_ns() / 1000000ull;
   uint64_t wall_ms = core::wall_ms();
   std::string out = "{\"status\":\"";
@@ -34,7 +34,18 @@ std::string readyz_json(const config::Config& cfg, const ShardResilience& res,
     out += ",\"cooldown_until_ms\":" + std::to_string(s.open_until_ms ? wall_ms + left : 0);
     out += ",\"cooldown_left_ms\":" + std::to_string(left) + "}";
   }
-  out += "}}";
+  out += '}';
+  if (fleet && fleet->enabled) {
+    // Still ready while degraded (the instance answers), but says so.
+    bool degraded = fleet->degraded.load();
+    out += ",\"fleet\":{\"state\":\"";
+    out += degraded ? "degraded" : "ok";
+    out += std::string("\",\"redis_up\":") + (fleet->redis_up.load() ? "true" : "false");
+    out += ",\"mode\":\"";
+    out += !degraded ? "fleet" : fleet->refusing.load() ? "refuse" : "local_share";
+    out += "\",\"instances_seen\":" + std::to_string(fleet->instances_seen.load()) + '}';
+  }
+  out += '}';
   return out;
 }
 

@@ -16,6 +16,7 @@
 #include "sluice/core/clock.h"
 #include "sluice/core/event_loop.h"
 #include "sluice/core/log.h"
+#include "sluice/fleet/fleet.h"
 #include "sluice/ledger/ledger.h"
 #include "sluice/limit/registry.h"
 #include "sluice/limit/spend_rebuild.h"
@@ -137,6 +138,17 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
   if (std::string e = limit::rebuild_spend(limits, *ledger, static_cast<int64_t>(core::wall_ms()));
       !e.empty())
     SLUICE_LOG_WARN("budgets start from zero: reading spend from the ledger failed: %s", e.c_str());
+  // Fleet-wide limits: the fleet thread takes its first leases before any shard serves.
+  std::unique_ptr<fleet::Fleet> fleet;
+  if (c.fleet.enabled) {
+    try {
+      fleet = std::make_unique<fleet::Fleet>(c.fleet, limits);
+    } catch (const std::exception& e) {
+      SLUICE_LOG_ERROR("%s", e.what());
+      return 1;
+    }
+    fleet->start();
+  }
   // One breaker per provider account for the whole process, before any shard runs.
   resilience::Breakers breakers(c);
   metrics::MetricsHub metrics_hub(count);
@@ -269,6 +281,7 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
     SLUICE_LOG_INFO("%s: draining (up to %u ms)", signal_name(sig), drain_ms);
     notify::stopping();
     drain_and_join(shards, drain_ms);
+    if (fleet) fleet->stop();
     uint64_t abandoned = 0;
     for (auto& s : shards) abandoned += s->abandoned();
     if (abandoned)

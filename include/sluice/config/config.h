@@ -255,6 +255,30 @@ struct Telemetry {
   bool operator==(const Telemetry&) const = default;
 };
 
+// Sharing every limit with the other instances of a fleet through Redis
+// (docs/FLEET.md). Absent (`enabled` false): each process enforces its limits alone.
+enum class OnRedisDown : uint8_t { local_share, refuse };
+
+struct Fleet {
+  bool enabled = false;
+  // Where Redis listens: "redis://HOST[:PORT][/DB]" or "unix:///PATH[?db=N]", parsed
+  // into the fields below. The password is never in the file.
+  std::string redis;
+  std::string host;           // tcp: host name or address; empty for a unix socket
+  uint16_t port = 6379;       // tcp
+  std::string unix_path;      // unix socket
+  uint32_t db = 0;            // SELECT
+  std::string password_env;   // AUTH password from this environment variable, or
+  std::string password_file;  // from this file (first line)
+  std::string instance;       // this process in the fleet; empty: "<hostname>-<pid>"
+  uint32_t lease_ms = 1000;   // a lease lives this long unless renewed
+  OnRedisDown on_redis_down = OnRedisDown::local_share;
+  bool operator==(const Fleet&) const = default;
+};
+
+// Parses `fleet.redis` into `out`'s host/port/unix_path/db; false with `why` when bad.
+bool parse_redis_url(std::string_view url, Fleet& out, std::string& why);
+
 struct Config {
   std::string source;  // file the snapshot came from ("<embedded>" for the default)
   std::vector<Listen> listen;
@@ -268,6 +292,7 @@ struct Config {
   Cors cors;
   Admission admission;
   Telemetry telemetry;
+  Fleet fleet;
   std::vector<Provider> providers;  // in file order
   std::vector<Model> models;        // in file order
   std::vector<Project> projects;    // in file order

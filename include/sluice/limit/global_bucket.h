@@ -55,6 +55,25 @@ class GlobalBucket {
 
   int64_t outstanding() const { return outstanding_.load(std::memory_order_relaxed); }
 
+  // ---- Fleet (docs/LIMITS.md "Fleet") ----------------------------------------------
+  // With a fleet, this process may lease to its shards only what the fleet granted it:
+  // `fleet_taken_` (units taken into shard leases, less those given back, plus debts)
+  // never passes `fleet_cap_` after a successful take. The fleet thread moves the cap
+  // (fleet_lease.h); the counters are cumulative so it reads what happened between two
+  // of its visits without resetting anything.
+  struct FleetCounters {
+    int64_t cap = 0;
+    int64_t taken = 0;     // into shard leases, less given back, plus debts
+    int64_t spent = 0;     // admitted (reported by the shards) plus debts
+    int64_t refunded = 0;  // settled below the estimate
+    int64_t short_of = 0;  // takes the cap refused
+  };
+  // Puts the bucket under a fleet cap (idempotent); the cap starts at what is taken.
+  void fleet_enable();
+  bool fleet_on() const { return fleet_on_.load(std::memory_order_acquire); }
+  FleetCounters fleet_counters() const;
+  void fleet_set_cap(int64_t cap) { fleet_cap_.store(cap); }
+
  private:
   // Nanoseconds per unit, scaled by kScale so that small limits keep precision.
   static constexpr int64_t kScale = 1024;
@@ -68,6 +87,12 @@ class GlobalBucket {
   std::atomic<int64_t> burst_{0};
   std::atomic<uint64_t> per_minute_{0};  // effective (configured or the provider's)
   std::atomic<uint64_t> configured_{0};
+  std::atomic<bool> fleet_on_{false};
+  std::atomic<int64_t> fleet_cap_{0};  // cumulative: fleet_taken_ may grow up to here
+  std::atomic<int64_t> fleet_taken_{0};
+  std::atomic<int64_t> fleet_spent_{0};
+  std::atomic<int64_t> fleet_refunded_{0};
+  std::atomic<int64_t> fleet_short_{0};
 };
 
 // A limit that does not refill: concurrent requests. Shards lease slots and give them

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "sluice/config/config.h"
+#include "sluice/limit/fleet_status.h"
 #include "sluice/limit/global_bucket.h"
 
 namespace sluice::limit {
@@ -115,6 +116,17 @@ class Registry {
 
   // GET /admin/limits.
   std::string json(uint64_t now_ns, int64_t now_ms);
+
+  // The fleet (docs/FLEET.md): set from the config at start (a reload does not turn it
+  // on or off); every limit is then fleet-capped from the moment it exists.
+  FleetStatus fleet;
+  // The fleet thread's view of every live limit (under the registry's lock).
+  template <class Fn>
+  void for_each_limit(Fn&& fn) {
+    std::lock_guard lock(mu_);
+    for (auto& [id, lim] : limits_)
+      if (lim->live.load(std::memory_order_acquire)) fn(*lim);
+  }
 
  private:
   void apply(const config::Config& cfg);

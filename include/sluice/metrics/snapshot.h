@@ -55,6 +55,14 @@ struct ProcessFigures {
   uint64_t spans_dropped = 0;
   uint64_t export_failures = 0;
   uint64_t export_retries = 0;
+  bool fleet = false;  // a fleet is configured (docs/FLEET.md)
+  bool fleet_redis_up = false;
+  bool fleet_degraded = false;
+  uint64_t fleet_round_trips = 0;
+  uint64_t fleet_grants = 0;
+  uint64_t fleet_granted_units = 0;
+  uint64_t fleet_errors = 0;
+  uint64_t fleet_units_held = 0;
 };
 
 // The exposition text of a merged snapshot (docs/METRICS.md lists every family).

@@ -44,6 +44,7 @@ class Admission final : public core::TimerTarget {
   // For a queued request (admission.cc).
   void start(net::Exchange& ex, UpstreamRequest req);
   void refuse(net::Exchange& ex, UpstreamRequest& req, const limit::Decision& d, bool queue_full);
+  void refuse_fleet_down(net::Exchange& ex, UpstreamRequest& req);
   void left_queue(UpstreamRequest& req);
   limit::ShardLimiter& limiter() { return *limiter_; }
   // A queued request left its queue after `ns`: per-project figures and metrics.

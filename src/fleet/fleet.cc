@@ -1,0 +1,371 @@
+#include "sluice/fleet/fleet.h"
+
+#include <hiredis/hiredis.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+#include "sluice/core/clock.h"
+#include "sluice/core/log.h"
+#include "sluice/fleet/lease_script.h"
+
+namespace sluice::fleet {
+namespace {
+
+constexpr uint64_t kMs = 1'000'000;
+constexpr uint64_t kWakeNs = 10 * kMs;  // how often the thread looks at demand (no I/O)
+constexpr uint64_t kBackoffMinNs = 100 * kMs;
+constexpr uint64_t kBackoffMaxNs = 5000 * kMs;
+// Instances with a heartbeat this recent count for the static share.
+constexpr uint64_t kSeenWindowMs = 10'000;
+
+std::string default_instance() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::strcpy(host, "sluice");
+  return std::string(host) + "-" + std::to_string(getpid());
+}
+
+std::string read_password(const config::Fleet& cfg) {
+  if (!cfg.password_env.empty()) {
+    const char* v = std::getenv(cfg.password_env.c_str());
+    if (v == nullptr || *v == '\0')
+      throw std::runtime_error("fleet: environment variable " + cfg.password_env +
+                               " (password_env) is not set");
+    return v;
+  }
+  if (!cfg.password_file.empty()) {
+    std::ifstream in(cfg.password_file);
+    std::string line;
+    if (!in || !std::getline(in, line))
+      throw std::runtime_error("fleet: cannot read password_file " + cfg.password_file);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    return line;
+  }
+  return {};
+}
+
+// A reply that frees itself.
+struct Reply {
+  redisReply* r = nullptr;
+  explicit Reply(void* p) : r(static_cast<redisReply*>(p)) {}
+  ~Reply() {
+    if (r) freeReplyObject(r);
+  }
+  Reply(const Reply&) = delete;
+  Reply& operator=(const Reply&) = delete;
+  bool error() const { return r == nullptr || r->type == REDIS_REPLY_ERROR; }
+  std::string text() const {
+    if (r == nullptr) return "no reply";
+    if (r->type == REDIS_REPLY_ERROR || r->type == REDIS_REPLY_STATUS ||
+        r->type == REDIS_REPLY_STRING)
+      return std::string(r->str, r->len);
+    return {};
+  }
+};
+
+timeval to_timeval(uint64_t ns) {
+  return timeval{static_cast<time_t>(ns / 1'000'000'000),
+                 static_cast<suseconds_t>(ns % 1'000'000'000 / 1000)};
+}
+
+}  // namespace
+
+Fleet::Fleet(const config::Fleet& cfg, limit::Registry& registry)
+    : cfg_(cfg),
+      registry_(registry),
+      status_(registry.fleet),
+      password_(read_password(cfg)),
+      lease_ns_(uint64_t{cfg.lease_ms} * kMs) {
+  status_.instance = cfg.instance.empty() ? default_instance() : cfg.instance;
+  holder_ =
+      status_.instance + ":" + std::to_string(getpid()) + ":" + std::to_string(core::wall_ms());
+}
+
+Fleet::~Fleet() { stop(); }
+
+void Fleet::start() {
+  // Before the shards serve: grant what Redis allows now, so the first requests find
+  // a lease (a Redis that is down starts the process degraded instead).
+  scan();
+  if (connect()) {
+    renew(core::mono_ns(), true);
+  } else {
+    degrade(status_.last_error());
+  }
+  publish();
+  thread_ = std::thread([this] { run(); });
+}
+
+void Fleet::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) {
+    thread_.join();
+    // Called once the shards are joined: report what they admitted and hand every
+    // lease back, so the others need not wait for them to expire.
+    if (redis_ && !degraded_) {
+      releasing_ = true;
+      if (renew(core::mono_ns(), true)) SLUICE_LOG_INFO("fleet: leases returned to Redis");
+    }
+  }
+  if (redis_) {
+    redisFree(redis_);
+    redis_ = nullptr;
+  }
+}
+
+void Fleet::run() {
+  uint64_t next_scan_ns = 0;
+  uint64_t generation = registry_.generation();
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      if (wake_.wait_for(lock, std::chrono::nanoseconds(kWakeNs), [this] { return stop_; })) return;
+    }
+    uint64_t now = core::mono_ns();
+    // Limits a reload added (at once: they refuse until their first grant) or removed.
+    if (now >= next_scan_ns || registry_.generation() != generation) {
+      generation = registry_.generation();
+      scan();
+      next_scan_ns = now + 200 * kMs;
+    }
+    if (!redis_ && now >= next_connect_ns_) {
+      if (connect()) {
+        recover();
+        renew(core::mono_ns(), true);
+      }
+    } else if (redis_) {
+      renew(now, false);
+    }
+    if (degraded_) {
+      grant_locally(core::mono_ns());
+    } else {
+      // A lease whose renewal did not come back in time is given up, never used past
+      // the moment Redis may charge it.
+      uint64_t t = core::mono_ns();
+      for (auto& [b, e] : entries_)
+        if (e.lease.expire_if_stale(*e.bucket, t))
+          SLUICE_LOG_WARN("fleet: the lease of %s ran out before its renewal", e.key.c_str());
+    }
+    publish();
+  }
+}
+
+void Fleet::scan() {
+  for (auto& [b, e] : entries_) e.seen = false;
+  registry_.for_each_limit([this](limit::Limit& lim) {
+    auto add = [&](limit::GlobalBucket& b, const char* kind) {
+      if (b.per_minute() == 0) return;
+      Entry& e = entries_[&b];
+      if (e.bucket == nullptr) {
+        e.bucket = &b;
+        e.key = prefix_ + lim.id + ":" + kind;
+        b.fleet_enable();
+        if (degraded_)
+          e.share.configure(b.per_minute(), static_cast<uint64_t>(b.burst()),
+                            1.0 / std::max<uint32_t>(1, status_.instances_seen.load()));
+      }
+      e.seen = true;
+    };
+    add(lim.requests, "requests");
+    add(lim.tokens, "tokens");
+  });
+  // A removed limit: its lease runs out in Redis and is charged there (conservative).
+  std::erase_if(entries_, [](const auto& kv) { return !kv.second.seen; });
+}
+
+bool Fleet::connect() {
+  timeval tv = to_timeval(std::min<uint64_t>(lease_ns_ / 4, 500 * kMs));
+  redisContext* c = cfg_.unix_path.empty()
+                        ? redisConnectWithTimeout(cfg_.host.c_str(), cfg_.port, tv)
+                        : redisConnectUnixWithTimeout(cfg_.unix_path.c_str(), tv);
+  status_.round_trips.fetch_add(1, std::memory_order_relaxed);
+  if (c == nullptr || c->err) {
+    std::string why = c ? c->errstr : "out of memory";
+    if (c) redisFree(c);
+    redis_ = nullptr;
+    disconnect("connecting to " + cfg_.redis + ": " + why);
+    return false;
+  }
+  redis_ = c;
+  // Every command waits at most a quarter of a lease: a renewal that takes longer is
+  // treated as Redis being down, while the leases in hand are still good.
+  redisSetTimeout(redis_, tv);
+  if (!password_.empty()) {
+    Reply r(redisCommand(redis_, "AUTH %b", password_.data(), password_.size()));
+    status_.round_trips.fetch_add(1, std::memory_order_relaxed);
+    if (r.error()) {
+      disconnect("AUTH: " + (r.r ? r.text() : std::string(redis_->errstr)));
+      return false;
+    }
+  }
+  if (cfg_.db != 0) {
+    Reply r(redisCommand(redis_, "SELECT %u", cfg_.db));
+    status_.round_trips.fetch_add(1, std::memory_order_relaxed);
+    if (r.error()) {
+      disconnect("SELECT: " + (r.r ? r.text() : std::string(redis_->errstr)));
+      return false;
+    }
+  }
+  if (!load_script()) return false;
+  backoff_ns_ = 0;
+  SLUICE_LOG_INFO("fleet: connected to Redis at %s as %s", cfg_.redis.c_str(),
+                  status_.instance.c_str());
+  return true;
+}
+
+bool Fleet::load_script() {
+  Reply r(redisCommand(redis_, "SCRIPT LOAD %b", kLeaseScript.data(), kLeaseScript.size()));
+  status_.round_trips.fetch_add(1, std::memory_order_relaxed);
+  if (r.error() || r.r->type != REDIS_REPLY_STRING) {
+    disconnect("SCRIPT LOAD: " + (r.r ? r.text() : std::string(redis_->errstr)));
+    return false;
+  }
+  sha_ = r.text();
+  return true;
+}
+
+void Fleet::disconnect(const std::string& why) {
+  if (redis_) {
+    redisFree(redis_);
+    redis_ = nullptr;
+  }
+  status_.errors.fetch_add(1, std::memory_order_relaxed);
+  if (status_.redis_up.exchange(false) || status_.last_error() != why)
+    SLUICE_LOG_WARN("fleet: Redis unavailable: %s", why.c_str());
+  status_.set_last_error(why);
+  backoff_ns_ = backoff_ns_ ? std::min(backoff_ns_ * 2, kBackoffMaxNs) : kBackoffMinNs;
+  next_connect_ns_ = core::mono_ns() + backoff_ns_;
+  if (!degraded_) degrade(why);
+}
+
+bool Fleet::renew(uint64_t now_ns, bool all) {
+  std::vector<Entry*> due;
+  for (auto& [b, e] : entries_)
+    if (all || e.lease.due(*e.bucket, now_ns)) due.push_back(&e);
+  // One round trip renews every lease that would be due soon, not only the one that is.
+  if (!due.empty() && !all)
+    for (auto& [b, e] : entries_)
+      if (!e.lease.due(*e.bucket, now_ns) && e.lease.renew_soon(now_ns, lease_ns_))
+        due.push_back(&e);
+  // A heartbeat at least twice per lease even when nothing is due, so the others count
+  // this instance for their static share.
+  if (due.empty() && now_ns < last_round_ns_ + lease_ns_ / 2) return true;
+
+  std::vector<std::string> args;
+  args.reserve(6 + due.size() * 6);
+  args.push_back("EVALSHA");
+  args.push_back(sha_);
+  args.push_back(std::to_string(due.size() + 1));
+  args.push_back(prefix_ + "instances");
+  for (Entry* e : due) args.push_back(e->key);
+  args.push_back(holder_ + ":" + std::to_string(epoch_));
+  args.push_back(status_.instance);
+  args.push_back(std::to_string(cfg_.lease_ms));
+  args.push_back(std::to_string(kSeenWindowMs));
+  for (Entry* e : due) {
+    limit::FleetAsk a = e->lease.plan(*e->bucket, now_ns, lease_ns_);
+    if (releasing_) a.want = 0;  // the shards have stopped: everything goes back
+    for (int64_t v : {static_cast<int64_t>(e->bucket->per_minute()), e->bucket->burst(), a.spent,
+                      a.refund, a.want})
+      args.push_back(std::to_string(v));
+  }
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const std::string& a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  const uint64_t sent = core::mono_ns();
+  auto call = [&] {
+    status_.round_trips.fetch_add(1, std::memory_order_relaxed);
+    return redisCommandArgv(redis_, static_cast<int>(argv.size()), argv.data(), lens.data());
+  };
+  Reply r(call());
+  if (r.r && r.r->type == REDIS_REPLY_ERROR && r.text().starts_with("NOSCRIPT")) {
+    // Redis restarted or flushed its scripts: load it again and retry once.
+    if (!load_script()) return false;
+    argv[1] = sha_.data();
+    lens[1] = sha_.size();
+    Reply again(call());
+    std::swap(r.r, again.r);
+  }
+  if (r.error() || r.r->type != REDIS_REPLY_ARRAY || r.r->elements != 1 + 2 * due.size()) {
+    disconnect("EVALSHA: " + (r.r ? r.text() : std::string(redis_ ? redis_->errstr : "")));
+    return false;
+  }
+  last_round_ns_ = sent;
+  status_.instances_seen.store(
+      static_cast<uint32_t>(std::max<long long>(1, r.r->element[0]->integer)));
+  for (size_t i = 0; i < due.size(); ++i) {
+    int64_t units = r.r->element[1 + 2 * i]->integer;
+    int64_t retry_ms = r.r->element[2 + 2 * i]->integer;
+    due[i]->lease.granted(*due[i]->bucket, units, sent, lease_ns_,
+                          static_cast<uint64_t>(std::max<int64_t>(0, retry_ms)) * kMs,
+                          std::uniform_real_distribution<double>(0.0, 1.0)(rng_));
+    status_.grants.fetch_add(1, std::memory_order_relaxed);
+    status_.granted_units.fetch_add(static_cast<uint64_t>(std::max<int64_t>(0, units)),
+                                    std::memory_order_relaxed);
+  }
+  if (!status_.redis_up.exchange(true)) status_.set_last_error("");
+  return true;
+}
+
+void Fleet::degrade(const std::string& why) {
+  degraded_ = true;
+  double share = 1.0 / std::max<uint32_t>(1, status_.instances_seen.load());
+  for (auto& [b, e] : entries_) {
+    e.lease.reset(*e.bucket);
+    e.share.configure(e.bucket->per_minute(), static_cast<uint64_t>(e.bucket->burst()), share);
+  }
+  status_.refusing.store(cfg_.on_redis_down == config::OnRedisDown::refuse);
+  status_.degraded.store(true);
+  status_.degraded_since_ms.store(core::wall_ms());
+  SLUICE_LOG_WARN("fleet: %s (%s); every limit is now %s", why.c_str(), cfg_.redis.c_str(),
+                  cfg_.on_redis_down == config::OnRedisDown::refuse
+                      ? "refused (on_redis_down: refuse)"
+                      : "enforced on this instance's share alone (on_redis_down: local_share)");
+}
+
+void Fleet::recover() {
+  if (!degraded_) return;
+  degraded_ = false;
+  // A fresh holder: whatever lease the old one left in Redis expires and is charged.
+  ++epoch_;
+  for (auto& [b, e] : entries_) e.lease.reset(*e.bucket);
+  status_.refusing.store(false);
+  status_.degraded.store(false);
+  status_.degraded_since_ms.store(0);
+  SLUICE_LOG_INFO("fleet: Redis is back; limits are fleet-wide again");
+}
+
+void Fleet::grant_locally(uint64_t now_ns) {
+  if (cfg_.on_redis_down == config::OnRedisDown::refuse) return;
+  for (auto& [b, e] : entries_) {
+    if (!e.lease.due(*e.bucket, now_ns)) continue;
+    limit::FleetAsk a = e.lease.plan(*e.bucket, now_ns, lease_ns_);
+    e.lease.granted(*e.bucket, e.share.grant(a, now_ns), now_ns, lease_ns_,
+                    60'000'000'000 / std::max<uint64_t>(1, e.share.per_minute()));
+  }
+}
+
+void Fleet::publish() {
+  uint64_t leases = 0, units = 0;
+  for (auto& [b, e] : entries_) {
+    if (e.lease.units() > 0) ++leases;
+    units += static_cast<uint64_t>(std::max<int64_t>(0, e.lease.units()));
+  }
+  status_.leases_held.store(leases);
+  status_.units_held.store(units);
+}
+
+}  // namespace sluice::fleet
