@@ -438,8 +438,9 @@ void Gateway::admin(Request& r) {
     return;
   }
   if (r.route.subpath == "/breakers" && r.ex.head().method == "GET")
-    return respond_json(
-        r, 200, readyz_json(*cfg_, resilience_, state_->limits ? &state_->limits->fleet : nullptr));
+    return respond_json(r, 200,
+                        readyz_json(*cfg_, resilience_, nullptr,
+                                    state_->limits ? &state_->limits->fleet : nullptr));
   if (r.route.subpath == "/limits" && r.ex.head().method == "GET") {
     if (!state_->limits)
       return respond_json(r, 200, "{\"limits\":[],\"budgets\":[],\"queues\":{}}");
