@@ -12,7 +12,7 @@ namespace sluice::ledger::pg {
 
 // Schema version this code writes into sluice_schema_version (the same number as the
 // SQLite file's user_version; a newer one is refused).
-inline constexpr int kVersion = 3;
+inline constexpr int kVersion = 4;
 // Rows per COPY when the spool is replayed (and read from it in one go).
 inline constexpr size_t kRowsPerStatement = 1000;
 

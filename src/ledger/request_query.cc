@@ -24,7 +24,8 @@ using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 constexpr const char* kRowTail =
     "request_id, ts_ms, key_id, project, model, provider, upstream_model, stream, "
     "status, outcome, input_tokens, output_tokens, cached_tokens, reasoning_tokens, "
-    "usage_source, cost_nusd, latency_ms, ttft_ms, attempts, error_class, upstream_request_id";
+    "usage_source, cost_nusd, latency_ms, ttft_ms, attempts, error_class, upstream_request_id, "
+    "overhead_ms";
 
 std::string row_columns(bool pg) { return std::string(pg ? "row_id, " : "rowid, ") + kRowTail; }
 
@@ -123,6 +124,11 @@ void write_row(JsonWriter& json, const Row& row) {
   put_int(json, "attempts", row, 19);
   put_text(json, "error_class", row, 20);
   put_text(json, "upstream_request_id", row, 21);
+  json.Key("overhead_ms");
+  if (row.null(22))
+    json.Null();
+  else
+    json.Int64(row.int64(22));
   json.EndObject();
 }
 
@@ -288,14 +294,14 @@ RequestAnswer check_latency_query(const LatencyQuery& query) {
 }
 
 // Newest first, so that when the window holds more than the cap, the recent part is
-// the one shown. Columns: model, ts_ms, ttft_ms, latency_ms.
+// the one shown. Columns: model, ts_ms, ttft_ms, latency_ms, overhead_ms.
 std::string latency_sql(bool pg) {
   if (pg) {
-    return "SELECT model, ts_ms, ttft_ms, latency_ms FROM requests"
+    return "SELECT model, ts_ms, ttft_ms, latency_ms, overhead_ms FROM requests"
            " WHERE ts_ms >= $1::bigint AND ts_ms < $2::bigint AND attempts > 0"
            " AND ($3::text = '' OR model = $3::text) ORDER BY ts_ms DESC LIMIT $4::bigint";
   }
-  return "SELECT model, ts_ms, ttft_ms, latency_ms FROM requests"
+  return "SELECT model, ts_ms, ttft_ms, latency_ms, overhead_ms FROM requests"
          " WHERE ts_ms >= ?1 AND ts_ms < ?2 AND attempts > 0 AND (?3 = '' OR model = ?3)"
          " ORDER BY ts_ms DESC LIMIT ?4";
 }
@@ -318,6 +324,7 @@ class LatencyJson {
     Samples& samples = buckets_[{std::string(row.text(0)), start}];
     if (!row.null(2)) samples.ttft.push_back(row.int64(2));
     samples.latency.push_back(row.int64(3));
+    if (!row.null(4)) samples.overhead.push_back(row.int64(4));
     return true;
   }
   RequestAnswer finish() {
@@ -331,7 +338,7 @@ class LatencyJson {
     json.Key("bucket_ms");
     json.Int64(query_.bucket_ms);
     json.Key("overhead_source");
-    json.String("latency_ms");
+    json.String("overhead_ms");
     json.Key("rows_scanned");
     json.Uint(scanned_);
     json.Key("row_cap");
@@ -343,6 +350,7 @@ class LatencyJson {
     for (auto& [where, samples] : buckets_) {
       std::sort(samples.ttft.begin(), samples.ttft.end());
       std::sort(samples.latency.begin(), samples.latency.end());
+      std::sort(samples.overhead.begin(), samples.overhead.end());
       json.StartObject();
       json.Key("model");
       json.String(where.first.data(), static_cast<rapidjson::SizeType>(where.first.size()));
@@ -363,6 +371,16 @@ class LatencyJson {
       json.Int64(percentile(samples.latency, 50));
       json.Key("latency_p99_ms");
       json.Int64(percentile(samples.latency, 99));
+      json.Key("overhead_count");
+      json.Uint64(samples.overhead.size());
+      for (const auto& [key, p] :
+           {std::pair{"overhead_p50_ms", 50}, std::pair{"overhead_p99_ms", 99}}) {
+        json.Key(key);
+        if (samples.overhead.empty())
+          json.Null();
+        else
+          json.Int64(percentile(samples.overhead, p));
+      }
       json.EndObject();
     }
     json.EndArray();
@@ -374,6 +392,7 @@ class LatencyJson {
   struct Samples {
     std::vector<int64_t> ttft;
     std::vector<int64_t> latency;
+    std::vector<int64_t> overhead;
   };
   const LatencyQuery& query_;
   std::map<std::pair<std::string, int64_t>, Samples> buckets_;

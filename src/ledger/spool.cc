@@ -32,13 +32,17 @@ CREATE TABLE IF NOT EXISTS spool (
   ttft_ms          INTEGER,
   attempts         INTEGER NOT NULL,
   error_class      TEXT    NOT NULL,
-  upstream_request_id TEXT NOT NULL
+  upstream_request_id TEXT NOT NULL,
+  overhead_ms      INTEGER
 ))sql";
+
+// A spool file left by a sluice before overhead_ms (its rows keep NULL).
+constexpr const char* kAddOverheadSql = "ALTER TABLE spool ADD COLUMN overhead_ms INTEGER";
 
 constexpr const char* kFields =
     "request_id, ts_ms, key_id, project, model, provider, upstream_model, stream, status, "
     "outcome, input_tokens, output_tokens, cached_tokens, reasoning_tokens, usage_source, "
-    "cost_nusd, latency_ms, ttft_ms, attempts, error_class, upstream_request_id";
+    "cost_nusd, latency_ms, ttft_ms, attempts, error_class, upstream_request_id, overhead_ms";
 
 }  // namespace
 
@@ -52,10 +56,18 @@ Spool::Spool(const std::string& path) : path_(path) {
       !sqlite::exec(db_.get(), "PRAGMA synchronous=NORMAL", &error) ||
       !sqlite::exec(db_.get(), kCreateSql, &error))
     throw std::runtime_error("ledger spool " + path + ": " + error);
+  sqlite::Stmt has_overhead = sqlite::prepare(
+      db_.get(), "SELECT 1 FROM pragma_table_info('spool') WHERE name = 'overhead_ms'", &error);
+  if (!has_overhead) throw std::runtime_error("ledger spool " + path + ": " + error);
+  const int rc = sqlite3_step(has_overhead.get());
+  if (rc == SQLITE_DONE && !sqlite::exec(db_.get(), kAddOverheadSql, &error))
+    throw std::runtime_error("ledger spool " + path + ": " + error);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    throw std::runtime_error("ledger spool " + path + ": " + sqlite::last_error(db_.get()));
   insert_ = sqlite::prepare(db_.get(),
                             std::string("INSERT INTO spool (row_id, ") + kFields +
                                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-                                "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+                                "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
                             &error);
   if (insert_)
     select_ = sqlite::prepare(

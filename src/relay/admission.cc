@@ -242,7 +242,7 @@ void Admission::record_rejected(RequestInfo& info, int status) {
   if (!ledger_) return;
   ExchangeResult res;
   res.status = status;
-  ledger::Record rec = relay::settle(info, res, nullptr, cfg_->provider(info.provider), now);
+  ledger::Record rec = relay::settle(info, res, nullptr, cfg_->provider(info.provider), now, now);
   rec.outcome = status == 499 ? ledger::Outcome::client_cancelled : ledger::Outcome::rejected;
   rec.input_tokens = rec.output_tokens = 0;
   rec.cost_nusd = 0;

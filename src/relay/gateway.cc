@@ -685,7 +685,7 @@ void Gateway::on_exchange_end(ProxyExchange& p, const ExchangeResult& res) {
   uint64_t now = core::mono_ns();
   log_.record(info, now, res.ttfb_ns, res.bytes_out);
   const config::Provider* provider = dispatched_under.config->provider(info.provider);
-  ledger::Record rec = settle(info, res, p.scanner(), provider, now);
+  ledger::Record rec = settle(info, res, p.scanner(), provider, now, io_.loop.now_ns());
   admission_.settle(info, rec);
   metrics_.exchange_ended(info, res, rec, now);
   if (ledger_) ledger_->submit(std::move(rec));

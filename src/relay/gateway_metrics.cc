@@ -6,6 +6,7 @@
 #include "sluice/core/clock.h"
 #include "sluice/metrics/exposition.h"
 #include "sluice/relay/gateway.h"
+#include "sluice/relay/settle.h"
 #include "sluice/telemetry/genai_content.h"
 
 namespace sluice::relay {
@@ -126,8 +127,7 @@ void GatewayMetrics::exchange_ended(const RequestInfo& info, const ExchangeResul
   s.proxied = true;
   s.stream = info.stream;
   s.ttft_ns = res.first_body_ns;
-  uint64_t turn_ns = io_.loop.now_ns();
-  s.overhead_ns = (info.dispatch_ns - info.arrival_ns) + (now_ns > turn_ns ? now_ns - turn_ns : 0);
+  s.overhead_ns = gateway_overhead_ns(info, now_ns, io_.loop.now_ns());
   s.tokens[static_cast<size_t>(metrics::TokenKind::input)] = rec.input_tokens;
   s.tokens[static_cast<size_t>(metrics::TokenKind::output)] = rec.output_tokens;
   s.tokens[static_cast<size_t>(metrics::TokenKind::cached)] = rec.cached_tokens;

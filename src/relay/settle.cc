@@ -1,5 +1,6 @@
 #include "sluice/relay/settle.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "sluice/ledger/price.h"
@@ -40,9 +41,17 @@ const config::Price* find_price(const config::Config& cfg, const RequestInfo& in
   return nullptr;
 }
 
+uint64_t gateway_overhead_ns(const RequestInfo& info, uint64_t end_ns, uint64_t turn_ns) {
+  const uint64_t total = end_ns > info.arrival_ns ? end_ns - info.arrival_ns : 0;
+  const uint64_t before =
+      info.dispatch_ns > info.arrival_ns ? info.dispatch_ns - info.arrival_ns : 0;
+  const uint64_t overhead = before + (end_ns > turn_ns ? end_ns - turn_ns : 0);
+  return overhead < total ? overhead : total;
+}
+
 ledger::Record settle(const RequestInfo& info, const ExchangeResult& result,
                       const scan::UsageScanner* scanner, const config::Provider* provider,
-                      uint64_t now_ns) {
+                      uint64_t now_ns, uint64_t turn_ns) {
   ledger::Record rec;
   rec.request_id = info.request_id;
   rec.ts_ms = static_cast<int64_t>(info.ts_ms);
@@ -59,6 +68,9 @@ ledger::Record settle(const RequestInfo& info, const ExchangeResult& result,
   rec.upstream_request_id = info.upstream_request_id;
   rec.latency_ms = clamp32((now_ns - info.arrival_ns) / 1000000ull);
   rec.ttft_ms = result.ttfb_ns ? static_cast<int32_t>(result.ttfb_ns / 1000000ull) : -1;
+  if (info.dispatch_ns != 0)
+    rec.overhead_ms = static_cast<int32_t>(
+        std::min<uint64_t>(gateway_overhead_ns(info, now_ns, turn_ns) / 1000000ull, 0x7fffffff));
 
   if (scanner && scanner->usage().found) {
     const scan::Usage& u = scanner->usage();

@@ -133,21 +133,23 @@ Row sample() {
           std::nullopt,
           std::string("1"),
           std::string(""),
-          std::string("req\n\t\x01")};
+          std::string("req\n\t\x01"),
+          std::string("3")};
 }
 
 TEST(ExportCsv, HeaderAndRowCarryEveryColumnAndExactCost) {
   std::string out;
   append_header(out, ExportFormat::csv);
-  EXPECT_EQ(out,
-            "request_id,ts_ms,key_id,project,model,provider,upstream_model,stream,status,outcome,"
-            "input_tokens,output_tokens,cached_tokens,reasoning_tokens,usage_source,cost_usd,"
-            "cost_nusd,latency_ms,ttft_ms,attempts,error_class,upstream_request_id\r\n");
+  EXPECT_EQ(
+      out,
+      "request_id,ts_ms,key_id,project,model,provider,upstream_model,stream,status,outcome,"
+      "input_tokens,output_tokens,cached_tokens,reasoning_tokens,usage_source,cost_usd,"
+      "cost_nusd,latency_ms,ttft_ms,attempts,error_class,upstream_request_id,overhead_ms\r\n");
   out.clear();
   append_row(out, ExportFormat::csv, sample());
   EXPECT_EQ(out,
             "\"id,\"\"1\"\"\",1796083200000,k1,team,gpt-4o-mini,mock,gpt-4o-mini-2024-07-18,0,200,"
-            "ok,14,37,0,0,provider,0.0000243,24300,12,,1,,\"req\n\t\x01\"\r\n");
+            "ok,14,37,0,0,provider,0.0000243,24300,12,,1,,\"req\n\t\x01\",3\r\n");
   EXPECT_EQ(select_list().find("cost_usd"), std::string::npos);
 }
 
@@ -163,7 +165,8 @@ TEST(ExportJsonl, OneObjectPerLineWithEscapesNumbersAndNull) {
             "\"outcome\":\"ok\",\"input_tokens\":14,\"output_tokens\":37,\"cached_tokens\":0,"
             "\"reasoning_tokens\":0,\"usage_source\":\"provider\",\"cost_usd\":0.0000243,"
             "\"cost_nusd\":24300,\"latency_ms\":12,\"ttft_ms\":null,\"attempts\":1,"
-            "\"error_class\":\"\",\"upstream_request_id\":\"req\\n\\t\\u0001\"}\n");
+            "\"error_class\":\"\",\"upstream_request_id\":\"req\\n\\t\\u0001\","
+            "\"overhead_ms\":3}\n");
 }
 
 TEST(ExportJsonl, NumberColumnHoldingTextStaysValidJson) {

@@ -57,7 +57,8 @@ TEST(LedgerSchema, HasEveryContractColumnAndErrorClass) {
                                           "attempts",
                                           "error_class",
                                           "upstream_request_id",
-                                          "cost_usd"};
+                                          "cost_usd",
+                                          "overhead_ms"};
   EXPECT_EQ(columns, expected);
 }
 
@@ -65,7 +66,7 @@ TEST(LedgerSchema, IsVersionedWalWithAnIndexOnTimestamp) {
   TempDir dir;
   Ledger ledger(ledger_config(dir.file("l.db")), 1);
   RawDb db(dir.file("l.db"));
-  EXPECT_EQ(db.integer("PRAGMA user_version"), 3);
+  EXPECT_EQ(db.integer("PRAGMA user_version"), 4);
   EXPECT_EQ(db.text("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(db.text("SELECT name FROM pragma_index_info('requests_ts_ms')"), "ts_ms");
 }
@@ -73,7 +74,7 @@ TEST(LedgerSchema, IsVersionedWalWithAnIndexOnTimestamp) {
 TEST(LedgerSchema, CreatesTheDatabaseDirectory) {
   TempDir dir;
   Ledger ledger(ledger_config(dir.file("data/nested/l.db")), 1);
-  EXPECT_EQ(RawDb(dir.file("data/nested/l.db")).integer("PRAGMA user_version"), 3);
+  EXPECT_EQ(RawDb(dir.file("data/nested/l.db")).integer("PRAGMA user_version"), 4);
 }
 
 TEST(LedgerSchema, ANewLedgerIsReadableByItsOwnerOnlyWhateverTheUmask) {
@@ -124,7 +125,7 @@ TEST(LedgerSchema, AVersionOneLedgerGainsUpstreamRequestIdAndKeepsItsRows) {
   ledger.queue(0).submit(std::move(r));
   ASSERT_TRUE(ledger.flush());
   RawDb db(dir.file("l.db"));
-  EXPECT_EQ(db.integer("PRAGMA user_version"), 3);
+  EXPECT_EQ(db.integer("PRAGMA user_version"), 4);
   EXPECT_EQ(db.integer("SELECT COUNT(*) FROM requests"), 2);
   EXPECT_EQ(db.text("SELECT upstream_request_id FROM requests WHERE request_id = 'old'"), "");
   EXPECT_EQ(db.text("SELECT cost_usd FROM requests WHERE request_id = 'old'"), "0.5");
@@ -174,7 +175,7 @@ TEST(LedgerSchema, AVersionTwoLedgerIsConvertedToNanoDollarsKeepingEveryRow) {
     ASSERT_TRUE(ledger.flush());
   }
   RawDb db(dir.file("l.db"));
-  EXPECT_EQ(db.integer("PRAGMA user_version"), 3);
+  EXPECT_EQ(db.integer("PRAGMA user_version"), 4);
   // Every row, in its old order, each cost rounded to the nearest nano-USD.
   EXPECT_EQ(db.text("SELECT group_concat(request_id || '=' || cost_nusd, ' ') FROM "
                     "(SELECT request_id, cost_nusd FROM requests ORDER BY rowid)"),
@@ -206,7 +207,80 @@ TEST(LedgerSchema, ANanoDollarLedgerIsNotConvertedAgain) {
   { Ledger reopened(ledger_config(dir.file("l.db")), 1); }
   RawDb db(dir.file("l.db"));
   EXPECT_EQ(db.integer("SELECT cost_nusd FROM requests"), 7);
-  EXPECT_EQ(db.integer("PRAGMA user_version"), 3);
+  EXPECT_EQ(db.integer("PRAGMA user_version"), 4);
+}
+
+// The table exactly as version 3 created it (cost_nusd, no overhead_ms).
+constexpr const char* kVersionThreeLedger = R"sql(
+CREATE TABLE requests (
+  request_id       TEXT    NOT NULL,
+  ts_ms            INTEGER NOT NULL,
+  key_id           TEXT    NOT NULL,
+  project          TEXT    NOT NULL,
+  model            TEXT    NOT NULL,
+  provider         TEXT    NOT NULL,
+  upstream_model   TEXT    NOT NULL,
+  stream           INTEGER NOT NULL,
+  status           INTEGER NOT NULL,
+  outcome          TEXT    NOT NULL,
+  input_tokens     INTEGER NOT NULL,
+  output_tokens    INTEGER NOT NULL,
+  cached_tokens    INTEGER NOT NULL,
+  reasoning_tokens INTEGER NOT NULL,
+  usage_source     TEXT    NOT NULL,
+  cost_nusd        INTEGER NOT NULL,
+  latency_ms       INTEGER NOT NULL,
+  ttft_ms          INTEGER,
+  attempts         INTEGER NOT NULL,
+  error_class      TEXT    NOT NULL DEFAULT '',
+  upstream_request_id TEXT NOT NULL DEFAULT '',
+  cost_usd         REAL    GENERATED ALWAYS AS (cost_nusd / 1e9) VIRTUAL
+);
+CREATE INDEX requests_ts_ms ON requests (ts_ms);
+INSERT INTO requests (request_id, ts_ms, key_id, project, model, provider, upstream_model,
+  stream, status, outcome, input_tokens, output_tokens, cached_tokens, reasoning_tokens,
+  usage_source, cost_nusd, latency_ms, ttft_ms, attempts, error_class, upstream_request_id)
+VALUES
+  ('a', 3, 'k', 'p', 'm', 'pr', 'um', 0, 200, 'ok', 14, 37, 0, 0, 'provider',
+   24300, 5, 4, 1, '', 'up-a'),
+  ('b', 1, 'k', 'p', 'm', 'pr', 'um', 1, 200, 'ok', 1, 2, 0, 0, 'provider',
+   300000000, 9, NULL, 1, '', ''),
+  ('c', 4, 'k', 'p', 'm', 'pr', 'um', 0, 429, 'rejected', 0, 0, 0, 0, 'provider',
+   0, 0, NULL, 0, 'rate_limited', '');
+PRAGMA user_version=3;
+)sql";
+
+TEST(LedgerSchema, AVersionThreeLedgerGainsOverheadAndKeepsEveryRow) {
+  TempDir dir;
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(dir.file("l.db").c_str(), &raw), SQLITE_OK);
+    std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(raw, sqlite3_close_v2);
+    ASSERT_EQ(sqlite3_exec(db.get(), kVersionThreeLedger, nullptr, nullptr, nullptr), SQLITE_OK);
+  }
+  {
+    Ledger ledger(ledger_config(dir.file("l.db")), 1);
+    Record r = make_record("new");
+    r.overhead_ms = 2;
+    ledger.queue(0).submit(std::move(r));
+    ASSERT_TRUE(ledger.flush());
+  }
+  RawDb db(dir.file("l.db"));
+  EXPECT_EQ(db.integer("PRAGMA user_version"), 4);
+  // Every old row, untouched and in its order, with no overhead measured; then the new one.
+  EXPECT_EQ(db.text("SELECT group_concat(request_id || '|' || ts_ms || '|' || status || '|' || "
+                    "outcome || '|' || cost_nusd || '|' || cost_usd || '|' || latency_ms || '|' "
+                    "|| IFNULL(ttft_ms, 'null') || '|' || attempts || '|' || error_class || '|' "
+                    "|| upstream_request_id || '|' || IFNULL(overhead_ms, 'null'), ' ') FROM "
+                    "(SELECT * FROM requests ORDER BY rowid)"),
+            "a|3|200|ok|24300|2.43e-05|5|4|1||up-a|null "
+            "b|1|200|ok|300000000|0.3|9|null|1|||null "
+            "c|4|429|rejected|0|0.0|0|null|0|rate_limited||null "
+            "new|1000|200|ok|0|0.0|0|null|0|||2");
+  EXPECT_EQ(db.text("SELECT name FROM pragma_index_info('requests_ts_ms')"), "ts_ms");
+  // Opening it again changes nothing.
+  { Ledger reopened(ledger_config(dir.file("l.db")), 1); }
+  EXPECT_EQ(db.integer("SELECT COUNT(*) FROM requests"), 4);
 }
 
 TEST(LedgerSchema, ReopeningKeepsTheRows) {
@@ -224,7 +298,7 @@ TEST(LedgerSchema, ReopeningKeepsTheRows) {
 TEST(LedgerSchema, RefusesADatabaseFromANewerSchema) {
   TempDir dir;
   { Ledger ledger(ledger_config(dir.file("l.db")), 1); }
-  ASSERT_EQ(sqlite3_exec(RawDb(dir.file("l.db")).get(), "PRAGMA user_version=4", nullptr, nullptr,
+  ASSERT_EQ(sqlite3_exec(RawDb(dir.file("l.db")).get(), "PRAGMA user_version=5", nullptr, nullptr,
                          nullptr),
             SQLITE_OK);
   EXPECT_THROW(Ledger(ledger_config(dir.file("l.db")), 1), std::runtime_error);
@@ -255,20 +329,22 @@ TEST(Ledger, EveryRecordFieldLandsInItsColumn) {
   r.attempts = 2;
   r.error_class = "upstream_timeout";
   r.upstream_request_id = "req_abc123";
+  r.overhead_ms = 3;
   ledger.queue(0).submit(std::move(r));
   ASSERT_TRUE(ledger.flush());
   RawDb db(dir.file("l.db"));
   EXPECT_EQ(
-      db.text("SELECT request_id || '|' || ts_ms || '|' || key_id || '|' || project || '|' "
-              "|| model || '|' || provider || '|' || upstream_model || '|' || stream || '|' "
-              "|| status || '|' || outcome || '|' || input_tokens || '|' || output_tokens "
-              "|| '|' || cached_tokens || '|' || reasoning_tokens || '|' || usage_source || "
-              "'|' || cost_nusd || '|' || cost_usd || '|' || latency_ms || '|' || ttft_ms || '|' "
-              "|| attempts || "
-              "'|' || error_class || '|' || upstream_request_id FROM requests"),
+      db.text(
+          "SELECT request_id || '|' || ts_ms || '|' || key_id || '|' || project || '|' "
+          "|| model || '|' || provider || '|' || upstream_model || '|' || stream || '|' "
+          "|| status || '|' || outcome || '|' || input_tokens || '|' || output_tokens "
+          "|| '|' || cached_tokens || '|' || reasoning_tokens || '|' || usage_source || "
+          "'|' || cost_nusd || '|' || cost_usd || '|' || latency_ms || '|' || ttft_ms || '|' "
+          "|| attempts || "
+          "'|' || error_class || '|' || upstream_request_id || '|' || overhead_ms FROM requests"),
       "req-1|1795000000123|support-bot|customer-support|gpt-4o|openai|gpt-4o-2024-08-06|1|"
       "499|client_cancelled|1200|340|1024|64|estimated|125000000|0.125|2500|180|2|upstream_timeout|"
-      "req_abc123");
+      "req_abc123|3");
 }
 
 TEST(Ledger, NoFirstByteIsStoredAsNullTtft) {
@@ -282,6 +358,23 @@ TEST(Ledger, NoFirstByteIsStoredAsNullTtft) {
   ASSERT_TRUE(ledger.flush());
   EXPECT_EQ(RawDb(dir.file("l.db")).integer("SELECT COUNT(*) FROM requests WHERE ttft_ms IS NULL"),
             1);
+}
+
+TEST(Ledger, ARequestNeverDispatchedIsStoredAsNullOverhead) {
+  TempDir dir;
+  Ledger ledger(ledger_config(dir.file("l.db")), 1);
+  Record refused = make_record("refused");
+  refused.status = 429;
+  refused.attempts = 0;
+  ledger.queue(0).submit(std::move(refused));
+  Record proxied = make_record("proxied");
+  proxied.overhead_ms = 0;
+  ledger.queue(0).submit(std::move(proxied));
+  ASSERT_TRUE(ledger.flush());
+  RawDb db(dir.file("l.db"));
+  EXPECT_EQ(db.text("SELECT group_concat(request_id || '=' || IFNULL(overhead_ms, 'null'), ' ') "
+                    "FROM (SELECT request_id, overhead_ms FROM requests ORDER BY rowid)"),
+            "refused=null proxied=0");
 }
 
 TEST(Ledger, RecordsFromSeveralShardThreadsArriveExactlyOnce) {
@@ -462,7 +555,9 @@ TEST(Ledger, PostgresUnreachableSpoolsAndKeepsTheRows) {
   {
     Ledger ledger(config, 1);
     ledger.queue(0).submit(make_record("a"));
-    ledger.queue(0).submit(make_record("b"));
+    Record b = make_record("b");
+    b.overhead_ms = 7;
+    ledger.queue(0).submit(std::move(b));
     EXPECT_TRUE(ledger.flush());  // safe in the spool
     EXPECT_STREQ(ledger.state(), "spooling");
     EXPECT_EQ(ledger.stats().spooled.load(), 2u);
@@ -472,6 +567,51 @@ TEST(Ledger, PostgresUnreachableSpoolsAndKeepsTheRows) {
   RawDb spool(dir.file("spool.db"));
   EXPECT_EQ(spool.integer("SELECT COUNT(*) FROM spool"), 2);
   EXPECT_EQ(spool.integer("SELECT COUNT(DISTINCT row_id) FROM spool"), 2);
+  EXPECT_EQ(spool.text("SELECT group_concat(request_id || '=' || IFNULL(overhead_ms, 'null'), ' ') "
+                       "FROM (SELECT * FROM spool ORDER BY seq)"),
+            "a=null b=7");
+}
+
+TEST(Ledger, ASpoolWrittenBeforeOverheadGainsTheColumnAndKeepsItsRows) {
+  TempDir dir;
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(dir.file("spool.db").c_str(), &raw), SQLITE_OK);
+    std::unique_ptr<sqlite3, int (*)(sqlite3*)> old(raw, sqlite3_close_v2);
+    ASSERT_EQ(
+        sqlite3_exec(
+            old.get(),
+            "CREATE TABLE spool (seq INTEGER PRIMARY KEY AUTOINCREMENT, row_id TEXT NOT NULL, "
+            "request_id TEXT NOT NULL, ts_ms INTEGER NOT NULL, key_id TEXT NOT NULL, project TEXT "
+            "NOT NULL, model TEXT NOT NULL, provider TEXT NOT NULL, upstream_model TEXT NOT NULL, "
+            "stream INTEGER NOT NULL, status INTEGER NOT NULL, outcome TEXT NOT NULL, "
+            "input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cached_tokens "
+            "INTEGER NOT NULL, reasoning_tokens INTEGER NOT NULL, usage_source TEXT NOT NULL, "
+            "cost_nusd INTEGER NOT NULL, latency_ms INTEGER NOT NULL, ttft_ms INTEGER, attempts "
+            "INTEGER NOT NULL, error_class TEXT NOT NULL, upstream_request_id TEXT NOT NULL); "
+            "INSERT INTO spool (row_id, request_id, ts_ms, key_id, project, model, provider, "
+            "upstream_model, stream, status, outcome, input_tokens, output_tokens, cached_tokens, "
+            "reasoning_tokens, usage_source, cost_nusd, latency_ms, ttft_ms, attempts, "
+            "error_class, upstream_request_id) VALUES ('r-old', 'old', 1, 'k', 'p', 'm', 'pr', "
+            "'um', 0, 200, 'ok', 1, 2, 0, 0, 'provider', 5, 3, 2, 1, '', '');",
+            nullptr, nullptr, nullptr),
+        SQLITE_OK);
+  }
+  config::Ledger config = ledger_config(dir.file("l.db"), kNeverMs);
+  config.kind = config::LedgerKind::postgres;
+  config.spool = dir.file("spool.db");
+  config.url = "postgresql://sluice@127.0.0.1:1/none?connect_timeout=1";  // nobody listens
+  {
+    Ledger ledger(config, 1);
+    Record r = make_record("new");
+    r.overhead_ms = 1;
+    ledger.queue(0).submit(std::move(r));
+    EXPECT_TRUE(ledger.flush());
+  }
+  RawDb spool(dir.file("spool.db"));
+  EXPECT_EQ(spool.text("SELECT group_concat(request_id || '=' || IFNULL(overhead_ms, 'null'), ' ') "
+                       "FROM (SELECT * FROM spool ORDER BY seq)"),
+            "old=null new=1");
 }
 
 TEST(Ledger, SubmitAfterStopIsCountedAsDropped) {

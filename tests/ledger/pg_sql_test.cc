@@ -32,12 +32,14 @@ Record record() {
   return r;
 }
 
-TEST(PgSql, CopyRowHasTwentyTwoFieldsInColumnOrder) {
+TEST(PgSql, CopyRowHasTwentyThreeFieldsInColumnOrder) {
   std::string line;
-  append_copy_row(line, "abc-1", record());
+  Record r = record();
+  r.overhead_ms = 6;
+  append_copy_row(line, "abc-1", r);
   EXPECT_EQ(line,
             "abc-1\treq-1\t1795305600123\tk\tsupport\tgpt-4o\topenai\tgpt-4o-mini\t1\t200\tok\t"
-            "1200\t350\t1024\t7\tprovider\t4780000\t2100\t190\t1\t\t\n");
+            "1200\t350\t1024\t7\tprovider\t4780000\t2100\t190\t1\t\t\t6\n");
 }
 
 TEST(PgSql, CopyRowWritesNullForNoFirstByte) {
@@ -48,6 +50,14 @@ TEST(PgSql, CopyRowWritesNullForNoFirstByte) {
   EXPECT_NE(line.find("\t2100\t\\N\t1\t"), std::string::npos) << line;
 }
 
+TEST(PgSql, CopyRowWritesNullForNoOverhead) {
+  Record r = record();
+  r.overhead_ms = -1;  // never dispatched
+  std::string line;
+  append_copy_row(line, "abc-3", r);
+  EXPECT_TRUE(line.ends_with("\t\\N\n")) << line;
+}
+
 TEST(PgSql, CopyRowEscapesWhatCopyTextFormatReserves) {
   Record r = record();
   r.request_id = std::string("a\tb\nc\rd\\e\0f\xff", 12);
@@ -56,7 +66,7 @@ TEST(PgSql, CopyRowEscapesWhatCopyTextFormatReserves) {
   EXPECT_EQ(line.substr(0, line.find("\t1795305600123")),
             "x\ta\\tb\\nc\\rd\\\\e\xef\xbf\xbd"
             "f\xef\xbf\xbd");
-  EXPECT_EQ(std::count(line.begin(), line.end(), '\t'), 21);
+  EXPECT_EQ(std::count(line.begin(), line.end(), '\t'), 22);
   EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1);
 }
 

@@ -128,7 +128,7 @@ try {
 
   // Latency over time.
   await loaded(() => page.click("nav.tabs button[data-tab=latency]"));
-  out.latencyPoints = await page.$$eval("svg[data-testid=chart-ttft] circle, svg[data-testid=chart-latency] circle",
+  out.latencyPoints = await page.$$eval("svg[data-testid=chart-ttft] circle, svg[data-testid=chart-overhead] circle",
     (cs) => cs.map((c) => ({ model: c.dataset.model, stat: c.dataset.stat, value: Number(c.dataset.value),
                              bucket: Number(c.dataset.bucket) })));
   out.latencyPaths = await page.$$eval("svg[data-testid^=chart-] path[data-stat]",

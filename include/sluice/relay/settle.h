@@ -19,8 +19,15 @@ const config::Price* find_price(const config::Config& cfg, const RequestInfo& in
 // behind usage that no provider reported.
 uint64_t estimate_tokens(uint64_t chars, const config::Provider* provider);
 
+// Gateway overhead of a dispatched request as gateway_metrics.h defines it, at the end
+// of its exchange (`end_ns`, a real reading) in the loop turn that began at `turn_ns`;
+// never more than end_ns - arrival. The metrics and the ledger both read it from here.
+uint64_t gateway_overhead_ns(const RequestInfo& info, uint64_t end_ns, uint64_t turn_ns);
+
+// `turn_ns`: the start of the loop turn the exchange ended in (its overhead_ms; unused
+// when the request was never dispatched).
 ledger::Record settle(const RequestInfo& info, const ExchangeResult& result,
                       const scan::UsageScanner* scanner, const config::Provider* provider,
-                      uint64_t now_ns);
+                      uint64_t now_ns, uint64_t turn_ns);
 
 }  // namespace sluice::relay

@@ -30,6 +30,47 @@ def nusd(usage):
     return (inp - cached) * NANO_IN + cached * NANO_CACHED + usage["completion_tokens"] * NANO_OUT
 
 
+# The schema as version 3 created it (no overhead_ms), with two rows.
+VERSION_3_SCHEMA = """
+CREATE TABLE sluice_schema_version (version INTEGER NOT NULL);
+INSERT INTO sluice_schema_version (version) VALUES (3);
+CREATE TABLE requests (
+  row_id           TEXT    PRIMARY KEY,
+  request_id       TEXT    NOT NULL,
+  ts_ms            BIGINT  NOT NULL,
+  key_id           TEXT    NOT NULL,
+  project          TEXT    NOT NULL,
+  model            TEXT    NOT NULL,
+  provider         TEXT    NOT NULL,
+  upstream_model   TEXT    NOT NULL,
+  stream           SMALLINT NOT NULL,
+  status           INTEGER NOT NULL,
+  outcome          TEXT    NOT NULL,
+  input_tokens     BIGINT  NOT NULL,
+  output_tokens    BIGINT  NOT NULL,
+  cached_tokens    BIGINT  NOT NULL,
+  reasoning_tokens BIGINT  NOT NULL,
+  usage_source     TEXT    NOT NULL,
+  cost_nusd        BIGINT  NOT NULL,
+  latency_ms       BIGINT  NOT NULL,
+  ttft_ms          BIGINT,
+  attempts         INTEGER NOT NULL,
+  error_class      TEXT    NOT NULL DEFAULT '',
+  upstream_request_id TEXT NOT NULL DEFAULT '',
+  cost_usd         NUMERIC GENERATED ALWAYS AS (cost_nusd::numeric / 1000000000) STORED
+);
+CREATE INDEX requests_ts_ms ON requests (ts_ms);
+INSERT INTO requests (row_id, request_id, ts_ms, key_id, project, model, provider,
+  upstream_model, stream, status, outcome, input_tokens, output_tokens, cached_tokens,
+  reasoning_tokens, usage_source, cost_nusd, latency_ms, ttft_ms, attempts, error_class,
+  upstream_request_id) VALUES
+  ('old-a', 'old-1', 1000, 'k', 'default', 'gpt-4o-mini', 'mock', 'u', 0, 200, 'ok',
+   14, 37, 0, 0, 'provider', 24300, 7, 3, 1, '', 'up-1'),
+  ('old-b', 'old-2', 2000, 'k', 'default', 'gpt-4o-mini', 'mock', 'u', 0, 429, 'rejected',
+   0, 0, 0, 0, 'provider', 0, 0, NULL, 0, 'rate_limited', '');
+"""
+
+
 def chat(port, request_id, timeout=20):
     r = h.http(port, "POST", "/v1/chat/completions", {"model": "gpt-4o-mini", "messages": PROMPT},
                {"x-request-id": request_id}, timeout=timeout)
@@ -187,6 +228,34 @@ class LedgerInPostgres(unittest.TestCase):
         r = chat(b.port, "over")
         self.assertEqual(r.status, 429, r.body)
         self.assertEqual(r.header("x-sluice-error-class"), "budget_exceeded")
+        # The refusal never reached a provider: no overhead. The proxied one has one.
+        self.assertTrue(wait_until(lambda: self.rows("request_id = 'over'") == 1))
+        self.assertEqual(self.db.query(
+            "SELECT attempts, overhead_ms IS NULL FROM requests WHERE request_id = 'over'"),
+            [["0", "t"]])
+        [[overhead, latency]] = self.db.query(
+            "SELECT overhead_ms, latency_ms FROM requests WHERE request_id = 'warm'")
+        self.assertLessEqual(0, int(overhead))
+        self.assertLessEqual(int(overhead), int(latency))
+
+    def test_a_version_3_table_gains_overhead_and_keeps_every_row(self):
+        self.db.psql(self.db.database, VERSION_3_SCHEMA)
+        p = self.start(tempfile.mkdtemp())
+        self.assertEqual(chat(p.port, "after").status, 200)
+        self.assertTrue(wait_until(lambda: self.rows() == 3))
+        self.assertEqual(self.db.query("SELECT max(version) FROM sluice_schema_version"), [["4"]])
+        self.assertEqual(self.db.query(
+            "SELECT request_id, ts_ms, status, cost_nusd, (cost_usd * 1000000000)::bigint, "
+            "latency_ms, "
+            "COALESCE(ttft_ms::text, 'null'), attempts, error_class, upstream_request_id, "
+            "COALESCE(overhead_ms::text, 'null') FROM requests "
+            "WHERE request_id LIKE 'old-%' ORDER BY row_id"),
+            [["old-1", "1000", "200", "24300", "24300", "7", "3", "1", "", "up-1", "null"],
+             ["old-2", "2000", "429", "0", "0", "0", "null", "0", "rate_limited", "", "null"]])
+        [[overhead, latency]] = self.db.query(
+            "SELECT overhead_ms, latency_ms FROM requests WHERE request_id = 'after'")
+        self.assertLessEqual(0, int(overhead))
+        self.assertLessEqual(int(overhead), int(latency))
 
     def test_outage_spools_and_every_row_arrives_once(self):
         d = tempfile.mkdtemp()
