@@ -185,7 +185,7 @@ const std::vector<Column>& export_columns() {
       {"attempts", ColumnKind::integer},
       {"error_class", ColumnKind::text},
       {"upstream_request_id", ColumnKind::text},
-      {"overhead_ms", ColumnKind::nullable_int},
+      {"overhead_us", ColumnKind::nullable_int},
   };
   return kColumns;
 }

@@ -25,7 +25,7 @@ constexpr const char* kRowTail =
     "request_id, ts_ms, key_id, project, model, provider, upstream_model, stream, "
     "status, outcome, input_tokens, output_tokens, cached_tokens, reasoning_tokens, "
     "usage_source, cost_nusd, latency_ms, ttft_ms, attempts, error_class, upstream_request_id, "
-    "overhead_ms";
+    "overhead_us";
 
 std::string row_columns(bool pg) { return std::string(pg ? "row_id, " : "rowid, ") + kRowTail; }
 
@@ -124,7 +124,7 @@ void write_row(JsonWriter& json, const Row& row) {
   put_int(json, "attempts", row, 19);
   put_text(json, "error_class", row, 20);
   put_text(json, "upstream_request_id", row, 21);
-  json.Key("overhead_ms");
+  json.Key("overhead_us");
   if (row.null(22))
     json.Null();
   else
@@ -294,14 +294,14 @@ RequestAnswer check_latency_query(const LatencyQuery& query) {
 }
 
 // Newest first, so that when the window holds more than the cap, the recent part is
-// the one shown. Columns: model, ts_ms, ttft_ms, latency_ms, overhead_ms.
+// the one shown. Columns: model, ts_ms, ttft_ms, latency_ms, overhead_us.
 std::string latency_sql(bool pg) {
   if (pg) {
-    return "SELECT model, ts_ms, ttft_ms, latency_ms, overhead_ms FROM requests"
+    return "SELECT model, ts_ms, ttft_ms, latency_ms, overhead_us FROM requests"
            " WHERE ts_ms >= $1::bigint AND ts_ms < $2::bigint AND attempts > 0"
            " AND ($3::text = '' OR model = $3::text) ORDER BY ts_ms DESC LIMIT $4::bigint";
   }
-  return "SELECT model, ts_ms, ttft_ms, latency_ms, overhead_ms FROM requests"
+  return "SELECT model, ts_ms, ttft_ms, latency_ms, overhead_us FROM requests"
          " WHERE ts_ms >= ?1 AND ts_ms < ?2 AND attempts > 0 AND (?3 = '' OR model = ?3)"
          " ORDER BY ts_ms DESC LIMIT ?4";
 }
@@ -338,7 +338,7 @@ class LatencyJson {
     json.Key("bucket_ms");
     json.Int64(query_.bucket_ms);
     json.Key("overhead_source");
-    json.String("overhead_ms");
+    json.String("overhead_us");
     json.Key("rows_scanned");
     json.Uint(scanned_);
     json.Key("row_cap");
@@ -374,7 +374,7 @@ class LatencyJson {
       json.Key("overhead_count");
       json.Uint64(samples.overhead.size());
       for (const auto& [key, p] :
-           {std::pair{"overhead_p50_ms", 50}, std::pair{"overhead_p99_ms", 99}}) {
+           {std::pair{"overhead_p50_us", 50}, std::pair{"overhead_p99_us", 99}}) {
         json.Key(key);
         if (samples.overhead.empty())
           json.Null();

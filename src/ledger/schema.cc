@@ -12,7 +12,7 @@ namespace {
 // NULL when no byte reached the client. No key on request_id: clients choose it and may
 // reuse it. cost_usd is derived from cost_nusd by SQLite itself (a virtual generated
 // column, never written), so the two can never disagree; it is a REAL for the queries
-// written before version 3, and exact sums use cost_nusd. overhead_ms (version 4) comes
+// written before version 3, and exact sums use cost_nusd. overhead_us (version 4) comes
 // last, where ALTER TABLE puts it in an older table, and is NULL for a request never
 // dispatched upstream.
 constexpr const char* kColumns = R"sql((
@@ -38,7 +38,7 @@ constexpr const char* kColumns = R"sql((
   error_class      TEXT    NOT NULL DEFAULT '',
   upstream_request_id TEXT NOT NULL DEFAULT '',
   cost_usd         REAL    GENERATED ALWAYS AS (cost_nusd / 1e9) VIRTUAL,
-  overhead_ms      INTEGER
+  overhead_us      INTEGER
 ))sql";
 
 const std::string kCreateSql = std::string("CREATE TABLE IF NOT EXISTS requests ") + kColumns +
@@ -103,9 +103,9 @@ void migrate(sqlite3* db, const char* path) {
     run(db, path, "ALTER TABLE requests ADD COLUMN upstream_request_id TEXT NOT NULL DEFAULT ''");
   // Version 3: integer nano-USD.
   if (!has_column(db, path, "cost_nusd")) run(db, path, kToNanoSql.c_str());
-  // Version 4 added overhead_ms; older rows keep NULL (not measured).
-  if (!has_column(db, path, "overhead_ms"))
-    run(db, path, "ALTER TABLE requests ADD COLUMN overhead_ms INTEGER");
+  // Version 4 added overhead_us; older rows keep NULL (not measured).
+  if (!has_column(db, path, "overhead_us"))
+    run(db, path, "ALTER TABLE requests ADD COLUMN overhead_us INTEGER");
 }
 
 }  // namespace
@@ -114,7 +114,7 @@ const char* const kInsertSql =
     "INSERT INTO requests (request_id, ts_ms, key_id, project, model, provider, upstream_model, "
     "stream, status, outcome, input_tokens, output_tokens, cached_tokens, reasoning_tokens, "
     "usage_source, cost_nusd, latency_ms, ttft_ms, attempts, error_class, upstream_request_id, "
-    "overhead_ms) "
+    "overhead_us) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
     "?19, ?20, ?21, ?22)";
 

@@ -8,7 +8,7 @@ namespace sluice::ledger::schema {
 
 // PRAGMA user_version of the schema this code writes. A database with a higher
 // version was written by a newer sluice and is refused rather than misread.
-inline constexpr int kVersion = 4;  // 2: upstream_request_id; 3: cost_nusd; 4: overhead_ms
+inline constexpr int kVersion = 4;  // 2: upstream_request_id; 3: cost_nusd; 4: overhead_us
 
 // WAL, synchronous=NORMAL, then the table and its index (idempotent), the migration of a
 // table of an older version (in the same transaction), then the version.

@@ -33,16 +33,16 @@ CREATE TABLE IF NOT EXISTS spool (
   attempts         INTEGER NOT NULL,
   error_class      TEXT    NOT NULL,
   upstream_request_id TEXT NOT NULL,
-  overhead_ms      INTEGER
+  overhead_us      INTEGER
 ))sql";
 
-// A spool file left by a sluice before overhead_ms (its rows keep NULL).
-constexpr const char* kAddOverheadSql = "ALTER TABLE spool ADD COLUMN overhead_ms INTEGER";
+// A spool file left by a sluice before overhead_us (its rows keep NULL).
+constexpr const char* kAddOverheadSql = "ALTER TABLE spool ADD COLUMN overhead_us INTEGER";
 
 constexpr const char* kFields =
     "request_id, ts_ms, key_id, project, model, provider, upstream_model, stream, status, "
     "outcome, input_tokens, output_tokens, cached_tokens, reasoning_tokens, usage_source, "
-    "cost_nusd, latency_ms, ttft_ms, attempts, error_class, upstream_request_id, overhead_ms";
+    "cost_nusd, latency_ms, ttft_ms, attempts, error_class, upstream_request_id, overhead_us";
 
 }  // namespace
 
@@ -57,7 +57,7 @@ Spool::Spool(const std::string& path) : path_(path) {
       !sqlite::exec(db_.get(), kCreateSql, &error))
     throw std::runtime_error("ledger spool " + path + ": " + error);
   sqlite::Stmt has_overhead = sqlite::prepare(
-      db_.get(), "SELECT 1 FROM pragma_table_info('spool') WHERE name = 'overhead_ms'", &error);
+      db_.get(), "SELECT 1 FROM pragma_table_info('spool') WHERE name = 'overhead_us'", &error);
   if (!has_overhead) throw std::runtime_error("ledger spool " + path + ": " + error);
   const int rc = sqlite3_step(has_overhead.get());
   if (rc == SQLITE_DONE && !sqlite::exec(db_.get(), kAddOverheadSql, &error))

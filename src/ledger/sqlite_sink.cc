@@ -54,10 +54,10 @@ void bind_record(sqlite3_stmt* stmt, const Record& r, int first) {
   sqlite3_bind_int(stmt, o + 19, r.attempts);
   bind_text(stmt, o + 20, r.error_class);
   bind_text(stmt, o + 21, r.upstream_request_id);
-  if (r.overhead_ms < 0) {
+  if (r.overhead_us < 0) {
     sqlite3_bind_null(stmt, o + 22);
   } else {
-    sqlite3_bind_int64(stmt, o + 22, r.overhead_ms);
+    sqlite3_bind_int64(stmt, o + 22, r.overhead_us);
   }
 }
 
@@ -87,7 +87,7 @@ Record read_record(sqlite3_stmt* stmt, int first) {
   r.attempts = static_cast<uint16_t>(sqlite3_column_int(stmt, o + 18));
   r.error_class = column_string(stmt, o + 19);
   r.upstream_request_id = column_string(stmt, o + 20);
-  r.overhead_ms = sqlite3_column_type(stmt, o + 21) == SQLITE_NULL
+  r.overhead_us = sqlite3_column_type(stmt, o + 21) == SQLITE_NULL
                       ? -1
                       : static_cast<int32_t>(sqlite3_column_int64(stmt, o + 21));
   return r;

@@ -69,8 +69,8 @@ ledger::Record settle(const RequestInfo& info, const ExchangeResult& result,
   rec.latency_ms = clamp32((now_ns - info.arrival_ns) / 1000000ull);
   rec.ttft_ms = result.ttfb_ns ? static_cast<int32_t>(result.ttfb_ns / 1000000ull) : -1;
   if (info.dispatch_ns != 0)
-    rec.overhead_ms = static_cast<int32_t>(
-        std::min<uint64_t>(gateway_overhead_ns(info, now_ns, turn_ns) / 1000000ull, 0x7fffffff));
+    rec.overhead_us = static_cast<int32_t>(
+        std::min<uint64_t>(gateway_overhead_ns(info, now_ns, turn_ns) / 1000ull, 0x7fffffff));
 
   if (scanner && scanner->usage().found) {
     const scan::Usage& u = scanner->usage();

@@ -144,7 +144,7 @@ TEST(ExportCsv, HeaderAndRowCarryEveryColumnAndExactCost) {
       out,
       "request_id,ts_ms,key_id,project,model,provider,upstream_model,stream,status,outcome,"
       "input_tokens,output_tokens,cached_tokens,reasoning_tokens,usage_source,cost_usd,"
-      "cost_nusd,latency_ms,ttft_ms,attempts,error_class,upstream_request_id,overhead_ms\r\n");
+      "cost_nusd,latency_ms,ttft_ms,attempts,error_class,upstream_request_id,overhead_us\r\n");
   out.clear();
   append_row(out, ExportFormat::csv, sample());
   EXPECT_EQ(out,
@@ -166,7 +166,7 @@ TEST(ExportJsonl, OneObjectPerLineWithEscapesNumbersAndNull) {
             "\"reasoning_tokens\":0,\"usage_source\":\"provider\",\"cost_usd\":0.0000243,"
             "\"cost_nusd\":24300,\"latency_ms\":12,\"ttft_ms\":null,\"attempts\":1,"
             "\"error_class\":\"\",\"upstream_request_id\":\"req\\n\\t\\u0001\","
-            "\"overhead_ms\":3}\n");
+            "\"overhead_us\":3}\n");
 }
 
 TEST(ExportJsonl, NumberColumnHoldingTextStaysValidJson) {

@@ -58,7 +58,7 @@ TEST(LedgerSchema, HasEveryContractColumnAndErrorClass) {
                                           "error_class",
                                           "upstream_request_id",
                                           "cost_usd",
-                                          "overhead_ms"};
+                                          "overhead_us"};
   EXPECT_EQ(columns, expected);
 }
 
@@ -210,7 +210,7 @@ TEST(LedgerSchema, ANanoDollarLedgerIsNotConvertedAgain) {
   EXPECT_EQ(db.integer("PRAGMA user_version"), 4);
 }
 
-// The table exactly as version 3 created it (cost_nusd, no overhead_ms).
+// The table exactly as version 3 created it (cost_nusd, no overhead_us).
 constexpr const char* kVersionThreeLedger = R"sql(
 CREATE TABLE requests (
   request_id       TEXT    NOT NULL,
@@ -261,7 +261,7 @@ TEST(LedgerSchema, AVersionThreeLedgerGainsOverheadAndKeepsEveryRow) {
   {
     Ledger ledger(ledger_config(dir.file("l.db")), 1);
     Record r = make_record("new");
-    r.overhead_ms = 2;
+    r.overhead_us = 2;
     ledger.queue(0).submit(std::move(r));
     ASSERT_TRUE(ledger.flush());
   }
@@ -271,7 +271,7 @@ TEST(LedgerSchema, AVersionThreeLedgerGainsOverheadAndKeepsEveryRow) {
   EXPECT_EQ(db.text("SELECT group_concat(request_id || '|' || ts_ms || '|' || status || '|' || "
                     "outcome || '|' || cost_nusd || '|' || cost_usd || '|' || latency_ms || '|' "
                     "|| IFNULL(ttft_ms, 'null') || '|' || attempts || '|' || error_class || '|' "
-                    "|| upstream_request_id || '|' || IFNULL(overhead_ms, 'null'), ' ') FROM "
+                    "|| upstream_request_id || '|' || IFNULL(overhead_us, 'null'), ' ') FROM "
                     "(SELECT * FROM requests ORDER BY rowid)"),
             "a|3|200|ok|24300|2.43e-05|5|4|1||up-a|null "
             "b|1|200|ok|300000000|0.3|9|null|1|||null "
@@ -329,7 +329,7 @@ TEST(Ledger, EveryRecordFieldLandsInItsColumn) {
   r.attempts = 2;
   r.error_class = "upstream_timeout";
   r.upstream_request_id = "req_abc123";
-  r.overhead_ms = 3;
+  r.overhead_us = 3;
   ledger.queue(0).submit(std::move(r));
   ASSERT_TRUE(ledger.flush());
   RawDb db(dir.file("l.db"));
@@ -341,7 +341,7 @@ TEST(Ledger, EveryRecordFieldLandsInItsColumn) {
           "|| '|' || cached_tokens || '|' || reasoning_tokens || '|' || usage_source || "
           "'|' || cost_nusd || '|' || cost_usd || '|' || latency_ms || '|' || ttft_ms || '|' "
           "|| attempts || "
-          "'|' || error_class || '|' || upstream_request_id || '|' || overhead_ms FROM requests"),
+          "'|' || error_class || '|' || upstream_request_id || '|' || overhead_us FROM requests"),
       "req-1|1795000000123|support-bot|customer-support|gpt-4o|openai|gpt-4o-2024-08-06|1|"
       "499|client_cancelled|1200|340|1024|64|estimated|125000000|0.125|2500|180|2|upstream_timeout|"
       "req_abc123|3");
@@ -368,12 +368,12 @@ TEST(Ledger, ARequestNeverDispatchedIsStoredAsNullOverhead) {
   refused.attempts = 0;
   ledger.queue(0).submit(std::move(refused));
   Record proxied = make_record("proxied");
-  proxied.overhead_ms = 0;
+  proxied.overhead_us = 0;
   ledger.queue(0).submit(std::move(proxied));
   ASSERT_TRUE(ledger.flush());
   RawDb db(dir.file("l.db"));
-  EXPECT_EQ(db.text("SELECT group_concat(request_id || '=' || IFNULL(overhead_ms, 'null'), ' ') "
-                    "FROM (SELECT request_id, overhead_ms FROM requests ORDER BY rowid)"),
+  EXPECT_EQ(db.text("SELECT group_concat(request_id || '=' || IFNULL(overhead_us, 'null'), ' ') "
+                    "FROM (SELECT request_id, overhead_us FROM requests ORDER BY rowid)"),
             "refused=null proxied=0");
 }
 
@@ -556,7 +556,7 @@ TEST(Ledger, PostgresUnreachableSpoolsAndKeepsTheRows) {
     Ledger ledger(config, 1);
     ledger.queue(0).submit(make_record("a"));
     Record b = make_record("b");
-    b.overhead_ms = 7;
+    b.overhead_us = 7;
     ledger.queue(0).submit(std::move(b));
     EXPECT_TRUE(ledger.flush());  // safe in the spool
     EXPECT_STREQ(ledger.state(), "spooling");
@@ -567,7 +567,7 @@ TEST(Ledger, PostgresUnreachableSpoolsAndKeepsTheRows) {
   RawDb spool(dir.file("spool.db"));
   EXPECT_EQ(spool.integer("SELECT COUNT(*) FROM spool"), 2);
   EXPECT_EQ(spool.integer("SELECT COUNT(DISTINCT row_id) FROM spool"), 2);
-  EXPECT_EQ(spool.text("SELECT group_concat(request_id || '=' || IFNULL(overhead_ms, 'null'), ' ') "
+  EXPECT_EQ(spool.text("SELECT group_concat(request_id || '=' || IFNULL(overhead_us, 'null'), ' ') "
                        "FROM (SELECT * FROM spool ORDER BY seq)"),
             "a=null b=7");
 }
@@ -604,12 +604,12 @@ TEST(Ledger, ASpoolWrittenBeforeOverheadGainsTheColumnAndKeepsItsRows) {
   {
     Ledger ledger(config, 1);
     Record r = make_record("new");
-    r.overhead_ms = 1;
+    r.overhead_us = 1;
     ledger.queue(0).submit(std::move(r));
     EXPECT_TRUE(ledger.flush());
   }
   RawDb spool(dir.file("spool.db"));
-  EXPECT_EQ(spool.text("SELECT group_concat(request_id || '=' || IFNULL(overhead_ms, 'null'), ' ') "
+  EXPECT_EQ(spool.text("SELECT group_concat(request_id || '=' || IFNULL(overhead_us, 'null'), ' ') "
                        "FROM (SELECT * FROM spool ORDER BY seq)"),
             "old=null new=1");
 }

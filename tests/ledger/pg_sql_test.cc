@@ -35,7 +35,7 @@ Record record() {
 TEST(PgSql, CopyRowHasTwentyThreeFieldsInColumnOrder) {
   std::string line;
   Record r = record();
-  r.overhead_ms = 6;
+  r.overhead_us = 6;
   append_copy_row(line, "abc-1", r);
   EXPECT_EQ(line,
             "abc-1\treq-1\t1795305600123\tk\tsupport\tgpt-4o\topenai\tgpt-4o-mini\t1\t200\tok\t"
@@ -52,7 +52,7 @@ TEST(PgSql, CopyRowWritesNullForNoFirstByte) {
 
 TEST(PgSql, CopyRowWritesNullForNoOverhead) {
   Record r = record();
-  r.overhead_ms = -1;  // never dispatched
+  r.overhead_us = -1;  // never dispatched
   std::string line;
   append_copy_row(line, "abc-3", r);
   EXPECT_TRUE(line.ends_with("\t\\N\n")) << line;

@@ -64,7 +64,7 @@ TEST_F(RequestQueryTest, RowCarriesEveryColumnAndExactMoney) {
   r.ttft_ms = 95;
   r.attempts = 2;
   r.upstream_request_id = "chatcmpl-abc";
-  r.overhead_ms = 4;
+  r.overhead_us = 4;
   submit(std::move(r));
   Record refused = make_record("req-2", kT0 + 6);
   refused.status = 429;
@@ -99,11 +99,11 @@ TEST_F(RequestQueryTest, RowCarriesEveryColumnAndExactMoney) {
   EXPECT_EQ(row["attempts"].GetInt(), 2);
   EXPECT_STREQ(row["error_class"].GetString(), "");
   EXPECT_STREQ(row["upstream_request_id"].GetString(), "chatcmpl-abc");
-  EXPECT_EQ(row["overhead_ms"].GetInt(), 4);
+  EXPECT_EQ(row["overhead_us"].GetInt(), 4);
   // The decimal is printed from the integer, digit for digit.
   EXPECT_NE(a.json.find("\"cost_usd\":0.100000001"), std::string::npos) << a.json;
   EXPECT_TRUE(doc["rows"][0]["ttft_ms"].IsNull());
-  EXPECT_TRUE(doc["rows"][0]["overhead_ms"].IsNull());
+  EXPECT_TRUE(doc["rows"][0]["overhead_us"].IsNull());
   EXPECT_STREQ(doc["rows"][0]["error_class"].GetString(), "rate_limited");
 }
 
@@ -223,7 +223,7 @@ TEST_F(RequestQueryTest, LatencyPercentilesPerModelAndBucket) {
     r.attempts = 1;
     r.latency_ms = static_cast<uint32_t>(i);
     r.ttft_ms = i % 2 == 0 ? i : -1;
-    r.overhead_ms = i % 5 == 0 ? -1 : i / 2;
+    r.overhead_us = i % 5 == 0 ? -1 : i / 2;
     submit(std::move(r));
   }
   // Bucket 1 of model n: one row. A refusal that never reached a provider is left out.
@@ -239,7 +239,7 @@ TEST_F(RequestQueryTest, LatencyPercentilesPerModelAndBucket) {
 
   LatencyQuery q{kT0, kT0 + 120'000, 60'000, ""};
   const auto doc = parse(query().latency(q));
-  EXPECT_STREQ(doc["overhead_source"].GetString(), "overhead_ms");
+  EXPECT_STREQ(doc["overhead_source"].GetString(), "overhead_us");
   EXPECT_EQ(doc["rows_scanned"].GetInt(), 101);
   EXPECT_FALSE(doc["truncated"].GetBool());
   ASSERT_EQ(doc["rows"].Size(), 2u);
@@ -253,8 +253,8 @@ TEST_F(RequestQueryTest, LatencyPercentilesPerModelAndBucket) {
   EXPECT_EQ(m["ttft_p50_ms"].GetInt(), 50);   // 25th of 2,4,..,100
   EXPECT_EQ(m["ttft_p99_ms"].GetInt(), 100);  // 50th (rank ceil(49.5))
   EXPECT_EQ(m["overhead_count"].GetInt(), 80);
-  EXPECT_EQ(m["overhead_p50_ms"].GetInt(), 24);  // 40th: i = 49
-  EXPECT_EQ(m["overhead_p99_ms"].GetInt(), 49);  // 80th (rank ceil(79.2)): i = 99
+  EXPECT_EQ(m["overhead_p50_us"].GetInt(), 24);  // 40th: i = 49
+  EXPECT_EQ(m["overhead_p99_us"].GetInt(), 49);  // 80th (rank ceil(79.2)): i = 99
   const auto& n = doc["rows"][1];
   EXPECT_STREQ(n["model"].GetString(), "n");
   EXPECT_EQ(n["ts_ms"].GetInt64(), kT0 + 60'000);
@@ -262,8 +262,8 @@ TEST_F(RequestQueryTest, LatencyPercentilesPerModelAndBucket) {
   EXPECT_EQ(n["latency_p99_ms"].GetInt(), 40);
   EXPECT_TRUE(n["ttft_p50_ms"].IsNull());
   EXPECT_EQ(n["overhead_count"].GetInt(), 0);
-  EXPECT_TRUE(n["overhead_p50_ms"].IsNull());
-  EXPECT_TRUE(n["overhead_p99_ms"].IsNull());
+  EXPECT_TRUE(n["overhead_p50_us"].IsNull());
+  EXPECT_TRUE(n["overhead_p99_us"].IsNull());
 
   LatencyQuery only_n{kT0, kT0 + 120'000, 60'000, "n"};
   EXPECT_EQ(parse(query().latency(only_n))["rows"].Size(), 1u);

@@ -28,14 +28,14 @@ TEST(GatewayOverhead, NeverExceedsTheRequestsDuration) {
   EXPECT_EQ(gateway_overhead_ns(info, 104 * kMs, 99 * kMs), 4 * kMs);
 }
 
-TEST(Settle, RecordsOverheadInMillisecondsForADispatchedRequest) {
+TEST(Settle, RecordsOverheadInMicrosecondsForADispatchedRequest) {
   const RequestInfo info = dispatched(100 * kMs, 107 * kMs + 400'000);
   ExchangeResult res;
   res.status = 200;
   res.attempts = 1;
   const ledger::Record rec = settle(info, res, nullptr, nullptr, 900 * kMs, 899 * kMs);
   EXPECT_EQ(rec.latency_ms, 800u);
-  EXPECT_EQ(rec.overhead_ms, 8);  // 7.4 ms + 1 ms, truncated like latency_ms
+  EXPECT_EQ(rec.overhead_us, 8400);  // 7.4 ms + 1 ms, in microseconds
 }
 
 TEST(Settle, ARequestNeverDispatchedHasNoOverhead) {
@@ -44,7 +44,7 @@ TEST(Settle, ARequestNeverDispatchedHasNoOverhead) {
   ExchangeResult res;
   res.status = 429;
   const ledger::Record rec = settle(info, res, nullptr, nullptr, 150 * kMs, 150 * kMs);
-  EXPECT_EQ(rec.overhead_ms, -1);
+  EXPECT_EQ(rec.overhead_us, -1);
   EXPECT_EQ(rec.latency_ms, 50u);
 }
 

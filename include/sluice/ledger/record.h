@@ -55,7 +55,9 @@ struct Record {
   uint16_t attempts = 0;            // upstream tries, fallbacks included; 0: never dispatched
   std::string error_class;          // x-sluice-error-class or the like; empty when none
   std::string upstream_request_id;  // the provider's request id (x-request-id, request-id)
-  int32_t overhead_ms = -1;  // gateway overhead (gateway_metrics.h); -1 (NULL): never dispatched
+  // Gateway overhead (gateway_metrics.h) in microseconds: below a millisecond on a
+  // healthy gateway, so milliseconds would read 0. -1 (stored NULL): never dispatched.
+  int32_t overhead_us = -1;
 };
 
 }  // namespace sluice::ledger

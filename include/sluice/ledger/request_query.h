@@ -102,13 +102,13 @@ class RequestQuery {
   // request_id.
   RequestAnswer request(std::string_view request_id) const;
 
-  // {"from","to","bucket_ms","overhead_source":"overhead_ms","rows_scanned","truncated",
+  // {"from","to","bucket_ms","overhead_source":"overhead_us","rows_scanned","truncated",
   //  "rows":[{"model","ts_ms","requests","ttft_count","ttft_p50_ms","ttft_p99_ms",
-  //  "latency_p50_ms","latency_p99_ms","overhead_count","overhead_p50_ms",
-  //  "overhead_p99_ms"}]}, per model and bucket (buckets start at from + k * bucket_ms),
+  //  "latency_p50_ms","latency_p99_ms","overhead_count","overhead_p50_us",
+  //  "overhead_p99_us"}]}, per model and bucket (buckets start at from + k * bucket_ms),
   // over rows that reached a provider (attempts > 0). Percentiles are nearest-rank over
   // the rows; ttft ones over rows with a ttft, overhead ones over rows with an
-  // overhead_ms (null when none: rows written before the column existed have none).
+  // overhead_us (null when none: rows written before the column existed have none).
   RequestAnswer latency(const LatencyQuery& query) const;
 
  private:

@@ -102,7 +102,7 @@ class DashboardExplorer(unittest.TestCase):
         self.assertEqual(detail["stream"], "true")
         self.assertEqual(detail["latency_ms"], str(row["latency_ms"]))
         self.assertEqual(detail["ttft_ms"], str(row["ttft_ms"]))
-        self.assertEqual(detail["overhead_ms"], str(row["overhead_ms"]))
+        self.assertEqual(detail["overhead_us"], str(row["overhead_us"]))
         self.assertEqual(detail["attempts"], str(row["attempts"]))
         self.assertEqual(detail["usage_source"], row["usage_source"])
         self.assertEqual(detail["upstream_request_id"], row["upstream_request_id"] or "—")
@@ -127,23 +127,23 @@ class DashboardExplorer(unittest.TestCase):
         self.assertTrue(points)
         self.assertEqual({p["model"] for p in points}, {"gpt-4o-mini"})
         self.assertEqual({p["stat"] for p in points},
-                         {"ttft_p50_ms", "ttft_p99_ms", "overhead_p50_ms", "overhead_p99_ms"})
+                         {"ttft_p50_ms", "ttft_p99_ms", "overhead_p50_us", "overhead_p99_us"})
         # Every point is one of the API's percentiles, at its bucket...
         api = self.shown["latencyApi"]
         expected = sorted((r["model"], stat, r[stat], r["ts_ms"]) for r in api["rows"]
-                          for stat in ("ttft_p50_ms", "ttft_p99_ms", "overhead_p50_ms", "overhead_p99_ms")
+                          for stat in ("ttft_p50_ms", "ttft_p99_ms", "overhead_p50_us", "overhead_p99_us")
                           if r[stat] is not None)
         self.assertEqual(sorted((p["model"], p["stat"], p["value"], p["bucket"]) for p in points), expected)
         # ...and the API's percentiles are the ledger's (nearest rank over dispatched rows).
         dispatched = [r for r in self.rows if r["attempts"] > 0 and r["key_id"] != "ui-minted"]
         self.assertEqual(api["rows_scanned"], len(dispatched))
         self.assertEqual(sum(r["requests"] for r in api["rows"]), len(dispatched))
-        self.assertEqual(api["overhead_source"], "overhead_ms")
+        self.assertEqual(api["overhead_source"], "overhead_us")
         if len(api["rows"]) == 1:  # one bucket holds every request of the test
-            overhead = sorted(r["overhead_ms"] for r in dispatched)
-            self.assertEqual(api["rows"][0]["overhead_p50_ms"], overhead[(len(overhead) + 1) // 2 - 1])
-            self.assertEqual(api["rows"][0]["overhead_p99_ms"], overhead[-1])
-        self.assertIn("gpt-4o-mini/overhead_p99_ms", self.shown["latencyPaths"])
+            overhead = sorted(r["overhead_us"] for r in dispatched)
+            self.assertEqual(api["rows"][0]["overhead_p50_us"], overhead[(len(overhead) + 1) // 2 - 1])
+            self.assertEqual(api["rows"][0]["overhead_p99_us"], overhead[-1])
+        self.assertIn("gpt-4o-mini/overhead_p99_us", self.shown["latencyPaths"])
 
     def test_key_minted_in_the_ui_works_then_is_revoked(self):
         s = self.shown

@@ -22,7 +22,7 @@ import pg  # noqa: E402
 COLUMNS = ["request_id", "ts_ms", "key_id", "project", "model", "provider", "upstream_model",
            "stream", "status", "outcome", "input_tokens", "output_tokens", "cached_tokens",
            "reasoning_tokens", "usage_source", "cost_usd", "cost_nusd", "latency_ms", "ttft_ms",
-           "attempts", "error_class", "upstream_request_id", "overhead_ms"]
+           "attempts", "error_class", "upstream_request_id", "overhead_us"]
 STORED = [c for c in COLUMNS if c != "cost_usd"]
 ODD_ID = 'odd,"id"\r\nsecond line'
 
@@ -136,8 +136,8 @@ class SqliteExport(ExportChecks, unittest.TestCase):
         assert len(cls.expected) == 5, cls.expected
         assert any(r["cost_nusd"] > 0 and r["request_id"] == "export-1" for r in cls.expected)
         # The gateway measured each proxied request's overhead; a refusal has none.
-        assert all(r["overhead_ms"] is not None for r in cls.expected[:4]), cls.expected
-        assert cls.expected[4]["overhead_ms"] is None
+        assert all(r["overhead_us"] is not None for r in cls.expected[:4]), cls.expected
+        assert cls.expected[4]["overhead_us"] is None
 
     def test_rows_written_by_the_gateway_are_there(self):
         r = export("--config", self.cfg, "--format", "jsonl")
@@ -166,7 +166,7 @@ PG_TABLE = """CREATE TABLE IF NOT EXISTS requests (
   input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL, cached_tokens BIGINT NOT NULL,
   reasoning_tokens BIGINT NOT NULL, usage_source TEXT NOT NULL, cost_nusd BIGINT NOT NULL,
   latency_ms BIGINT NOT NULL, ttft_ms BIGINT, attempts INTEGER NOT NULL,
-  error_class TEXT NOT NULL, upstream_request_id TEXT NOT NULL, overhead_ms BIGINT)"""
+  error_class TEXT NOT NULL, upstream_request_id TEXT NOT NULL, overhead_us BIGINT)"""
 
 
 def sql_literal(v):
@@ -194,7 +194,7 @@ class PostgresExport(ExportChecks, unittest.TestCase):
                          "usage_source": "provider", "cost_nusd": 24300 * (i + 1),
                          "latency_ms": 5, "ttft_ms": None if i % 3 == 0 else 2, "attempts": 1,
                          "error_class": "", "upstream_request_id": "u\\\"\n" if i == 3 else "",
-                         "overhead_ms": None if i % 4 == 0 else i})
+                         "overhead_us": None if i % 4 == 0 else i})
         rows.append(dict(rows[0], request_id="far-future", ts_ms=4102444800000 + 5))
         cls.db.query("INSERT INTO requests (%s) VALUES %s" % (
             ", ".join(STORED),

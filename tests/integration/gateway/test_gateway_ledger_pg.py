@@ -30,7 +30,7 @@ def nusd(usage):
     return (inp - cached) * NANO_IN + cached * NANO_CACHED + usage["completion_tokens"] * NANO_OUT
 
 
-# The schema as version 3 created it (no overhead_ms), with two rows.
+# The schema as version 3 created it (no overhead_us), with two rows.
 VERSION_3_SCHEMA = """
 CREATE TABLE sluice_schema_version (version INTEGER NOT NULL);
 INSERT INTO sluice_schema_version (version) VALUES (3);
@@ -231,12 +231,12 @@ class LedgerInPostgres(unittest.TestCase):
         # The refusal never reached a provider: no overhead. The proxied one has one.
         self.assertTrue(wait_until(lambda: self.rows("request_id = 'over'") == 1))
         self.assertEqual(self.db.query(
-            "SELECT attempts, overhead_ms IS NULL FROM requests WHERE request_id = 'over'"),
+            "SELECT attempts, overhead_us IS NULL FROM requests WHERE request_id = 'over'"),
             [["0", "t"]])
         [[overhead, latency]] = self.db.query(
-            "SELECT overhead_ms, latency_ms FROM requests WHERE request_id = 'warm'")
+            "SELECT overhead_us, latency_ms FROM requests WHERE request_id = 'warm'")
         self.assertLessEqual(0, int(overhead))
-        self.assertLessEqual(int(overhead), int(latency))
+        self.assertLessEqual(int(overhead), int(latency) * 1000 + 999)  # µs within ms
 
     def test_a_version_3_table_gains_overhead_and_keeps_every_row(self):
         self.db.psql(self.db.database, VERSION_3_SCHEMA)
@@ -248,14 +248,14 @@ class LedgerInPostgres(unittest.TestCase):
             "SELECT request_id, ts_ms, status, cost_nusd, (cost_usd * 1000000000)::bigint, "
             "latency_ms, "
             "COALESCE(ttft_ms::text, 'null'), attempts, error_class, upstream_request_id, "
-            "COALESCE(overhead_ms::text, 'null') FROM requests "
+            "COALESCE(overhead_us::text, 'null') FROM requests "
             "WHERE request_id LIKE 'old-%' ORDER BY row_id"),
             [["old-1", "1000", "200", "24300", "24300", "7", "3", "1", "", "up-1", "null"],
              ["old-2", "2000", "429", "0", "0", "0", "null", "0", "rate_limited", "", "null"]])
         [[overhead, latency]] = self.db.query(
-            "SELECT overhead_ms, latency_ms FROM requests WHERE request_id = 'after'")
+            "SELECT overhead_us, latency_ms FROM requests WHERE request_id = 'after'")
         self.assertLessEqual(0, int(overhead))
-        self.assertLessEqual(int(overhead), int(latency))
+        self.assertLessEqual(int(overhead), int(latency) * 1000 + 999)
 
     def test_outage_spools_and_every_row_arrives_once(self):
         d = tempfile.mkdtemp()

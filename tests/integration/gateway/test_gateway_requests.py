@@ -111,15 +111,16 @@ class AdminRequests(unittest.TestCase):
         for row in self.rows:
             if row["request_id"] == "refused-1":
                 self.assertEqual(row["attempts"], 0, row)
-                self.assertIsNone(row["overhead_ms"], row)
+                self.assertIsNone(row["overhead_us"], row)
             else:
                 self.assertGreater(row["attempts"], 0, row)
-                self.assertIsNotNone(row["overhead_ms"], row)
-                self.assertGreaterEqual(row["overhead_ms"], 0, row)
-                self.assertLessEqual(row["overhead_ms"], row["latency_ms"], row)
-        shown = {row["request_id"]: row["overhead_ms"] for row in self.page("")["rows"]
+                self.assertIsNotNone(row["overhead_us"], row)
+                self.assertGreaterEqual(row["overhead_us"], 0, row)
+                # microseconds, within the request's (truncated) milliseconds
+                self.assertLessEqual(row["overhead_us"], row["latency_ms"] * 1000 + 999, row)
+        shown = {row["request_id"]: row["overhead_us"] for row in self.page("")["rows"]
                  if row["request_id"] != "dup-id"}
-        self.assertEqual(shown, {row["request_id"]: row["overhead_ms"] for row in self.rows
+        self.assertEqual(shown, {row["request_id"]: row["overhead_us"] for row in self.rows
                                  if row["request_id"] != "dup-id"})
         self.assertIsNone(shown["refused-1"])
 
@@ -219,7 +220,7 @@ class AdminRequests(unittest.TestCase):
         r = self.get("/admin/latency?from=%d&to=%d&bucket_ms=%d" % (now - span, now, span))
         self.assertEqual(r.status, 200, r.body)
         body = r.json()
-        self.assertEqual(body["overhead_source"], "overhead_ms")
+        self.assertEqual(body["overhead_source"], "overhead_us")
         self.assertFalse(body["truncated"])
         dispatched = [row for row in self.rows if row["attempts"] > 0]
         self.assertEqual(body["rows_scanned"], len(dispatched))
@@ -236,10 +237,10 @@ class AdminRequests(unittest.TestCase):
             self.assertEqual(out["ttft_count"], len(ttft))
             self.assertEqual(out["ttft_p50_ms"], nearest_rank(ttft, 50) if ttft else None)
             self.assertEqual(out["ttft_p99_ms"], nearest_rank(ttft, 99) if ttft else None)
-            overhead = [row["overhead_ms"] for row in mine if row["overhead_ms"] is not None]
+            overhead = [row["overhead_us"] for row in mine if row["overhead_us"] is not None]
             self.assertEqual(out["overhead_count"], len(overhead))
-            self.assertEqual(out["overhead_p50_ms"], nearest_rank(overhead, 50))
-            self.assertEqual(out["overhead_p99_ms"], nearest_rank(overhead, 99))
+            self.assertEqual(out["overhead_p50_us"], nearest_rank(overhead, 50))
+            self.assertEqual(out["overhead_p99_us"], nearest_rank(overhead, 99))
         only = self.get("/admin/latency?model=claude").json()
         self.assertEqual({row["model"] for row in only["rows"]}, {"claude"})
 

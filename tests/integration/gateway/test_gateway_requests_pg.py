@@ -26,7 +26,7 @@ MESSAGES = [{"role": "user", "content": "Name a moon of Jupiter."}]
 COLUMNS = ["request_id", "ts_ms", "key_id", "project", "model", "provider", "upstream_model",
            "stream", "status", "outcome", "input_tokens", "output_tokens", "cached_tokens",
            "reasoning_tokens", "usage_source", "cost_nusd", "latency_ms", "ttft_ms", "attempts",
-           "error_class", "upstream_request_id", "cost_usd", "overhead_ms"]
+           "error_class", "upstream_request_id", "cost_usd", "overhead_us"]
 INTS = {"ts_ms", "status", "input_tokens", "output_tokens", "cached_tokens", "reasoning_tokens",
         "cost_nusd", "latency_ms", "attempts"}
 ORDER = 'ORDER BY ts_ms DESC, row_id COLLATE "C" DESC'
@@ -151,12 +151,12 @@ class AdminRequestsInPostgres(unittest.TestCase):
         self.assertGreater(sum(r["cost_nusd"] for r in body["rows"]), 0)
 
     def test_every_dispatched_row_has_an_overhead_within_its_latency(self):
-        rows = self.db.query("SELECT request_id, overhead_ms, latency_ms FROM requests")
+        rows = self.db.query("SELECT request_id, overhead_us, latency_ms FROM requests")
         self.assertEqual(len(rows), self.sent)
         for request_id, overhead, latency in rows:
             self.assertIsNotNone(overhead, request_id)
             self.assertLessEqual(0, int(overhead), request_id)
-            self.assertLessEqual(int(overhead), int(latency), request_id)
+            self.assertLessEqual(int(overhead), int(latency) * 1000 + 999, request_id)
 
     def test_paging_walks_every_row_once_with_an_opaque_cursor(self):
         expected = [r["request_id"] for r in self.psql_rows()]
@@ -237,11 +237,11 @@ class AdminRequestsInPostgres(unittest.TestCase):
             self.assertEqual(rows[0]["latency_p50_ms"],
                              latencies[max(1, -(-50 * len(latencies) // 100)) - 1])
         overheads = sorted(int(v[0]) for v in self.db.query(
-            "SELECT overhead_ms FROM requests WHERE attempts > 0 AND model = 'gpt-4o-mini'"))
-        self.assertEqual(body["overhead_source"], "overhead_ms")
+            "SELECT overhead_us FROM requests WHERE attempts > 0 AND model = 'gpt-4o-mini'"))
+        self.assertEqual(body["overhead_source"], "overhead_us")
         if len(rows) == 1:
             self.assertEqual(rows[0]["overhead_count"], len(overheads))
-            self.assertEqual(rows[0]["overhead_p99_ms"],
+            self.assertEqual(rows[0]["overhead_p99_us"],
                              overheads[max(1, -(-99 * len(overheads) // 100)) - 1])
         r = self.get(self.b.port, "/admin/latency?model=gpt-4o")
         self.assertEqual(r.status, 200, r.body)
