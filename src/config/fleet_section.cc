@@ -63,8 +63,9 @@ bool parse_redis_url(std::string_view url, Fleet& out, std::string& why) {
     }
     host = hostport.substr(1, close - 1);
     std::string_view after = hostport.substr(close + 1);
-    if (!after.empty() && !(after[0] == ':' && parse_u32(after.substr(1), 65535, port))) {
-      why = "bad port";
+    if (!after.empty() &&
+        !(after[0] == ':' && parse_u32(after.substr(1), 65535, port) && port != 0)) {
+      why = "the port must be a number from 1 to 65535";
       return false;
     }
   } else if (size_t colon = hostport.rfind(':'); colon != std::string_view::npos) {

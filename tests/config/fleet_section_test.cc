@@ -59,6 +59,8 @@ TEST(ConfigFleet, BadUrlsAreReportedAtTheField) {
                           "unix:///PATH"));
   EXPECT_THAT(errors_of(doc(R"("fleet": { "redis": "redis://h:0" })")),
               ElementsAre(HasSubstr("/fleet/redis: the port must be a number")));
+  EXPECT_THAT(errors_of(doc(R"("fleet": { "redis": "redis://[::1]:0/5" })")),
+              ElementsAre(HasSubstr("/fleet/redis: the port must be a number")));
   EXPECT_THAT(errors_of(doc(R"("fleet": { "redis": "redis://h/x" })")),
               ElementsAre(HasSubstr("/fleet/redis: the database must be a number")));
   EXPECT_THAT(errors_of(doc(R"("fleet": { "redis": "unix://relative.sock" })")),

@@ -3,12 +3,8 @@
 // "no crash": every attribute is valid JSON whatever the bodies held, and text stays
 // within the cap (plus the truncation mark).
 
-#include <cstdint>
-#include <cstdlib>
-#include <string>
-#include <string_view>
-
-// See src/telemetry/genai_content.cc: rapidjson's stack arithmetic is only compared.
+// See src/telemetry/genai_content.cc: rapidjson's stack arithmetic is only compared. First, before
+// any standard header: the attribute must precede every definition it covers.
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((no_sanitize("pointer-overflow"))), apply_to = function)
 #endif
@@ -16,6 +12,11 @@
 #if defined(__clang__)
 #pragma clang attribute pop
 #endif
+
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
 
 #include "sluice/scan/usage_scanner.h"
 #include "sluice/telemetry/genai_content.h"

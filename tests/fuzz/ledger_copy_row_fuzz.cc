@@ -1,6 +1,6 @@
 // The postgres ledger's COPY line encoder (src/ledger/pg_sql.cc) on arbitrary field text:
 // a client chooses its request id, so any bytes may arrive. Every line must stay one line
-// of exactly 22 fields and valid UTF-8 without NUL, or one row would break a whole batch.
+// of exactly 23 fields and valid UTF-8 without NUL, or one row would break a whole batch.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (c == '\n') ++newlines;
     if (c == '\0' || c == '\r') std::abort();
   }
-  if (tabs != 21 || newlines != 1 || line.back() != '\n') std::abort();
+  if (tabs != 22 || newlines != 1 || line.back() != '\n') std::abort();
   if (sluice::ledger::pg::clean_text(line) != line) std::abort();  // valid UTF-8
   return 0;
 }
