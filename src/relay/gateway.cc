@@ -431,9 +431,11 @@ void Gateway::admin(Request& r) {
       std::string body = rep.ok() ? std::move(rep.json)
                                   : route::error_body(route::ApiFlavor::openai,
                                                       route::ErrorClass::bad_request, rep.error);
-      inbox->post([pending, status, body = std::move(body)]() mutable {
-        pending->deliver(status, std::move(body));
-      });
+      // A refused post: the loop is gone, and with it the client's connection.
+      if (!inbox->post([pending, status, body = std::move(body)]() mutable {
+            pending->deliver(status, std::move(body));
+          }))
+        delete pending;
     });
     return;
   }
