@@ -65,6 +65,14 @@ std::string_view url_decode(std::string_view raw, std::string& scratch) {
   return scratch;
 }
 
+// A query parameter's name compared as a server decodes it: "%6Bey" and "k%65y" are
+// "key" to a provider's parser, so they are "key" here too.
+bool name_is(std::string_view raw_name, std::string_view name) {
+  if (raw_name.find_first_of("%+") == std::string_view::npos) return raw_name == name;
+  std::string scratch;
+  return url_decode(raw_name, scratch) == name;
+}
+
 }  // namespace
 
 std::string_view query_param(std::string_view query, std::string_view name, bool* found) {
@@ -74,7 +82,7 @@ std::string_view query_param(std::string_view query, std::string_view name, bool
     std::string_view pair = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
     size_t eq = pair.find('=');
-    if (pair.substr(0, eq) != name) continue;
+    if (!name_is(pair.substr(0, eq), name)) continue;
     if (found != nullptr) *found = true;
     return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
   }
@@ -88,7 +96,7 @@ std::string query_without_key(std::string_view query) {
     size_t amp = query.find('&');
     std::string_view pair = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (pair.substr(0, pair.find('=')) == "key" || pair.empty()) continue;
+    if (pair.empty() || name_is(pair.substr(0, pair.find('=')), "key")) continue;
     if (!out.empty()) out.push_back('&');
     out.append(pair);
   }

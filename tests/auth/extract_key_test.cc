@@ -122,5 +122,19 @@ TEST(QueryWithoutKey, DropsOnlyTheKeyParameter) {
   EXPECT_EQ(query_without_key("monkey=1"), "monkey=1");
 }
 
+// A provider decodes parameter names before it reads them: an encoded "key" is the key,
+// found here and never forwarded.
+TEST(QueryWithoutKey, DropsAnEncodedKeyName) {
+  EXPECT_EQ(query_without_key("alt=sse&%6Bey=sk-q&k%65y=sk-r&x=1"), "alt=sse&x=1");
+  EXPECT_EQ(query_without_key("%6bey"), "");
+  EXPECT_EQ(query_without_key("ke%79%3D=1"), "ke%79%3D=1");
+}
+
+TEST(ExtractKey, EncodedKeyNameFound) {
+  PresentedKey k = extract({}, "alt=sse&%6Bey=sk-enc");
+  EXPECT_EQ(k.source, KeySource::query);
+  EXPECT_EQ(k.key, "sk-enc");
+}
+
 }  // namespace
 }  // namespace sluice::auth
