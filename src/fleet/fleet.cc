@@ -24,6 +24,8 @@ constexpr uint64_t kBackoffMinNs = 100 * kMs;
 constexpr uint64_t kBackoffMaxNs = 5000 * kMs;
 // Instances with a heartbeat this recent count for the static share.
 constexpr uint64_t kSeenWindowMs = 10'000;
+// Signals (pauses, breakers) reach the other instances within this plus a round trip.
+constexpr uint64_t kSignalPollNs = 500 * kMs;
 
 std::string default_instance() {
   char host[256] = {};
@@ -76,12 +78,13 @@ timeval to_timeval(uint64_t ns) {
 
 }  // namespace
 
-Fleet::Fleet(const config::Fleet& cfg, limit::Registry& registry)
+Fleet::Fleet(const config::Fleet& cfg, limit::Registry& registry, resilience::Breakers* breakers)
     : cfg_(cfg),
       registry_(registry),
       status_(registry.fleet),
       password_(read_password(cfg)),
-      lease_ns_(uint64_t{cfg.lease_ms} * kMs) {
+      lease_ns_(uint64_t{cfg.lease_ms} * kMs),
+      breakers_(breakers) {
   status_.instance = cfg.instance.empty() ? default_instance() : cfg.instance;
   holder_ =
       status_.instance + ":" + std::to_string(getpid()) + ":" + std::to_string(core::wall_ms());
@@ -257,21 +260,35 @@ bool Fleet::renew(uint64_t now_ns, bool all) {
     for (auto& [b, e] : entries_)
       if (!e.lease.due(*e.bucket, now_ns) && e.lease.renew_soon(now_ns, lease_ns_))
         due.push_back(&e);
-  // A heartbeat at least twice per lease even when nothing is due, so the others count
-  // this instance for their static share.
-  if (due.empty() && now_ns < last_round_ns_ + lease_ns_ / 2) return true;
+  // A heartbeat at least twice per lease (and every half second) even when nothing is
+  // due, so the others count this instance for their static share and it learns of
+  // their pauses and breakers; at once when it has one of its own to tell.
+  Signals sig = collect_signals(now_ns);
+  const uint64_t beat = std::min<uint64_t>(lease_ns_ / 2, kSignalPollNs);
+  if (due.empty() && sig.reports.empty() && sig.probe_asks.empty() &&
+      now_ns < last_round_ns_ + beat)
+    return true;
 
   std::vector<std::string> args;
   args.reserve(6 + due.size() * 6);
   args.push_back("EVALSHA");
   args.push_back(sha_);
-  args.push_back(std::to_string(due.size() + 1));
+  args.push_back(std::to_string(due.size() + 3));
   args.push_back(prefix_ + "instances");
+  args.push_back(prefix_ + "signals");
+  args.push_back(prefix_ + "probe:");
   for (Entry* e : due) args.push_back(e->key);
   args.push_back(holder_ + ":" + std::to_string(epoch_));
   args.push_back(status_.instance);
   args.push_back(std::to_string(cfg_.lease_ms));
   args.push_back(std::to_string(kSeenWindowMs));
+  args.push_back(std::to_string(sig.reports.size()));
+  for (const auto& [field, ms] : sig.reports) {
+    args.push_back(field);
+    args.push_back(std::to_string(ms));
+  }
+  args.push_back(std::to_string(sig.probe_asks.size()));
+  for (const std::string& p : sig.probe_asks) args.push_back(p);
   for (Entry* e : due) {
     limit::FleetAsk a = e->lease.plan(*e->bucket, now_ns, lease_ns_);
     if (releasing_) a.want = 0;  // the shards have stopped: everything goes back
@@ -299,16 +316,18 @@ bool Fleet::renew(uint64_t now_ns, bool all) {
     Reply again(call());
     std::swap(r.r, again.r);
   }
-  if (r.error() || r.r->type != REDIS_REPLY_ARRAY || r.r->elements != 1 + 2 * due.size()) {
+  if (r.error() || r.r->type != REDIS_REPLY_ARRAY || r.r->elements != 3 + 2 * due.size() ||
+      r.r->element[1]->type != REDIS_REPLY_ARRAY || r.r->element[2]->type != REDIS_REPLY_ARRAY) {
     disconnect("EVALSHA: " + (r.r ? r.text() : std::string(redis_ ? redis_->errstr : "")));
     return false;
   }
   last_round_ns_ = sent;
   status_.instances_seen.store(
       static_cast<uint32_t>(std::max<long long>(1, r.r->element[0]->integer)));
+  apply_signals(r.r->element[1], r.r->element[2], sig);
   for (size_t i = 0; i < due.size(); ++i) {
-    int64_t units = r.r->element[1 + 2 * i]->integer;
-    int64_t retry_ms = r.r->element[2 + 2 * i]->integer;
+    int64_t units = r.r->element[3 + 2 * i]->integer;
+    int64_t retry_ms = r.r->element[4 + 2 * i]->integer;
     due[i]->lease.granted(*due[i]->bucket, units, sent, lease_ns_,
                           static_cast<uint64_t>(std::max<int64_t>(0, retry_ms)) * kMs,
                           std::uniform_real_distribution<double>(0.0, 1.0)(rng_));
@@ -327,6 +346,7 @@ void Fleet::degrade(const std::string& why) {
     e.lease.reset(*e.bucket);
     e.share.configure(e.bucket->per_minute(), static_cast<uint64_t>(e.bucket->burst()), share);
   }
+  unshare_breakers();
   status_.refusing.store(cfg_.on_redis_down == config::OnRedisDown::refuse);
   status_.degraded.store(true);
   status_.degraded_since_ms.store(core::wall_ms());
@@ -366,6 +386,128 @@ void Fleet::publish() {
   }
   status_.leases_held.store(leases);
   status_.units_held.store(units);
+}
+
+Fleet::Signals Fleet::collect_signals(uint64_t now_ns) {
+  Signals sig;
+  // Pauses this process learned from its provider and the fleet does not know yet.
+  for (auto& [b, e] : entries_) {
+    uint64_t until = e.bucket->paused_until_ns();
+    if (until <= now_ns + kMs || until <= e.pause_known_ns) continue;
+    sig.reports.emplace_back("p:" + e.key, static_cast<int64_t>((until - now_ns + kMs - 1) / kMs));
+    sig.pauses.emplace_back(&e, until);
+  }
+  if (!breakers_) return sig;
+  const uint64_t now_ms = now_ns / kMs;
+  breakers_->for_each([&](const std::string& name, resilience::Breaker& br) {
+    BreakerView& v = breaker_views_[name];
+    if (v.breaker == nullptr) {
+      v.breaker = &br;
+      v.seen_opens = br.opens();
+    }
+    resilience::Breaker::Snapshot s = br.snapshot(now_ms);
+    if (br.opens() != v.seen_opens && s.state != resilience::BreakerState::closed) {
+      // Opened here (or its probe failed here): the fleet opens it until the same end.
+      sig.reports.emplace_back("b:" + name,
+                               static_cast<int64_t>(std::max<uint64_t>(
+                                   1, s.open_until_ms > now_ms ? s.open_until_ms - now_ms : 1)));
+    } else if (v.remote_open && s.state == resilience::BreakerState::closed) {
+      // Its probe succeeded here: closed for the whole fleet.
+      sig.reports.emplace_back("b:" + name, -1);
+    } else if (v.remote_open && s.state == resilience::BreakerState::half_open && !v.holds_probe &&
+               br.probe_wanted()) {
+      sig.probe_asks.push_back(name);
+    }
+  });
+  return sig;
+}
+
+void Fleet::apply_signals(const ::redisReply* signals, const ::redisReply* probes,
+                          const Signals& sent) {
+  const uint64_t now_ns = core::mono_ns();
+  const uint64_t now_ms = now_ns / kMs;
+  for (const auto& [e, until] : sent.pauses) e->pause_known_ns = std::max(e->pause_known_ns, until);
+  std::map<std::string, int64_t, std::less<>> live;
+  for (size_t i = 0; i + 1 < signals->elements; i += 2) {
+    const ::redisReply* f = signals->element[i];
+    const ::redisReply* ms = signals->element[i + 1];
+    if (f->type != REDIS_REPLY_STRING || ms->type != REDIS_REPLY_INTEGER) continue;
+    live.emplace(std::string(f->str, f->len), ms->integer);
+  }
+  // Pauses: every instance waits for the provider as long as the one that was told.
+  for (auto& [b, e] : entries_) {
+    auto it = live.find("p:" + e.key);
+    if (it == live.end() || it->second <= 0) continue;
+    uint64_t until = now_ns + static_cast<uint64_t>(it->second) * kMs;
+    if (until > e.bucket->paused_until_ns() + 5 * kMs) {
+      e.bucket->pause_until(until);
+      SLUICE_LOG_INFO("fleet: %s paused by another instance for %lld ms", e.key.c_str(),
+                      static_cast<long long>(it->second));
+    }
+    e.pause_known_ns = std::max(e.pause_known_ns, until);
+  }
+  if (!breakers_) return;
+  std::map<std::string, bool, std::less<>> granted;
+  for (size_t i = 0; i + 1 < probes->elements; i += 2) {
+    const ::redisReply* p = probes->element[i];
+    if (p->type == REDIS_REPLY_STRING)
+      granted[std::string(p->str, p->len)] = probes->element[i + 1]->integer == 1;
+  }
+  for (const auto& [name, ms] : sent.reports)
+    if (name.starts_with("b:")) {
+      BreakerView& v = breaker_views_[name.substr(2)];
+      v.seen_opens = v.breaker ? v.breaker->opens() : 0;
+      if (v.holds_probe) {  // the token was deleted with the verdict
+        v.holds_probe = false;
+        if (v.breaker) v.breaker->permit_probe(false);
+      }
+    }
+  for (auto& [name, v] : breaker_views_) {
+    if (v.breaker == nullptr) continue;
+    resilience::Breaker& br = *v.breaker;
+    auto it = live.find("b:" + name);
+    if (it == live.end()) {
+      // Closed by another instance's probe (or forgotten a minute after its cooldown).
+      if (v.remote_open && br.opens() == v.seen_opens &&
+          br.snapshot(now_ms).state != resilience::BreakerState::closed) {
+        br.close_by_fleet();
+        SLUICE_LOG_INFO("fleet: breaker of %s closed by another instance's probe", name.c_str());
+      }
+      v.remote_open = false;
+      v.holds_probe = false;
+      br.fleet_gate(false);
+      br.permit_probe(false);
+      continue;
+    }
+    v.remote_open = true;
+    br.fleet_gate(true);
+    // Only a cooldown still running opens a closed breaker: one past its end may be
+    // the trace of a probe that just succeeded here.
+    if (it->second > 0) {
+      uint64_t until = now_ms + static_cast<uint64_t>(it->second);
+      resilience::Breaker::Snapshot s = br.snapshot(now_ms);
+      if (s.state == resilience::BreakerState::closed || s.open_until_ms + 5 < until) {
+        if (s.state == resilience::BreakerState::closed)
+          SLUICE_LOG_WARN("fleet: breaker of %s opened by another instance", name.c_str());
+        br.open_by_fleet(until);
+      }
+    }
+    if (auto g = granted.find(name); g != granted.end()) {
+      v.holds_probe = g->second;
+      br.permit_probe(g->second);
+    }
+  }
+}
+
+void Fleet::unshare_breakers() {
+  // Without Redis each process decides on its own, as without a fleet.
+  for (auto& [name, v] : breaker_views_) {
+    if (v.breaker) {
+      v.breaker->fleet_gate(false);
+      v.breaker->permit_probe(false);
+    }
+    v.remote_open = v.holds_probe = false;
+  }
 }
 
 }  // namespace sluice::fleet

@@ -163,6 +163,10 @@ void GlobalBucket::clamp_level(int64_t remaining, uint64_t now_ns) {
 void GlobalBucket::pause_until(uint64_t until_ns) {
   int64_t iv = interval();
   if (iv == 0) return;
+  uint64_t cur = paused_until_.load(std::memory_order_relaxed);
+  while (cur < until_ns &&
+         !paused_until_.compare_exchange_weak(cur, until_ns, std::memory_order_relaxed)) {
+  }
   raise_to(tat_, static_cast<int64_t>(until_ns) +
                      static_cast<int64_t>(static_cast<i128>(burst()) * iv / kScale));
 }

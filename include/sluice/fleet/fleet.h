@@ -13,20 +13,25 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "sluice/config/config.h"
 #include "sluice/limit/fleet_lease.h"
 #include "sluice/limit/registry.h"
+#include "sluice/resilience/breaker.h"
 
 struct redisContext;
+struct redisReply;
 
 namespace sluice::fleet {
 
 class Fleet {
  public:
   // Resolves the instance name and the password; throws on a password that cannot
-  // be read.
-  Fleet(const config::Fleet& cfg, limit::Registry& registry);
+  // be read. With `breakers`, they are shared with the fleet too (docs/FLEET.md).
+  Fleet(const config::Fleet& cfg, limit::Registry& registry,
+        resilience::Breakers* breakers = nullptr);
   ~Fleet();
   Fleet(const Fleet&) = delete;
   Fleet& operator=(const Fleet&) = delete;
@@ -42,7 +47,21 @@ class Fleet {
     limit::GlobalBucket* bucket = nullptr;
     limit::FleetLease lease;
     limit::ShareGranter share;
-    bool seen = false;  // still live at the last scan
+    bool seen = false;            // still live at the last scan
+    uint64_t pause_known_ns = 0;  // the latest pause the fleet knows of (mono ns)
+  };
+  // One provider's breaker as the fleet sees it.
+  struct BreakerView {
+    resilience::Breaker* breaker = nullptr;
+    uint64_t seen_opens = 0;   // its opens() when last published
+    bool remote_open = false;  // open in Redis at the last round trip
+    bool holds_probe = false;  // this process holds the fleet's probe token
+  };
+  // What one round trip tells Redis besides the leases.
+  struct Signals {
+    std::vector<std::pair<std::string, int64_t>> reports;  // field, ms (-1: closed)
+    std::vector<std::string> probe_asks;                   // providers
+    std::vector<std::pair<Entry*, uint64_t>> pauses;       // published pause ends
   };
 
   void run();
@@ -55,6 +74,9 @@ class Fleet {
   void recover();
   void grant_locally(uint64_t now_ns);
   void publish();
+  Signals collect_signals(uint64_t now_ns);
+  void apply_signals(const ::redisReply* signals, const ::redisReply* probes, const Signals& sent);
+  void unshare_breakers();
 
   const config::Fleet cfg_;
   limit::Registry& registry_;
@@ -67,6 +89,8 @@ class Fleet {
   redisContext* redis_ = nullptr;
   std::string sha_;
   std::map<const limit::GlobalBucket*, Entry> entries_;
+  resilience::Breakers* breakers_ = nullptr;
+  std::map<std::string, BreakerView> breaker_views_;
   uint64_t last_round_ns_ = 0;
   uint64_t next_connect_ns_ = 0;
   uint64_t backoff_ns_ = 0;

@@ -3,11 +3,21 @@
 // One EVALSHA renews all of a process's leases and records its heartbeat.
 //
 // KEYS[1]      sorted set of instances, scored by their last heartbeat (µs)
-// KEYS[2..]    one hash per bucket: "tat" and one "l:<holder>" = "<units> <expiry µs>"
+// KEYS[2]      hash of signals shared by the fleet, each field's value an end time (µs):
+//              "p:<bucket key>" a provider's pause (a 429's retry-after), deleted when
+//              it ends; "b:<provider>" an open breaker's cooldown end, kept a minute
+//              past it (half-open: waiting for the fleet's one probe) unless closed
+// KEYS[3]      prefix of the probe tokens ("<prefix><provider>", SET NX PX)
+// KEYS[4..]    one hash per bucket: "tat" and one "l:<holder>" = "<units> <expiry µs>"
 //              per live lease
 // ARGV[1..4]   holder (instance, process and epoch), instance, lease_ms, seen_ms
-// ARGV[5..]    five per bucket: per_minute, burst, spent, refund, want
-// Reply        { instances seen within seen_ms, then per bucket: units held, retry_ms }
+// ARGV[5]      n signal reports, then n pairs: field, ms (> 0: the signal lasts at
+//              least ms from now; -1: a breaker closed by its probe, deleted)
+// next         m probe asks, then m providers (a half-open breaker wanting the token)
+// next         five per bucket: per_minute, burst, spent, refund, want
+// Reply        { instances seen within seen_ms, { field, ms left (may be <= 0), ... },
+//                { provider, 1 if this holder has the probe token, ... },
+//                then per bucket: units held, retry_ms }
 
 #include <string_view>
 
@@ -22,13 +32,61 @@ local seen = tonumber(ARGV[4]) * 1000
 redis.call('ZADD', KEYS[1], now, inst)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 3600000000)
 local out = { redis.call('ZCOUNT', KEYS[1], now - seen, '+inf') }
-for i = 2, #KEYS do
-  local a = 4 + (i - 2) * 5
-  local per_minute = tonumber(ARGV[a + 1])
-  local burst = tonumber(ARGV[a + 2])
-  local spent = tonumber(ARGV[a + 3])
-  local refund = tonumber(ARGV[a + 4])
-  local want = tonumber(ARGV[a + 5])
+local sig, probe_prefix = KEYS[2], KEYS[3]
+local a = 5
+local n = tonumber(ARGV[a])
+for j = 1, n do
+  local f, ms = ARGV[a + 2 * j - 1], tonumber(ARGV[a + 2 * j])
+  if ms < 0 then
+    redis.call('HDEL', sig, f)
+    redis.call('DEL', probe_prefix .. string.sub(f, 3))
+  else
+    local cur = tonumber(redis.call('HGET', sig, f) or '0')
+    local untl = now + ms * 1000
+    if untl > cur then redis.call('HSET', sig, f, string.format('%d', untl)) end
+    -- A breaker opened again (its probe failed): the next probe is chosen afresh.
+    if string.sub(f, 1, 2) == 'b:' then redis.call('DEL', probe_prefix .. string.sub(f, 3)) end
+  end
+end
+if n > 0 then redis.call('PEXPIRE', sig, 3600000) end
+a = a + 2 * n + 1
+local m = tonumber(ARGV[a])
+local probes = {}
+local signals = {}
+local all = redis.call('HGETALL', sig)
+local open = {}
+for j = 1, #all, 2 do
+  local f, untl = all[j], tonumber(all[j + 1])
+  local kind = string.sub(f, 1, 2)
+  if (kind == 'p:' and untl <= now) or (kind == 'b:' and untl + 60000000 <= now) then
+    redis.call('HDEL', sig, f)
+  else
+    signals[#signals + 1] = f
+    signals[#signals + 1] = math.floor((untl - now) / 1000)
+    if kind == 'b:' then open[string.sub(f, 3)] = untl end
+  end
+end
+for j = 1, m do
+  local p = ARGV[a + j]
+  local got = 0
+  -- Only past the cooldown the fleet agrees on, and only one holder at a time.
+  if open[p] and open[p] <= now then
+    if redis.call('SET', probe_prefix .. p, holder, 'NX', 'PX', 15000) then got = 1
+    elseif redis.call('GET', probe_prefix .. p) == holder then got = 1 end
+  end
+  probes[#probes + 1] = p
+  probes[#probes + 1] = got
+end
+out[2] = signals
+out[3] = probes
+a = a + m
+for i = 4, #KEYS do
+  local o = a + (i - 4) * 5
+  local per_minute = tonumber(ARGV[o + 1])
+  local burst = tonumber(ARGV[o + 2])
+  local spent = tonumber(ARGV[o + 3])
+  local refund = tonumber(ARGV[o + 4])
+  local want = tonumber(ARGV[o + 5])
   local key = KEYS[i]
   local T = 60000000 / per_minute
   local h = redis.call('HGETALL', key)
