@@ -264,8 +264,9 @@ bool Fleet::renew(uint64_t now_ns, bool all) {
   // due, so the others count this instance for their static share and it learns of
   // their pauses and breakers; at once when it has one of its own to tell.
   Signals sig = collect_signals(now_ns);
+  const bool spend_due = collect_budgets(sig);
   const uint64_t beat = std::min<uint64_t>(lease_ns_ / 2, kSignalPollNs);
-  if (due.empty() && sig.reports.empty() && sig.probe_asks.empty() &&
+  if (due.empty() && sig.reports.empty() && sig.probe_asks.empty() && !spend_due &&
       now_ns < last_round_ns_ + beat)
     return true;
 
@@ -273,11 +274,12 @@ bool Fleet::renew(uint64_t now_ns, bool all) {
   args.reserve(6 + due.size() * 6);
   args.push_back("EVALSHA");
   args.push_back(sha_);
-  args.push_back(std::to_string(due.size() + 3));
+  args.push_back(std::to_string(due.size() + sig.budgets.size() + 3));
   args.push_back(prefix_ + "instances");
   args.push_back(prefix_ + "signals");
   args.push_back(prefix_ + "probe:");
   for (Entry* e : due) args.push_back(e->key);
+  for (const WindowReport& w : sig.budgets) args.push_back(w.key);
   args.push_back(holder_ + ":" + std::to_string(epoch_));
   args.push_back(status_.instance);
   args.push_back(std::to_string(cfg_.lease_ms));
@@ -289,12 +291,18 @@ bool Fleet::renew(uint64_t now_ns, bool all) {
   }
   args.push_back(std::to_string(sig.probe_asks.size()));
   for (const std::string& p : sig.probe_asks) args.push_back(p);
+  args.push_back(std::to_string(due.size()));
   for (Entry* e : due) {
     limit::FleetAsk a = e->lease.plan(*e->bucket, now_ns, lease_ns_);
     if (releasing_) a.want = 0;  // the shards have stopped: everything goes back
     for (int64_t v : {static_cast<int64_t>(e->bucket->per_minute()), e->bucket->burst(), a.spent,
                       a.refund, a.want})
       args.push_back(std::to_string(v));
+  }
+  args.push_back(std::to_string(sig.budgets.size()));
+  for (const WindowReport& w : sig.budgets) {
+    args.push_back(std::to_string(w.own));
+    args.push_back(std::to_string(w.ttl_ms));
   }
   std::vector<const char*> argv;
   std::vector<size_t> lens;
@@ -316,8 +324,10 @@ bool Fleet::renew(uint64_t now_ns, bool all) {
     Reply again(call());
     std::swap(r.r, again.r);
   }
-  if (r.error() || r.r->type != REDIS_REPLY_ARRAY || r.r->elements != 3 + 2 * due.size() ||
-      r.r->element[1]->type != REDIS_REPLY_ARRAY || r.r->element[2]->type != REDIS_REPLY_ARRAY) {
+  if (r.error() || r.r->type != REDIS_REPLY_ARRAY || r.r->elements != 4 + 2 * due.size() ||
+      r.r->element[1]->type != REDIS_REPLY_ARRAY || r.r->element[2]->type != REDIS_REPLY_ARRAY ||
+      r.r->element[3]->type != REDIS_REPLY_ARRAY ||
+      r.r->element[3]->elements != sig.budgets.size()) {
     disconnect("EVALSHA: " + (r.r ? r.text() : std::string(redis_ ? redis_->errstr : "")));
     return false;
   }
@@ -325,9 +335,10 @@ bool Fleet::renew(uint64_t now_ns, bool all) {
   status_.instances_seen.store(
       static_cast<uint32_t>(std::max<long long>(1, r.r->element[0]->integer)));
   apply_signals(r.r->element[1], r.r->element[2], sig);
+  apply_budgets(r.r->element[3], sig);
   for (size_t i = 0; i < due.size(); ++i) {
-    int64_t units = r.r->element[3 + 2 * i]->integer;
-    int64_t retry_ms = r.r->element[4 + 2 * i]->integer;
+    int64_t units = r.r->element[4 + 2 * i]->integer;
+    int64_t retry_ms = r.r->element[5 + 2 * i]->integer;
     due[i]->lease.granted(*due[i]->bucket, units, sent, lease_ns_,
                           static_cast<uint64_t>(std::max<int64_t>(0, retry_ms)) * kMs,
                           std::uniform_real_distribution<double>(0.0, 1.0)(rng_));
@@ -507,6 +518,54 @@ void Fleet::unshare_breakers() {
       v.breaker->permit_probe(false);
     }
     v.remote_open = v.holds_probe = false;
+  }
+}
+
+bool Fleet::collect_budgets(Signals& sig) {
+  const auto now_ms = static_cast<int64_t>(core::wall_ms());
+  bool due = false;
+  registry_.for_each_budget([&](limit::Budget& b) {
+    struct W {
+      limit::BudgetWindow* w;
+      const char* name;
+      int64_t start, end;
+    } windows[] = {
+        {&b.day, "day", limit::day_start_ms(now_ms), limit::day_start_ms(now_ms) + 86'400'000},
+        {&b.month, "month", limit::month_start_ms(now_ms), limit::next_month_start_ms(now_ms)},
+    };
+    for (const W& w : windows) {
+      if (w.w->limit_nusd.load(std::memory_order_relaxed) == 0) continue;
+      // A new window starts from nothing here as on the shards (whoever rolls first).
+      int64_t seen = w.w->start_ms.load(std::memory_order_acquire);
+      if (seen != w.start && w.w->start_ms.compare_exchange_strong(seen, w.start))
+        w.w->spent_nusd.store(0, std::memory_order_release);
+      WindowView& v = window_views_[b.id + ":" + w.name];
+      if (v.start_ms != w.start) v = WindowView{w.start, 0};
+      const int64_t spent = w.w->spent_nusd.load(std::memory_order_acquire);
+      const int64_t own = std::max<int64_t>(0, spent - v.others);
+      // Told at once when this instance spent a twentieth of what the fleet has left
+      // since its last report (so the reports come faster as the budget runs out),
+      // otherwise with the next round trip (at least every half second).
+      const int64_t left = std::max<int64_t>(0, w.w->limit_nusd.load() - spent);
+      if (own > v.reported && (own - v.reported) * 20 >= left) due = true;
+      sig.budgets.push_back(WindowReport{
+          w.w, &v, prefix_ + "budget:" + b.id + ":" + w.name + ":" + std::to_string(w.start), own,
+          w.end - now_ms + 86'400'000});
+    }
+  });
+  return due;
+}
+
+void Fleet::apply_budgets(const ::redisReply* others, const Signals& sent) {
+  for (size_t i = 0; i < sent.budgets.size(); ++i) {
+    const WindowReport& w = sent.budgets[i];
+    if (others->element[i]->type != REDIS_REPLY_INTEGER) continue;
+    // The window rolled over since the report: what the others spent was in the old one.
+    if (w.window->start_ms.load(std::memory_order_acquire) != w.view->start_ms) continue;
+    int64_t now = others->element[i]->integer;
+    w.window->spent_nusd.fetch_add(now - w.view->others, std::memory_order_acq_rel);
+    w.view->others = now;
+    w.view->reported = w.own;
   }
 }
 

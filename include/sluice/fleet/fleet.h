@@ -57,11 +57,25 @@ class Fleet {
     bool remote_open = false;  // open in Redis at the last round trip
     bool holds_probe = false;  // this process holds the fleet's probe token
   };
+  // One budget window as the fleet sees it: the other instances' spend it added.
+  struct WindowView {
+    int64_t start_ms = 0;  // the window it was added in
+    int64_t others = 0;    // nano-USD of the others, inside the window's spent_nusd
+    int64_t reported = 0;  // this instance's own spend as of the last report
+  };
+  struct WindowReport {
+    limit::BudgetWindow* window;
+    WindowView* view;
+    std::string key;
+    int64_t own;
+    int64_t ttl_ms;
+  };
   // What one round trip tells Redis besides the leases.
   struct Signals {
     std::vector<std::pair<std::string, int64_t>> reports;  // field, ms (-1: closed)
     std::vector<std::string> probe_asks;                   // providers
     std::vector<std::pair<Entry*, uint64_t>> pauses;       // published pause ends
+    std::vector<WindowReport> budgets;                     // every budget window
   };
 
   void run();
@@ -77,6 +91,9 @@ class Fleet {
   Signals collect_signals(uint64_t now_ns);
   void apply_signals(const ::redisReply* signals, const ::redisReply* probes, const Signals& sent);
   void unshare_breakers();
+  // Every budget window, and whether one spent enough since its report to tell now.
+  bool collect_budgets(Signals& sig);
+  void apply_budgets(const ::redisReply* others, const Signals& sent);
 
   const config::Fleet cfg_;
   limit::Registry& registry_;
@@ -91,6 +108,7 @@ class Fleet {
   std::map<const limit::GlobalBucket*, Entry> entries_;
   resilience::Breakers* breakers_ = nullptr;
   std::map<std::string, BreakerView> breaker_views_;
+  std::map<std::string, WindowView> window_views_;  // by budget id and "day"/"month"
   uint64_t last_round_ns_ = 0;
   uint64_t next_connect_ns_ = 0;
   uint64_t backoff_ns_ = 0;

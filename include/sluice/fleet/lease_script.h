@@ -9,15 +9,18 @@
 //              past it (half-open: waiting for the fleet's one probe) unless closed
 // KEYS[3]      prefix of the probe tokens ("<prefix><provider>", SET NX PX)
 // KEYS[4..]    one hash per bucket: "tat" and one "l:<holder>" = "<units> <expiry µs>"
-//              per live lease
+//              per live lease; then one hash per budget window: "i:<instance>" = that
+//              instance's spend in the window (nano-USD), its ledger's and its own since
 // ARGV[1..4]   holder (instance, process and epoch), instance, lease_ms, seen_ms
 // ARGV[5]      n signal reports, then n pairs: field, ms (> 0: the signal lasts at
 //              least ms from now; -1: a breaker closed by its probe, deleted)
 // next         m probe asks, then m providers (a half-open breaker wanting the token)
-// next         five per bucket: per_minute, burst, spent, refund, want
+// next         b buckets, then five per bucket: per_minute, burst, spent, refund, want
+// next         w budget windows, then two per window: this instance's spend, ttl_ms
 // Reply        { instances seen within seen_ms, { field, ms left (may be <= 0), ... },
 //                { provider, 1 if this holder has the probe token, ... },
-//                then per bucket: units held, retry_ms }
+//                { per window: the other instances' spend }, then per bucket: units
+//                held, retry_ms }
 
 #include <string_view>
 
@@ -79,8 +82,26 @@ for j = 1, m do
 end
 out[2] = signals
 out[3] = probes
-a = a + m
-for i = 4, #KEYS do
+a = a + m + 1
+local nb = tonumber(ARGV[a])
+-- Budgets: each instance sets its own field (never adds), so a report is idempotent and
+-- a Redis that lost them is refilled by the next report of every instance.
+local spends = {}
+local wa = a + nb * 5 + 1
+for j = 1, tonumber(ARGV[wa]) do
+  local key = KEYS[3 + nb + j]
+  local mine = 'i:' .. inst
+  redis.call('HSET', key, mine, ARGV[wa + 2 * j - 1])
+  redis.call('PEXPIRE', key, ARGV[wa + 2 * j])
+  local h = redis.call('HGETALL', key)
+  local others = 0
+  for k = 1, #h, 2 do
+    if h[k] ~= mine then others = others + tonumber(h[k + 1]) end
+  end
+  spends[j] = others
+end
+out[4] = spends
+for i = 4, 3 + nb do
   local o = a + (i - 4) * 5
   local per_minute = tonumber(ARGV[o + 1])
   local burst = tonumber(ARGV[o + 2])
