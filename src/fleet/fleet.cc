@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -126,14 +128,55 @@ void Fleet::stop() {
   }
 }
 
+void Fleet::reconfigure(const config::Fleet& next) {
+  {
+    std::lock_guard lock(mu_);
+    pending_ = next;
+  }
+  wake_.notify_all();
+}
+
+void Fleet::apply(const config::Fleet& next) {
+  if (next == cfg_) return;
+  if (!next.enabled) {
+    SLUICE_LOG_WARN("fleet: the reload removes the fleet section; it stays on until a restart");
+    return;
+  }
+  if (next.redis != cfg_.redis || next.password_env != cfg_.password_env ||
+      next.password_file != cfg_.password_file || next.instance != cfg_.instance)
+    SLUICE_LOG_WARN(
+        "fleet: another redis, password or instance takes a restart; "
+        "this reload applies lease_ms and on_redis_down only");
+  if (next.lease_ms != cfg_.lease_ms) {
+    // Leases in hand keep the validity they were granted with; the next asks use this.
+    cfg_.lease_ms = next.lease_ms;
+    lease_ns_ = uint64_t{next.lease_ms} * kMs;
+    SLUICE_LOG_INFO("fleet: lease_ms is now %u", next.lease_ms);
+  }
+  if (next.on_redis_down != cfg_.on_redis_down) {
+    cfg_.on_redis_down = next.on_redis_down;
+    const bool refuse = next.on_redis_down == config::OnRedisDown::refuse;
+    SLUICE_LOG_INFO("fleet: on_redis_down is now %s", refuse ? "refuse" : "local_share");
+    if (degraded_) {
+      status_.refusing.store(refuse);
+      share_pools();
+      if (refuse)
+        for (auto& [b, e] : entries_) e.lease.reset(*e.bucket);
+    }
+  }
+}
+
 void Fleet::run() {
   uint64_t next_scan_ns = 0;
   uint64_t generation = registry_.generation();
   for (;;) {
+    std::optional<config::Fleet> next;
     {
       std::unique_lock lock(mu_);
       if (wake_.wait_for(lock, std::chrono::nanoseconds(kWakeNs), [this] { return stop_; })) return;
+      next.swap(pending_);
     }
+    if (next) apply(*next);
     uint64_t now = core::mono_ns();
     // Limits a reload added (at once: they refuse until their first grant) or removed.
     if (now >= next_scan_ns || registry_.generation() != generation) {
@@ -158,6 +201,11 @@ void Fleet::run() {
       for (auto& [b, e] : entries_)
         if (e.lease.expire_if_stale(*e.bucket, t))
           SLUICE_LOG_WARN("fleet: the lease of %s ran out before its renewal", e.key.c_str());
+      for (auto& [k, e] : pools_)
+        if (e.valid_until_ns && t >= e.valid_until_ns) {
+          e.pool->fleet_set_cap(std::min(e.pool->fleet_cap(), e.pool->leased()));  // freeze
+          e.valid_until_ns = 0;
+        }
     }
     publish();
   }
@@ -165,12 +213,14 @@ void Fleet::run() {
 
 void Fleet::scan() {
   for (auto& [b, e] : entries_) e.seen = false;
+  for (auto& [p, e] : pools_) e.seen = false;
   registry_.for_each_limit([this](limit::Limit& lim) {
     auto add = [&](limit::GlobalBucket& b, const char* kind) {
       if (b.per_minute() == 0) return;
       Entry& e = entries_[&b];
       if (e.bucket == nullptr) {
         e.bucket = &b;
+        e.limit = &lim;
         e.key = prefix_ + lim.id + ":" + kind;
         b.fleet_enable();
         if (degraded_)
@@ -181,7 +231,19 @@ void Fleet::scan() {
     };
     add(lim.requests, "requests");
     add(lim.tokens, "tokens");
+    if (lim.limits_concurrency()) {
+      PoolEntry& p = pools_[&lim.concurrent];
+      if (p.pool == nullptr) {
+        p.pool = &lim.concurrent;
+        p.key = prefix_ + lim.id + ":concurrent";
+        p.seen_short = lim.concurrent.fleet_short();
+        lim.concurrent.fleet_enable();
+        if (degraded_) share_pools();
+      }
+      p.seen = true;
+    }
   });
+  std::erase_if(pools_, [](const auto& kv) { return !kv.second.seen; });
   // A removed limit: its lease runs out in Redis and is charged there (conservative).
   std::erase_if(entries_, [](const auto& kv) { return !kv.second.seen; });
 }
@@ -265,8 +327,9 @@ bool Fleet::renew(uint64_t now_ns, bool all) {
   // their pauses and breakers; at once when it has one of its own to tell.
   Signals sig = collect_signals(now_ns);
   const bool spend_due = collect_budgets(sig);
+  const bool pools_due = plan_pools(now_ns);
   const uint64_t beat = std::min<uint64_t>(lease_ns_ / 2, kSignalPollNs);
-  if (due.empty() && sig.reports.empty() && sig.probe_asks.empty() && !spend_due &&
+  if (due.empty() && sig.reports.empty() && sig.probe_asks.empty() && !spend_due && !pools_due &&
       now_ns < last_round_ns_ + beat)
     return true;
 
@@ -274,12 +337,13 @@ bool Fleet::renew(uint64_t now_ns, bool all) {
   args.reserve(6 + due.size() * 6);
   args.push_back("EVALSHA");
   args.push_back(sha_);
-  args.push_back(std::to_string(due.size() + sig.budgets.size() + 3));
+  args.push_back(std::to_string(due.size() + sig.budgets.size() + pools_.size() + 3));
   args.push_back(prefix_ + "instances");
   args.push_back(prefix_ + "signals");
   args.push_back(prefix_ + "probe:");
   for (Entry* e : due) args.push_back(e->key);
   for (const WindowReport& w : sig.budgets) args.push_back(w.key);
+  for (const auto& [p, e] : pools_) args.push_back(e.key);
   args.push_back(holder_ + ":" + std::to_string(epoch_));
   args.push_back(status_.instance);
   args.push_back(std::to_string(cfg_.lease_ms));
@@ -298,11 +362,18 @@ bool Fleet::renew(uint64_t now_ns, bool all) {
     for (int64_t v : {static_cast<int64_t>(e->bucket->per_minute()), e->bucket->burst(), a.spent,
                       a.refund, a.want})
       args.push_back(std::to_string(v));
+    args.push_back(releasing_ ? std::string() : demand_of(*e, now_ns));
   }
   args.push_back(std::to_string(sig.budgets.size()));
   for (const WindowReport& w : sig.budgets) {
     args.push_back(std::to_string(w.own));
     args.push_back(std::to_string(w.ttl_ms));
+  }
+  prepare_pools(now_ns);
+  args.push_back(std::to_string(pools_.size()));
+  for (auto& [p, e] : pools_) {
+    args.push_back(std::to_string(p->capacity()));
+    args.push_back(std::to_string(releasing_ ? 0 : e.want));
   }
   std::vector<const char*> argv;
   std::vector<size_t> lens;
@@ -324,10 +395,11 @@ bool Fleet::renew(uint64_t now_ns, bool all) {
     Reply again(call());
     std::swap(r.r, again.r);
   }
-  if (r.error() || r.r->type != REDIS_REPLY_ARRAY || r.r->elements != 4 + 2 * due.size() ||
+  if (r.error() || r.r->type != REDIS_REPLY_ARRAY || r.r->elements != 5 + 2 * due.size() ||
       r.r->element[1]->type != REDIS_REPLY_ARRAY || r.r->element[2]->type != REDIS_REPLY_ARRAY ||
       r.r->element[3]->type != REDIS_REPLY_ARRAY ||
-      r.r->element[3]->elements != sig.budgets.size()) {
+      r.r->element[3]->elements != sig.budgets.size() ||
+      r.r->element[4]->type != REDIS_REPLY_ARRAY || r.r->element[4]->elements != pools_.size()) {
     disconnect("EVALSHA: " + (r.r ? r.text() : std::string(redis_ ? redis_->errstr : "")));
     return false;
   }
@@ -336,9 +408,15 @@ bool Fleet::renew(uint64_t now_ns, bool all) {
       static_cast<uint32_t>(std::max<long long>(1, r.r->element[0]->integer)));
   apply_signals(r.r->element[1], r.r->element[2], sig);
   apply_budgets(r.r->element[3], sig);
+  size_t pi = 0;
+  for (auto& [k, e] : pools_) {
+    // The grant covers what was leased when the ask left (the cap was lowered first).
+    e.pool->fleet_set_cap(r.r->element[4]->element[pi++]->integer);
+    e.valid_until_ns = sent + lease_ns_ - lease_ns_ / 10;
+  }
   for (size_t i = 0; i < due.size(); ++i) {
-    int64_t units = r.r->element[4 + 2 * i]->integer;
-    int64_t retry_ms = r.r->element[5 + 2 * i]->integer;
+    int64_t units = r.r->element[5 + 2 * i]->integer;
+    int64_t retry_ms = r.r->element[6 + 2 * i]->integer;
     due[i]->lease.granted(*due[i]->bucket, units, sent, lease_ns_,
                           static_cast<uint64_t>(std::max<int64_t>(0, retry_ms)) * kMs,
                           std::uniform_real_distribution<double>(0.0, 1.0)(rng_));
@@ -358,6 +436,7 @@ void Fleet::degrade(const std::string& why) {
     e.share.configure(e.bucket->per_minute(), static_cast<uint64_t>(e.bucket->burst()), share);
   }
   unshare_breakers();
+  share_pools();
   status_.refusing.store(cfg_.on_redis_down == config::OnRedisDown::refuse);
   status_.degraded.store(true);
   status_.degraded_since_ms.store(core::wall_ms());
@@ -566,6 +645,78 @@ void Fleet::apply_budgets(const ::redisReply* others, const Signals& sent) {
     w.window->spent_nusd.fetch_add(now - w.view->others, std::memory_order_acq_rel);
     w.view->others = now;
     w.view->reported = w.own;
+  }
+}
+
+std::string Fleet::demand_of(Entry& e, uint64_t now_ns) {
+  limit::Limit* l = e.limit;
+  if (l == nullptr || !l->shared || !l->shares) return {};
+  const size_t n = registry_.project_count();
+  e.last_taken.resize(n, 0);
+  e.rate.resize(n, 0.0);
+  const double dt = e.demand_ns ? static_cast<double>(now_ns - e.demand_ns) / 1e9 : 0;
+  e.demand_ns = now_ns;
+  const double keep = dt > 0 ? std::exp(-dt / 2.0) : 1;
+  std::string out;
+  for (size_t p = 0; p < n; ++p) {
+    const uint64_t taken = l->shares[p].taken.load(std::memory_order_relaxed);
+    if (dt > 0)
+      e.rate[p] = e.rate[p] * keep + static_cast<double>(taken - e.last_taken[p]) / dt * (1 - keep);
+    e.last_taken[p] = taken;
+    const limit::ProjectInfo& info = registry_.project(static_cast<int>(p));
+    // Demand: recent takes plus requests waiting in the queues.
+    double d = e.rate[p] + static_cast<double>(std::max<int64_t>(0, info.queued.load()));
+    const bool active = l->shares[p].demand_until_ns.load(std::memory_order_relaxed) > now_ns;
+    if (!active && d < 0.01) continue;
+    d = std::max(d, 0.01);
+    if (!out.empty()) out += ';';
+    for (char c : info.name) out += c == ' ' || c == ';' ? '_' : c;
+    char buf[64];
+    std::snprintf(buf, sizeof buf, " %u %.6g", info.weight.load(std::memory_order_relaxed), d);
+    out += buf;
+  }
+  return out;
+}
+
+bool Fleet::plan_pools(uint64_t now_ns) {
+  // Due when a take was refused by its cap since the last ask (not more often than 20
+  // times per lease); otherwise the pools ride along with every round trip.
+  for (auto& [k, e] : pools_)
+    if (e.pool->fleet_short() != e.seen_short && now_ns >= e.asked_ns + lease_ns_ / 20) return true;
+  return false;
+}
+
+void Fleet::prepare_pools(uint64_t now_ns) {
+  for (auto& [k, e] : pools_) {
+    limit::GlobalPool* p = e.pool;
+    const uint64_t shorts = p->fleet_short();
+    // The slots held now, one more when a take was refused since the last ask; the
+    // script adds this instance's part of the free slots as headroom.
+    int64_t want = std::min<int64_t>(static_cast<int64_t>(p->capacity()),
+                                     p->leased() + (shorts != e.seen_short ? 1 : 0));
+    e.seen_short = shorts;
+    e.asked_ns = now_ns;
+    if (want < p->fleet_cap()) {
+      // Until the answer the cap is what the ask covers: lowered first, then what is
+      // held read again, so the shards never hold more than the lease Redis keeps.
+      p->fleet_set_cap(want);
+      want = std::max(want, p->leased());
+      p->fleet_set_cap(want);
+    }
+    e.want = want;
+  }
+}
+
+void Fleet::share_pools() {
+  // Redis is away: this instance's share of each concurrency limit, rounded down (at
+  // least one slot), as for the request and token limits.
+  const uint32_t n = std::max<uint32_t>(1, status_.instances_seen.load());
+  for (auto& [k, e] : pools_) {
+    e.pool->fleet_set_cap(cfg_.on_redis_down == config::OnRedisDown::refuse
+                              ? 0
+                              : std::max<int64_t>(1, static_cast<int64_t>(e.pool->capacity()) /
+                                                         static_cast<int64_t>(n)));
+    e.valid_until_ns = 0;
   }
 }
 

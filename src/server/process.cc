@@ -167,6 +167,10 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
     // Before the shards see the new snapshot.
     limits.reconfigure(next);
     breakers.reconfigure(next);
+    if (fleet)
+      fleet->reconfigure(next.fleet);
+    else if (next.fleet.enabled)
+      SLUICE_LOG_WARN("fleet: the reload adds a fleet section; it takes effect at a restart");
   };
 
   // Declared after the ledger, key store, publisher and the objects above so it is

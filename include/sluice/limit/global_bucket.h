@@ -110,9 +110,23 @@ class GlobalPool {
   void give_back(int64_t n) { leased_.fetch_sub(n, std::memory_order_acq_rel); }
   int64_t leased() const { return leased_.load(std::memory_order_relaxed); }
 
+  // ---- Fleet (docs/LIMITS.md "Fleet") ----------------------------------------------
+  // With a fleet, the process may hold only the slots its fleet lease covers: `take`
+  // also checks `fleet_cap`, which the fleet thread moves. The cap starts at what is
+  // leased.
+  void fleet_enable();
+  bool fleet_on() const { return fleet_on_.load(std::memory_order_acquire); }
+  void fleet_set_cap(int64_t cap) { fleet_cap_.store(cap, std::memory_order_release); }
+  int64_t fleet_cap() const { return fleet_cap_.load(std::memory_order_acquire); }
+  // Takes the fleet cap refused, ever.
+  uint64_t fleet_short() const { return fleet_short_.load(std::memory_order_relaxed); }
+
  private:
   std::atomic<uint64_t> capacity_{0};
   std::atomic<int64_t> leased_{0};
+  std::atomic<bool> fleet_on_{false};
+  std::atomic<int64_t> fleet_cap_{0};
+  std::atomic<uint64_t> fleet_short_{0};
 };
 
 }  // namespace sluice::limit
