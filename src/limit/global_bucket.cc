@@ -163,6 +163,10 @@ void GlobalBucket::clamp_level(int64_t remaining, uint64_t now_ns) {
 void GlobalBucket::pause_until(uint64_t until_ns) {
   int64_t iv = interval();
   if (iv == 0) return;
+  uint64_t cur = paused_until_.load(std::memory_order_relaxed);
+  while (cur < until_ns &&
+         !paused_until_.compare_exchange_weak(cur, until_ns, std::memory_order_relaxed)) {
+  }
   raise_to(tat_, static_cast<int64_t>(until_ns) +
                      static_cast<int64_t>(static_cast<i128>(burst()) * iv / kScale));
 }
@@ -180,9 +184,19 @@ void GlobalPool::configure(uint64_t capacity) {
 
 bool GlobalPool::take(int64_t n) {
   int64_t after = leased_.fetch_add(n, std::memory_order_acq_rel) + n;
-  if (after <= static_cast<int64_t>(capacity())) return true;
+  const bool fleet = fleet_on_.load(std::memory_order_acquire);
+  int64_t cap = static_cast<int64_t>(capacity());
+  if (fleet) cap = std::min(cap, fleet_cap_.load(std::memory_order_acquire));
+  if (after <= cap) return true;
   leased_.fetch_sub(n, std::memory_order_acq_rel);
+  if (fleet) fleet_short_.fetch_add(1, std::memory_order_relaxed);
   return false;
+}
+
+void GlobalPool::fleet_enable() {
+  if (fleet_on_.load(std::memory_order_acquire)) return;
+  fleet_cap_.store(leased(), std::memory_order_release);
+  fleet_on_.store(true, std::memory_order_release);
 }
 
 }  // namespace sluice::limit

@@ -224,6 +224,9 @@ std::string Registry::json(uint64_t now_ns, int64_t now_ms) {
              ",\"burst\":" + std::to_string(b.burst()) +
              ",\"remaining\":" + std::to_string(std::max<int64_t>(0, b.available(now_ns))) +
              ",\"leased\":" + std::to_string(b.outstanding());
+      // A provider's pause (a 429's retry-after, here or on another fleet instance).
+      if (uint64_t until = b.paused_until_ns(); until > now_ns)
+        out += ",\"paused_ms\":" + std::to_string((until - now_ns) / 1'000'000);
       if (b.fleet_on()) {
         // What the fleet's grant still allows this process to lease to its shards.
         GlobalBucket::FleetCounters c = b.fleet_counters();

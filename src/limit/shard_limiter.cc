@@ -131,6 +131,9 @@ int64_t ShardLimiter::reserve_for(const LeaseSet& s, const GlobalBucket& b, uint
 bool ShardLimiter::ensure(LeaseSet& s, Lease& lease, GlobalBucket& b, int64_t need,
                           uint64_t now_ns) {
   lease.used = true;
+  // The provider paused the account (a 429's retry-after, here or on another instance
+  // of the fleet): units already leased wait too.
+  if (now_ns < b.paused_until_ns()) return false;
   if (lease.units >= need) return true;  // the fast path: plain arithmetic
   b.spent(lease.spent, now_ns);
   lease.spent = 0;

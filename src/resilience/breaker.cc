@@ -52,6 +52,21 @@ void Breaker::open(uint64_t now_ms) {
   open_until_ms_.store(now_ms + cooldown_ms_.load(std::memory_order_relaxed),
                        std::memory_order_release);
   state_.store(static_cast<uint8_t>(BreakerState::open), std::memory_order_release);
+  opens_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+void Breaker::open_by_fleet(uint64_t until_ms) {
+  uint64_t cur = open_until_ms_.load(std::memory_order_acquire);
+  auto state = static_cast<BreakerState>(state_.load(std::memory_order_acquire));
+  if (state != BreakerState::closed && cur >= until_ms) return;
+  open_until_ms_.store(until_ms, std::memory_order_release);
+  state_.store(static_cast<uint8_t>(BreakerState::open), std::memory_order_release);
+}
+
+void Breaker::close_by_fleet() {
+  clear_window();
+  open_until_ms_.store(0, std::memory_order_relaxed);
+  state_.store(static_cast<uint8_t>(BreakerState::closed), std::memory_order_release);
 }
 
 Breaker::Admission Breaker::admit(uint64_t now_ms) {
@@ -62,6 +77,11 @@ Breaker::Admission Breaker::admit(uint64_t now_ms) {
     uint8_t expected = static_cast<uint8_t>(BreakerState::open);
     state_.compare_exchange_strong(expected, static_cast<uint8_t>(BreakerState::half_open),
                                    std::memory_order_acq_rel);
+  }
+  // In a fleet only the process holding the fleet's probe token may probe.
+  if (gated_.load(std::memory_order_acquire) && !permit_.load(std::memory_order_acquire)) {
+    probe_wanted_.store(true, std::memory_order_release);
+    return Admission::refused;
   }
   // Half-open: whoever flips the flag first is the one probe of the process.
   bool expected = false;
@@ -130,6 +150,11 @@ void Breakers::reconfigure(const config::Config& cfg) {
       all_.emplace_back(p.name, std::make_unique<Breaker>(s));
     }
   }
+}
+
+void Breakers::for_each(const std::function<void(const std::string&, Breaker&)>& fn) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [name, breaker] : all_) fn(name, *breaker);
 }
 
 Breaker* Breakers::find(std::string_view provider) const {

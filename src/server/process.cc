@@ -138,19 +138,19 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
   if (std::string e = limit::rebuild_spend(limits, *ledger, static_cast<int64_t>(core::wall_ms()));
       !e.empty())
     SLUICE_LOG_WARN("budgets start from zero: reading spend from the ledger failed: %s", e.c_str());
+  // One breaker per provider account for the whole process, before any shard runs.
+  resilience::Breakers breakers(c);
   // Fleet-wide limits: the fleet thread takes its first leases before any shard serves.
   std::unique_ptr<fleet::Fleet> fleet;
   if (c.fleet.enabled) {
     try {
-      fleet = std::make_unique<fleet::Fleet>(c.fleet, limits);
+      fleet = std::make_unique<fleet::Fleet>(c.fleet, limits, &breakers);
     } catch (const std::exception& e) {
       SLUICE_LOG_ERROR("%s", e.what());
       return 1;
     }
     fleet->start();
   }
-  // One breaker per provider account for the whole process, before any shard runs.
-  resilience::Breakers breakers(c);
   metrics::MetricsHub metrics_hub(count);
   std::unique_ptr<telemetry::SpanExporter> spans;
   if (!c.telemetry.otlp.endpoint.empty()) {
@@ -167,6 +167,10 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
     // Before the shards see the new snapshot.
     limits.reconfigure(next);
     breakers.reconfigure(next);
+    if (fleet)
+      fleet->reconfigure(next.fleet);
+    else if (next.fleet.enabled)
+      SLUICE_LOG_WARN("fleet: the reload adds a fleet section; it takes effect at a restart");
   };
 
   // Declared after the ledger, key store, publisher and the objects above so it is

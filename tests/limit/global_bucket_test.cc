@@ -126,5 +126,33 @@ TEST(GlobalPool, SlotsNeverExceedTheCapacity) {
   EXPECT_EQ(p.leased(), 2);
 }
 
+TEST(GlobalPool, UnderAFleetCapTakesStopAtTheLeaseAndCountTheShortfall) {
+  GlobalPool p;
+  p.configure(10);
+  ASSERT_TRUE(p.take(1));
+  p.fleet_enable();  // the cap starts at what is held: nothing more until a grant
+  EXPECT_EQ(p.fleet_cap(), 1);
+  EXPECT_FALSE(p.take(1));
+  EXPECT_EQ(p.fleet_short(), 1u);
+  p.fleet_set_cap(3);  // the fleet granted three slots
+  EXPECT_TRUE(p.take(1));
+  EXPECT_TRUE(p.take(1));
+  EXPECT_FALSE(p.take(1));
+  EXPECT_EQ(p.leased(), 3);
+  EXPECT_EQ(p.fleet_short(), 2u);
+  p.fleet_set_cap(20);  // never past the limit itself
+  for (int i = 0; i < 7; ++i) EXPECT_TRUE(p.take(1));
+  EXPECT_FALSE(p.take(1));
+}
+
+TEST(GlobalBucket, APauseIsReadableUntilItEnds) {
+  GlobalBucket b;
+  b.configure(60, 10);
+  EXPECT_EQ(b.paused_until_ns(), 0u);
+  b.pause_until(5'000'000'000);
+  b.pause_until(3'000'000'000);  // an earlier end never shortens it
+  EXPECT_EQ(b.paused_until_ns(), 5'000'000'000u);
+}
+
 }  // namespace
 }  // namespace sluice::limit

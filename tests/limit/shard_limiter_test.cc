@@ -311,5 +311,22 @@ TEST(FairShare, FourThreadsNeverExceedTheBucket) {
   EXPECT_GE(admitted.load(), 45);
 }
 
+TEST(ShardLimiter, APausedAccountAdmitsNothingFromLeasesInHand) {
+  config::Config c = base_config();
+  c.providers[0].limits.requests_per_minute = 6000;
+  c.projects.push_back(project("a"));
+  Registry reg(c, 1);
+  ShardLimiter s(reg, 0);
+  Plan* plan = s.plan(who("a"), c);
+  Ticket t;
+  ASSERT_EQ(s.admit(*plan, 1, 0, kWall, kT0, t).verdict, Verdict::admitted);
+  s.settle(t, 1, 0, kT0);
+  // The shard's lease still holds units; a 429's retry-after (here or from another
+  // instance of the fleet) stops them too, until the pause ends.
+  reg.provider("acct")->requests.pause_until(kT0 + 2 * kSec);
+  EXPECT_EQ(s.admit(*plan, 1, 0, kWall, kT0 + kSec, t).verdict, Verdict::rate_limited);
+  EXPECT_EQ(s.admit(*plan, 1, 0, kWall, kT0 + 3 * kSec, t).verdict, Verdict::admitted);
+}
+
 }  // namespace
 }  // namespace sluice::limit

@@ -151,5 +151,33 @@ TEST(Breakers, ReconfigureKeepsStateByProviderName) {
   EXPECT_EQ(ba->snapshot(6000).open_until_ms, 6099u);
 }
 
+TEST(Breaker, AFleetGatedHalfOpenProbesOnlyWithThePermit) {
+  Breaker b = make();
+  for (int i = 0; i < 3; ++i) b.record_failure(0, false);
+  EXPECT_EQ(b.opens(), 1u);
+  b.fleet_gate(true);
+  // Past the cooldown, but another instance may hold the fleet's one probe.
+  EXPECT_EQ(b.admit(600), Admission::refused);
+  EXPECT_TRUE(b.probe_wanted());
+  EXPECT_FALSE(b.probe_wanted());
+  b.permit_probe(true);
+  EXPECT_EQ(b.admit(601), Admission::probe);
+  EXPECT_EQ(b.admit(602), Admission::refused);  // still one at a time
+  b.record_failure(700, true);
+  EXPECT_EQ(b.opens(), 2u);  // a failed probe opens it again: the fleet is told
+}
+
+TEST(Breaker, TheFleetOpensAndClosesItWithoutCountingItsOwnOpens) {
+  Breaker b = make();
+  b.open_by_fleet(900);
+  EXPECT_EQ(b.opens(), 0u);
+  EXPECT_EQ(b.admit(100), Admission::refused);
+  b.open_by_fleet(500);  // never shortened
+  EXPECT_EQ(b.snapshot(100).open_until_ms, 900u);
+  b.close_by_fleet();
+  EXPECT_EQ(b.admit(100), Admission::allowed);
+  EXPECT_EQ(b.snapshot(100).state, BreakerState::closed);
+}
+
 }  // namespace
 }  // namespace sluice::resilience

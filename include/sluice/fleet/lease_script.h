@@ -3,11 +3,29 @@
 // One EVALSHA renews all of a process's leases and records its heartbeat.
 //
 // KEYS[1]      sorted set of instances, scored by their last heartbeat (µs)
-// KEYS[2..]    one hash per bucket: "tat" and one "l:<holder>" = "<units> <expiry µs>"
-//              per live lease
+// KEYS[2]      hash of signals shared by the fleet, each field's value an end time (µs):
+//              "p:<bucket key>" a provider's pause (a 429's retry-after), deleted when
+//              it ends; "b:<provider>" an open breaker's cooldown end, kept a minute
+//              past it (half-open: waiting for the fleet's one probe) unless closed
+// KEYS[3]      prefix of the probe tokens ("<prefix><provider>", SET NX PX)
+// KEYS[4..]    one hash per bucket: "tat" and one "l:<holder>" = "<units> <expiry µs>"
+//              per live lease, "d:<instance>" = "<expiry µs> <demand>" and
+//              "u:<instance>" = "<units/s> <µs>" (fair share); then one hash per budget window: "i:<instance>" = that
+//              instance's spend in the window (nano-USD), its ledger's and its own since
 // ARGV[1..4]   holder (instance, process and epoch), instance, lease_ms, seen_ms
-// ARGV[5..]    five per bucket: per_minute, burst, spent, refund, want
-// Reply        { instances seen within seen_ms, then per bucket: units held, retry_ms }
+// ARGV[5]      n signal reports, then n pairs: field, ms (> 0: the signal lasts at
+//              least ms from now; -1: a breaker closed by its probe, deleted)
+// next         m probe asks, then m providers (a half-open breaker wanting the token)
+// next         b buckets, then six per bucket: per_minute, burst, spent, refund, want,
+//              demand: "" (not shared between projects) or "<project> <weight> <demand>"
+//              per project with demand here, joined by ";" (docs/LIMITS.md "Fleet")
+// next         w budget windows, then two per window: this instance's spend, ttl_ms
+// next         c concurrency pools, then two per pool: capacity, slots wanted; their keys
+//              (KEYS after the budgets' hashes) hold "l:<holder>" = "<slots> <expiry µs>"
+// Reply        { instances seen within seen_ms, { field, ms left (may be <= 0), ... },
+//                { provider, 1 if this holder has the probe token, ... },
+//                { per window: the other instances' spend }, { per pool: slots held },
+//                then per bucket: units held, retry_ms }
 
 #include <string_view>
 
@@ -22,13 +40,173 @@ local seen = tonumber(ARGV[4]) * 1000
 redis.call('ZADD', KEYS[1], now, inst)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 3600000000)
 local out = { redis.call('ZCOUNT', KEYS[1], now - seen, '+inf') }
-for i = 2, #KEYS do
-  local a = 4 + (i - 2) * 5
-  local per_minute = tonumber(ARGV[a + 1])
-  local burst = tonumber(ARGV[a + 2])
-  local spent = tonumber(ARGV[a + 3])
-  local refund = tonumber(ARGV[a + 4])
-  local want = tonumber(ARGV[a + 5])
+-- Fair share across the fleet: what this instance must leave in the bucket for the
+-- instances behind it. Each instance's weight is the sum over the projects with demand
+-- anywhere in the fleet of the project's weight times this instance's part of that
+-- project's demand; an instance whose usage per weight is above another's leaves that
+-- one its part of two seconds of the rate (as a shard does for projects in a process).
+local function fair_reserve(key, h, demand, spent, burst, per_minute)
+  -- Not shared between projects (its demand field, if any, expires after a lease).
+  if demand == '' then return 0 end
+  local tau = 2000000
+  local me_u, me_at = 0, now
+  local specs, usage = {}, {}
+  for j = 1, #h, 2 do
+    local f, v = h[j], h[j + 1]
+    local kind, who = string.sub(f, 1, 2), string.sub(f, 3)
+    if who ~= inst then
+      if kind == 'd:' then
+        local e, spec = string.match(v, '^(%S+) (.*)$')
+        if tonumber(e) > now then specs[who] = spec else redis.call('HDEL', key, f) end
+      elseif kind == 'u:' then
+        local r, at = string.match(v, '^(%S+) (%S+)$')
+        usage[who] = tonumber(r) * math.exp(-(now - tonumber(at)) / tau)
+      end
+    elseif kind == 'u:' then
+      local r, at = string.match(v, '^(%S+) (%S+)$')
+      me_u, me_at = tonumber(r), tonumber(at)
+    end
+  end
+  local dt = math.max(now - me_at, 1000)
+  local keep = math.exp(-dt / tau)
+  me_u = me_u * keep + spent * 1000000 / dt * (1 - keep)
+  redis.call('HSET', key, 'u:' .. inst, string.format('%.17g %d', me_u, now))
+  redis.call('HSET', key, 'd:' .. inst, string.format('%d ', now + lease) .. demand)
+  specs[inst] = demand
+  usage[inst] = me_u
+  local total, parsed = {}, {}
+  for who, spec in pairs(specs) do
+    local list = {}
+    for p, w, d in string.gmatch(spec, '([^ ;]+) (%S+) ([^ ;]+)') do
+      d = tonumber(d)
+      list[#list + 1] = { p, tonumber(w), d }
+      total[p] = (total[p] or 0) + d
+    end
+    parsed[who] = list
+  end
+  local weight = {}
+  for who, list in pairs(parsed) do
+    local wsum = 0
+    for _, e in ipairs(list) do
+      if total[e[1]] > 0 then wsum = wsum + e[2] * e[3] / total[e[1]] end
+    end
+    weight[who] = wsum
+  end
+  local mine_w = weight[inst]
+  if not mine_w or mine_w <= 0 then return 0 end
+  local my_norm = (usage[inst] or 0) / mine_w
+  local behind = 0
+  for who, w in pairs(weight) do
+    if who ~= inst and w > 0 and (usage[who] or 0) / w < my_norm then behind = behind + w end
+  end
+  if behind == 0 then return 0 end
+  local base = math.min(burst, math.max(1, math.floor(per_minute / 30)))
+  return math.ceil(base * behind / (behind + mine_w))
+end
+local sig, probe_prefix = KEYS[2], KEYS[3]
+local a = 5
+local n = tonumber(ARGV[a])
+for j = 1, n do
+  local f, ms = ARGV[a + 2 * j - 1], tonumber(ARGV[a + 2 * j])
+  if ms < 0 then
+    redis.call('HDEL', sig, f)
+    redis.call('DEL', probe_prefix .. string.sub(f, 3))
+  else
+    local cur = tonumber(redis.call('HGET', sig, f) or '0')
+    local untl = now + ms * 1000
+    if untl > cur then redis.call('HSET', sig, f, string.format('%d', untl)) end
+    -- A breaker opened again (its probe failed): the next probe is chosen afresh.
+    if string.sub(f, 1, 2) == 'b:' then redis.call('DEL', probe_prefix .. string.sub(f, 3)) end
+  end
+end
+if n > 0 then redis.call('PEXPIRE', sig, 3600000) end
+a = a + 2 * n + 1
+local m = tonumber(ARGV[a])
+local probes = {}
+local signals = {}
+local all = redis.call('HGETALL', sig)
+local open = {}
+for j = 1, #all, 2 do
+  local f, untl = all[j], tonumber(all[j + 1])
+  local kind = string.sub(f, 1, 2)
+  if (kind == 'p:' and untl <= now) or (kind == 'b:' and untl + 60000000 <= now) then
+    redis.call('HDEL', sig, f)
+  else
+    signals[#signals + 1] = f
+    signals[#signals + 1] = math.floor((untl - now) / 1000)
+    if kind == 'b:' then open[string.sub(f, 3)] = untl end
+  end
+end
+for j = 1, m do
+  local p = ARGV[a + j]
+  local got = 0
+  -- Only past the cooldown the fleet agrees on, and only one holder at a time.
+  if open[p] and open[p] <= now then
+    if redis.call('SET', probe_prefix .. p, holder, 'NX', 'PX', 15000) then got = 1
+    elseif redis.call('GET', probe_prefix .. p) == holder then got = 1 end
+  end
+  probes[#probes + 1] = p
+  probes[#probes + 1] = got
+end
+out[2] = signals
+out[3] = probes
+a = a + m + 1
+local nb = tonumber(ARGV[a])
+-- Budgets: each instance sets its own field (never adds), so a report is idempotent and
+-- a Redis that lost them is refilled by the next report of every instance.
+local spends = {}
+local wa = a + nb * 6 + 1
+for j = 1, tonumber(ARGV[wa]) do
+  local key = KEYS[3 + nb + j]
+  local mine = 'i:' .. inst
+  redis.call('HSET', key, mine, ARGV[wa + 2 * j - 1])
+  redis.call('PEXPIRE', key, ARGV[wa + 2 * j])
+  local h = redis.call('HGETALL', key)
+  local others = 0
+  for k = 1, #h, 2 do
+    if h[k] ~= mine then others = others + tonumber(h[k + 1]) end
+  end
+  spends[j] = others
+end
+out[4] = spends
+-- Concurrency: slots are leased like units but never refill; a lease that expires
+-- (its holder died) simply frees its slots.
+local nw = tonumber(ARGV[wa])
+local pa = wa + 2 * nw + 1
+local slots = {}
+for j = 1, tonumber(ARGV[pa]) do
+  local key = KEYS[3 + nb + nw + j]
+  local capacity, want = tonumber(ARGV[pa + 2 * j - 1]), tonumber(ARGV[pa + 2 * j])
+  local h = redis.call('HGETALL', key)
+  local others = 0
+  for k = 1, #h, 2 do
+    local f = h[k]
+    if string.sub(f, 1, 2) == 'l:' and string.sub(f, 3) ~= holder then
+      local u, e = string.match(h[k + 1], '^(%S+) (%S+)$')
+      if tonumber(e) <= now then redis.call('HDEL', key, f) else others = others + tonumber(u) end
+    end
+  end
+  -- What it holds, plus its part of the free slots as headroom (each instance seen
+  -- keeps a part, so a burst on one does not wait for a round trip).
+  local free = capacity - others
+  local grant = math.max(0, math.min(free, want + math.floor(math.max(0, free - want) / math.max(1, out[1]))))
+  if grant > 0 then
+    redis.call('HSET', key, 'l:' .. holder, string.format('%d %d', grant, now + lease))
+    redis.call('PEXPIRE', key, math.ceil(lease / 1000) * 2 + 1000)
+  else
+    redis.call('HDEL', key, 'l:' .. holder)
+  end
+  slots[j] = grant
+end
+out[5] = slots
+for i = 4, 3 + nb do
+  local o = a + (i - 4) * 6
+  local per_minute = tonumber(ARGV[o + 1])
+  local burst = tonumber(ARGV[o + 2])
+  local spent = tonumber(ARGV[o + 3])
+  local refund = tonumber(ARGV[o + 4])
+  local want = tonumber(ARGV[o + 5])
+  local demand = ARGV[o + 6]
   local key = KEYS[i]
   local T = 60000000 / per_minute
   local h = redis.call('HGETALL', key)
@@ -62,7 +240,7 @@ for i = 2, #KEYS do
   end
   if refund > 0 and tat > now then tat = math.max(tat - refund * T, now) end
   local debt = math.max(0, tat - now)
-  local free = burst - math.ceil(debt / T - 1e-9) - others - mine
+  local free = burst - math.ceil(debt / T - 1e-9) - others - mine - fair_reserve(key, h, demand, spent, burst, per_minute)
   local units = want
   if want > mine then units = mine + math.max(0, math.min(want - mine, free)) end
   if units > 0 then

@@ -47,8 +47,12 @@ class GlobalBucket {
   // Provider feedback: the account has only `remaining` units left now; the virtual
   // level is lowered to it (never raised).
   void clamp_level(int64_t remaining, uint64_t now_ns);
-  // Provider feedback: nothing may be leased until `until_ns` (a 429's retry-after).
+  // Provider feedback: nothing may be leased until `until_ns` (a 429's retry-after),
+  // and no shard admits from a lease it already holds before then.
   void pause_until(uint64_t until_ns);
+  // The end of the latest pause (mono ns; 0: never paused). One relaxed load: shards
+  // read it on every admission, the fleet thread publishes it to the other instances.
+  uint64_t paused_until_ns() const { return paused_until_.load(std::memory_order_relaxed); }
   // Provider feedback: the account's real limit per minute; adopted when lower than
   // the configured one, dropped again on configure().
   void adopt_provider_limit(uint64_t per_minute);
@@ -87,6 +91,7 @@ class GlobalBucket {
   std::atomic<int64_t> burst_{0};
   std::atomic<uint64_t> per_minute_{0};  // effective (configured or the provider's)
   std::atomic<uint64_t> configured_{0};
+  std::atomic<uint64_t> paused_until_{0};  // mono ns: the latest pause's end
   std::atomic<bool> fleet_on_{false};
   std::atomic<int64_t> fleet_cap_{0};  // cumulative: fleet_taken_ may grow up to here
   std::atomic<int64_t> fleet_taken_{0};
@@ -105,9 +110,23 @@ class GlobalPool {
   void give_back(int64_t n) { leased_.fetch_sub(n, std::memory_order_acq_rel); }
   int64_t leased() const { return leased_.load(std::memory_order_relaxed); }
 
+  // ---- Fleet (docs/LIMITS.md "Fleet") ----------------------------------------------
+  // With a fleet, the process may hold only the slots its fleet lease covers: `take`
+  // also checks `fleet_cap`, which the fleet thread moves. The cap starts at what is
+  // leased.
+  void fleet_enable();
+  bool fleet_on() const { return fleet_on_.load(std::memory_order_acquire); }
+  void fleet_set_cap(int64_t cap) { fleet_cap_.store(cap, std::memory_order_release); }
+  int64_t fleet_cap() const { return fleet_cap_.load(std::memory_order_acquire); }
+  // Takes the fleet cap refused, ever.
+  uint64_t fleet_short() const { return fleet_short_.load(std::memory_order_relaxed); }
+
  private:
   std::atomic<uint64_t> capacity_{0};
   std::atomic<int64_t> leased_{0};
+  std::atomic<bool> fleet_on_{false};
+  std::atomic<int64_t> fleet_cap_{0};
+  std::atomic<uint64_t> fleet_short_{0};
 };
 
 }  // namespace sluice::limit

@@ -127,6 +127,13 @@ class Registry {
     for (auto& [id, lim] : limits_)
       if (lim->live.load(std::memory_order_acquire)) fn(*lim);
   }
+  // ... and of every live budget.
+  template <class Fn>
+  void for_each_budget(Fn&& fn) {
+    std::lock_guard lock(mu_);
+    for (auto& [id, b] : budgets_)
+      if (b->live.load(std::memory_order_acquire)) fn(*b);
+  }
 
  private:
   void apply(const config::Config& cfg);

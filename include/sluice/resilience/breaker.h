@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -62,6 +63,19 @@ class Breaker {
   // Open and still cooling down: every request would be refused. Two atomic loads.
   bool cooling_down(uint64_t now_ms) const;
 
+  // ---- Fleet (docs/FLEET.md "Shared breakers"), called by the fleet thread only ----
+  // How many times this process's own failures opened it (a probe's failure included).
+  uint64_t opens() const { return opens_.load(std::memory_order_acquire); }
+  // Another instance opened it: open here until `until_ms` (never shortened).
+  void open_by_fleet(uint64_t until_ms);
+  // Another instance's probe succeeded: closed here too.
+  void close_by_fleet();
+  // Gated: in half-open the probe also needs the fleet's permit (one probe per fleet).
+  void fleet_gate(bool on) { gated_.store(on, std::memory_order_release); }
+  void permit_probe(bool on) { permit_.store(on, std::memory_order_release); }
+  // A request found it half-open without the permit since the last call.
+  bool probe_wanted() { return probe_wanted_.exchange(false, std::memory_order_acq_rel); }
+
  private:
   static constexpr size_t kBuckets = 16;
   uint64_t bucket_ms() const;
@@ -75,6 +89,10 @@ class Breaker {
   std::atomic<uint8_t> state_{static_cast<uint8_t>(BreakerState::closed)};
   std::atomic<uint64_t> open_until_ms_{0};
   std::atomic<bool> probe_out_{false};
+  std::atomic<uint64_t> opens_{0};
+  std::atomic<bool> gated_{false};         // the fleet decides who probes
+  std::atomic<bool> permit_{false};        // this process holds the fleet's probe token
+  std::atomic<bool> probe_wanted_{false};  // refused in half-open for want of the token
   // Failure counts per time slice: (epoch << 16) | count in one word, so a slice moves
   // to a new epoch and counts in one compare-and-swap.
   std::array<std::atomic<uint64_t>, kBuckets> buckets_{};
@@ -91,6 +109,8 @@ class Breakers {
   // kept (unused) so that pointers a shard still holds stay valid.
   void reconfigure(const config::Config& cfg);
   Breaker* find(std::string_view provider) const;
+  // Every breaker, under the control-plane lock (the fleet thread's view).
+  void for_each(const std::function<void(const std::string&, Breaker&)>& fn) const;
 
  private:
   mutable std::mutex mu_;  // control plane only: reconfigure and lookups at snapshot time

@@ -291,6 +291,51 @@ class Fleet(unittest.TestCase):
             self.assertIn(post(port).status, (200, 429))
 
 
+class Reload(unittest.TestCase):
+    """SIGHUP applies the fleet section's on_redis_down and lease_ms; what takes a
+    restart (another Redis) is said in the log and the running Redis is kept."""
+
+    def test_reload_switches_on_redis_down_and_lease_ms(self):
+        import signal
+        d = tempfile.mkdtemp()
+        server = redis_server.Server()
+        mock = h.start_mock()
+        path = config(d, mock.port, server.url, "gw-a", "local_share")
+        p = h.start_sluice(path, env={"SLUICE_ADMIN_KEY": ADMIN})
+        try:
+            self.assertEqual(post(p.port).status, 200)
+            server.stop_server()
+            deadline = time.time() + 10
+            while time.time() < deadline and metric(p.port, "sluice_fleet_redis_up") != 0:
+                time.sleep(0.05)
+            self.assertEqual(h.http(p.port, "GET", "/readyz").json()["fleet"]["mode"],
+                             "local_share")
+            self.assertIn(post(p.port).status, (200, 429))
+            # The same file, refusing while Redis is down, a longer lease and another Redis.
+            config(d, mock.port, "redis://127.0.0.1:1/0", "gw-a", "refuse", lease_ms=3000)
+            p.signal(signal.SIGHUP)
+            self.assertTrue(h.wait_for_log(p, "on_redis_down is now refuse"), p.stderr())
+            self.assertIn("lease_ms is now 3000", p.stderr())
+            self.assertIn("another redis, password or instance takes a restart", p.stderr())
+            deadline = time.time() + 10
+            while time.time() < deadline and h.http(
+                    p.port, "GET", "/readyz").json()["fleet"]["mode"] != "refuse":
+                time.sleep(0.05)
+            r = post(p.port)
+            self.assertEqual(r.status, 503)
+            self.assertEqual(r.header("x-sluice-error-class"), "provider_degraded")
+            # The running Redis address is kept: once it is back, fleet mode resumes.
+            server.start_server()
+            deadline = time.time() + 30
+            while time.time() < deadline and metric(p.port, "sluice_fleet_redis_up") != 1:
+                time.sleep(0.2)
+            self.assertEqual(admin(p.port, "/admin/limits").json()["fleet"]["mode"], "fleet")
+        finally:
+            p.stop()
+            mock.stop()
+            server.stop()
+
+
 class Connection(unittest.TestCase):
     """How an instance reaches Redis: a password from the environment (a wrong one is
     a degraded instance with the reason in /admin/limits), a Unix socket."""
