@@ -163,7 +163,7 @@ void Stream::enqueue(core::Slice s) {
     }
     p.chunk_charge = true;
   } else {
-    p.charge = s.size();
+    p.charge = static_cast<uint32_t>(std::min<size_t>(s.size(), UINT32_MAX));
     queued_ += p.charge;
   }
   p.slice = std::move(s);

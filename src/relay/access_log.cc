@@ -1,7 +1,9 @@
 #include "sluice/relay/access_log.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -150,9 +152,17 @@ class Writer {
     std::sort(held_.begin(), held_.end(),
               [](const Held& a, const Held& b) { return a.batch.seq < b.batch.seq; });
     size_t n = 0;
-    for (; n < held_.size() && held_[n].batch.seq <= top; ++n) {
-      Held& h = held_[n];
-      write_all(h.channel->fd, h.batch.bytes);
+    while (n < held_.size() && held_[n].batch.seq <= top) ++n;
+    // One writev for each run of batches bound for the same descriptor (all of them,
+    // unless a reload changed the file): one system call per cycle, not per batch.
+    for (size_t from = 0; from < n;) {
+      size_t to = from + 1;
+      while (to < n && held_[to].channel->fd == held_[from].channel->fd) ++to;
+      write_all(held_[from].channel->fd, from, to);
+      from = to;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      Held& h = held_[i];
       h.batch.bytes.clear();
       h.channel->spare.try_push(std::move(h.batch.bytes));  // the shard reuses it
       h.channel->done.fetch_add(1, std::memory_order_release);
@@ -160,21 +170,34 @@ class Writer {
     held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(n));
   }
 
-  // A write that fails (a full disk) must not stop the writer: the lines it could not
-  // write are counted as lost.
-  static void write_all(int fd, const std::string& bytes) {
-    size_t off = 0;
-    while (off < bytes.size()) {
-      ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
+  // Writes held_[from, to) to `fd`. A write that fails (a full disk) must not stop the
+  // writer: the lines it could not write are counted as lost.
+  void write_all(int fd, size_t from, size_t to) {
+    std::vector<iovec>& iov = iov_;
+    iov.clear();
+    for (size_t i = from; i < to; ++i)
+      if (!held_[i].batch.bytes.empty())
+        iov.push_back({held_[i].batch.bytes.data(), held_[i].batch.bytes.size()});
+    size_t at = 0;  // first iovec not fully written
+    while (at < iov.size()) {
+      int count = static_cast<int>(std::min<size_t>(iov.size() - at, IOV_MAX));
+      ssize_t n = ::writev(fd, iov.data() + at, count);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
-        dropped_lines.fetch_add(
-            static_cast<uint64_t>(
-                std::count(bytes.begin() + static_cast<std::ptrdiff_t>(off), bytes.end(), '\n')),
-            std::memory_order_relaxed);
+        uint64_t lost = 0;
+        for (size_t i = at; i < iov.size(); ++i) {
+          const char* b = static_cast<const char*>(iov[i].iov_base);
+          lost += static_cast<uint64_t>(std::count(b, b + iov[i].iov_len, '\n'));
+        }
+        dropped_lines.fetch_add(lost, std::memory_order_relaxed);
         return;
       }
-      off += static_cast<size_t>(n);
+      size_t left = static_cast<size_t>(n);
+      while (left > 0 && left >= iov[at].iov_len) left -= iov[at++].iov_len;
+      if (left > 0) {
+        iov[at].iov_base = static_cast<char*>(iov[at].iov_base) + left;
+        iov[at].iov_len -= left;
+      }
     }
   }
 
@@ -184,6 +207,7 @@ class Writer {
   bool stop_ = false;
   std::vector<std::shared_ptr<AccessLogChannel>> channels_;
   std::vector<Held> held_;  // popped, not yet written (writer thread only)
+  std::vector<iovec> iov_;  // write_all's gather list, kept between cycles
   std::thread thread_;
 };
 
