@@ -34,7 +34,9 @@ struct AccessLogBatch {
 // One shard's queue to the writer, shared by the two: the shard pushes batches and pops
 // spare buffers, the writer the other way round.
 struct AccessLogChannel {
-  AccessLogChannel(int fd, size_t batches) : fd(fd), full(batches), spare(64) {}
+  AccessLogChannel(int fd, size_t batches) : fd(fd), full(batches), spare(kSpareBuffers) {}
+  // Written buffers waiting for reuse: a tick's worth of loop turns at moderate rates.
+  static constexpr size_t kSpareBuffers = 256;
   const int fd;
   ledger::SpscRing<AccessLogBatch> full;  // shard -> writer
   ledger::SpscRing<std::string> spare;    // writer -> shard: written buffers, to reuse
@@ -121,6 +123,8 @@ class Writer {
     }
   }
 
+  static constexpr size_t kMaxSpareCapacity = 16 * 1024;
+
   struct Held {
     AccessLogBatch batch;
     std::shared_ptr<AccessLogChannel> channel;
@@ -164,7 +168,9 @@ class Writer {
     for (size_t i = 0; i < n; ++i) {
       Held& h = held_[i];
       h.batch.bytes.clear();
-      h.channel->spare.try_push(std::move(h.batch.bytes));  // the shard reuses it
+      // The shard reuses it; a buffer a burst made big is freed instead of kept.
+      if (h.batch.bytes.capacity() <= kMaxSpareCapacity)
+        h.channel->spare.try_push(std::move(h.batch.bytes));
       h.channel->done.fetch_add(1, std::memory_order_release);
     }
     held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(n));
@@ -313,7 +319,10 @@ bool AccessLog::hand_over() {
   ++batches_;
   lines_ = 0;
   // Reuse a buffer the writer is done with: no allocation per turn once warm.
-  if (!channel_->spare.try_pop(buf_)) buf_ = std::string();
+  if (!channel_->spare.try_pop(buf_)) {
+    buf_ = std::string();
+    buf_.reserve(4096);  // a few lines without growing step by step
+  }
   if (channel_->full.producer_fill_at_least(channel_->full.capacity() / 2)) Writer::get().wake();
   return true;
 }
