@@ -139,6 +139,11 @@ std::string render(const Snapshot& s, const ProcessFigures& p) {
     process_counter(w, "sluice_ledger_dropped_total", "Ledger records lost (queues full).",
                     p.ledger_dropped);
   }
+  if (p.access_log)
+    process_counter(w, "sluice_access_log_dropped_total",
+                    "Access log lines lost: a shard's queue to the writer was full, or a "
+                    "write failed.",
+                    p.access_log_dropped);
   if (p.otlp) {
     process_counter(w, "sluice_otlp_spans_exported_total", "Spans the OTLP collector accepted.",
                     p.spans_exported);

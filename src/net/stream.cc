@@ -116,34 +116,85 @@ void Stream::tls_input(core::Slice ciphertext) {
   if (!tls_handshake_step()) return;
   for (;;) {
     if (closing_ || !handler_) return;
-    std::string plain(16384, '\0');
-    tls::ReadResult r = tls_->read_plaintext(plain.data(), plain.size());
+    std::span<char> room = plaintext_.room();
+    if (room.empty()) {
+      peer_closed(-ENOMEM);
+      return;
+    }
+    tls::ReadResult r = tls_->read_plaintext(room.data(), room.size());
     tls_flush_ciphertext();
     if (r.status == tls::ReadStatus::data) {
-      plain.resize(r.bytes);
-      handler_->on_data(*this, core::Slice::copy_of(std::move(plain)));
+      handler_->on_data(*this, plaintext_.commit(r.bytes));
       continue;
     }
+    // Nothing in flight still views the block: an idle connection keeps none.
+    if (r.status == tls::ReadStatus::want_more) release_idle_plaintext();
     if (r.status == tls::ReadStatus::closed) peer_closed(0);
     if (r.status == tls::ReadStatus::failed) peer_closed(-EPROTO);
     return;
   }
 }
 
+void Stream::release_idle_plaintext() {
+  if (plaintext_.unshared()) plaintext_.release();
+}
+
 void Stream::send_raw(core::Slice s) {
   if (closing_ || s.empty()) return;
-  queued_ += s.size();
-  queue_.push_back(std::move(s));
+  enqueue(std::move(s));
   if (queued_ > kHighWater) was_high_ = true;
   if (!send_inflight_) flush();
+}
+
+// A chunk's footprint is counted once per queue, on its first queued slice, and given
+// back with its last; slices of a chunk another queue already counts, and slices whose
+// chunk has no known footprint (static bytes), count their own bytes.
+// Each entry also counts its own slot: a backlog of thousands of tiny slices (one per
+// SSE event, with its chunk-size line) pins as much in entries as in bytes.
+void Stream::enqueue(core::Slice s) {
+  Pending p;
+  queued_ += sizeof(Pending);
+  core::Chunk* c = s.chunk();
+  size_t footprint = c ? c->footprint() : 0;
+  if (footprint > 0 && (c->charged_to == nullptr || c->charged_to == this)) {
+    if (c->charged_slices++ == 0) {
+      c->charged_to = this;
+      queued_ += footprint;
+    }
+    p.chunk_charge = true;
+  } else {
+    p.charge = static_cast<uint32_t>(std::min<size_t>(s.size(), UINT32_MAX));
+    queued_ += p.charge;
+  }
+  p.slice = std::move(s);
+  queue_.push_back(std::move(p));
+}
+
+void Stream::dequeue_front() {
+  Pending& p = queue_.front();
+  if (p.chunk_charge) {
+    core::Chunk* c = p.slice.chunk();
+    if (--c->charged_slices == 0) {
+      c->charged_to = nullptr;
+      queued_ -= c->footprint();
+    }
+  } else {
+    queued_ -= p.charge;
+  }
+  queued_ -= sizeof(Pending);
+  queue_.pop_front();
+}
+
+void Stream::drop_queue() {
+  while (!queue_.empty()) dequeue_front();
 }
 
 void Stream::flush() {
   if (queue_.empty() || closing_) return;
   size_t n = std::min<size_t>(queue_.size(), 64);
   for (size_t i = 0; i < n; ++i) {
-    iov_[i].iov_base = const_cast<char*>(queue_[i].data());
-    iov_[i].iov_len = queue_[i].size();
+    iov_[i].iov_base = const_cast<char*>(queue_[i].slice.data());
+    iov_[i].iov_len = queue_[i].slice.size();
   }
   msg_ = {};
   msg_.msg_iov = iov_;
@@ -169,8 +220,7 @@ void Stream::close() {
   handler_ = nullptr;
   // A sendmsg in flight still reads the front slices' memory: they are released only
   // when the Stream is freed, after that send's completion.
-  if (!send_inflight_) queue_.clear();
-  queued_ = 0;
+  if (!send_inflight_) drop_queue();
   // Each operation is cancelled by its own user_data, which the kernel finds by hash.
   // Cancelling by fd instead walks every pending request of the ring: with thousands of
   // connections each holding a multishot recv, every close cost O(open connections).
@@ -251,12 +301,11 @@ void Stream::on_recv(int res, uint32_t flags) {
     if (tls_ && tls_->handshake_done()) {
       // A TLS stream ends with close_notify; an EOF without it is a truncation.
       tls_->feed_eof();
-      std::string rest(4096, '\0');
-      tls::ReadResult r = tls_->read_plaintext(rest.data(), rest.size());
+      std::span<char> room = plaintext_.room();
+      tls::ReadResult r = tls_->read_plaintext(room.data(), room.size());
       if (r.status == tls::ReadStatus::data && handler_) {
-        rest.resize(r.bytes);
-        handler_->on_data(*this, core::Slice::copy_of(std::move(rest)));
-        r = tls_->read_plaintext(rest.data(), 0);
+        handler_->on_data(*this, plaintext_.commit(r.bytes));
+        r = tls_->read_plaintext(room.data(), 0);
       }
       peer_closed(r.status == tls::ReadStatus::closed ? 0 : -EPIPE);
       return;
@@ -296,12 +345,11 @@ void Stream::on_sent(int res) {
     return;
   }
   size_t left = static_cast<size_t>(res);
-  queued_ -= left;
   while (left > 0 && !queue_.empty()) {
-    core::Slice& front = queue_.front();
+    core::Slice& front = queue_.front().slice;
     if (front.size() <= left) {
       left -= front.size();
-      queue_.pop_front();
+      dequeue_front();
     } else {
       front.remove_prefix(left);
       left = 0;

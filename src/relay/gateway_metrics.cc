@@ -228,6 +228,8 @@ metrics::ProcessFigures GatewayMetrics::process_figures() const {
     const std::string_view state = l->state();
     f.ledger_degraded = state == "ok" ? 0 : state == "spooling" ? 1 : 2;
   }
+  f.access_log = state_->access_log_fd >= 0;
+  f.access_log_dropped = access_log_dropped();
   if (spans_) {
     f.otlp = true;
     f.spans_exported = spans_->exported();

@@ -20,6 +20,15 @@ class Chunk {
     if (--refs_ == 0) release();
   }
   uint32_t refs() const { return refs_; }
+  // Bytes of memory this chunk keeps alive: its whole buffer, not what the slices view.
+  // 0 when unknown (the holder then counts the slices' bytes instead).
+  virtual size_t footprint() const { return 0; }
+
+  // Send-queue accounting (net::Stream): a queue counts a chunk's footprint once, however
+  // many of its slices wait in it, so a backlog is measured by the memory it pins. One
+  // queue at a time holds that charge; another queue counts its slices by their bytes.
+  const void* charged_to = nullptr;  // the queue that counts this chunk's footprint
+  uint32_t charged_slices = 0;       // that queue's slices of this chunk
 
  protected:
   virtual ~Chunk() = default;
@@ -32,6 +41,7 @@ class HeapChunk final : public Chunk {
  public:
   explicit HeapChunk(std::string bytes) : bytes_(std::move(bytes)) {}
   const std::string& bytes() const { return bytes_; }
+  size_t footprint() const override { return sizeof(*this) + bytes_.capacity(); }
 
  private:
   void release() override { delete this; }
@@ -50,7 +60,9 @@ class Slice {
     return Slice(c, c->bytes().data(), c->bytes().size());
   }
   // A slice over memory that lives for the whole process (literals); no refcount.
-  static Slice from_static(std::string_view bytes) { return Slice(nullptr, bytes.data(), bytes.size()); }
+  static Slice from_static(std::string_view bytes) {
+    return Slice(nullptr, bytes.data(), bytes.size());
+  }
   Slice(const Slice& o) : Slice(o.chunk_, o.data_, o.len_) {}
   Slice(Slice&& o) noexcept : chunk_(o.chunk_), data_(o.data_), len_(o.len_) {
     o.chunk_ = nullptr;
@@ -71,6 +83,8 @@ class Slice {
   size_t size() const { return len_; }
   bool empty() const { return len_ == 0; }
   std::string_view view() const { return {data_, len_}; }
+  // The storage this slice points into; null for static bytes.
+  Chunk* chunk() const { return chunk_; }
   // A sub-range sharing the same chunk.
   Slice sub(size_t off, size_t n = SIZE_MAX) const {
     if (off > len_) off = len_;

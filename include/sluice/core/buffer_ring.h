@@ -40,6 +40,7 @@ class BufferRing {
    public:
     BufferRing* owner = nullptr;
     uint16_t id = 0;
+    size_t footprint() const override { return owner->buffer_size(); }
 
    private:
     void release() override { owner->give_back(id); }

@@ -49,8 +49,10 @@ struct ProcessFigures {
   uint64_t ledger_replayed = 0;       // spooled rows replayed into postgres
   uint64_t ledger_spool_backlog = 0;  // rows in the spool now
   uint64_t ledger_retention_deleted = 0;
-  uint64_t ledger_degraded = 0;  // 0 ok, 1 spooling, 2 failing
-  bool otlp = false;             // OTLP trace export is configured
+  uint64_t ledger_degraded = 0;     // 0 ok, 1 spooling, 2 failing
+  bool access_log = false;          // an access log is written
+  uint64_t access_log_dropped = 0;  // its lines lost: queue full or a failed write
+  bool otlp = false;                // OTLP trace export is configured
   uint64_t spans_exported = 0;
   uint64_t spans_dropped = 0;
   uint64_t export_failures = 0;

@@ -18,6 +18,7 @@
 #include "sluice/core/buffer.h"
 #include "sluice/core/buffer_ring.h"
 #include "sluice/core/event_loop.h"
+#include "sluice/tls/plaintext_buffer.h"
 #include "sluice/tls/tls_engine.h"
 
 namespace sluice::net {
@@ -60,7 +61,7 @@ class Stream final : public core::IoHandler {
 
   void set_handler(StreamHandler* h) { handler_ = h; }
   // Puts TLS between the socket and the handler: the handler then sees plaintext only
-  // (decrypted into heap buffers, the one place the relay copies), and on_connected
+  // (decrypted into pooled blocks, the one place the relay copies), and on_connected
   // reports the end of the handshake (-EPROTO on failure, see tls_failure()).
   // Call before start_reading(); for client streams, before the TCP connect completes.
   void set_tls(std::unique_ptr<tls::TlsEngine> engine);
@@ -73,6 +74,9 @@ class Stream final : public core::IoHandler {
 
   void send(core::Slice s);
   void send(std::string bytes) { send(core::Slice::copy_of(std::move(bytes))); }
+  // The send queue's backlog: the memory its slices keep alive (each buffer counted once,
+  // whole, however little of it is queued), not their payload. Flow control pauses the
+  // producer on this, so a slow reader pins at most about kHighWater.
   size_t queued_bytes() const { return queued_; }
   bool above_high_water() const { return queued_ > kHighWater; }
 
@@ -95,7 +99,20 @@ class Stream final : public core::IoHandler {
   Stream(IoContext& ctx, int fd, StreamHandler* h) : ctx_(ctx), fd_(fd), handler_(h) {
     ++ctx_.live_streams;
   }
-  ~Stream() { --ctx_.live_streams; }
+  ~Stream() {
+    drop_queue();
+    --ctx_.live_streams;
+  }
+  // A queued slice and what it added to queued_.
+  // 32 bytes, so a deque node holds 16 and a steady queue allocates few nodes.
+  struct Pending {
+    core::Slice slice;
+    uint32_t charge = 0;        // bytes counted for this slice alone (capped)
+    bool chunk_charge = false;  // counted through its chunk's footprint instead
+  };
+  void enqueue(core::Slice s);
+  void dequeue_front();
+  void drop_queue();
   void arm_recv();
   void cancel(Op op);
   void flush();
@@ -106,13 +123,14 @@ class Stream final : public core::IoHandler {
   void send_raw(core::Slice s);
   void tls_input(core::Slice ciphertext);
   void tls_flush_ciphertext();
+  void release_idle_plaintext();
   bool tls_handshake_step();
 
   IoContext& ctx_;
   int fd_;
   StreamHandler* handler_;
-  std::deque<core::Slice> queue_;
-  size_t queued_ = 0;
+  std::deque<Pending> queue_;
+  size_t queued_ = 0;  // memory the queue keeps alive (see queued_bytes())
   iovec iov_[64];
   msghdr msg_{};
   sockaddr_storage connect_addr_{};
@@ -129,6 +147,7 @@ class Stream final : public core::IoHandler {
   std::unique_ptr<tls::TlsEngine> tls_;
   bool tls_client_ = false;
   std::deque<core::Slice> tls_pending_;  // plaintext written before the handshake ended
+  tls::PlaintextBuffer plaintext_;       // the pooled block TLS reads decrypt into
 };
 
 }  // namespace sluice::net

@@ -140,5 +140,61 @@ class CompareSmokePostgres(unittest.TestCase):
             shutil.rmtree(d, ignore_errors=True)
 
 
+def run_compare(test, args, prefix):
+    """Runs bench/compare --smoke --no-build with `args`; returns (report, stdout)."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    test.addCleanup(shutil.rmtree, d, True)
+    json_path = os.path.join(d, "compare.json")
+    proc = subprocess.run([sys.executable, COMPARE, "--smoke", "--no-build", "--json", json_path]
+                          + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
+    stderr = proc.stderr.decode(errors="replace")
+    test.assertEqual(proc.returncode, 0, stderr[-4000:])
+    with open(json_path) as f:
+        report = json.load(f)
+    test.assertNotIn("exited_early", report)
+    return report, proc.stdout.decode(errors="replace")
+
+
+class CompareSmokeCount(unittest.TestCase):
+    """--count: sluice under callgrind and under strace for two request counts; the
+    marginal instructions, allocations and system calls per request are reported."""
+
+    def test_counts_per_request(self):
+        if not (shutil.which("valgrind") and shutil.which("strace")):
+            self.skipTest("valgrind and strace are not installed")
+        report, stdout = run_compare(self, ["--targets", "direct,sluice", "--count",
+                                            "--count-requests", "10,30",
+                                            "--skip", "max,latency,streams"], "compare-count-")
+        c = report["results"]["count"]["sluice"]
+        self.assertEqual([r["ok"] for r in c["callgrind"]], [10, 30])
+        self.assertEqual([r["ok"] for r in c["strace"]], [10, 30])
+        # Twenty more requests cost more of each: the marginal figures are positive.
+        self.assertGreater(c["instructions_per_request"], 1000)
+        self.assertGreater(c["allocations_per_request"], 0)
+        self.assertGreater(c["syscalls_per_request"], 0)
+        self.assertIn("counts per proxied request", stdout)
+        self.assertNotIn("direct", report["results"]["count"])
+
+
+class CompareSmokeHttps(unittest.TestCase):
+    """--https: the mock serves TLS and every gateway verifies it; every request is
+    answered 200 through each of them."""
+
+    def test_every_target_relays_over_https(self):
+        if not shutil.which("openssl"):
+            self.skipTest("the openssl command is not installed")
+        targets = ["direct"] + [t for t in ("nginx", "haproxy") if installed(t)] + ["sluice"]
+        report, stdout = run_compare(self, ["--targets", ",".join(targets), "--https",
+                                            "--skip", "latency,streams"], "compare-https-")
+        self.assertEqual(report["upstream"], "https")
+        self.assertIn("upstream: HTTPS", stdout)
+        res = report["results"]["max"]
+        self.assertEqual(sorted(res), sorted(targets))
+        for t in targets:
+            self.assertGreater(res[t]["ok"], 0, t)
+            self.assertEqual(res[t]["errors"], 0, t)
+            self.assertEqual(list(res[t]["status"]), ["200"], t)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -162,5 +162,72 @@ class AccessLogReopen(unittest.TestCase):
         self.assertEqual(len(lines(kept)), 6)
 
 
+class AccessLogDrops(unittest.TestCase):
+    """The access log is a pipe nobody reads: the log writer thread blocks on it, the
+    shard's queue fills, and the lines that find it full are counted in
+    sluice_access_log_dropped_total. sluice answers every request all along (the shard
+    never writes the log itself), and every line is either in the pipe or counted."""
+
+    REQUESTS = 2000  # the pipe holds ~190 lines and the queue 1,024 batches
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.path = os.path.join(self.dir, "access.fifo")
+        os.mkfifo(self.path)
+        # A reader exists (sluice's open would wait for one) but reads nothing yet.
+        self.reader = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+        self.mock = h.start_mock()
+        cfg = h.mock_config(self.mock.port, self.dir, shards=1,
+                            server='{ "access_log": "%s" }' % self.path)
+        self.sluice = h.start_sluice(cfg)
+        self.port = self.sluice.port
+
+    def tearDown(self):
+        self.sluice.stop()
+        self.mock.stop()
+        os.close(self.reader)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def dropped(self):
+        r = h.http(self.port, "GET", "/metrics")
+        self.assertEqual(r.status, 200)
+        for line in r.body.decode().splitlines():
+            if line.startswith("sluice_access_log_dropped_total "):
+                return int(float(line.split()[1]))
+        self.fail("no sluice_access_log_dropped_total in /metrics")
+
+    def test_lines_that_find_the_queue_full_are_counted(self):
+        self.assertEqual(self.dropped(), 0)
+        with h.connect(self.port) as s:
+            reader = h.Reader(s)
+            for i in range(self.REQUESTS):
+                s.sendall(h.request_bytes("POST", "/v1/chat/completions", CHAT,
+                                          {"x-request-id": "drop-%d" % i}))
+                r = reader.read()
+                self.assertEqual(r.status, 200, r.body)
+        dropped = self.dropped()
+        self.assertGreater(dropped, 0)
+        self.assertLess(dropped, self.REQUESTS)
+        # Now read the pipe: the writer finishes what was queued, and the lines there
+        # and the lines counted add up to the requests, each line whole.
+        text = b""
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                chunk = os.read(self.reader, 65536)
+            except BlockingIOError:
+                chunk = b""
+            text += chunk
+            if text.count(b'"request_id":"drop-') + dropped >= self.REQUESTS and not chunk:
+                break
+            if not chunk:
+                time.sleep(0.02)
+        ids = [json.loads(l)["request_id"] for l in text.decode().splitlines()]
+        written = [i for i in ids if i.startswith("drop-")]
+        self.assertEqual(len(written) + dropped, self.REQUESTS)
+        self.assertEqual(len(set(written)), len(written))
+        self.assertIn("drop-0", written)  # the first lines went out before the pipe filled
+
+
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    unittest.main()
