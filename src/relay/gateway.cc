@@ -63,6 +63,12 @@ std::string_view endpoint_name(const route::Route& r) {
       return "models";
     case Endpoint::model:
       return "model";
+    case Endpoint::messages:
+      return "messages";
+    case Endpoint::count_tokens:
+      return "count_tokens";
+    case Endpoint::generate_content:
+      return "generate_content";
     case Endpoint::passthrough:
       return route::flavor_name(r.flavor);
     case Endpoint::healthz:
@@ -95,6 +101,22 @@ scan::ResponseApi response_api(const route::Route& r) {
   return scan::ResponseApi::openai_chat;
 }
 
+}  // namespace
+
+// The usage format of a provider's generation answers (translated requests).
+scan::ResponseApi scan_api_of(route::ApiFlavor provider) {
+  switch (provider) {
+    case route::ApiFlavor::anthropic:
+      return scan::ResponseApi::anthropic;
+    case route::ApiFlavor::gemini:
+      return scan::ResponseApi::gemini;
+    case route::ApiFlavor::openai:
+      break;
+  }
+  return scan::ResponseApi::openai_chat;
+}
+
+namespace {
 // OpenAI chat and completions streams report usage only when asked.
 bool wants_usage_option(const route::Route& r) {
   if (r.flavor != route::ApiFlavor::openai) return false;
@@ -498,6 +520,13 @@ void Gateway::unified(Request& r) {
   route::BodyInfo body;
   route::InspectResult ins = route::inspect_body(r.ex.body(), body);
   if (!ins.ok()) return reject(r, route::ErrorClass::bad_request, ins.message);
+  // Gemini names the model in the path and asks for a stream by its method.
+  bool gemini = r.route.endpoint == route::Endpoint::generate_content;
+  if (gemini) {
+    body.model = std::string(r.route.model);
+    body.has_model = true;
+    body.stream = r.route.stream;
+  }
   if (!body.has_model) return reject(r, route::ErrorClass::bad_request, "`model` is required");
   if (body.model.size() > kMaxModelNameBytes) return reject_long_model(r);
   r.info.alias = body.model;
@@ -513,21 +542,21 @@ void Gateway::unified(Request& r) {
   if (pick.error != route::PickError::none)
     return reject(r, route::ErrorClass::provider_degraded,
                   with_marker(cfg_->server.degraded_marker, "no target for " + body.model));
-  if (pick.provider->kind != config::ProviderKind::openai)
-    return reject(r, route::ErrorClass::bad_request,
-                  "model " + body.model + " is served by a " +
-                      std::string(route::flavor_name(route::flavor_of(pick.provider->kind))) +
-                      " provider; call it through /" +
-                      std::string(route::flavor_name(route::flavor_of(pick.provider->kind))) +
-                      "/... instead");
+  if (r.route.endpoint == route::Endpoint::count_tokens &&
+      pick.provider->kind != config::ProviderKind::anthropic)
+    return estimate_count(r, body, *pick.provider);
+  Upstream up;
+  if (!prepare_upstream(r.route, r.ex, body, pick, body.model, up))
+    return reject(r, up.error, up.message);
   r.info.provider = pick.provider->name;
   r.info.upstream_model = pick.target->model;
-  route::RewriteSpec spec;
-  spec.upstream_model = pick.target->model;
-  spec.request_usage = body.stream && !body.include_usage && wants_usage_option(r.route);
-  route::rewrite_body(r.ex.body(), body, spec, scratch_);
+  if (!up.dropped.empty()) {
+    r.response_headers += "x-sluice-dropped-params: ";
+    r.response_headers += up.dropped;
+    r.response_headers += "\r\n";
+  }
   size_t provider = static_cast<size_t>(pick.provider - cfg_->providers.data());
-  dispatch(r, provider, r.route.upstream_path, scratch_, spec.request_usage);
+  dispatch(r, provider, up.path, up.body, up.hide_usage_chunk, &up);
 }
 
 void Gateway::native(Request& r) {
@@ -622,7 +651,7 @@ void Gateway::start_capture(RequestInfo& info, scan::ResponseApi api, std::strin
 }
 
 void Gateway::dispatch(Request& r, size_t provider, std::string_view upstream_path,
-                       std::string_view body, bool hide_usage_chunk) {
+                       std::string_view body, bool hide_usage_chunk, const Upstream* prepared) {
   r.info.price = find_price(*cfg_, r.info);
   if (r.info.price == nullptr && needs_price(r))
     return reject(r, route::ErrorClass::forbidden,
@@ -638,6 +667,12 @@ void Gateway::dispatch(Request& r, size_t provider, std::string_view upstream_pa
   req.scan = true;
   req.api = response_api(r.route);
   req.hide_usage_chunk = hide_usage_chunk;
+  bool client_query = true;
+  if (prepared && prepared->translation.on) {
+    req.translation = prepared->translation;
+    req.api = scan_api_of(req.translation.provider);  // the scanner reads the provider's bytes
+    client_query = false;
+  }
   if (state_->spans &&
       (cfg_->telemetry.otlp.capture_content || cfg_->telemetry.otlp.some_project_captures))
     start_capture(r.info, req.api, body);
@@ -646,9 +681,9 @@ void Gateway::dispatch(Request& r, size_t provider, std::string_view upstream_pa
   req.resilience = &resilience_;
   const config::Model* model = cfg_->model(r.info.alias);
   if (model && r.route.kind == route::RouteKind::unified) req.fallbacks = model->fallbacks;
-  req.bytes =
-      build_upstream_request(r.ex.head(), *req.origin, p, upstream_path, body,
-                             state_->auth_lines[provider], r.info.request_id, r.ex.peer_address());
+  req.bytes = build_upstream_request(r.ex.head(), *req.origin, p, upstream_path, body,
+                                     state_->auth_lines[provider], r.info.request_id,
+                                     r.ex.peer_address(), client_query);
   req.response_headers = std::move(r.response_headers);
   hold_snapshot(r.info);
   req.info = std::move(r.info);

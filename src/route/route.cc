@@ -93,6 +93,12 @@ Route unified(std::string_view method, std::string_view path) {
     r.endpoint = Endpoint::embeddings;
   } else if (path == "/v1/responses") {
     r.endpoint = Endpoint::responses;
+  } else if (path == "/v1/messages") {
+    r.endpoint = Endpoint::messages;
+    r.flavor = ApiFlavor::anthropic;
+  } else if (path == "/v1/messages/count_tokens") {
+    r.endpoint = Endpoint::count_tokens;
+    r.flavor = ApiFlavor::anthropic;
   } else if (path == "/v1/models") {
     r.endpoint = Endpoint::models;
     return with_method(r, method == "GET", "GET");
@@ -164,6 +170,26 @@ Route native(ApiFlavor flavor, std::string_view method, std::string_view upstrea
   return with_method(r, native_method(method), kNativeMethods);
 }
 
+// The Google Gen AI SDK with its base URL at sluice's root: `/v1beta/models/{alias}:
+// generateContent` or `:streamGenerateContent`, the alias one path segment.
+Route unified_gemini(std::string_view method, std::string_view path) {
+  Route r;
+  r.flavor = ApiFlavor::gemini;
+  std::string_view tail = path.substr(15);  // after "/v1beta/models/"
+  size_t colon = tail.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return r;
+  std::string_view name = tail.substr(0, colon);
+  std::string_view verb = tail.substr(colon + 1);
+  if (name.find('/') != std::string_view::npos) return r;
+  if (verb != "generateContent" && verb != "streamGenerateContent") return r;
+  r.kind = RouteKind::unified;
+  r.endpoint = Endpoint::generate_content;
+  r.model = name;
+  r.gemini_method = verb;
+  r.stream = verb == "streamGenerateContent";
+  return with_method(r, method == kPost, kPost);
+}
+
 Route operational(Endpoint e, std::string_view method, std::string_view subpath, bool any) {
   Route r;
   r.kind = RouteKind::operational;
@@ -177,6 +203,7 @@ Route operational(Endpoint e, std::string_view method, std::string_view subpath,
 Route classify_route(std::string_view method, std::string_view path) {
   std::string_view rest;
   if (starts_with(path, "/v1/")) return unified(method, path);
+  if (starts_with(path, "/v1beta/models/")) return unified_gemini(method, path);
   if (under(path, "/openai/v1", rest) && !rest.empty()) {
     return native(ApiFlavor::openai, method, rest);
   }
