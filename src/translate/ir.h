@@ -1,0 +1,189 @@
+#pragma once
+// The neutral form every translator reads into and writes from: a request or a whole
+// response as the three formats all understand it. Each format has one reader and one
+// writer, so six directions cost three of each.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "json.h"
+#include "sluice/translate/translate.h"
+#include "sluice/translate/vocab.h"
+
+namespace sluice::translate::ir {
+
+// A signature's origin: only the provider that made it can check it, so each writer
+// sends a provider only its own and drops the others.
+enum class SignatureFrom : uint8_t { none, anthropic, gemini };
+
+struct Part {
+  enum class Kind : uint8_t { text, media, tool_call, tool_result, thinking, redacted_thinking };
+  Kind kind = Kind::text;
+  std::string text;        // text; thinking text; a tool result's text
+  std::string media_type;  // media: "image/png", "application/pdf", ...
+  std::string data;        // media: base64; redacted_thinking: its opaque data
+  std::string url;         // media by reference (http(s), gs:// or a Files API URI)
+  std::string id;          // tool_call: its id; tool_result: the call it answers
+  std::string name;        // tool_call / tool_result: the function's name (when known)
+  std::string arguments;   // tool_call: a JSON object's text; tool_result: a JSON
+                           // object's text when the result was structured (Gemini)
+  std::string signature;   // thinking: its signature; text / tool_call: Gemini's
+                           // thoughtSignature on that part
+  SignatureFrom signature_from = SignatureFrom::none;
+  bool is_error = false;     // tool_result
+  std::vector<Part> nested;  // tool_result: its content parts (text, media)
+};
+
+struct Message {
+  Role role = Role::user;
+  std::vector<Part> parts;
+};
+
+struct Tool {
+  std::string name;
+  std::string description;
+  std::string parameters;  // JSON Schema text (cleaned for the target by the writer)
+};
+
+enum class ToolChoice : uint8_t { unset, auto_, none, required, named };
+
+// Parameters that not every target honours, each named in the client's words when the
+// writer must drop it.
+enum class Param : uint8_t {
+  seed,
+  top_k,
+  presence_penalty,
+  frequency_penalty,
+  n,
+  user,
+  parallel_tool_calls,
+  temperature_with_thinking,
+  top_p_with_thinking,
+  logprobs,
+};
+
+struct Request {
+  std::vector<Part> system;  // text parts
+  std::vector<Message> messages;
+  std::vector<Tool> tools;
+  ToolChoice tool_choice = ToolChoice::unset;
+  std::string tool_choice_name;
+  std::optional<bool> parallel_tool_calls;
+
+  std::optional<double> temperature;
+  std::optional<double> top_p;
+  std::optional<int64_t> top_k;
+  std::optional<uint64_t> max_tokens;
+  std::optional<int64_t> seed;
+  std::optional<double> presence_penalty;
+  std::optional<double> frequency_penalty;
+  std::optional<uint64_t> n;
+  std::optional<bool> logprobs;
+  std::string user;
+  std::vector<std::string> stop;
+
+  // Structured output: a JSON Schema (text) and its name, or JSON without a schema.
+  bool json_output = false;
+  std::string output_schema;
+  std::string output_schema_name;
+
+  // Reasoning: a budget in tokens (0: off), or unset.
+  std::optional<int64_t> thinking_budget;
+  bool include_thoughts = false;
+
+  bool stream = false;
+  bool include_usage = false;
+  std::vector<std::string> dropped;  // in the client's words
+};
+
+struct Response {
+  std::string id;
+  std::vector<Part> parts;  // text, thinking, redacted_thinking, tool_call
+  FinishReason finish = FinishReason::end_turn;
+  TokenCounts usage;
+};
+
+// The name of the forced tool that carries structured output through Anthropic.
+inline constexpr std::string_view kOutputTool = "sluice_structured_output";
+
+// Prefixes that mark a signature carried through another format's field, so that
+// the provider that made it gets it back and no other provider sees it.
+inline constexpr std::string_view kGeminiSignaturePrefix = "sluice.gemini.";
+inline constexpr std::string_view kAnthropicSignaturePrefix = "sluice.anthropic.";
+
+// Readers: false with `error` (the client's message) on a body they cannot use.
+bool read_openai_request(const json::Value& body, Request& out, std::string& error);
+bool read_anthropic_request(const json::Value& body, Request& out, std::string& error);
+bool read_gemini_request(const json::Value& body, Request& out, std::string& error);
+
+// Writers: false with `error` when the request holds something the target cannot take
+// (an image URL Gemini cannot fetch, audio to Anthropic).
+bool write_openai_request(const Request& in, ApiFlavor client, const RequestOptions& options,
+                          std::string& out, std::vector<Param>& dropped, std::string& error);
+bool write_anthropic_request(const Request& in, ApiFlavor client, const RequestOptions& options,
+                             std::string& out, std::vector<Param>& dropped, std::string& error);
+bool write_gemini_request(const Request& in, ApiFlavor client, const RequestOptions& options,
+                          std::string& out, std::vector<Param>& dropped, std::string& error);
+
+// The parameter's name in the client's format.
+std::string_view param_name(ApiFlavor client, Param param);
+
+// JSON Schema re-written for a target: Gemini's `parameters` take an OpenAPI subset
+// (unknown keywords dropped, type lists folded into `nullable`); Anthropic and OpenAI
+// take JSON Schema (Gemini's upper-case types lower-cased, `nullable` unfolded).
+void append_schema(std::string& out, const json::Value& schema, ApiFlavor target);
+void append_schema_text(std::string& out, std::string_view schema_text, ApiFlavor target);
+
+// Whole responses.
+bool read_openai_response(const json::Value& body, Response& out, std::string& error);
+bool read_anthropic_response(const json::Value& body, Response& out, std::string& error);
+bool read_gemini_response(const json::Value& body, Response& out, std::string& error);
+void write_openai_response(const Response& in, const ResponseContext& context, std::string& out);
+void write_anthropic_response(const Response& in, const ResponseContext& context, std::string& out);
+void write_gemini_response(const Response& in, const ResponseContext& context, std::string& out);
+
+}  // namespace sluice::translate::ir
+
+namespace sluice::translate::ir {
+
+// "data:image/png;base64,AAAA" → media type and data; false for any other URL.
+bool parse_data_url(std::string_view url, std::string& media_type, std::string& data);
+// Tool call arguments as a JSON object's text: `text` re-serialised when it is one,
+// else {"sluice_unparsed_arguments": text} so that nothing the model wrote is lost.
+std::string object_text(std::string_view text);
+// A value as JSON text.
+std::string to_text(const json::Value& v);
+// Joins the text parts (tool results written as plain text where a target has no
+// structure for them).
+std::string joined_text(const std::vector<Part>& parts);
+// A number member: nullopt when absent or not a number.
+std::optional<double> number(const json::Value* v, std::string_view key);
+std::optional<int64_t> integer(const json::Value* v, std::string_view key);
+void append_double(std::string& out, double v);
+
+// Effort ↔ budget (docs/TRANSLATION.md): minimal 1024, low 2048, medium 8192, high 24576.
+std::optional<int64_t> budget_of_effort(std::string_view effort);
+std::string_view effort_of_budget(int64_t budget);
+
+}  // namespace sluice::translate::ir
+
+namespace sluice::translate::ir {
+
+// Writing one JSON object member at a time: `"k":` preceded by a comma unless first.
+struct Members {
+  std::string& out;
+  bool first = true;
+  std::string& key(std::string_view k) {
+    if (!first) out += ',';
+    first = false;
+    out += '"';
+    out.append(k);
+    out += "\":";
+    return out;
+  }
+};
+
+}  // namespace sluice::translate::ir
