@@ -1,0 +1,138 @@
+// Writing an OpenAI Chat Completions stream: one chat.completion.chunk per event, the
+// finish chunk, the usage chunk (choices: []) only when the client asked with
+// stream_options.include_usage, then `data: [DONE]`. Thinking goes out as
+// `delta.reasoning_content` and its signature as `delta.reasoning_signature`, extensions
+// that OpenAI's SDKs keep on the delta object. A failure is `data: {"error": ...}` with
+// no [DONE] after it: both official SDKs raise an APIError on a chunk holding `error`.
+
+#include "sluice/core/append_number.h"
+#include "sluice/core/json_string.h"
+#include "stream_parts.h"
+
+namespace sluice::translate::stream {
+
+namespace {
+
+class OpenAiWriter final : public ClientWriter {
+ public:
+  explicit OpenAiWriter(const ResponseContext& context) : ClientWriter(ApiFlavor::openai, context) {
+    // Every chunk starts the same way.
+    head_ = R"(data: {"id":)";
+    core::append_json_string(head_, completion_id(request_id_));
+    head_ += R"(,"object":"chat.completion.chunk","created":)";
+    core::append_uint(head_, created_s_);
+    head_ += R"(,"model":)";
+    core::append_json_string(head_, model_);
+    head_ += ',';
+  }
+
+ protected:
+  void on_begin(std::string& out) override {
+    delta_chunk(out, R"({"role":"assistant","content":""})");
+  }
+
+  void on_text(std::string_view text, std::string& out) override {
+    delta_string(out, "content", text);
+  }
+
+  void on_thinking(std::string_view text, std::string& out) override {
+    delta_string(out, "reasoning_content", text);
+  }
+
+  void on_signature(std::string_view signature, std::string& out) override {
+    delta_string(out, "reasoning_signature", signature);
+  }
+
+  void on_tool_start(uint32_t call, std::string_view id, std::string_view name,
+                     std::string& out) override {
+    open_choice(out);
+    out += R"({"tool_calls":[{"index":)";
+    core::append_uint(out, call);
+    out += R"(,"id":)";
+    core::append_json_string(out, id);
+    out += R"(,"type":"function","function":{"name":)";
+    core::append_json_string(out, name);
+    out += R"(,"arguments":""}}]})";
+    close_choice(out, {});
+  }
+
+  void on_tool_args(uint32_t call, std::string_view fragment, std::string& out) override {
+    open_choice(out);
+    out += R"({"tool_calls":[{"index":)";
+    core::append_uint(out, call);
+    out += R"(,"function":{"arguments":)";
+    core::append_json_string(out, fragment);
+    out += "}}]}";
+    close_choice(out, {});
+  }
+
+  void on_tool_end(uint32_t, std::string&) override {}
+
+  void on_stop(FinishReason reason, std::string& out) override {
+    open_choice(out);
+    out += "{}";
+    close_choice(out, openai_finish_reason(reason));
+    usage_chunk(out);
+  }
+
+  void on_end(bool stopped, std::string& out) override {
+    if (!stopped) usage_chunk(out);
+    out += "data: [DONE]\n\n";
+  }
+
+  void on_error(ErrorClass error, std::string_view message, std::string& out) override {
+    out += "data: ";
+    route::append_error_body(out, ApiFlavor::openai, error, message);
+    out += "\n\n";
+  }
+
+ private:
+  void open_choice(std::string& out) const {
+    out += head_;
+    out += R"("choices":[{"index":0,"delta":)";
+  }
+
+  static void close_choice(std::string& out, std::string_view finish_reason) {
+    out += R"(,"logprobs":null,"finish_reason":)";
+    if (finish_reason.empty()) {
+      out += "null";
+    } else {
+      core::append_json_string(out, finish_reason);
+    }
+    out += "}]}\n\n";
+  }
+
+  void delta_chunk(std::string& out, std::string_view delta) const {
+    open_choice(out);
+    out += delta;
+    close_choice(out, {});
+  }
+
+  void delta_string(std::string& out, std::string_view key, std::string_view value) const {
+    open_choice(out);
+    out += "{\"";
+    out += key;
+    out += "\":";
+    core::append_json_string(out, value);
+    out += '}';
+    close_choice(out, {});
+  }
+
+  void usage_chunk(std::string& out) const {
+    if (!include_usage_) return;
+    out += head_;
+    out += R"("choices":[],"usage":)";
+    append_usage(out, ApiFlavor::openai, usage_);
+    out += "}\n\n";
+  }
+
+  std::string head_;
+};
+
+}  // namespace
+
+std::unique_ptr<ClientWriter> make_openai_writer(const ResponseContext& context) {
+  return std::make_unique<OpenAiWriter>(context);
+}
+
+}  // namespace sluice::translate::stream
