@@ -120,6 +120,7 @@ bool ProxyExchange::relay_head(core::Slice& data) {
     reframe_ = sse_ && req_.hide_usage_chunk && !compressed;
   }
   if (translating() && scanner_) {
+    if (head_.body == http::ResponseBody::content_length) body_left_ = head_.content_length;
     start_translation(std::move(headers));
   } else if (reframe_) {
     // The body changes length, so whatever the upstream framing, the client gets chunks.

@@ -31,7 +31,7 @@ void ProxyExchange::start_translation(std::string headers) {
         req_.translation.provider, req_.flavor, response_context());
     headers += "content-type: ";
     headers.append(stream_translator_->content_type());
-    headers += "\r\ncache-control: no-cache\r\n";
+    headers += "\r\n";
     ex_->send_head(head_.status, headers, -1, true);
     return;
   }
