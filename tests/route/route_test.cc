@@ -111,6 +111,16 @@ TEST(ClassifyRoute, GeminiGenerateAtTheRootNamesTheAlias) {
   EXPECT_EQ(s.gemini_method, "streamGenerateContent");
 }
 
+TEST(ClassifyRoute, GeminiGenerateUnderV1IsUnifiedButModelIdsWithColonsStayOpenAi) {
+  Route r = classify_route("POST", "/v1/models/my-alias:streamGenerateContent");
+  EXPECT_EQ(r.endpoint, Endpoint::generate_content);
+  EXPECT_EQ(r.model, "my-alias");
+  EXPECT_TRUE(r.stream);
+  Route ft = classify_route("GET", "/v1/models/ft:gpt-4o:acme:abc");
+  EXPECT_EQ(ft.endpoint, Endpoint::model);
+  EXPECT_EQ(ft.model, "ft:gpt-4o:acme:abc");
+}
+
 TEST(ClassifyRoute, GeminiRootRefusesOtherMethodsAndNestedNames) {
   EXPECT_EQ(classify_route("POST", "/v1beta/models/a:countTokens").kind, RouteKind::not_found);
   EXPECT_EQ(classify_route("POST", "/v1beta/models/a/b:generateContent").kind,
