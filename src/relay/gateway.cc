@@ -356,7 +356,8 @@ void Gateway::cors_headers(Request& r) {
       "\r\nVary: Origin\r\nAccess-Control-Expose-Headers: x-request-id, retry-after, "
       "retry-after-ms, x-sluice-error-class, x-ratelimit-limit-requests, "
       "x-ratelimit-remaining-requests, x-ratelimit-reset-requests, x-ratelimit-limit-tokens, "
-      "x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens\r\n";
+      "x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens, x-sluice-dropped-params, "
+      "x-sluice-token-count\r\n";
 }
 
 // A CORS preflight is answered by sluice itself; it never reaches a provider.
