@@ -294,8 +294,12 @@ void ProxyExchange::cut_stream(FailureClass failure, route::ErrorClass error,
     // A whole translated body: nothing of it went out yet, so the client gets an error.
     result_.status = route::http_status(error);
     end();
+    std::string extra = "x-sluice-error-class: ";
+    extra += route::error_class_name(error);
+    extra += "\r\n";
+    extra += req_.response_headers;
     ex->respond(result_.status, "application/json", route::error_body(req_.flavor, error, message),
-                req_.response_headers);
+                extra);
     return;
   }
   bool clean = ex && write_final_error(*ex, error, message);

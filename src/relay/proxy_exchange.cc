@@ -193,6 +193,9 @@ void ProxyExchange::relay_body(core::Slice data) {
   } else if (scanner_) {
     scan_piece(data, data.view());
   }
+  if (translate_overflow_)
+    return cut_stream(resilience::FailureClass::bad_response, route::ErrorClass::upstream_error,
+                      "the provider's answer is too large to translate");
   bool whole = take == data.size();
   if (translating_body_) {
     send_translated_chunk();  // the pieces went to the translator in scan_piece

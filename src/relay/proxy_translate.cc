@@ -38,11 +38,19 @@ void ProxyExchange::start_translation(std::string headers) {
   whole_headers_ = std::move(headers);
 }
 
+namespace {
+// A whole body is held until it is complete; no provider's answer comes near this.
+constexpr size_t kMaxTranslatedBody = 32u << 20;
+}  // namespace
+
 void ProxyExchange::translate_piece(std::string_view plain) {
-  if (stream_translator_)
+  if (stream_translator_) {
     stream_translator_->feed(plain, translated_);
-  else
+  } else if (whole_body_.size() + plain.size() > kMaxTranslatedBody) {
+    translate_overflow_ = true;  // relay_body ends the exchange
+  } else {
     whole_body_.append(plain);
+  }
 }
 
 // What the translator produced so far goes out as one chunk.

@@ -200,7 +200,8 @@ class ProxyExchange final : public net::ExchangeObserver,
   std::unique_ptr<translate::StreamTranslator> stream_translator_;
   std::string whole_body_;
   std::string whole_headers_;
-  std::string translated_;  // what the translator produced for the client, not yet sent
+  std::string translated_;           // what the translator produced for the client, not yet sent
+  bool translate_overflow_ = false;  // a whole body too large to hold for translation
   bool ended_ = false;
   ExchangeResult result_;
   core::Timer timer_;        // connect, first byte, idle gap, backoff: one at a time

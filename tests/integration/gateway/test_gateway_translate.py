@@ -328,6 +328,14 @@ class Translate(unittest.TestCase):
         self.assertEqual(row["outcome"], "cut_off")
         self.assertGreaterEqual(row["output_tokens"], 1)  # the partial usage reached the ledger
 
+    def test_a_whole_answer_cut_off_is_an_error_in_the_clients_envelope(self):
+        # Nothing of a translated whole body has gone out when it breaks: a clean error.
+        r, rid = self.call("anthropic", "gemini", False, headers={"x-mock-fault": "drop_after=20"})
+        self.assertEqual(r.status, 502, r.body[:300])
+        self.assertEqual(r.json()["type"], "error")
+        self.assertEqual(r.header("x-sluice-error-class"), "upstream_error")
+        self.assertEqual(self.row(rid)["outcome"], "cut_off")
+
     def test_fallback_crosses_formats(self):
         for stream in (False, True):
             with self.subTest(stream=stream):
