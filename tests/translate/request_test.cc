@@ -166,7 +166,7 @@ TEST(Request, GeminiSchemaLosesKeywordsGeminiRejects) {
   const char* body =
       R"({"messages":[],"tools":[{"type":"function","function":{"name":"f","parameters":)"
       R"({"$schema":"x","type":"object","additionalProperties":false,"properties":)"
-      R"({"a":{"const":"k"},"b":{"type":["integer","null"],"exclusiveMinimum":0}}}}}]})";
+      R"({"a":{"const":"k"},"b":{"type":["integer","null"],"exclusiveMinimum":0,"enum":[1,2]}}}}}]})";
   RequestOut r = translate_request(ApiFlavor::openai, ApiFlavor::gemini, body, opts());
   ASSERT_TRUE(r.ok) << r.message;
   rapidjson::Document d = parse(r.body);
@@ -177,6 +177,7 @@ TEST(Request, GeminiSchemaLosesKeywordsGeminiRejects) {
   EXPECT_STREQ(p["properties"]["b"]["type"].GetString(), "integer");
   EXPECT_TRUE(p["properties"]["b"]["nullable"].GetBool());
   EXPECT_FALSE(p["properties"]["b"].HasMember("exclusiveMinimum"));
+  EXPECT_STREQ(p["properties"]["b"]["enum"][1].GetString(), "2");
 }
 
 TEST(Request, SelfReferencingSchemaStaysBounded) {
