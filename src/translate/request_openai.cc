@@ -395,7 +395,18 @@ bool append_messages(std::string& out, const Request& in, std::string& error) {
   if (!in.system.empty()) {
     next();
     out += R"({"role":"system","content":)";
-    core::append_json_string(out, joined_text(in.system));
+    if (in.system.size() == 1) {
+      core::append_json_string(out, in.system[0].text);
+    } else {
+      out += '[';
+      for (size_t i = 0; i < in.system.size(); ++i) {
+        if (i > 0) out += ',';
+        out += R"({"type":"text","text":)";
+        core::append_json_string(out, in.system[i].text);
+        out += '}';
+      }
+      out += ']';
+    }
     out += '}';
   }
   for (const Message& m : in.messages) {
@@ -506,7 +517,7 @@ bool write_openai_request(const Request& in, ApiFlavor, const RequestOptions& op
   if (in.presence_penalty) append_double(o.key("presence_penalty"), *in.presence_penalty);
   if (in.frequency_penalty) append_double(o.key("frequency_penalty"), *in.frequency_penalty);
   if (in.n && *in.n > 1) core::append_uint(o.key("n"), *in.n);
-  if (in.logprobs) o.key("logprobs") += "true";
+  if (in.logprobs) dropped.push_back(Param::logprobs);  // answers carry none back
   if (!in.user.empty()) core::append_json_string(o.key("user"), in.user);
   if (in.thinking_budget && *in.thinking_budget != 0) {
     core::append_json_string(o.key("reasoning_effort"), effort_of_budget(*in.thinking_budget));
