@@ -52,6 +52,8 @@ class AnthropicReader final : public ProviderReader {
     } else if (kind == "thinking") {
       w.thinking(json::string(block, "thinking"), out);
       w.signature(json::string(block, "signature"), out);
+    } else if (kind == "redacted_thinking") {
+      w.redacted_thinking(json::string(block, "data"), out);
     } else if (kind == "tool_use") {
       const uint64_t index = json::uint(&doc, "index");
       if (calls_.find(index) >= 0) return;
@@ -66,7 +68,7 @@ class AnthropicReader final : public ProviderReader {
         w.tool_args(call, args, out);
       }
     }
-    // redacted_thinking, server tool blocks and others have no counterpart: skipped.
+    // Server tool blocks and others have no counterpart: skipped.
   }
 
   void delta(const json::Value& doc, ClientWriter& w, std::string& out) {

@@ -50,7 +50,6 @@ class OpenAiReader final : public ProviderReader {
       std::string_view reasoning = json::string(delta, "reasoning_content");
       if (reasoning.empty()) reasoning = json::string(delta, "reasoning");
       w.thinking(reasoning, out);
-      w.signature(json::string(delta, "reasoning_signature"), out);
       w.text(json::string(delta, "content"), out);
       w.text(json::string(delta, "refusal"), out);
       if (const json::Value* calls = json::array(delta, "tool_calls")) {

@@ -42,6 +42,18 @@ void ClientWriter::signature(std::string_view signature, std::string& out) {
   on_signature(signature, out);
 }
 
+void ClientWriter::part_signature(std::string_view signature, std::string& out) {
+  if (closed_ || signature.empty()) return;
+  begin(out);
+  on_part_signature(signature, out);
+}
+
+void ClientWriter::redacted_thinking(std::string_view data, std::string& out) {
+  if (closed_ || data.empty()) return;
+  begin(out);
+  on_redacted_thinking(data, out);
+}
+
 void ClientWriter::tool_start(uint32_t call, std::string_view id, std::string_view name,
                               std::string& out) {
   if (closed_) return;
