@@ -113,6 +113,9 @@ std::string_view param_name(ApiFlavor client, Param param) {
       return gemini ? "generationConfig.topP" : "top_p";
     case Param::logprobs:
       return gemini ? "generationConfig.responseLogprobs" : "logprobs";
+    case Param::thinking:
+      return gemini ? "generationConfig.thinkingConfig"
+                    : (client == ApiFlavor::anthropic ? "thinking" : "reasoning_effort");
   }
   return "";
 }

@@ -63,6 +63,7 @@ enum class Param : uint8_t {
   temperature_with_thinking,
   top_p_with_thinking,
   logprobs,
+  thinking,
 };
 
 struct Request {
@@ -113,6 +114,44 @@ inline constexpr std::string_view kOutputTool = "sluice_structured_output";
 // the provider that made it gets it back and no other provider sees it.
 inline constexpr std::string_view kGeminiSignaturePrefix = "sluice.gemini.";
 inline constexpr std::string_view kAnthropicSignaturePrefix = "sluice.anthropic.";
+
+// Gemini ids its function calls only sometimes; calls without one get an id from their
+// place in the conversation, and each functionResponse takes the id of the first
+// unanswered call of its name, so a Gemini client's history keeps stable ids.
+struct CallIds {
+  struct Pending {
+    std::string name;
+    std::string id;
+  };
+  std::vector<Pending> pending;
+  bool response = false;  // a response's calls: ids are invented by the client's writer
+  uint32_t count = 0;
+
+  std::string call(std::string_view name, std::string_view given, size_t message, size_t part) {
+    std::string id(given);
+    if (id.empty() && response) id = "\x01" + std::to_string(count);
+    if (id.empty()) id = "call_" + std::to_string(message) + "_" + std::to_string(part);
+    ++count;
+    pending.push_back({std::string(name), id});
+    return id;
+  }
+  std::string answer(std::string_view name, std::string_view given) {
+    for (auto it = pending.begin(); it != pending.end(); ++it) {
+      if (it->name == name && (given.empty() || it->id == given)) {
+        std::string id = std::move(it->id);
+        pending.erase(it);
+        return id;
+      }
+    }
+    return given.empty() ? "call_" + std::string(name) : std::string(given);
+  }
+};
+
+// One Gemini part, one Anthropic content array: shared by the request and response readers.
+bool read_gemini_part(const json::Value& p, std::vector<Part>& parts, CallIds& ids,
+                      size_t message_index, std::string& error);
+bool read_anthropic_blocks(const json::Value* content, std::vector<Part>& parts,
+                           std::string& error);
 
 // Readers: false with `error` (the client's message) on a body they cannot use.
 bool read_openai_request(const json::Value& body, Request& out, std::string& error);

@@ -33,9 +33,11 @@ bool read_media(const Value& block, Part& media, std::string& error) {
   return true;
 }
 
+}  // namespace
+
 // A Gemini signature carried in a thinking block (see the response writer) attaches to
 // the part after it; a real Anthropic one stays a thinking block.
-bool read_blocks(const Value* content, std::vector<Part>& parts, std::string& error) {
+bool read_anthropic_blocks(const Value* content, std::vector<Part>& parts, std::string& error) {
   if (content == nullptr) return true;
   if (content->IsString()) {
     parts.push_back({.kind = Part::Kind::text, .text = std::string(json::string_of(content))});
@@ -63,7 +65,7 @@ bool read_blocks(const Value* content, std::vector<Part>& parts, std::string& er
       part = {.kind = Part::Kind::tool_result, .id = std::string(json::string(&b, "tool_use_id"))};
       const Value* is_error = json::member(&b, "is_error");
       part.is_error = is_error && is_error->IsBool() && is_error->GetBool();
-      if (!read_blocks(json::member(&b, "content"), part.nested, error)) return false;
+      if (!read_anthropic_blocks(json::member(&b, "content"), part.nested, error)) return false;
     } else if (type == "thinking") {
       const std::string_view sig = json::string(&b, "signature");
       if (sig.substr(0, kGeminiSignaturePrefix.size()) == kGeminiSignaturePrefix) {
@@ -92,6 +94,8 @@ bool read_blocks(const Value* content, std::vector<Part>& parts, std::string& er
   }
   return true;
 }
+
+namespace {
 
 bool read_tool_choice(const Value& body, Request& req, std::string& error) {
   const Value* choice = json::object(&body, "tool_choice");
@@ -137,7 +141,7 @@ bool read_anthropic_request(const Value& body, Request& req, std::string& error)
     error = "messages must be an array";
     return false;
   }
-  if (!read_blocks(json::member(&body, "system"), req.system, error)) return false;
+  if (!read_anthropic_blocks(json::member(&body, "system"), req.system, error)) return false;
   for (const Value& m : messages->GetArray()) {
     const std::optional<Role> role = role_from(ApiFlavor::anthropic, json::string(&m, "role"));
     if (!role) {
@@ -145,7 +149,7 @@ bool read_anthropic_request(const Value& body, Request& req, std::string& error)
       return false;
     }
     Message msg{.role = *role};
-    if (!read_blocks(json::member(&m, "content"), msg.parts, error)) return false;
+    if (!read_anthropic_blocks(json::member(&m, "content"), msg.parts, error)) return false;
     req.messages.push_back(std::move(msg));
   }
   if (const Value* tools = json::array(&body, "tools")) {
@@ -259,7 +263,8 @@ bool append_block(std::string& out, const Part& p, bool& wrote, std::string& err
       return true;
     }
     case Part::Kind::thinking:
-      if (p.signature_from != SignatureFrom::anthropic) break;
+      // Anthropic checks every signature: a block without one cannot go back.
+      if (p.signature_from != SignatureFrom::anthropic || p.signature.empty()) break;
       out += R"({"type":"thinking","thinking":)";
       core::append_json_string(out, p.text);
       out += R"(,"signature":)";
@@ -329,13 +334,31 @@ bool write_anthropic_request(const Request& in, ApiFlavor, const RequestOptions&
   out += '{';
   Members o{out};
   core::append_json_string(o.key("model"), options.model);
-  const bool thinking = in.thinking_budget && *in.thinking_budget != 0;
-  // Anthropic counts thinking inside max_tokens and wants the budget below it (at least
-  // 1024): the client's limit is kept for the answer and the budget added on top.
+  // Anthropic refuses thinking together with a forced tool (a named or required
+  // tool_choice, or the structured-output tool): the tool wins, thinking is dropped.
+  const bool forced = in.tool_choice == ToolChoice::required ||
+                      in.tool_choice == ToolChoice::named ||
+                      (in.json_output && in.tool_choice == ToolChoice::unset);
+  bool thinking = in.thinking_budget && *in.thinking_budget != 0;
+  if (thinking && forced) {
+    dropped.push_back(Param::thinking);
+    thinking = false;
+  }
+  // Anthropic counts thinking inside max_tokens, as OpenAI and Gemini do, but also
+  // wants the budget (at least 1024) below it. A budget that does not fit becomes half
+  // the limit; under a limit too small to halve (2048), it is added on top instead.
   uint64_t budget = 0;
-  if (thinking)
+  if (thinking) {
     budget = *in.thinking_budget < 1024 ? 8192 : static_cast<uint64_t>(*in.thinking_budget);
-  const uint64_t max_tokens = in.max_tokens.value_or(options.default_max_tokens) + budget;
+  }
+  uint64_t max_tokens = in.max_tokens.value_or(options.default_max_tokens);
+  if (thinking && budget >= max_tokens) {
+    if (max_tokens >= 2048) {
+      budget = max_tokens / 2;
+    } else {
+      max_tokens += budget;
+    }
+  }
   core::append_uint(o.key("max_tokens"), max_tokens);
   if (!in.system.empty()) {
     o.key("system") += '[';

@@ -21,36 +21,10 @@ const Value* gobject(const Value* v, std::string_view camel, std::string_view sn
   return m != nullptr && m->IsObject() ? m : nullptr;
 }
 
-// Gemini ids its function calls only sometimes; calls without one get an id from their
-// place in the conversation, and each functionResponse takes the id of the first
-// unanswered call of its name, so a Gemini client's history keeps stable ids.
-struct CallIds {
-  struct Pending {
-    std::string name;
-    std::string id;
-  };
-  std::vector<Pending> pending;
+}  // namespace
 
-  std::string call(std::string_view name, std::string_view given, size_t message, size_t part) {
-    std::string id(given);
-    if (id.empty()) id = "call_" + std::to_string(message) + "_" + std::to_string(part);
-    pending.push_back({std::string(name), id});
-    return id;
-  }
-  std::string answer(std::string_view name, std::string_view given) {
-    for (auto it = pending.begin(); it != pending.end(); ++it) {
-      if (it->name == name && (given.empty() || it->id == given)) {
-        std::string id = std::move(it->id);
-        pending.erase(it);
-        return id;
-      }
-    }
-    return given.empty() ? "call_" + std::string(name) : std::string(given);
-  }
-};
-
-bool read_part(const Value& p, std::vector<Part>& parts, CallIds& ids, size_t message_index,
-               std::string& error) {
+bool read_gemini_part(const Value& p, std::vector<Part>& parts, CallIds& ids, size_t message_index,
+                      std::string& error) {
   const std::string_view signature =
       json::string_of(gm(&p, "thoughtSignature", "thought_signature"));
   const Value* thought = json::member(&p, "thought");
@@ -81,6 +55,8 @@ bool read_part(const Value& p, std::vector<Part>& parts, CallIds& ids, size_t me
             .id = ids.answer(name, json::string(resp, "id")),
             .name = std::string(name),
             .arguments = response ? to_text(*response) : "{}"};
+  } else if (!signature.empty()) {
+    part = {.kind = Part::Kind::thinking};  // a signature on a part of its own
   } else {
     error =
         "a part that is not text, inlineData, fileData, functionCall or functionResponse "
@@ -108,6 +84,8 @@ bool read_part(const Value& p, std::vector<Part>& parts, CallIds& ids, size_t me
   parts.push_back(std::move(part));
   return true;
 }
+
+namespace {
 
 bool read_tools(const Value& body, Request& req, std::string& error) {
   if (const Value* tools = json::array(&body, "tools")) {
@@ -230,7 +208,7 @@ bool read_gemini_request(const Value& body, Request& req, std::string& error) {
     CallIds none;
     if (const Value* parts = json::array(system, "parts")) {
       for (const Value& p : parts->GetArray()) {
-        if (!read_part(p, req.system, none, 0, error)) return false;
+        if (!read_gemini_part(p, req.system, none, 0, error)) return false;
       }
     }
   }
@@ -244,7 +222,7 @@ bool read_gemini_request(const Value& body, Request& req, std::string& error) {
     Message msg{.role = *role == Role::tool ? Role::user : *role};
     if (const Value* parts = json::array(&c, "parts")) {
       for (const Value& p : parts->GetArray()) {
-        if (!read_part(p, msg.parts, ids, req.messages.size(), error)) return false;
+        if (!read_gemini_part(p, msg.parts, ids, req.messages.size(), error)) return false;
       }
     }
     req.messages.push_back(std::move(msg));

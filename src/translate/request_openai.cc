@@ -395,7 +395,18 @@ bool append_messages(std::string& out, const Request& in, std::string& error) {
   if (!in.system.empty()) {
     next();
     out += R"({"role":"system","content":)";
-    core::append_json_string(out, joined_text(in.system));
+    if (in.system.size() == 1) {
+      core::append_json_string(out, in.system[0].text);
+    } else {
+      out += '[';
+      for (size_t i = 0; i < in.system.size(); ++i) {
+        if (i > 0) out += ',';
+        out += R"({"type":"text","text":)";
+        core::append_json_string(out, in.system[i].text);
+        out += '}';
+      }
+      out += ']';
+    }
     out += '}';
   }
   for (const Message& m : in.messages) {

@@ -21,6 +21,11 @@ bool has_tool_call(const Response& r) {
   return false;
 }
 
+std::string_view google_signature(const Value* v) {
+  return json::string(json::object(json::object(v, "extra_content"), "google"),
+                      "thought_signature");
+}
+
 }  // namespace
 
 // ---- reading --------------------------------------------------------------------------
@@ -34,13 +39,24 @@ bool read_openai_response(const Value& body, Response& out, std::string& error) 
   const Value& choice = (*choices)[0];
   const Value* m = json::object(&choice, "message");
   out.id = std::string(json::string(&body, "id"));
-  const std::string_view reasoning = json::string(m, "reasoning_content");
-  if (!reasoning.empty()) {
+  // Thinking as sluice writes it for OpenAI clients (write_openai_response): Anthropic's
+  // blocks in thinking_blocks, else plain reasoning_content.
+  if (const Value* blocks = json::array(m, "thinking_blocks"); blocks && !blocks->Empty()) {
+    if (!read_anthropic_blocks(blocks, out.parts, error)) return false;
+  } else if (const std::string_view reasoning = json::string(m, "reasoning_content");
+             !reasoning.empty()) {
     out.parts.push_back({.kind = Part::Kind::thinking, .text = std::string(reasoning)});
   }
+  const std::string_view text_signature = google_signature(m);
   const std::string_view content = json::string(m, "content");
-  if (!content.empty())
-    out.parts.push_back({.kind = Part::Kind::text, .text = std::string(content)});
+  if (!content.empty() || !text_signature.empty()) {
+    Part text{.kind = Part::Kind::text, .text = std::string(content)};
+    if (!text_signature.empty()) {
+      text.signature = std::string(text_signature);
+      text.signature_from = SignatureFrom::gemini;
+    }
+    out.parts.push_back(std::move(text));
+  }
   const std::string_view refusal = json::string(m, "refusal");
   if (!refusal.empty())
     out.parts.push_back({.kind = Part::Kind::text, .text = std::string(refusal)});
@@ -51,6 +67,10 @@ bool read_openai_response(const Value& body, Response& out, std::string& error) 
                            .id = std::string(json::string(&c, "id")),
                            .name = std::string(json::string(fn, "name")),
                            .arguments = object_text(json::string(fn, "arguments", "{}"))});
+      if (const std::string_view sig = google_signature(&c); !sig.empty()) {
+        out.parts.back().signature = std::string(sig);
+        out.parts.back().signature_from = SignatureFrom::gemini;
+      }
     }
   }
   out.finish = finish_from_openai(json::string(&choice, "finish_reason"));
@@ -70,34 +90,13 @@ bool read_anthropic_response(const Value& body, Response& out, std::string& erro
     return false;
   }
   out.id = std::string(json::string(&body, "id"));
+  if (!read_anthropic_blocks(content, out.parts, error)) return false;
   bool output_tool = false;
-  for (const Value& b : content->GetArray()) {
-    const std::string_view type = json::string(&b, "type");
-    if (type == "text") {
-      out.parts.push_back(
-          {.kind = Part::Kind::text, .text = std::string(json::string(&b, "text"))});
-    } else if (type == "thinking") {
-      out.parts.push_back({.kind = Part::Kind::thinking,
-                           .text = std::string(json::string(&b, "thinking")),
-                           .signature = std::string(json::string(&b, "signature")),
-                           .signature_from = SignatureFrom::anthropic});
-    } else if (type == "redacted_thinking") {
-      out.parts.push_back({.kind = Part::Kind::redacted_thinking,
-                           .data = std::string(json::string(&b, "data")),
-                           .signature_from = SignatureFrom::anthropic});
-    } else if (type == "tool_use") {
-      const Value* input = json::object(&b, "input");
-      std::string args = input ? to_text(*input) : "{}";
-      if (json::string(&b, "name") == kOutputTool) {
-        // Structured output asked through the forced tool: its input is the answer.
-        out.parts.push_back({.kind = Part::Kind::text, .text = std::move(args)});
-        output_tool = true;
-        continue;
-      }
-      out.parts.push_back({.kind = Part::Kind::tool_call,
-                           .id = std::string(json::string(&b, "id")),
-                           .name = std::string(json::string(&b, "name")),
-                           .arguments = std::move(args)});
+  for (Part& p : out.parts) {
+    if (p.kind == Part::Kind::tool_call && p.name == kOutputTool) {
+      // Structured output asked through the forced tool: its input is the answer.
+      p = {.kind = Part::Kind::text, .text = std::move(p.arguments)};
+      output_tool = true;
     }
   }
   out.finish = finish_from_anthropic(json::string(&body, "stop_reason"));
@@ -130,33 +129,12 @@ bool read_gemini_response(const Value& body, Response& out, std::string& error) 
   }
   const Value& cand = (*candidates)[0];
   if (const Value* parts = json::array(json::object(&cand, "content"), "parts")) {
-    uint32_t calls = 0;
+    CallIds ids;
+    ids.response = true;
     for (const Value& p : parts->GetArray()) {
-      const std::string_view sig = json::string(&p, "thoughtSignature");
-      const Value* thought = json::member(&p, "thought");
-      const bool is_thought = thought && thought->IsBool() && thought->GetBool();
-      Part part;
-      if (const Value* call = json::object(&p, "functionCall")) {
-        const Value* args = json::object(call, "args");
-        part = {.kind = Part::Kind::tool_call,
-                .id = std::string(json::string(call, "id")),
-                .name = std::string(json::string(call, "name")),
-                .arguments = args ? to_text(*args) : "{}"};
-        if (part.id.empty()) part.id = "\x01" + std::to_string(calls);  // invented by the writer
-        ++calls;
-      } else if (const Value* text = json::member(&p, "text"); text && text->IsString()) {
-        part = {.kind = is_thought ? Part::Kind::thinking : Part::Kind::text,
-                .text = std::string(json::string_of(text))};
-      } else if (!sig.empty()) {
-        part = {.kind = Part::Kind::thinking};
-      } else {
-        continue;  // inline media in answers and executable code are not translated
-      }
-      if (!sig.empty()) {
-        part.signature = std::string(sig);
-        part.signature_from = SignatureFrom::gemini;
-      }
-      out.parts.push_back(std::move(part));
+      std::string ignored;  // parts sluice does not translate (executable code) are skipped
+      if (!read_gemini_part(p, out.parts, ids, 0, ignored)) continue;
+      if (out.parts.back().kind == Part::Kind::media) out.parts.pop_back();
     }
   }
   out.finish = finish_from_gemini(json::string(&cand, "finishReason"), has_tool_call(out));
