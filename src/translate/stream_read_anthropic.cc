@@ -3,7 +3,9 @@
 // message_delta (stop_reason and cumulative usage), message_stop; ping is skipped and
 // `event: error` fails the client's stream.
 
-#include "stream_parts.h"
+// clang-format off
+#include "stream_parts.h"  // first: it includes json.h first (see there)
+// clang-format on
 
 namespace sluice::translate::stream {
 

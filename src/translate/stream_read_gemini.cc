@@ -4,7 +4,9 @@
 // and usageMetadata (cumulative, the last one wins) on any. A mid-stream error comes as
 // a bare {"error": ...} line without `data:` (fixture gemini_stream_midstream_error_sdk.sse).
 
-#include "stream_parts.h"
+// clang-format off
+#include "stream_parts.h"  // first: it includes json.h first (see there)
+// clang-format on
 
 namespace sluice::translate::stream {
 
