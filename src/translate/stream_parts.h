@@ -6,6 +6,11 @@
 // fragments, end), a finish reason with the usage, the end, or an error. docs/
 // TRANSLATION_STREAMS.md tables what each format's events become.
 
+// clang-format off
+// json.h first: its sanitizer carve-out for rapidjson must precede every definition it
+// covers, standard headers included.
+#include "json.h"
+// clang-format on
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -13,7 +18,6 @@
 #include <string_view>
 #include <vector>
 
-#include "json.h"
 #include "sluice/route/error_envelope.h"
 #include "sluice/scan/sse_splitter.h"
 #include "sluice/translate/translate.h"
@@ -38,9 +42,13 @@ class ClientWriter {
   void begin(std::string& out);
   void text(std::string_view text, std::string& out);
   void thinking(std::string_view text, std::string& out);
-  // An opaque signature of the thinking so far (Anthropic signature, Gemini
-  // thoughtSignature).
+  // Anthropic's signature of the thinking block so far (signature_delta).
   void signature(std::string_view signature, std::string& out);
+  // Gemini's thoughtSignature: it belongs to the part that comes next (thought, text or
+  // call) and goes out with it, or on its own at the stop when no part follows.
+  void part_signature(std::string_view signature, std::string& out);
+  // Anthropic's redacted_thinking block: opaque data to hand back on the next turn.
+  void redacted_thinking(std::string_view data, std::string& out);
   // `call` numbers the response's tool calls from 0 in the order they start. An empty
   // `id` (Gemini often sends none) is replaced by one derived from the request id.
   void tool_start(uint32_t call, std::string_view id, std::string_view name, std::string& out);
@@ -62,6 +70,8 @@ class ClientWriter {
   virtual void on_text(std::string_view text, std::string& out) = 0;
   virtual void on_thinking(std::string_view text, std::string& out) = 0;
   virtual void on_signature(std::string_view signature, std::string& out) = 0;
+  virtual void on_part_signature(std::string_view signature, std::string& out) = 0;
+  virtual void on_redacted_thinking(std::string_view data, std::string& out) = 0;
   virtual void on_tool_start(uint32_t call, std::string_view id, std::string_view name,
                              std::string& out) = 0;
   virtual void on_tool_args(uint32_t call, std::string_view fragment, std::string& out) = 0;

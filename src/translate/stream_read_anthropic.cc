@@ -3,7 +3,9 @@
 // message_delta (stop_reason and cumulative usage), message_stop; ping is skipped and
 // `event: error` fails the client's stream.
 
-#include "stream_parts.h"
+// clang-format off
+#include "stream_parts.h"  // first: it includes json.h first (see there)
+// clang-format on
 
 namespace sluice::translate::stream {
 
@@ -52,6 +54,8 @@ class AnthropicReader final : public ProviderReader {
     } else if (kind == "thinking") {
       w.thinking(json::string(block, "thinking"), out);
       w.signature(json::string(block, "signature"), out);
+    } else if (kind == "redacted_thinking") {
+      w.redacted_thinking(json::string(block, "data"), out);
     } else if (kind == "tool_use") {
       const uint64_t index = json::uint(&doc, "index");
       if (calls_.find(index) >= 0) return;
@@ -66,7 +70,7 @@ class AnthropicReader final : public ProviderReader {
         w.tool_args(call, args, out);
       }
     }
-    // redacted_thinking, server tool blocks and others have no counterpart: skipped.
+    // Server tool blocks and others have no counterpart: skipped.
   }
 
   void delta(const json::Value& doc, ClientWriter& w, std::string& out) {

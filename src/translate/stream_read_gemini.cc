@@ -4,7 +4,9 @@
 // and usageMetadata (cumulative, the last one wins) on any. A mid-stream error comes as
 // a bare {"error": ...} line without `data:` (fixture gemini_stream_midstream_error_sdk.sse).
 
-#include "stream_parts.h"
+// clang-format off
+#include "stream_parts.h"  // first: it includes json.h first (see there)
+// clang-format on
 
 namespace sluice::translate::stream {
 
@@ -43,19 +45,16 @@ class GeminiReader final : public ProviderReader {
 
  private:
   void part(const json::Value& p, ClientWriter& w, std::string& out) {
-    std::string_view signature = json::string(&p, "thoughtSignature");
+    // The signature is the part's own: it goes first and the writer puts it on what
+    // comes next (an empty text part carries only a signature).
+    w.part_signature(json::string(&p, "thoughtSignature"), out);
     const json::Value* thought = json::member(p, "thought");
-    const json::Value* text = json::member(p, "text");
-    if (text != nullptr && thought != nullptr && thought->IsTrue()) {
-      w.thinking(json::string_of(text), out);
-      w.signature(signature, out);  // it signs the thinking before it
-      return;
-    }
-    // On an answer part or a call, the signature belongs to the thinking that led there:
-    // it goes first, so that a client that keeps thinking in blocks closes it there.
-    w.signature(signature, out);
-    if (text != nullptr) {
-      w.text(json::string_of(text), out);
+    if (const json::Value* text = json::member(p, "text")) {
+      if (thought != nullptr && thought->IsTrue()) {
+        w.thinking(json::string_of(text), out);
+      } else {
+        w.text(json::string_of(text), out);
+      }
     } else if (const json::Value* call = json::object(&p, "functionCall")) {
       const uint32_t number = calls_++;
       w.tool_start(number, json::string(call, "id"), json::string(call, "name"), out);

@@ -3,7 +3,9 @@
 // asks for the usage chunk, so the finish reason is held until it comes (it follows in
 // the same write) and the usage the client sees is final. Only choice 0 is read.
 
-#include "stream_parts.h"
+// clang-format off
+#include "stream_parts.h"  // first: it includes json.h first (see there)
+// clang-format on
 
 namespace sluice::translate::stream {
 
@@ -50,7 +52,6 @@ class OpenAiReader final : public ProviderReader {
       std::string_view reasoning = json::string(delta, "reasoning_content");
       if (reasoning.empty()) reasoning = json::string(delta, "reasoning");
       w.thinking(reasoning, out);
-      w.signature(json::string(delta, "reasoning_signature"), out);
       w.text(json::string(delta, "content"), out);
       w.text(json::string(delta, "refusal"), out);
       if (const json::Value* calls = json::array(delta, "tool_calls")) {

@@ -2,9 +2,11 @@
 // the client's. Each provider event is translated when its blank line arrives, so the
 // client's bytes leave in the same read that completed the provider's event.
 
+// clang-format off
+#include "stream_parts.h"  // first: it includes json.h first (see there)
+// clang-format on
 #include "sluice/scan/sse_splitter.h"
 #include "sluice/translate/translate.h"
-#include "stream_parts.h"
 
 namespace sluice::translate {
 
@@ -40,6 +42,18 @@ void ClientWriter::signature(std::string_view signature, std::string& out) {
   if (closed_ || signature.empty()) return;
   begin(out);
   on_signature(signature, out);
+}
+
+void ClientWriter::part_signature(std::string_view signature, std::string& out) {
+  if (closed_ || signature.empty()) return;
+  begin(out);
+  on_part_signature(signature, out);
+}
+
+void ClientWriter::redacted_thinking(std::string_view data, std::string& out) {
+  if (closed_ || data.empty()) return;
+  begin(out);
+  on_redacted_thinking(data, out);
 }
 
 void ClientWriter::tool_start(uint32_t call, std::string_view id, std::string_view name,

@@ -2,17 +2,24 @@
 // known when the response begins), one content block per run of text, thinking or one
 // tool call, message_delta with the stop reason and the whole usage (input included, as
 // Anthropic's own message_delta carries it, because an OpenAI provider tells the input
-// count only at the end), then message_stop. A failure is `event: error`.
+// count only at the end), then message_stop. A failure is `event: error`. A Gemini
+// thoughtSignature rides as the signature of a thinking block, marked with
+// kGeminiSignaturePrefix as the whole-response writer does: on the thought's own block,
+// or on an empty block just before the text or call it signed, where the request reader
+// finds it again.
 
+// clang-format off
+#include "stream_parts.h"  // first: it includes json.h first (see there)
+// clang-format on
+#include "ir.h"
 #include "sluice/core/append_number.h"
 #include "sluice/core/json_string.h"
-#include "stream_parts.h"
 
 namespace sluice::translate::stream {
 
 namespace {
 
-enum class Block : uint8_t { none, text, thinking, tool };
+enum class Block : uint8_t { none, text, thinking, redacted, tool };
 
 class AnthropicWriter final : public ClientWriter {
  public:
@@ -31,6 +38,7 @@ class AnthropicWriter final : public ClientWriter {
   }
 
   void on_text(std::string_view text, std::string& out) override {
+    flush_part_signature(out);
     if (open_ != Block::text) start_block(Block::text, R"({"type":"text","text":""})", out);
     delta(out, "text_delta", "text", text);
   }
@@ -39,20 +47,40 @@ class AnthropicWriter final : public ClientWriter {
     if (open_ != Block::thinking) {
       start_block(Block::thinking, R"({"type":"thinking","thinking":"","signature":""})", out);
     }
+    if (!part_signature_.empty()) {
+      delta(out, "signature_delta", "signature", part_signature_);
+      part_signature_.clear();
+    }
     delta(out, "thinking_delta", "thinking", text);
   }
 
   void on_signature(std::string_view signature, std::string& out) override {
-    // A signature with no thinking before it (Gemini signs calls and answers) gets a
-    // thinking block of its own, so that it comes back on the next turn.
+    // Anthropic's own signature closes its thinking; one with no thinking open gets an
+    // empty block.
     if (open_ != Block::thinking) {
       start_block(Block::thinking, R"({"type":"thinking","thinking":"","signature":""})", out);
     }
     delta(out, "signature_delta", "signature", signature);
   }
 
+  void on_part_signature(std::string_view signature, std::string& out) override {
+    flush_part_signature(out);
+    part_signature_ = ir::kGeminiSignaturePrefix;
+    part_signature_ += signature;
+  }
+
+  void on_redacted_thinking(std::string_view data, std::string& out) override {
+    flush_part_signature(out);
+    std::string block = R"({"type":"redacted_thinking","data":)";
+    core::append_json_string(block, data);
+    block += '}';
+    start_block(Block::redacted, block, out);
+    close_block(out);
+  }
+
   void on_tool_start(uint32_t call, std::string_view id, std::string_view name,
                      std::string& out) override {
+    flush_part_signature(out);
     std::string block = R"({"type":"tool_use","id":)";
     core::append_json_string(block, id);
     block += R"(,"name":)";
@@ -79,12 +107,14 @@ class AnthropicWriter final : public ClientWriter {
   }
 
   void on_stop(FinishReason reason, std::string& out) override {
+    flush_part_signature(out);
     close_block(out);
     message_delta(anthropic_stop_reason(reason), out);
   }
 
   void on_end(bool stopped, std::string& out) override {
     if (!stopped) {
+      flush_part_signature(out);
       close_block(out);
       message_delta({}, out);
     }
@@ -98,6 +128,16 @@ class AnthropicWriter final : public ClientWriter {
   }
 
  private:
+  // A Gemini signature for a text or call part (or for none): an empty thinking block
+  // of its own, before that part.
+  void flush_part_signature(std::string& out) {
+    if (part_signature_.empty()) return;
+    start_block(Block::thinking, R"({"type":"thinking","thinking":"","signature":""})", out);
+    delta(out, "signature_delta", "signature", part_signature_);
+    close_block(out);
+    part_signature_.clear();
+  }
+
   void block_event(std::string& out, std::string_view type, uint32_t index) const {
     out += "event: ";
     out += type;
@@ -153,6 +193,7 @@ class AnthropicWriter final : public ClientWriter {
   uint32_t next_index_ = 0;            // blocks are numbered from 0 in order
   uint32_t open_call_ = 0;             // the call of the open tool block
   std::vector<uint32_t> call_blocks_;  // call number to its block's index
+  std::string part_signature_;         // a Gemini signature (prefixed) waiting for its part
 };
 
 }  // namespace

@@ -2,12 +2,17 @@
 // (?alt=sse) or as the elements of one JSON array ("[" first, "," between, "]" at the
 // end; Content-Type application/json). A tool call goes out whole when its arguments
 // are complete, because a Gemini functionCall carries its args as one object: only
-// that call's fragments are held. Thinking is a part with "thought": true, a signature
-// an empty thought part carrying thoughtSignature. The last chunk has the finishReason
-// and the usageMetadata. A failure is an object {"error": ...}.
+// that call's fragments are held. Thinking is a part with "thought": true. An Anthropic
+// signature (or redacted_thinking) is an empty thought part whose thoughtSignature is
+// marked with kAnthropicSignaturePrefix, as the whole-response writer marks it, so that
+// only Anthropic gets it back. The last chunk has the finishReason and the
+// usageMetadata. A failure is an object {"error": ...}.
 
+// clang-format off
+#include "stream_parts.h"  // first: it includes json.h first (see there)
+// clang-format on
+#include "ir.h"
 #include "sluice/core/json_string.h"
-#include "stream_parts.h"
 
 namespace sluice::translate::stream {
 
@@ -50,9 +55,18 @@ class GeminiWriter final : public ClientWriter {
 
   void on_signature(std::string_view signature, std::string& out) override {
     std::string part = R"({"text":"","thought":true,"thoughtSignature":)";
-    core::append_json_string(part, signature);
+    core::append_json_string(part, std::string(ir::kAnthropicSignaturePrefix) += signature);
     part += '}';
     part_chunk(part, out);
+  }
+
+  void on_part_signature(std::string_view signature, std::string& out) override {
+    flush_part_signature(out);
+    part_signature_ = signature;
+  }
+
+  void on_redacted_thinking(std::string_view data, std::string& out) override {
+    on_signature(std::string("redacted:") += data, out);
   }
 
   void on_tool_start(uint32_t call, std::string_view id, std::string_view name,
@@ -77,6 +91,7 @@ class GeminiWriter final : public ClientWriter {
 
   void on_stop(FinishReason reason, std::string& out) override {
     flush_calls(out);
+    flush_part_signature(out);
     std::string body = R"({"candidates":[{"content":{"parts":[],"role":"model"},"finishReason":)";
     core::append_json_string(body, gemini_finish_reason(reason));
     body += R"(,"index":0}],"usageMetadata":)";
@@ -88,6 +103,7 @@ class GeminiWriter final : public ClientWriter {
   void on_end(bool stopped, std::string& out) override {
     if (!stopped) {
       flush_calls(out);
+      flush_part_signature(out);
       std::string body = R"({"usageMetadata":)";
       append_usage(body, ApiFlavor::gemini, usage_);
       body += tail_;
@@ -149,9 +165,24 @@ class GeminiWriter final : public ClientWriter {
     part += "}}";
   }
 
+  // A signature no part took: on an empty text part, as Gemini sends one.
+  void flush_part_signature(std::string& out) {
+    if (part_signature_.empty()) return;
+    part_chunk(R"({"text":""})", out);
+  }
+
   void part_chunk(std::string_view part, std::string& out) {
     std::string body = R"({"candidates":[{"content":{"parts":[)";
-    body += part;
+    if (!part_signature_.empty()) {
+      // The signature goes on the part as a member of it.
+      body += part.substr(0, part.size() - 1);
+      body += R"(,"thoughtSignature":)";
+      core::append_json_string(body, part_signature_);
+      body += '}';
+      part_signature_.clear();
+    } else {
+      body += part;
+    }
     body += R"(],"role":"model"},"index":0}])";
     body += tail_;
     object(body, out);
@@ -171,8 +202,9 @@ class GeminiWriter final : public ClientWriter {
 
   std::string tail_;  // modelVersion, responseId and the closing brace
   std::vector<Call> calls_;
-  uint64_t written_ = 0;  // objects in the JSON array so far
-  bool opened_ = false;   // the JSON array's "[" went out
+  uint64_t written_ = 0;        // objects in the JSON array so far
+  bool opened_ = false;         // the JSON array's "[" went out
+  std::string part_signature_;  // a Gemini signature waiting for its part
 };
 
 }  // namespace

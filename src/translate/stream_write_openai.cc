@@ -1,13 +1,19 @@
 // Writing an OpenAI Chat Completions stream: one chat.completion.chunk per event, the
 // finish chunk, the usage chunk (choices: []) only when the client asked with
 // stream_options.include_usage, then `data: [DONE]`. Thinking goes out as
-// `delta.reasoning_content` and its signature as `delta.reasoning_signature`, extensions
-// that OpenAI's SDKs keep on the delta object. A failure is `data: {"error": ...}` with
-// no [DONE] after it: both official SDKs raise an APIError on a chunk holding `error`.
+// `delta.reasoning_content`; what a later turn must send back rides in the fields the
+// whole-response writer uses (response.cc) and the request reader takes back: an
+// Anthropic block, when its signature arrives, as `delta.thinking_blocks` with the
+// block's whole text; a Gemini thoughtSignature as `extra_content.google.
+// thought_signature` on its tool call, or on a delta of its own. A failure is
+// `data: {"error": ...}` with no [DONE] after it: both official SDKs raise an APIError on
+// a chunk holding `error`.
 
+// clang-format off
+#include "stream_parts.h"  // first: it includes json.h first (see there)
+// clang-format on
 #include "sluice/core/append_number.h"
 #include "sluice/core/json_string.h"
-#include "stream_parts.h"
 
 namespace sluice::translate::stream {
 
@@ -32,15 +38,39 @@ class OpenAiWriter final : public ClientWriter {
   }
 
   void on_text(std::string_view text, std::string& out) override {
+    flush_part_signature(out);
+    thinking_.clear();
     delta_string(out, "content", text);
   }
 
   void on_thinking(std::string_view text, std::string& out) override {
+    flush_part_signature(out);
+    thinking_ += text;
     delta_string(out, "reasoning_content", text);
   }
 
   void on_signature(std::string_view signature, std::string& out) override {
-    delta_string(out, "reasoning_signature", signature);
+    open_choice(out);
+    out += R"({"thinking_blocks":[{"type":"thinking","thinking":)";
+    core::append_json_string(out, thinking_);
+    out += R"(,"signature":)";
+    core::append_json_string(out, signature);
+    out += "}]}";
+    close_choice(out, {});
+    thinking_.clear();
+  }
+
+  void on_part_signature(std::string_view signature, std::string& out) override {
+    flush_part_signature(out);
+    part_signature_ = signature;
+  }
+
+  void on_redacted_thinking(std::string_view data, std::string& out) override {
+    open_choice(out);
+    out += R"({"thinking_blocks":[{"type":"redacted_thinking","data":)";
+    core::append_json_string(out, data);
+    out += "}]}";
+    close_choice(out, {});
   }
 
   void on_tool_start(uint32_t call, std::string_view id, std::string_view name,
@@ -52,8 +82,16 @@ class OpenAiWriter final : public ClientWriter {
     core::append_json_string(out, id);
     out += R"(,"type":"function","function":{"name":)";
     core::append_json_string(out, name);
-    out += R"(,"arguments":""}}]})";
+    out += R"(,"arguments":""})";
+    if (!part_signature_.empty()) {
+      out += R"(,"extra_content":{"google":{"thought_signature":)";
+      core::append_json_string(out, part_signature_);
+      out += "}}";
+      part_signature_.clear();
+    }
+    out += "}]}";
     close_choice(out, {});
+    thinking_.clear();
   }
 
   void on_tool_args(uint32_t call, std::string_view fragment, std::string& out) override {
@@ -69,6 +107,7 @@ class OpenAiWriter final : public ClientWriter {
   void on_tool_end(uint32_t, std::string&) override {}
 
   void on_stop(FinishReason reason, std::string& out) override {
+    flush_part_signature(out);
     open_choice(out);
     out += "{}";
     close_choice(out, openai_finish_reason(reason));
@@ -76,6 +115,7 @@ class OpenAiWriter final : public ClientWriter {
   }
 
   void on_end(bool stopped, std::string& out) override {
+    flush_part_signature(out);
     if (!stopped) usage_chunk(out);
     out += "data: [DONE]\n\n";
   }
@@ -87,6 +127,18 @@ class OpenAiWriter final : public ClientWriter {
   }
 
  private:
+  // A Gemini signature no call took: on a delta of its own, as the whole-response
+  // writer puts it on the message.
+  void flush_part_signature(std::string& out) {
+    if (part_signature_.empty()) return;
+    open_choice(out);
+    out += R"({"extra_content":{"google":{"thought_signature":)";
+    core::append_json_string(out, part_signature_);
+    out += "}}}";
+    close_choice(out, {});
+    part_signature_.clear();
+  }
+
   void open_choice(std::string& out) const {
     out += head_;
     out += R"("choices":[{"index":0,"delta":)";
@@ -127,6 +179,8 @@ class OpenAiWriter final : public ClientWriter {
   }
 
   std::string head_;
+  std::string thinking_;        // the open Anthropic thinking block's text, for thinking_blocks
+  std::string part_signature_;  // a Gemini signature waiting for its part
 };
 
 }  // namespace
