@@ -336,6 +336,60 @@ class Translate(unittest.TestCase):
         self.assertEqual(r.header("x-sluice-error-class"), "upstream_error")
         self.assertEqual(self.row(rid)["outcome"], "cut_off")
 
+    def test_thinking_and_cache_fields_cross_formats(self):
+        hdrs = {"x-mock-thinking": "1", "x-mock-cached-tokens": "5", "x-mock-cache-write-tokens": "3"}
+        # Anthropic's thinking and cache reads to an OpenAI client.
+        r, rid = self.call("openai", "claude", False, headers=hdrs)
+        m = r.json()["choices"][0]["message"]
+        self.assertEqual(m["reasoning_content"], "think0 think1")
+        u = r.json()["usage"]
+        self.assertEqual(u["prompt_tokens_details"]["cached_tokens"], 5)
+        row = self.row(rid)
+        self.assertEqual(u["prompt_tokens"], row["input_tokens"])  # input + cache reads + writes
+        self.assertEqual(row["cached_tokens"], 5)
+        # Gemini's thought and its signature to an Anthropic client, streamed.
+        r, rid = self.call("anthropic", "gemini", True, headers=hdrs)
+        blocks, sig = {}, ""
+        for _, d in sse_events(r.body):
+            if d.get("type") == "content_block_start":
+                blocks[d["index"]] = d["content_block"]["type"]
+            if d.get("type") == "content_block_delta" and d["delta"]["type"] == "signature_delta":
+                sig += d["delta"]["signature"]
+        self.assertEqual(blocks[0], "thinking")
+        self.assertTrue(sig)
+        thinking = "".join(d["delta"]["thinking"] for _, d in sse_events(r.body)
+                           if d.get("type") == "content_block_delta" and d["delta"]["type"] == "thinking_delta")
+        self.assertEqual(thinking, "think0 think1")
+        row = self.row(rid)
+        self.assertEqual(row["cached_tokens"], 5)
+        self.assertEqual(row["reasoning_tokens"], 2)  # Gemini's thoughtsTokenCount
+        # The thinking block goes back in the next turn through the same alias.
+        m = {"role": "assistant", "content": [{"type": "thinking", "thinking": thinking, "signature": sig},
+                                              {"type": "text", "text": "tok0 tok1 tok2"}]}
+        follow = {"messages": [{"role": "user", "content": "Weather in Paris?"}, m,
+                               {"role": "user", "content": "And tomorrow?"}]}
+        r2, _ = self.call("anthropic", "gemini", False, extra=follow)
+        self.assertEqual(r2.status, 200, r2.body[:300])
+        # Anthropic's to a Gemini client: a thought part with its signature.
+        r, rid = self.call("gemini", "claude", False, headers=hdrs)
+        parts = r.json()["candidates"][0]["content"]["parts"]
+        self.assertTrue(parts[0]["thought"])
+        self.assertEqual(parts[0]["text"], "think0 think1")
+        self.assertTrue(parts[0]["thoughtSignature"])
+        self.assertEqual(r.json()["usageMetadata"]["cachedContentTokenCount"], 5)
+
+    def test_a_client_that_leaves_a_translated_stream_is_settled_with_partial_usage(self):
+        path, body, hdrs = request("openai", "claude", True)
+        hdrs.update({"x-request-id": "tr-cancel", "x-mock-output-tokens": "200", "x-mock-itl-ms": "20"})
+        with h.connect(self.port) as sock:
+            sock.sendall(h.request_bytes("POST", path, body, hdrs))
+            got = b""
+            while got.count(b"tok") < 3:
+                got += sock.recv(65536)
+        row = self.row("tr-cancel")
+        self.assertEqual(row["outcome"], "client_cancelled")
+        self.assertGreaterEqual(row["output_tokens"], 1)
+
     def test_fallback_crosses_formats(self):
         for stream in (False, True):
             with self.subTest(stream=stream):
