@@ -551,6 +551,11 @@ void Gateway::unified(Request& r) {
     return reject(r, up.error, up.message);
   r.info.provider = pick.provider->name;
   r.info.upstream_model = pick.target->model;
+  // Anthropic needs max_tokens: a translated request without one asks for the alias's
+  // default, and admission reserves for it.
+  if (up.translation.on && up.translation.provider == route::ApiFlavor::anthropic &&
+      !body.has_max_output_tokens)
+    r.info.max_output_tokens = pick.model->default_max_tokens;
   if (!up.dropped.empty()) {
     r.response_headers += "x-sluice-dropped-params: ";
     r.response_headers += up.dropped;
