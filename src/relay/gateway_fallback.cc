@@ -6,7 +6,6 @@
 #include "sluice/relay/settle.h"
 #include "sluice/relay/upstream_request.h"
 #include "sluice/route/inspect.h"
-#include "sluice/route/rewrite.h"
 #include "sluice/route/route.h"
 
 namespace sluice::relay {
