@@ -150,8 +150,10 @@ struct CallIds {
 // One Gemini part, one Anthropic content array: shared by the request and response readers.
 bool read_gemini_part(const json::Value& p, std::vector<Part>& parts, CallIds& ids,
                       size_t message_index, std::string& error);
-bool read_anthropic_blocks(const json::Value* content, std::vector<Part>& parts,
-                           std::string& error);
+// skip_unknown: an answer's blocks sluice does not translate (server tool use and its
+// results) are left out rather than failing the whole answer.
+bool read_anthropic_blocks(const json::Value* content, std::vector<Part>& parts, std::string& error,
+                           bool skip_unknown = false);
 
 // Readers: false with `error` (the client's message) on a body they cannot use.
 bool read_openai_request(const json::Value& body, Request& out, std::string& error);

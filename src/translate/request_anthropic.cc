@@ -37,7 +37,8 @@ bool read_media(const Value& block, Part& media, std::string& error) {
 
 // A Gemini signature carried in a thinking block (see the response writer) attaches to
 // the part after it; a real Anthropic one stays a thinking block.
-bool read_anthropic_blocks(const Value* content, std::vector<Part>& parts, std::string& error) {
+bool read_anthropic_blocks(const Value* content, std::vector<Part>& parts, std::string& error,
+                           bool skip_unknown) {
   if (content == nullptr) return true;
   if (content->IsString()) {
     parts.push_back({.kind = Part::Kind::text, .text = std::string(json::string_of(content))});
@@ -65,7 +66,8 @@ bool read_anthropic_blocks(const Value* content, std::vector<Part>& parts, std::
       part = {.kind = Part::Kind::tool_result, .id = std::string(json::string(&b, "tool_use_id"))};
       const Value* is_error = json::member(&b, "is_error");
       part.is_error = is_error && is_error->IsBool() && is_error->GetBool();
-      if (!read_anthropic_blocks(json::member(&b, "content"), part.nested, error)) return false;
+      if (!read_anthropic_blocks(json::member(&b, "content"), part.nested, error, skip_unknown))
+        return false;
     } else if (type == "thinking") {
       const std::string_view sig = json::string(&b, "signature");
       if (sig.substr(0, kGeminiSignaturePrefix.size()) == kGeminiSignaturePrefix) {
@@ -80,6 +82,8 @@ bool read_anthropic_blocks(const Value* content, std::vector<Part>& parts, std::
       part = {.kind = Part::Kind::redacted_thinking,
               .data = std::string(json::string(&b, "data")),
               .signature_from = SignatureFrom::anthropic};
+    } else if (skip_unknown) {
+      continue;
     } else {
       error = "a content block of type \"" + std::string(type) + "\" cannot be translated";
       return false;
