@@ -150,8 +150,10 @@ struct CallIds {
 // One Gemini part, one Anthropic content array: shared by the request and response readers.
 bool read_gemini_part(const json::Value& p, std::vector<Part>& parts, CallIds& ids,
                       size_t message_index, std::string& error);
-bool read_anthropic_blocks(const json::Value* content, std::vector<Part>& parts,
-                           std::string& error);
+// skip_unknown: an answer's blocks sluice does not translate (server tool use and its
+// results) are left out rather than failing the whole answer.
+bool read_anthropic_blocks(const json::Value* content, std::vector<Part>& parts, std::string& error,
+                           bool skip_unknown = false);
 
 // Readers: false with `error` (the client's message) on a body they cannot use.
 bool read_openai_request(const json::Value& body, Request& out, std::string& error);
@@ -222,6 +224,62 @@ struct Members {
     out.append(k);
     out += "\":";
     return out;
+  }
+};
+
+}  // namespace sluice::translate::ir
+
+namespace sluice::translate::ir {
+
+// Writes the turns of a conversation for Anthropic (`content`) and Gemini (`parts`):
+// consecutive messages of one role become one turn, and a turn left with no part at all
+// (only thinking another provider made, only empty text) is left out, as both refuse
+// empty turns.
+struct Turns {
+  std::string& out;
+  std::string_view parts_key;
+  bool any_turn = false;
+  bool open = false;
+  bool any_part = false;
+  size_t turn_start = 0;
+  std::string_view role;
+
+  void start(std::string_view r) {
+    if (open && r == role) return;
+    close();
+    turn_start = out.size();
+    if (any_turn) out += ',';
+    out += R"({"role":")";
+    out.append(r);
+    out += R"(",")";
+    out.append(parts_key);
+    out += R"(":[)";
+    open = true;
+    any_part = false;
+    role = r;
+  }
+  // Before a part: where to rewind to should the part write nothing.
+  size_t part_begin() {
+    const size_t mark = out.size();
+    if (any_part) out += ',';
+    return mark;
+  }
+  void part_end(size_t mark, bool wrote) {
+    if (wrote) {
+      any_part = true;
+    } else {
+      out.resize(mark);
+    }
+  }
+  void close() {
+    if (!open) return;
+    open = false;
+    if (!any_part) {
+      out.resize(turn_start);
+      return;
+    }
+    out += "]}";
+    any_turn = true;
   }
 };
 

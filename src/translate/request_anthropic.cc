@@ -37,7 +37,8 @@ bool read_media(const Value& block, Part& media, std::string& error) {
 
 // A Gemini signature carried in a thinking block (see the response writer) attaches to
 // the part after it; a real Anthropic one stays a thinking block.
-bool read_anthropic_blocks(const Value* content, std::vector<Part>& parts, std::string& error) {
+bool read_anthropic_blocks(const Value* content, std::vector<Part>& parts, std::string& error,
+                           bool skip_unknown) {
   if (content == nullptr) return true;
   if (content->IsString()) {
     parts.push_back({.kind = Part::Kind::text, .text = std::string(json::string_of(content))});
@@ -65,7 +66,8 @@ bool read_anthropic_blocks(const Value* content, std::vector<Part>& parts, std::
       part = {.kind = Part::Kind::tool_result, .id = std::string(json::string(&b, "tool_use_id"))};
       const Value* is_error = json::member(&b, "is_error");
       part.is_error = is_error && is_error->IsBool() && is_error->GetBool();
-      if (!read_anthropic_blocks(json::member(&b, "content"), part.nested, error)) return false;
+      if (!read_anthropic_blocks(json::member(&b, "content"), part.nested, error, skip_unknown))
+        return false;
     } else if (type == "thinking") {
       const std::string_view sig = json::string(&b, "signature");
       if (sig.substr(0, kGeminiSignaturePrefix.size()) == kGeminiSignaturePrefix) {
@@ -80,6 +82,8 @@ bool read_anthropic_blocks(const Value* content, std::vector<Part>& parts, std::
       part = {.kind = Part::Kind::redacted_thinking,
               .data = std::string(json::string(&b, "data")),
               .signature_from = SignatureFrom::anthropic};
+    } else if (skip_unknown) {
+      continue;
     } else {
       error = "a content block of type \"" + std::string(type) + "\" cannot be translated";
       return false;
@@ -286,43 +290,21 @@ bool append_block(std::string& out, const Part& p, bool& wrote, std::string& err
 // arrive in OpenAI as separate messages; Anthropic wants them in one user turn).
 bool append_messages(std::string& out, const Request& in, std::string& error) {
   out += '[';
-  bool first_message = true;
-  bool open = false;
-  bool first_block = true;
-  std::string_view open_role;
+  Turns turns{out, "content"};
   for (const Message& m : in.messages) {
-    const std::string_view role = role_name(ApiFlavor::anthropic, m.role);
-    if (open && role != open_role) {
-      out += "]}";
-      open = false;
-    }
-    if (!open) {
-      if (!first_message) out += ',';
-      first_message = false;
-      out += R"({"role":")";
-      out.append(role);
-      out += R"(","content":[)";
-      open = true;
-      open_role = role;
-      first_block = true;
-    }
+    turns.start(role_name(ApiFlavor::anthropic, m.role));
     // Tool results first in their turn, as Anthropic requires.
     for (int pass = 0; pass < 2; ++pass) {
       for (const Part& p : m.parts) {
         if ((p.kind == Part::Kind::tool_result) != (pass == 0)) continue;
-        const size_t mark = out.size();
-        if (!first_block) out += ',';
+        const size_t mark = turns.part_begin();
         bool wrote = false;
         if (!append_block(out, p, wrote, error)) return false;
-        if (wrote) {
-          first_block = false;
-        } else {
-          out.resize(mark);
-        }
+        turns.part_end(mark, wrote);
       }
     }
   }
-  if (open) out += "]}";
+  turns.close();
   out += ']';
   return true;
 }

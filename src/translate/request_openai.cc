@@ -361,7 +361,8 @@ bool append_assistant(std::string& out, const Message& m, std::string& error) {
     if (p.kind == Part::Kind::tool_call) has_calls = true;
   }
   if (content.empty()) {
-    o.key("content") += "null";
+    // null is allowed only beside tool calls.
+    o.key("content") += has_calls ? "null" : R"("")";
   } else if (!append_content(o.key("content"), content, error)) {
     return false;
   }

@@ -204,3 +204,30 @@ TEST(Request, ThinkingAndAForcedToolDoNotMeetAtAnthropic) {
 
 }  // namespace
 }  // namespace sluice::translate
+
+namespace sluice::translate {
+namespace {
+
+TEST(Request, TurnsLeftWithNothingAreLeftOut) {
+  // An assistant turn holding only another provider's thinking and an empty text.
+  const char* body =
+      R"({"messages":[{"role":"user","content":"a"},{"role":"assistant","content":"",)"
+      R"("thinking_blocks":[{"type":"thinking","thinking":"t","signature":"s"}]},)"
+      R"({"role":"user","content":"b"}]})";
+  RequestOut g = translate_request(ApiFlavor::openai, ApiFlavor::gemini, body, opts());
+  ASSERT_TRUE(g.ok) << g.message;
+  rapidjson::Document d = parse(g.body);
+  ASSERT_EQ(d["contents"].Size(), 2u) << g.body;
+  for (const auto& c : d["contents"].GetArray()) {
+    EXPECT_STREQ(c["role"].GetString(), "user");
+    EXPECT_GT(c["parts"].Size(), 0u);
+  }
+  RequestOut a = translate_request(ApiFlavor::openai, ApiFlavor::anthropic, body, opts());
+  ASSERT_TRUE(a.ok) << a.message;
+  rapidjson::Document e = parse(a.body);
+  ASSERT_EQ(e["messages"].Size(), 3u) << a.body;  // the thinking block is Anthropic's own
+  EXPECT_STREQ(e["messages"][1]["content"][0]["type"].GetString(), "thinking");
+}
+
+}  // namespace
+}  // namespace sluice::translate

@@ -70,6 +70,17 @@ TEST(Response, UnparsableToolArgumentsAreKept) {
   EXPECT_STREQ(d["stop_reason"].GetString(), "max_tokens");
 }
 
+TEST(Response, AnthropicServerToolBlocksAreLeftOut) {
+  ResponseOut r = translate_response(
+      ApiFlavor::anthropic, ApiFlavor::openai,
+      R"({"content":[{"type":"server_tool_use","id":"srvtoolu_1","name":"web_search",)"
+      R"("input":{}},{"type":"text","text":"found"}],"stop_reason":"end_turn"})",
+      ctx());
+  ASSERT_TRUE(r.ok) << r.message;
+  rapidjson::Document d = parse(r.body);
+  EXPECT_STREQ(d["choices"][0]["message"]["content"].GetString(), "found");
+}
+
 TEST(Error, AnthropicRateLimitBecomesOpenAIEnvelope) {
   const char* body = R"({"type":"error","error":{"type":"rate_limit_error","message":"slow down"},)"
                      R"("request_id":"req_1"})";
