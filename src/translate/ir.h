@@ -226,3 +226,59 @@ struct Members {
 };
 
 }  // namespace sluice::translate::ir
+
+namespace sluice::translate::ir {
+
+// Writes the turns of a conversation for Anthropic (`content`) and Gemini (`parts`):
+// consecutive messages of one role become one turn, and a turn left with no part at all
+// (only thinking another provider made, only empty text) is left out, as both refuse
+// empty turns.
+struct Turns {
+  std::string& out;
+  std::string_view parts_key;
+  bool any_turn = false;
+  bool open = false;
+  bool any_part = false;
+  size_t turn_start = 0;
+  std::string_view role;
+
+  void start(std::string_view r) {
+    if (open && r == role) return;
+    close();
+    turn_start = out.size();
+    if (any_turn) out += ',';
+    out += R"({"role":")";
+    out.append(r);
+    out += R"(",")";
+    out.append(parts_key);
+    out += R"(":[)";
+    open = true;
+    any_part = false;
+    role = r;
+  }
+  // Before a part: where to rewind to should the part write nothing.
+  size_t part_begin() {
+    const size_t mark = out.size();
+    if (any_part) out += ',';
+    return mark;
+  }
+  void part_end(size_t mark, bool wrote) {
+    if (wrote) {
+      any_part = true;
+    } else {
+      out.resize(mark);
+    }
+  }
+  void close() {
+    if (!open) return;
+    open = false;
+    if (!any_part) {
+      out.resize(turn_start);
+      return;
+    }
+    out += "]}";
+    any_turn = true;
+  }
+};
+
+}  // namespace sluice::translate::ir

@@ -286,43 +286,21 @@ bool append_block(std::string& out, const Part& p, bool& wrote, std::string& err
 // arrive in OpenAI as separate messages; Anthropic wants them in one user turn).
 bool append_messages(std::string& out, const Request& in, std::string& error) {
   out += '[';
-  bool first_message = true;
-  bool open = false;
-  bool first_block = true;
-  std::string_view open_role;
+  Turns turns{out, "content"};
   for (const Message& m : in.messages) {
-    const std::string_view role = role_name(ApiFlavor::anthropic, m.role);
-    if (open && role != open_role) {
-      out += "]}";
-      open = false;
-    }
-    if (!open) {
-      if (!first_message) out += ',';
-      first_message = false;
-      out += R"({"role":")";
-      out.append(role);
-      out += R"(","content":[)";
-      open = true;
-      open_role = role;
-      first_block = true;
-    }
+    turns.start(role_name(ApiFlavor::anthropic, m.role));
     // Tool results first in their turn, as Anthropic requires.
     for (int pass = 0; pass < 2; ++pass) {
       for (const Part& p : m.parts) {
         if ((p.kind == Part::Kind::tool_result) != (pass == 0)) continue;
-        const size_t mark = out.size();
-        if (!first_block) out += ',';
+        const size_t mark = turns.part_begin();
         bool wrote = false;
         if (!append_block(out, p, wrote, error)) return false;
-        if (wrote) {
-          first_block = false;
-        } else {
-          out.resize(mark);
-        }
+        turns.part_end(mark, wrote);
       }
     }
   }
-  if (open) out += "]}";
+  turns.close();
   out += ']';
   return true;
 }

@@ -292,6 +292,10 @@ bool append_part(std::string& out, const Request& in, const Part& p, bool& wrote
   wrote = true;
   switch (p.kind) {
     case Part::Kind::text:
+      // Gemini refuses an empty text part unless it carries a signature.
+      if (p.text.empty() && (p.signature.empty() || p.signature_from != SignatureFrom::gemini)) {
+        break;
+      }
       out += R"({"text":)";
       core::append_json_string(out, p.text);
       append_signature(out, p);
@@ -355,39 +359,17 @@ bool append_part(std::string& out, const Request& in, const Part& p, bool& wrote
 
 bool append_contents(std::string& out, const Request& in, std::string& error) {
   out += '[';
-  bool first_message = true;
-  bool open = false;
-  bool first_part = true;
-  std::string_view open_role;
+  Turns turns{out, "parts"};
   for (const Message& m : in.messages) {
-    const std::string_view role = role_name(ApiFlavor::gemini, m.role);
-    if (open && role != open_role) {
-      out += "]}";
-      open = false;
-    }
-    if (!open) {
-      if (!first_message) out += ',';
-      first_message = false;
-      out += R"({"role":")";
-      out.append(role);
-      out += R"(","parts":[)";
-      open = true;
-      open_role = role;
-      first_part = true;
-    }
+    turns.start(role_name(ApiFlavor::gemini, m.role));
     for (const Part& p : m.parts) {
-      const size_t mark = out.size();
-      if (!first_part) out += ',';
+      const size_t mark = turns.part_begin();
       bool wrote = false;
       if (!append_part(out, in, p, wrote, error)) return false;
-      if (wrote) {
-        first_part = false;
-      } else {
-        out.resize(mark);
-      }
+      turns.part_end(mark, wrote);
     }
   }
-  if (open) out += "]}";
+  turns.close();
   out += ']';
   return true;
 }

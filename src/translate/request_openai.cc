@@ -361,7 +361,8 @@ bool append_assistant(std::string& out, const Message& m, std::string& error) {
     if (p.kind == Part::Kind::tool_call) has_calls = true;
   }
   if (content.empty()) {
-    o.key("content") += "null";
+    // null is allowed only beside tool calls.
+    o.key("content") += has_calls ? "null" : R"("")";
   } else if (!append_content(o.key("content"), content, error)) {
     return false;
   }
@@ -517,7 +518,7 @@ bool write_openai_request(const Request& in, ApiFlavor, const RequestOptions& op
   if (in.presence_penalty) append_double(o.key("presence_penalty"), *in.presence_penalty);
   if (in.frequency_penalty) append_double(o.key("frequency_penalty"), *in.frequency_penalty);
   if (in.n && *in.n > 1) core::append_uint(o.key("n"), *in.n);
-  if (in.logprobs) o.key("logprobs") += "true";
+  if (in.logprobs) dropped.push_back(Param::logprobs);  // answers carry none back
   if (!in.user.empty()) core::append_json_string(o.key("user"), in.user);
   if (in.thinking_budget && *in.thinking_budget != 0) {
     core::append_json_string(o.key("reasoning_effort"), effort_of_budget(*in.thinking_budget));

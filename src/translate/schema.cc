@@ -93,6 +93,14 @@ struct Writer {
     out += ']';
   }
 
+  void enum_value(const Value& v) {
+    if (v.IsString()) {
+      json::append(out, v);
+    } else {
+      core::append_json_string(out, to_text(v));
+    }
+  }
+
   void gemini(const Value& s, int depth) {
     out += '{';
     Members o{out};
@@ -118,7 +126,17 @@ struct Writer {
         nullable = v.IsBool() && v.GetBool();
       } else if (k == "const") {
         o.key("enum") += '[';
-        json::append(out, v);
+        enum_value(v);
+        out += ']';
+      } else if (k == "enum" && v.IsArray()) {
+        // Gemini's enum lists strings only, numbers included ({type:INTEGER, enum:["1"]}).
+        o.key("enum") += '[';
+        bool first = true;
+        for (const Value& e : v.GetArray()) {
+          if (!first) out += ',';
+          first = false;
+          enum_value(e);
+        }
         out += ']';
       } else if (k == "properties") {
         o.key("properties");

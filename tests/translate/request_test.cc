@@ -166,7 +166,7 @@ TEST(Request, GeminiSchemaLosesKeywordsGeminiRejects) {
   const char* body =
       R"({"messages":[],"tools":[{"type":"function","function":{"name":"f","parameters":)"
       R"({"$schema":"x","type":"object","additionalProperties":false,"properties":)"
-      R"({"a":{"const":"k"},"b":{"type":["integer","null"],"exclusiveMinimum":0}}}}}]})";
+      R"({"a":{"const":"k"},"b":{"type":["integer","null"],"exclusiveMinimum":0,"enum":[1,2]}}}}}]})";
   RequestOut r = translate_request(ApiFlavor::openai, ApiFlavor::gemini, body, opts());
   ASSERT_TRUE(r.ok) << r.message;
   rapidjson::Document d = parse(r.body);
@@ -177,6 +177,7 @@ TEST(Request, GeminiSchemaLosesKeywordsGeminiRejects) {
   EXPECT_STREQ(p["properties"]["b"]["type"].GetString(), "integer");
   EXPECT_TRUE(p["properties"]["b"]["nullable"].GetBool());
   EXPECT_FALSE(p["properties"]["b"].HasMember("exclusiveMinimum"));
+  EXPECT_STREQ(p["properties"]["b"]["enum"][1].GetString(), "2");
 }
 
 TEST(Request, SelfReferencingSchemaStaysBounded) {
@@ -199,6 +200,33 @@ TEST(Request, ThinkingAndAForcedToolDoNotMeetAtAnthropic) {
   ASSERT_TRUE(r.ok) << r.message;
   EXPECT_FALSE(parse(r.body).HasMember("thinking"));
   EXPECT_EQ(r.dropped, (std::vector<std::string>{"reasoning_effort"}));
+}
+
+}  // namespace
+}  // namespace sluice::translate
+
+namespace sluice::translate {
+namespace {
+
+TEST(Request, TurnsLeftWithNothingAreLeftOut) {
+  // An assistant turn holding only another provider's thinking and an empty text.
+  const char* body =
+      R"({"messages":[{"role":"user","content":"a"},{"role":"assistant","content":"",)"
+      R"("thinking_blocks":[{"type":"thinking","thinking":"t","signature":"s"}]},)"
+      R"({"role":"user","content":"b"}]})";
+  RequestOut g = translate_request(ApiFlavor::openai, ApiFlavor::gemini, body, opts());
+  ASSERT_TRUE(g.ok) << g.message;
+  rapidjson::Document d = parse(g.body);
+  ASSERT_EQ(d["contents"].Size(), 2u) << g.body;
+  for (const auto& c : d["contents"].GetArray()) {
+    EXPECT_STREQ(c["role"].GetString(), "user");
+    EXPECT_GT(c["parts"].Size(), 0u);
+  }
+  RequestOut a = translate_request(ApiFlavor::openai, ApiFlavor::anthropic, body, opts());
+  ASSERT_TRUE(a.ok) << a.message;
+  rapidjson::Document e = parse(a.body);
+  ASSERT_EQ(e["messages"].Size(), 3u) << a.body;  // the thinking block is Anthropic's own
+  EXPECT_STREQ(e["messages"][1]["content"][0]["type"].GetString(), "thinking");
 }
 
 }  // namespace
