@@ -51,7 +51,8 @@ class OpenAiWriter final : public ClientWriter {
 
   void on_signature(std::string_view signature, std::string& out) override {
     open_choice(out);
-    out += R"({"thinking_blocks":[{"type":"thinking","thinking":)";
+    thinking_block_head(out);
+    out += R"("type":"thinking","thinking":)";
     core::append_json_string(out, thinking_);
     out += R"(,"signature":)";
     core::append_json_string(out, signature);
@@ -67,7 +68,8 @@ class OpenAiWriter final : public ClientWriter {
 
   void on_redacted_thinking(std::string_view data, std::string& out) override {
     open_choice(out);
-    out += R"({"thinking_blocks":[{"type":"redacted_thinking","data":)";
+    thinking_block_head(out);
+    out += R"("type":"redacted_thinking","data":)";
     core::append_json_string(out, data);
     out += "}]}";
     close_choice(out, {});
@@ -127,6 +129,15 @@ class OpenAiWriter final : public ClientWriter {
   }
 
  private:
+  // Each block carries its position, as tool_calls do: the SDKs' stream accumulators
+  // (openai-python ChatCompletionStreamState) merge list entries by `index` and refuse
+  // a second list delta without one.
+  void thinking_block_head(std::string& out) {
+    out += R"({"thinking_blocks":[{"index":)";
+    core::append_uint(out, thinking_blocks_++);
+    out += ',';
+  }
+
   // A Gemini signature no call took: on a delta of its own, as the whole-response
   // writer puts it on the message.
   void flush_part_signature(std::string& out) {
@@ -179,8 +190,9 @@ class OpenAiWriter final : public ClientWriter {
   }
 
   std::string head_;
-  std::string thinking_;        // the open Anthropic thinking block's text, for thinking_blocks
-  std::string part_signature_;  // a Gemini signature waiting for its part
+  std::string thinking_;          // the open Anthropic thinking block's text, for thinking_blocks
+  std::string part_signature_;    // a Gemini signature waiting for its part
+  uint32_t thinking_blocks_ = 0;  // thinking_blocks entries written so far
 };
 
 }  // namespace
