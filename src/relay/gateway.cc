@@ -10,10 +10,12 @@
 #include "sluice/auth/key_hash.h"
 #include "sluice/core/clock.h"
 #include "sluice/core/log.h"
+#include "sluice/limit/rate_headers.h"
 #include "sluice/relay/readyz.h"
 #include "sluice/relay/settle.h"
 #include "sluice/relay/state_publisher.h"
 #include "sluice/relay/upstream_request.h"
+#include "sluice/resilience/retry_after.h"
 #include "sluice/route/error_envelope.h"
 #include "sluice/route/inspect.h"
 #include "sluice/route/rewrite.h"
@@ -535,7 +537,8 @@ void Gateway::unified(Request& r) {
   r.info.input_chars = body.input_chars;
   r.info.max_output_tokens = body.has_max_output_tokens ? body.max_output_tokens * body.n : 0;
   route::TargetPick pick =
-      router_.pick(body.model, resilience_.eligible_targets(*cfg_, cfg_->model(body.model)));
+      router_.pick(body.model, resilience_.eligible_targets(*cfg_, cfg_->model(body.model)),
+                   core::mono_ns() / 1000000);
   if (pick.error == route::PickError::unknown_model)
     return reject(r, route::ErrorClass::not_found, "unknown model alias: " + body.model);
   if (!route::ModelRouter::allows(r.info.key, body.model))
@@ -562,6 +565,7 @@ void Gateway::unified(Request& r) {
     r.response_headers += "\r\n";
   }
   size_t provider = static_cast<size_t>(pick.provider - cfg_->providers.data());
+  r.info.counted = pick.provider;  // counted in flight once dispatch takes it
   dispatch(r, provider, up.path, up.body, up.hide_usage_chunk, &up);
 }
 
@@ -665,6 +669,7 @@ void Gateway::dispatch(Request& r, size_t provider, std::string_view upstream_pa
                       " has no price and project " + r.info.project +
                       " has a budget: give the alias a price, or the provider a default_price");
   const config::Provider& p = cfg_->providers[provider];
+  router_.started(r.info.counted);  // until on_exchange_end or on_not_dispatched
   UpstreamRequest req;
   req.origin = state_->origins[provider].get();
   req.head_method = r.ex.head().method == "HEAD";
@@ -723,6 +728,7 @@ void Gateway::reject(Request& r, route::ErrorClass error, std::string_view messa
 // request.
 void Gateway::on_exchange_end(ProxyExchange& p, const ExchangeResult& res) {
   RequestInfo& info = p.info();
+  router_.ended(info.counted);
   const GatewayState& dispatched_under = release_snapshot(info);
   info.status = res.client_gone ? 499 : res.status;
   uint64_t now = core::mono_ns();
@@ -736,10 +742,21 @@ void Gateway::on_exchange_end(ProxyExchange& p, const ExchangeResult& res) {
 
 void Gateway::on_upstream_head(ProxyExchange& p, const http::ResponseHead& head) {
   admission_.feedback(p.info(), head);
+  // Headroom: what the account says it has left, and a 429's pause.
+  std::string_view remaining = head.header("x-ratelimit-remaining-requests");
+  if (remaining.empty()) remaining = head.header("anthropic-ratelimit-requests-remaining");
+  std::optional<uint64_t> pause;
+  if (head.status == 429)
+    pause = resilience::wait_hint_ms(head.header("retry-after"), head.header("retry-after-ms"),
+                                     static_cast<int64_t>(core::wall_ms()));
+  if (remaining.empty() && !pause) return;
+  router_.observe(cfg_->provider(p.info().provider), limit::parse_count(remaining), pause,
+                  core::mono_ns() / 1000000);
 }
 
 // Admission answered the request itself (it wrote the ledger row and log line).
 void Gateway::on_not_dispatched(RequestInfo& info) {
+  router_.ended(info.counted);
   release_snapshot(info);
   if (info.status == 429)
     metrics_.refused(info);

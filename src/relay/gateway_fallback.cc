@@ -2,6 +2,7 @@
 // needs it (a retry-exhausted, rate-limited or breaker-open primary), never before. A
 // fallback may be served by a provider of another format: the request is translated for
 // it and its answer translated back, so the client always gets its own format.
+#include "sluice/core/clock.h"
 #include "sluice/relay/gateway.h"
 #include "sluice/relay/settle.h"
 #include "sluice/relay/upstream_request.h"
@@ -15,8 +16,8 @@ bool Gateway::build_fallback(std::string_view alias, const net::Exchange& ex,
   // A key limited to some models is limited in its fallbacks too: the key's entry as
   // authenticated (a run-time key is in no config), kept alive by the request's snapshot.
   if (req.info.key && !route::ModelRouter::allows(req.info.key, alias)) return false;
-  route::TargetPick pick =
-      router_.pick(alias, resilience_.eligible_targets(*cfg_, cfg_->model(alias)));
+  route::TargetPick pick = router_.pick(
+      alias, resilience_.eligible_targets(*cfg_, cfg_->model(alias)), core::mono_ns() / 1000000);
   if (pick.error != route::PickError::none) return false;
   route::Route route = route::classify_route(ex.head().method, ex.head().path);
   // Counting tokens is not generation: only an Anthropic provider answers it.
@@ -31,6 +32,9 @@ bool Gateway::build_fallback(std::string_view alias, const net::Exchange& ex,
   if (!admission_.readmit(req.info, std::string(alias), pick.provider->name)) return false;
   size_t provider = static_cast<size_t>(pick.provider - cfg_->providers.data());
   const config::Provider& p = *pick.provider;
+  router_.ended(req.info.counted);
+  router_.started(pick.provider);
+  req.info.counted = pick.provider;
   req.provider = provider;
   req.provider_config = &p;
   req.origin = state_->origins[provider].get();

@@ -453,5 +453,65 @@ class Translate(unittest.TestCase):
         self.assertEqual(r.json()["type"], "error")
 
 
+
+class Headroom(unittest.TestCase):
+    """Several targets of one alias on different provider accounts: chosen by what each
+    account's rate-limit headers say remains (less what is in flight), and an account
+    paused by a 429 is skipped until its retry-after ends."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp()
+        cls.roomy = h.start_mock("--rpm", "100000")
+        cls.tight = h.start_mock("--rpm", "1000")
+        extra = (',\n    "roomy": { "kind": "openai", "base_url": "http://127.0.0.1:%d/v1" },'
+                 '\n    "tight": { "kind": "openai", "base_url": "http://127.0.0.1:%d/v1" }'
+                 % (cls.roomy.port, cls.tight.port))
+        models = """{
+          "shared": { "targets": [{ "provider": "tight", "model": "m", "weight": 1 },
+                                  { "provider": "roomy", "model": "m", "weight": 1 }] }
+        }"""
+        cls.cfg = h.mock_config(cls.roomy.port, cls.dir, models=models, extra_providers=extra)
+        cls.sluice = h.start_sluice(cls.cfg)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sluice.stop()
+        cls.roomy.stop()
+        cls.tight.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def send(self, n, prefix, headers=None):
+        for i in range(n):
+            hdrs = {"x-request-id": "%s-%d" % (prefix, i)}
+            hdrs.update(headers or {})
+            r = h.http(self.sluice.port, "POST", "/v1/chat/completions",
+                       {"model": "shared", "messages": [{"role": "user", "content": "hi"}]}, hdrs)
+            self.assertEqual(r.status, 200, r.body[:200])
+        rows = h.ledger_rows(self.dir, "request_id like '%s-%%'" % prefix, wait_for=n)
+        return [row["provider"] for row in rows]
+
+    def test_1_the_account_with_more_room_takes_the_requests(self):
+        # The first two go round robin (neither account has spoken yet); from then on both
+        # have, and the one with 100,000 a minute has far more left than the one with 1,000.
+        providers = self.send(12, "room")
+        self.assertEqual(sorted(providers[:2]), ["roomy", "tight"])
+        self.assertEqual(providers[2:], ["roomy"] * 10)
+
+    def test_2_an_account_paused_by_a_429_is_skipped(self):
+        # After test_1 (names keep the order): both accounts have spoken.
+        self.send(2, "warm")
+        # Make the roomy account answer 429 with a long retry-after: it is paused (the
+        # request itself goes on to the other target's account only through its retry),
+        # and the next requests go to the tight one while the pause lasts.
+        r = h.http(self.sluice.port, "POST", "/v1/chat/completions",
+                   {"model": "shared", "messages": [{"role": "user", "content": "hi"}]},
+                   {"x-mock-fault": "status=429,retry_after=600", "x-mock-fault-times": "1",
+                    "x-mock-fault-key": "pause-roomy"})
+        self.assertIn(r.status, (200, 429))
+        providers = self.send(4, "paused")
+        self.assertEqual(providers, ["tight"] * 4)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
