@@ -3,11 +3,21 @@
 // an accepted request is valid JSON, a refused one says why, and with
 // refuse_unsupported nothing is ever dropped silently.
 
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <istream>
+#include <iterator>
+#include <limits>
+#include <new>
+#include <ostream>
 #include <string>
 #include <string_view>
+#include <utility>
 
+// The standard headers rapidjson needs come before the sanitizer carve-out (see
+// src/translate/json.h).
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((no_sanitize("pointer-overflow"))), apply_to = function)
 #endif
