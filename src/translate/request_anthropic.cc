@@ -318,8 +318,8 @@ bool write_anthropic_request(const Request& in, ApiFlavor, const RequestOptions&
   core::append_json_string(o.key("model"), options.model);
   // Anthropic refuses thinking together with a forced tool (a named or required
   // tool_choice, or the structured-output tool): the tool wins, thinking is dropped.
-  const bool forced = in.tool_choice == ToolChoice::required ||
-                      in.tool_choice == ToolChoice::named ||
+  const bool forced = (!in.tools.empty() && (in.tool_choice == ToolChoice::required ||
+                                             in.tool_choice == ToolChoice::named)) ||
                       (in.json_output && in.tool_choice == ToolChoice::unset);
   bool thinking = in.thinking_budget && *in.thinking_budget != 0;
   if (thinking && forced) {
@@ -401,6 +401,8 @@ bool write_anthropic_request(const Request& in, ApiFlavor, const RequestOptions&
     choice = ToolChoice::named;
     choice_name = kOutputTool;
   }
+  // A tool_choice without tools is refused by every provider: it goes with them.
+  if (in.tools.empty() && !output_tool) choice = ToolChoice::unset;
   switch (choice) {
     case ToolChoice::unset:
       if (no_parallel && !in.tools.empty()) {

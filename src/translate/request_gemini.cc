@@ -444,7 +444,7 @@ bool write_gemini_request(const Request& in, ApiFlavor, const RequestOptions&, s
     }
     out += "]}]";
   }
-  if (in.tool_choice != ToolChoice::unset) {
+  if (in.tool_choice != ToolChoice::unset && !in.tools.empty()) {
     o.key("toolConfig") += R"({"functionCallingConfig":{"mode":)";
     switch (in.tool_choice) {
       case ToolChoice::unset:

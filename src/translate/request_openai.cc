@@ -470,7 +470,7 @@ bool write_openai_request(const Request& in, ApiFlavor, const RequestOptions& op
     }
     out += ']';
   }
-  switch (in.tool_choice) {
+  switch (in.tools.empty() ? ToolChoice::unset : in.tool_choice) {
     case ToolChoice::unset:
       break;
     case ToolChoice::auto_:
