@@ -177,6 +177,8 @@ std::string_view param_name(ApiFlavor client, Param param);
 // take JSON Schema (Gemini's upper-case types lower-cased, `nullable` unfolded).
 void append_schema(std::string& out, const json::Value& schema, ApiFlavor target);
 void append_schema_text(std::string& out, std::string_view schema_text, ApiFlavor target);
+// Whether a schema's text has a non-empty `properties` object at the top.
+bool schema_has_properties(std::string_view schema_text);
 
 // Whole responses.
 bool read_openai_response(const json::Value& body, Response& out, std::string& error);

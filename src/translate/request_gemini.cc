@@ -438,8 +438,12 @@ bool write_gemini_request(const Request& in, ApiFlavor, const RequestOptions&, s
         out += R"(,"description":)";
         core::append_json_string(out, in.tools[i].description);
       }
-      out += R"(,"parameters":)";
-      append_schema_text(out, in.tools[i].parameters, ApiFlavor::gemini);
+      // Gemini refuses an OBJECT without properties: a function that takes no
+      // arguments is declared without parameters.
+      if (schema_has_properties(in.tools[i].parameters)) {
+        out += R"(,"parameters":)";
+        append_schema_text(out, in.tools[i].parameters, ApiFlavor::gemini);
+      }
       out += '}';
     }
     out += "]}]";

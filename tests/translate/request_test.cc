@@ -208,6 +208,18 @@ TEST(Request, ThinkingAndAForcedToolDoNotMeetAtAnthropic) {
 namespace sluice::translate {
 namespace {
 
+TEST(Request, GeminiGetsNoParametersForAFunctionWithoutArguments) {
+  const char* body =
+      R"({"model":"x","max_tokens":9,"messages":[],"tools":[{"name":"now","input_schema":)"
+      R"({"type":"object","properties":{}}}]})";
+  RequestOut r = translate_request(ApiFlavor::anthropic, ApiFlavor::gemini, body, opts());
+  ASSERT_TRUE(r.ok) << r.message;
+  rapidjson::Document d = parse(r.body);
+  const auto& decl = d["tools"][0]["functionDeclarations"][0];
+  EXPECT_STREQ(decl["name"].GetString(), "now");
+  EXPECT_FALSE(decl.HasMember("parameters"));
+}
+
 TEST(Request, TurnsLeftWithNothingAreLeftOut) {
   // An assistant turn holding only another provider's thinking and an empty text.
   const char* body =
