@@ -1,5 +1,7 @@
 // Anthropic Messages requests: reading one into the neutral form, writing one.
 
+#include <algorithm>
+
 #include "ir.h"
 #include "sluice/core/append_number.h"
 #include "sluice/core/json_string.h"
@@ -342,7 +344,7 @@ bool write_anthropic_request(const Request& in, ApiFlavor, const RequestOptions&
     }
   }
   core::append_uint(o.key("max_tokens"), max_tokens);
-  if (!in.system.empty()) {
+  if (!joined_text(in.system).empty()) {
     o.key("system") += '[';
     bool first = true;
     for (const Part& p : in.system) {
@@ -432,7 +434,8 @@ bool write_anthropic_request(const Request& in, ApiFlavor, const RequestOptions&
     if (thinking && *in.temperature != 1.0) {
       dropped.push_back(Param::temperature_with_thinking);
     } else {
-      append_double(o.key("temperature"), *in.temperature);
+      // Anthropic takes 0..1 where OpenAI and Gemini take 0..2.
+      append_double(o.key("temperature"), std::min(*in.temperature, 1.0));
     }
   }
   if (in.top_p) {

@@ -415,7 +415,7 @@ bool write_gemini_request(const Request& in, ApiFlavor, const RequestOptions&, s
   out += '{';
   Members o{out};
   if (!append_contents(o.key("contents"), in, error)) return false;
-  if (!in.system.empty()) {
+  if (!joined_text(in.system).empty()) {
     o.key("systemInstruction") += R"({"parts":[)";
     bool first = true;
     for (const Part& p : in.system) {

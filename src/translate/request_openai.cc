@@ -393,7 +393,7 @@ bool append_messages(std::string& out, const Request& in, std::string& error) {
     if (!first) out += ',';
     first = false;
   };
-  if (!in.system.empty()) {
+  if (!joined_text(in.system).empty()) {
     next();
     out += R"({"role":"system","content":)";
     if (in.system.size() == 1) {

@@ -220,6 +220,29 @@ TEST(Request, GeminiGetsNoParametersForAFunctionWithoutArguments) {
   EXPECT_FALSE(decl.HasMember("parameters"));
 }
 
+TEST(Request, TemperatureAboveAnthropicsRangeIsClamped) {
+  RequestOut r = translate_request(ApiFlavor::openai, ApiFlavor::anthropic,
+                                   R"({"messages":[],"temperature":1.6})", opts());
+  ASSERT_TRUE(r.ok) << r.message;
+  EXPECT_EQ(parse(r.body)["temperature"].GetDouble(), 1.0);
+  RequestOut g = translate_request(ApiFlavor::openai, ApiFlavor::gemini,
+                                   R"({"messages":[],"temperature":1.6})", opts());
+  ASSERT_TRUE(g.ok) << g.message;
+  EXPECT_EQ(parse(g.body)["generationConfig"]["temperature"].GetDouble(), 1.6);
+}
+
+TEST(Request, AnEmptySystemPromptIsNotSent) {
+  const char* body =
+      R"({"messages":[{"role":"system","content":""},{"role":"user","content":"a"}]})";
+  for (ApiFlavor to : {ApiFlavor::anthropic, ApiFlavor::gemini}) {
+    RequestOut r = translate_request(ApiFlavor::openai, to, body, opts());
+    ASSERT_TRUE(r.ok) << r.message;
+    rapidjson::Document d = parse(r.body);
+    EXPECT_FALSE(d.HasMember("system"));
+    EXPECT_FALSE(d.HasMember("systemInstruction"));
+  }
+}
+
 TEST(Request, TurnsLeftWithNothingAreLeftOut) {
   // An assistant turn holding only another provider's thinking and an empty text.
   const char* body =
