@@ -135,7 +135,7 @@ bool read_tools(const Value& body, Request& req, std::string& error) {
   return true;
 }
 
-void read_generation_config(const Value* g, Request& req, std::string& error) {
+void read_generation_config(const Value* g, Request& req) {
   if (g == nullptr) return;
   req.temperature = number(g, "temperature");
   req.top_p = number(g, "topP");
@@ -189,7 +189,6 @@ void read_generation_config(const Value* g, Request& req, std::string& error) {
       if (k == other) req.dropped.push_back("generationConfig." + std::string(k));
     }
   }
-  (void)error;
 }
 
 }  // namespace
@@ -228,7 +227,7 @@ bool read_gemini_request(const Value& body, Request& req, std::string& error) {
     req.messages.push_back(std::move(msg));
   }
   if (!read_tools(body, req, error)) return false;
-  read_generation_config(gobject(&body, "generationConfig", "generation_config"), req, error);
+  read_generation_config(gobject(&body, "generationConfig", "generation_config"), req);
   for (auto it = body.MemberBegin(); it != body.MemberEnd(); ++it) {
     std::string_view k(it->name.GetString(), it->name.GetStringLength());
     for (std::string_view other :
