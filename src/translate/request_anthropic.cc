@@ -250,8 +250,12 @@ bool append_block(std::string& out, const Part& p, bool& wrote, std::string& err
       out += R"({"type":"tool_result","tool_use_id":)";
       core::append_json_string(out, safe_tool_id(p.id));
       out += R"(,"content":)";
+      bool all_text = true;
+      for (const Part& n : p.nested) all_text = all_text && n.kind == Part::Kind::text;
       if (!p.arguments.empty()) {
         core::append_json_string(out, p.arguments);
+      } else if (all_text) {
+        core::append_json_string(out, joined_text(p.nested));  // "" for an empty result
       } else {
         out += '[';
         bool first = true;
