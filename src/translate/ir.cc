@@ -49,6 +49,17 @@ std::string joined_text(const std::vector<Part>& parts) {
   return out;
 }
 
+bool tool_result_is_text(const Part& result, std::string_view target, std::string& error) {
+  for (const Part& n : result.nested) {
+    if (n.kind == Part::Kind::media) {
+      error = "the result of tool call \"" + result.id + "\" holds " + n.media_type +
+              " media, which " + std::string(target) + " takes only as text in a tool result";
+      return false;
+    }
+  }
+  return true;
+}
+
 std::optional<double> number(const json::Value* v, std::string_view key) {
   const json::Value* m = json::member(v, key);
   if (m == nullptr || !m->IsNumber()) return std::nullopt;

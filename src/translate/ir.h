@@ -202,6 +202,8 @@ std::string to_text(const json::Value& v);
 // Joins the text parts (tool results written as plain text where a target has no
 // structure for them).
 std::string joined_text(const std::vector<Part>& parts);
+// False with `error` when a tool result holds media, which `target` cannot take there.
+bool tool_result_is_text(const Part& result, std::string_view target, std::string& error);
 // A number member: nullopt when absent or not a number.
 std::optional<double> number(const json::Value* v, std::string_view key);
 std::optional<int64_t> integer(const json::Value* v, std::string_view key);

@@ -326,6 +326,7 @@ bool append_part(std::string& out, const Request& in, const Part& p, bool& wrote
       } else {
         // A text result: as the object itself when it is one, else under "result"
         // ("error" when the client marked it failed).
+        if (!tool_result_is_text(p, "Gemini", error)) return false;
         const std::string text = joined_text(p.nested);
         json::Document doc;
         std::string ignored;

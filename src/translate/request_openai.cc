@@ -430,6 +430,7 @@ bool append_messages(std::string& out, const Request& in, std::string& error) {
       out += R"({"role":"tool","tool_call_id":)";
       core::append_json_string(out, p.id);
       out += R"(,"content":)";
+      if (!tool_result_is_text(p, "OpenAI", error)) return false;
       std::string text = p.arguments.empty() ? joined_text(p.nested) : p.arguments;
       if (p.is_error && p.arguments.empty()) text = "Error: " + text;
       core::append_json_string(out, text);

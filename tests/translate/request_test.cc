@@ -243,6 +243,19 @@ TEST(Request, AnEmptySystemPromptIsNotSent) {
   }
 }
 
+TEST(Request, MediaInAToolResultIsA400WhereOnlyTextFits) {
+  const char* body =
+      R"({"max_tokens":5,"messages":[{"role":"assistant","content":[{"type":"tool_use",)"
+      R"("id":"t1","name":"shot","input":{}}]},{"role":"user","content":[{"type":"tool_result",)"
+      R"("tool_use_id":"t1","content":[{"type":"image","source":{"type":"base64",)"
+      R"("media_type":"image/png","data":"AA=="}}]}]}]})";
+  for (ApiFlavor to : {ApiFlavor::openai, ApiFlavor::gemini}) {
+    RequestOut r = translate_request(ApiFlavor::anthropic, to, body, opts());
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.message.find("image/png"), std::string::npos) << r.message;
+  }
+}
+
 TEST(Request, TurnsLeftWithNothingAreLeftOut) {
   // An assistant turn holding only another provider's thinking and an empty text.
   const char* body =
