@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "json.h"
+#include "sluice/core/json_string.h"
 #include "sluice/translate/translate.h"
 #include "sluice/translate/vocab.h"
 
@@ -221,12 +222,12 @@ namespace sluice::translate::ir {
 struct Members {
   std::string& out;
   bool first = true;
+  // `k` is escaped: schema writers pass on keys the client chose.
   std::string& key(std::string_view k) {
     if (!first) out += ',';
     first = false;
-    out += '"';
-    out.append(k);
-    out += "\":";
+    core::append_json_string(out, k);
+    out += ':';
     return out;
   }
 };

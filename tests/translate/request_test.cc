@@ -180,6 +180,17 @@ TEST(Request, GeminiSchemaLosesKeywordsGeminiRejects) {
   EXPECT_STREQ(p["properties"]["b"]["enum"][1].GetString(), "2");
 }
 
+TEST(Request, SchemaKeysAreEscapedAgain) {
+  const char* body =
+      R"({"messages":[],"tools":[{"type":"function","function":{"name":"f","parameters":)"
+      R"({"type":"object","properties":{"a\n\"b":{"type":"string"}},"x\u0001":1}}}]})";
+  for (ApiFlavor to : {ApiFlavor::gemini, ApiFlavor::anthropic}) {
+    RequestOut r = translate_request(ApiFlavor::openai, to, body, opts());
+    ASSERT_TRUE(r.ok) << r.message;
+    parse(r.body);  // fails the test when the output is not JSON
+  }
+}
+
 TEST(Request, SelfReferencingSchemaStaysBounded) {
   const char* body =
       R"({"messages":[],"tools":[{"type":"function","function":{"name":"f","parameters":)"
