@@ -63,6 +63,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   check(is_json(out.body));
   if (options.refuse_unsupported) check(out.dropped.empty());
-  for (const std::string& name : out.dropped) check(!name.empty());
+  // Each name is fit for the x-sluice-dropped-params header: visible ASCII, no comma.
+  for (const std::string& name : out.dropped) {
+    check(!name.empty() && name.size() <= 64);
+    for (char c : name) check(c > 0x20 && c < 0x7f && c != ',');
+  }
   return 0;
 }

@@ -73,6 +73,13 @@ TEST(Request, ParametersTheTargetCannotHonourAreNamed) {
   EXPECT_FALSE(d.HasMember("logit_bias"));
 }
 
+TEST(Request, DroppedNamesAreFitForAHeader) {
+  const char* body = "{\"messages\":[],\"evil\\r\\nx-injected: 1,a\":1}";
+  RequestOut r = translate_request(ApiFlavor::openai, ApiFlavor::gemini, body, opts());
+  ASSERT_TRUE(r.ok) << r.message;
+  EXPECT_EQ(r.dropped, (std::vector<std::string>{"evil??x-injected:?1?a"}));
+}
+
 TEST(Request, RefuseUnsupportedTurnsADropIntoA400) {
   const char* body = R"({"messages":[{"role":"user","content":"hi"}],"seed":1})";
   RequestOut r = translate_request(ApiFlavor::openai, ApiFlavor::anthropic, body, opts(true));
