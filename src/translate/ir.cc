@@ -6,6 +6,11 @@
 
 namespace sluice::translate::ir {
 
+bool gemini_only_uri(std::string_view url) {
+  return url.substr(0, 5) == "gs://" ||
+         url.substr(0, 42) == "https://generativelanguage.googleapis.com/";
+}
+
 bool parse_data_url(std::string_view url, std::string& media_type, std::string& data) {
   if (url.substr(0, 5) != "data:") return false;
   const size_t comma = url.find(',');

@@ -193,6 +193,8 @@ void write_gemini_response(const Response& in, const ResponseContext& context, s
 
 namespace sluice::translate::ir {
 
+// A URI only Gemini can read (Cloud Storage, its Files API): other providers get a 400.
+bool gemini_only_uri(std::string_view url);
 // "data:image/png;base64,AAAA" → media type and data; false for any other URL.
 bool parse_data_url(std::string_view url, std::string& media_type, std::string& data);
 // Tool call arguments as a JSON object's text: `text` re-serialised when it is one,

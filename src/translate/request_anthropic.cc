@@ -165,12 +165,27 @@ bool read_anthropic_request(const Value& body, Request& req, std::string& error)
         req.dropped.push_back("tools[" + std::string(json::string(&t, "name", type)) + "]");
         continue;
       }
+      const std::string schema = to_text(*json::object(&t, "input_schema"));
+      if (json::string(&t, "name") == kOutputTool) {
+        // sluice's own structured-output tool (a request it wrote): JSON output again.
+        req.json_output = true;
+        if (schema != R"({"type":"object"})") {
+          req.output_schema = schema;
+          req.output_schema_name = "response";
+        }
+        continue;
+      }
       req.tools.push_back({.name = std::string(json::string(&t, "name")),
                            .description = std::string(json::string(&t, "description")),
-                           .parameters = to_text(*json::object(&t, "input_schema"))});
+                           .parameters = schema});
     }
   }
   if (!read_tool_choice(body, req, error)) return false;
+  if (req.json_output && req.tool_choice == ToolChoice::named &&
+      req.tool_choice_name == kOutputTool) {
+    req.tool_choice = ToolChoice::unset;
+    req.tool_choice_name.clear();
+  }
   req.temperature = number(&body, "temperature");
   req.top_p = number(&body, "top_p");
   req.top_k = integer(&body, "top_k");
@@ -208,6 +223,10 @@ bool append_media(std::string& out, const Part& p, std::string& error) {
   const bool pdf = p.media_type == "application/pdf";
   if (!image && !pdf) {
     error = "Anthropic accepts images and PDF documents, not " + p.media_type;
+    return false;
+  }
+  if (gemini_only_uri(p.url)) {
+    error = "Anthropic cannot read " + p.url + ": only Gemini reads its Files API and gs:// URIs";
     return false;
   }
   out += image ? R"({"type":"image","source":)" : R"({"type":"document","source":)";

@@ -253,9 +253,7 @@ bool append_media(std::string& out, const Part& p, std::string& error) {
     out += "}}";
     return true;
   }
-  const bool readable = p.url.rfind("gs://", 0) == 0 ||
-                        p.url.rfind("https://generativelanguage.googleapis.com/", 0) == 0;
-  if (!readable) {
+  if (!gemini_only_uri(p.url)) {
     error =
         "Gemini does not fetch media by http(s) URL: send the image inline as a base64 "
         "data: URL, or give a Gemini Files API or gs:// URI";

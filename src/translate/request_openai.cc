@@ -299,6 +299,10 @@ void append_data_url(std::string& out, const Part& media) {
 }
 
 bool append_content_part(std::string& out, const Part& p, std::string& error) {
+  if (gemini_only_uri(p.url)) {
+    error = "OpenAI cannot read " + p.url + ": only Gemini reads its Files API and gs:// URIs";
+    return false;
+  }
   if (p.kind == Part::Kind::text) {
     out += R"({"type":"text","text":)";
     core::append_json_string(out, p.text);

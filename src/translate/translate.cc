@@ -12,6 +12,7 @@ namespace {
 // client's own member names: only visible ASCII other than the list separator stays,
 // and a name is cut at 64 bytes.
 std::string header_safe(std::string_view name) {
+  if (name.empty()) return "?";  // a member with an empty name
   std::string out;
   for (char c : name.substr(0, 64)) {
     out += c > 0x20 && c < 0x7f && c != ',' ? c : '?';

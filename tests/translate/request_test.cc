@@ -74,10 +74,10 @@ TEST(Request, ParametersTheTargetCannotHonourAreNamed) {
 }
 
 TEST(Request, DroppedNamesAreFitForAHeader) {
-  const char* body = "{\"messages\":[],\"evil\\r\\nx-injected: 1,a\":1}";
+  const char* body = "{\"messages\":[],\"evil\\r\\nx-injected: 1,a\":1,\"\":2}";
   RequestOut r = translate_request(ApiFlavor::openai, ApiFlavor::gemini, body, opts());
   ASSERT_TRUE(r.ok) << r.message;
-  EXPECT_EQ(r.dropped, (std::vector<std::string>{"evil??x-injected:?1?a"}));
+  EXPECT_EQ(r.dropped, (std::vector<std::string>{"evil??x-injected:?1?a", "?"}));
 }
 
 TEST(Request, RefuseUnsupportedTurnsADropIntoA400) {
@@ -116,6 +116,17 @@ TEST(Request, ImageUrlToGeminiIsA400NamingTheLimit) {
   const auto& source = d["messages"][0]["content"][0]["source"];
   EXPECT_STREQ(source["type"].GetString(), "url");
   EXPECT_STREQ(source["url"].GetString(), "https://example.com/cat.png");
+}
+
+TEST(Request, GeminiFileUrisAreA400ForOthers) {
+  const char* body =
+      R"({"contents":[{"parts":[{"file_data":{"mime_type":"image/png",)"
+      R"("file_uri":"https://generativelanguage.googleapis.com/v1beta/files/abc"}}]}]})";
+  for (ApiFlavor to : {ApiFlavor::openai, ApiFlavor::anthropic}) {
+    RequestOut r = translate_request(ApiFlavor::gemini, to, body, opts());
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.message.find("Files API"), std::string::npos) << r.message;
+  }
 }
 
 TEST(Request, AudioToAnthropicIsA400) {
