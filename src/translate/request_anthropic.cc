@@ -1,5 +1,7 @@
 // Anthropic Messages requests: reading one into the neutral form, writing one.
 
+#include <algorithm>
+
 #include "ir.h"
 #include "sluice/core/append_number.h"
 #include "sluice/core/json_string.h"
@@ -163,12 +165,27 @@ bool read_anthropic_request(const Value& body, Request& req, std::string& error)
         req.dropped.push_back("tools[" + std::string(json::string(&t, "name", type)) + "]");
         continue;
       }
+      const std::string schema = to_text(*json::object(&t, "input_schema"));
+      if (json::string(&t, "name") == kOutputTool) {
+        // sluice's own structured-output tool (a request it wrote): JSON output again.
+        req.json_output = true;
+        if (schema != R"({"type":"object"})") {
+          req.output_schema = schema;
+          req.output_schema_name = "response";
+        }
+        continue;
+      }
       req.tools.push_back({.name = std::string(json::string(&t, "name")),
                            .description = std::string(json::string(&t, "description")),
-                           .parameters = to_text(*json::object(&t, "input_schema"))});
+                           .parameters = schema});
     }
   }
   if (!read_tool_choice(body, req, error)) return false;
+  if (req.json_output && req.tool_choice == ToolChoice::named &&
+      req.tool_choice_name == kOutputTool) {
+    req.tool_choice = ToolChoice::unset;
+    req.tool_choice_name.clear();
+  }
   req.temperature = number(&body, "temperature");
   req.top_p = number(&body, "top_p");
   req.top_k = integer(&body, "top_k");
@@ -206,6 +223,10 @@ bool append_media(std::string& out, const Part& p, std::string& error) {
   const bool pdf = p.media_type == "application/pdf";
   if (!image && !pdf) {
     error = "Anthropic accepts images and PDF documents, not " + p.media_type;
+    return false;
+  }
+  if (gemini_only_uri(p.url)) {
+    error = "Anthropic cannot read " + p.url + ": only Gemini reads its Files API and gs:// URIs";
     return false;
   }
   out += image ? R"({"type":"image","source":)" : R"({"type":"document","source":)";
@@ -248,8 +269,12 @@ bool append_block(std::string& out, const Part& p, bool& wrote, std::string& err
       out += R"({"type":"tool_result","tool_use_id":)";
       core::append_json_string(out, safe_tool_id(p.id));
       out += R"(,"content":)";
+      bool all_text = true;
+      for (const Part& n : p.nested) all_text = all_text && n.kind == Part::Kind::text;
       if (!p.arguments.empty()) {
         core::append_json_string(out, p.arguments);
+      } else if (all_text) {
+        core::append_json_string(out, joined_text(p.nested));  // "" for an empty result
       } else {
         out += '[';
         bool first = true;
@@ -318,8 +343,8 @@ bool write_anthropic_request(const Request& in, ApiFlavor, const RequestOptions&
   core::append_json_string(o.key("model"), options.model);
   // Anthropic refuses thinking together with a forced tool (a named or required
   // tool_choice, or the structured-output tool): the tool wins, thinking is dropped.
-  const bool forced = in.tool_choice == ToolChoice::required ||
-                      in.tool_choice == ToolChoice::named ||
+  const bool forced = (!in.tools.empty() && (in.tool_choice == ToolChoice::required ||
+                                             in.tool_choice == ToolChoice::named)) ||
                       (in.json_output && in.tool_choice == ToolChoice::unset);
   bool thinking = in.thinking_budget && *in.thinking_budget != 0;
   if (thinking && forced) {
@@ -342,7 +367,7 @@ bool write_anthropic_request(const Request& in, ApiFlavor, const RequestOptions&
     }
   }
   core::append_uint(o.key("max_tokens"), max_tokens);
-  if (!in.system.empty()) {
+  if (!joined_text(in.system).empty()) {
     o.key("system") += '[';
     bool first = true;
     for (const Part& p : in.system) {
@@ -401,6 +426,8 @@ bool write_anthropic_request(const Request& in, ApiFlavor, const RequestOptions&
     choice = ToolChoice::named;
     choice_name = kOutputTool;
   }
+  // A tool_choice without tools is refused by every provider: it goes with them.
+  if (in.tools.empty() && !output_tool) choice = ToolChoice::unset;
   switch (choice) {
     case ToolChoice::unset:
       if (no_parallel && !in.tools.empty()) {
@@ -430,7 +457,8 @@ bool write_anthropic_request(const Request& in, ApiFlavor, const RequestOptions&
     if (thinking && *in.temperature != 1.0) {
       dropped.push_back(Param::temperature_with_thinking);
     } else {
-      append_double(o.key("temperature"), *in.temperature);
+      // Anthropic takes 0..1 where OpenAI and Gemini take 0..2.
+      append_double(o.key("temperature"), std::min(*in.temperature, 1.0));
     }
   }
   if (in.top_p) {
