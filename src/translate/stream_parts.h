@@ -6,11 +6,6 @@
 // fragments, end), a finish reason with the usage, the end, or an error. docs/
 // TRANSLATION_STREAMS.md tables what each format's events become.
 
-// clang-format off
-// json.h first: its sanitizer carve-out for rapidjson must precede every definition it
-// covers, standard headers included.
-#include "json.h"
-// clang-format on
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -18,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "json.h"
 #include "sluice/route/error_envelope.h"
 #include "sluice/scan/sse_splitter.h"
 #include "sluice/translate/translate.h"

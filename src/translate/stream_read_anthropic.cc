@@ -3,9 +3,7 @@
 // message_delta (stop_reason and cumulative usage), message_stop; ping is skipped and
 // `event: error` fails the client's stream.
 
-// clang-format off
-#include "stream_parts.h"  // first: it includes json.h first (see there)
-// clang-format on
+#include "stream_parts.h"
 
 namespace sluice::translate::stream {
 

@@ -4,9 +4,7 @@
 // and usageMetadata (cumulative, the last one wins) on any. A mid-stream error comes as
 // a bare {"error": ...} line without `data:` (fixture gemini_stream_midstream_error_sdk.sse).
 
-// clang-format off
-#include "stream_parts.h"  // first: it includes json.h first (see there)
-// clang-format on
+#include "stream_parts.h"
 
 namespace sluice::translate::stream {
 

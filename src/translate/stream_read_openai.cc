@@ -3,9 +3,7 @@
 // asks for the usage chunk, so the finish reason is held until it comes (it follows in
 // the same write) and the usage the client sees is final. Only choice 0 is read.
 
-// clang-format off
-#include "stream_parts.h"  // first: it includes json.h first (see there)
-// clang-format on
+#include "stream_parts.h"
 
 namespace sluice::translate::stream {
 

@@ -2,11 +2,9 @@
 // the client's. Each provider event is translated when its blank line arrives, so the
 // client's bytes leave in the same read that completed the provider's event.
 
-// clang-format off
-#include "stream_parts.h"  // first: it includes json.h first (see there)
-// clang-format on
 #include "sluice/scan/sse_splitter.h"
 #include "sluice/translate/translate.h"
+#include "stream_parts.h"
 
 namespace sluice::translate {
 

@@ -8,12 +8,10 @@
 // or on an empty block just before the text or call it signed, where the request reader
 // finds it again.
 
-// clang-format off
-#include "stream_parts.h"  // first: it includes json.h first (see there)
-// clang-format on
 #include "ir.h"
 #include "sluice/core/append_number.h"
 #include "sluice/core/json_string.h"
+#include "stream_parts.h"
 
 namespace sluice::translate::stream {
 

@@ -8,11 +8,9 @@
 // only Anthropic gets it back. The last chunk has the finishReason and the
 // usageMetadata. A failure is an object {"error": ...}.
 
-// clang-format off
-#include "stream_parts.h"  // first: it includes json.h first (see there)
-// clang-format on
 #include "ir.h"
 #include "sluice/core/json_string.h"
+#include "stream_parts.h"
 
 namespace sluice::translate::stream {
 

@@ -9,11 +9,9 @@
 // `data: {"error": ...}` with no [DONE] after it: both official SDKs raise an APIError on
 // a chunk holding `error`.
 
-// clang-format off
-#include "stream_parts.h"  // first: it includes json.h first (see there)
-// clang-format on
 #include "sluice/core/append_number.h"
 #include "sluice/core/json_string.h"
+#include "stream_parts.h"
 
 namespace sluice::translate::stream {
 
