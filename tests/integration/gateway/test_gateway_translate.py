@@ -264,6 +264,16 @@ class Translate(unittest.TestCase):
                         self.assertEqual(a.finish, TOOL_STOP[client])
                         self.assertEqual(self.row(rid)["output_tokens"], 3)
 
+    def test_usage_chunk_only_for_an_openai_client_that_asked(self):
+        for alias in ("claude", "gemini"):
+            with self.subTest(alias=alias):
+                r, rid = self.call("openai", alias, True, extra={"stream_options": None})
+                chunks = [d for _, d in sse_events(r.body)]
+                self.assertTrue(chunks)
+                self.assertFalse([c for c in chunks if c.get("usage")], r.body[-400:])
+                self.assertTrue(r.body.rstrip().endswith(b"data: [DONE]"))
+                self.assertEqual(self.row(rid)["output_tokens"], 3)  # the ledger still has it
+
     def test_tool_call_ids_survive_the_way_back(self):
         # An Anthropic tool_use id reaches an OpenAI client as the call's id, so the
         # client's tool result can name it in the next turn.
