@@ -97,8 +97,10 @@ bool read_message(const Value& m, Request& req, std::string& error) {
   if (*role == Role::system) return read_content(content, req.system, error);
   Message msg{.role = *role};
   if (*role == Role::tool) {
+    // The legacy `function` role names its function instead of a call id.
     Part result{.kind = Part::Kind::tool_result,
-                .id = std::string(json::string(&m, "tool_call_id"))};
+                .id = std::string(json::string(&m, "tool_call_id")),
+                .name = std::string(json::string(&m, "name"))};
     if (!read_content(content, result.nested, error)) return false;
     msg.parts.push_back(std::move(result));
     req.messages.push_back(std::move(msg));
