@@ -334,53 +334,46 @@ bool append_messages(std::string& out, const Request& in, std::string& error) {
   return true;
 }
 
-}  // namespace
+// Thinking as Anthropic takes it: on or off, its budget, and the max_tokens around it.
+struct ThinkingPlan {
+  bool on = false;
+  uint64_t budget = 0;
+  uint64_t max_tokens = 0;
+};
 
-bool write_anthropic_request(const Request& in, ApiFlavor, const RequestOptions& options,
-                             std::string& out, std::vector<Param>& dropped, std::string& error) {
-  out += '{';
-  Members o{out};
-  core::append_json_string(o.key("model"), options.model);
+ThinkingPlan plan_thinking(const Request& in, const RequestOptions& options,
+                           std::vector<Param>& dropped) {
+  ThinkingPlan plan;
   // Anthropic refuses thinking together with a forced tool (a named or required
   // tool_choice, or the structured-output tool): the tool wins, thinking is dropped.
   const bool forced = (!in.tools.empty() && (in.tool_choice == ToolChoice::required ||
                                              in.tool_choice == ToolChoice::named)) ||
                       (in.json_output && in.tool_choice == ToolChoice::unset);
-  bool thinking = in.thinking_budget && *in.thinking_budget != 0;
-  if (thinking && forced) {
+  plan.on = in.thinking_budget && *in.thinking_budget != 0;
+  if (plan.on && forced) {
     dropped.push_back(Param::thinking);
-    thinking = false;
+    plan.on = false;
   }
   // Anthropic counts thinking inside max_tokens, as OpenAI and Gemini do, but also
   // wants the budget (at least 1024) below it. A budget that does not fit becomes half
   // the limit; under a limit too small to halve (2048), it is added on top instead.
-  uint64_t budget = 0;
-  if (thinking) {
-    budget = *in.thinking_budget < 1024 ? 8192 : static_cast<uint64_t>(*in.thinking_budget);
+  if (plan.on) {
+    plan.budget = *in.thinking_budget < 1024 ? 8192 : static_cast<uint64_t>(*in.thinking_budget);
   }
-  uint64_t max_tokens = in.max_tokens.value_or(options.default_max_tokens);
-  if (thinking && budget >= max_tokens) {
-    if (max_tokens >= 2048) {
-      budget = max_tokens / 2;
+  plan.max_tokens = in.max_tokens.value_or(options.default_max_tokens);
+  if (plan.on && plan.budget >= plan.max_tokens) {
+    if (plan.max_tokens >= 2048) {
+      plan.budget = plan.max_tokens / 2;
     } else {
-      max_tokens += budget;
+      plan.max_tokens += plan.budget;
     }
   }
-  core::append_uint(o.key("max_tokens"), max_tokens);
-  if (!joined_text(in.system).empty()) {
-    o.key("system") += '[';
-    bool first = true;
-    for (const Part& p : in.system) {
-      if (p.kind != Part::Kind::text || p.text.empty()) continue;
-      if (!first) out += ',';
-      first = false;
-      out += R"({"type":"text","text":)";
-      core::append_json_string(out, p.text);
-      out += '}';
-    }
-    out += ']';
-  }
-  if (!append_messages(o.key("messages"), in, error)) return false;
+  return plan;
+}
+
+// The client's tools, and the structured-output tool when JSON output was asked for.
+void append_tools(Members& o, const Request& in) {
+  std::string& out = o.out;
   // Structured output rides on a tool the model is made to call (docs/TRANSLATION.md);
   // the response translator turns that call back into the answer's text.
   const bool output_tool = in.json_output;
@@ -415,6 +408,11 @@ bool write_anthropic_request(const Request& in, ApiFlavor, const RequestOptions&
     }
     out += ']';
   }
+}
+
+void append_tool_choice(Members& o, const Request& in) {
+  std::string& out = o.out;
+  const bool output_tool = in.json_output;
   const bool no_parallel = in.parallel_tool_calls && !*in.parallel_tool_calls;
   auto close_choice = [&] {
     if (no_parallel) out += R"(,"disable_parallel_tool_use":true)";
@@ -452,6 +450,34 @@ bool write_anthropic_request(const Request& in, ApiFlavor, const RequestOptions&
       close_choice();
       break;
   }
+}
+
+}  // namespace
+
+bool write_anthropic_request(const Request& in, ApiFlavor, const RequestOptions& options,
+                             std::string& out, std::vector<Param>& dropped, std::string& error) {
+  out += '{';
+  Members o{out};
+  core::append_json_string(o.key("model"), options.model);
+  const ThinkingPlan plan = plan_thinking(in, options, dropped);
+  const bool thinking = plan.on;
+  core::append_uint(o.key("max_tokens"), plan.max_tokens);
+  if (!joined_text(in.system).empty()) {
+    o.key("system") += '[';
+    bool first = true;
+    for (const Part& p : in.system) {
+      if (p.kind != Part::Kind::text || p.text.empty()) continue;
+      if (!first) out += ',';
+      first = false;
+      out += R"({"type":"text","text":)";
+      core::append_json_string(out, p.text);
+      out += '}';
+    }
+    out += ']';
+  }
+  if (!append_messages(o.key("messages"), in, error)) return false;
+  append_tools(o, in);
+  append_tool_choice(o, in);
   // With thinking on, Anthropic allows neither a changed temperature nor top_p below 0.95.
   if (in.temperature) {
     if (thinking && *in.temperature != 1.0) {
@@ -479,7 +505,7 @@ bool write_anthropic_request(const Request& in, ApiFlavor, const RequestOptions&
   }
   if (thinking) {
     o.key("thinking") += R"({"type":"enabled","budget_tokens":)";
-    core::append_uint(out, budget);
+    core::append_uint(out, plan.budget);
     out += '}';
   }
   if (!in.user.empty()) {
