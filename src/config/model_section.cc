@@ -58,6 +58,16 @@ void read_model(Issues& issues, const Node& node, const std::string& pointer, co
   }
   if (const Node* n = f.get("price")) read_price(issues, *n, f.pointer_of("price"), out.price);
   if (const Node* n = f.get("limits")) read_limits(issues, *n, f.pointer_of("limits"), out.limits);
+  f.u32("default_max_tokens", out.default_max_tokens, 1, 1u << 24);
+  std::string unsupported;
+  if (f.string("unsupported_params", unsupported)) {
+    if (unsupported == "refuse") {
+      out.refuse_unsupported = true;
+    } else if (unsupported != "drop") {
+      issues.add(f.get("unsupported_params")->offset, f.pointer_of("unsupported_params"),
+                 "must be \"drop\" or \"refuse\"");
+    }
+  }
 }
 
 }  // namespace

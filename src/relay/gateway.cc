@@ -10,10 +10,12 @@
 #include "sluice/auth/key_hash.h"
 #include "sluice/core/clock.h"
 #include "sluice/core/log.h"
+#include "sluice/limit/rate_headers.h"
 #include "sluice/relay/readyz.h"
 #include "sluice/relay/settle.h"
 #include "sluice/relay/state_publisher.h"
 #include "sluice/relay/upstream_request.h"
+#include "sluice/resilience/retry_after.h"
 #include "sluice/route/error_envelope.h"
 #include "sluice/route/inspect.h"
 #include "sluice/route/rewrite.h"
@@ -63,6 +65,12 @@ std::string_view endpoint_name(const route::Route& r) {
       return "models";
     case Endpoint::model:
       return "model";
+    case Endpoint::messages:
+      return "messages";
+    case Endpoint::count_tokens:
+      return "count_tokens";
+    case Endpoint::generate_content:
+      return "generate_content";
     case Endpoint::passthrough:
       return route::flavor_name(r.flavor);
     case Endpoint::healthz:
@@ -95,6 +103,22 @@ scan::ResponseApi response_api(const route::Route& r) {
   return scan::ResponseApi::openai_chat;
 }
 
+}  // namespace
+
+// The usage format of a provider's generation answers (translated requests).
+scan::ResponseApi scan_api_of(route::ApiFlavor provider) {
+  switch (provider) {
+    case route::ApiFlavor::anthropic:
+      return scan::ResponseApi::anthropic;
+    case route::ApiFlavor::gemini:
+      return scan::ResponseApi::gemini;
+    case route::ApiFlavor::openai:
+      break;
+  }
+  return scan::ResponseApi::openai_chat;
+}
+
+namespace {
 // OpenAI chat and completions streams report usage only when asked.
 bool wants_usage_option(const route::Route& r) {
   if (r.flavor != route::ApiFlavor::openai) return false;
@@ -334,7 +358,8 @@ void Gateway::cors_headers(Request& r) {
       "\r\nVary: Origin\r\nAccess-Control-Expose-Headers: x-request-id, retry-after, "
       "retry-after-ms, x-sluice-error-class, x-ratelimit-limit-requests, "
       "x-ratelimit-remaining-requests, x-ratelimit-reset-requests, x-ratelimit-limit-tokens, "
-      "x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens\r\n";
+      "x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens, x-sluice-dropped-params, "
+      "x-sluice-token-count\r\n";
 }
 
 // A CORS preflight is answered by sluice itself; it never reaches a provider.
@@ -498,6 +523,13 @@ void Gateway::unified(Request& r) {
   route::BodyInfo body;
   route::InspectResult ins = route::inspect_body(r.ex.body(), body);
   if (!ins.ok()) return reject(r, route::ErrorClass::bad_request, ins.message);
+  // Gemini names the model in the path and asks for a stream by its method.
+  bool gemini = r.route.endpoint == route::Endpoint::generate_content;
+  if (gemini) {
+    body.model = std::string(r.route.model);
+    body.has_model = true;
+    body.stream = r.route.stream;
+  }
   if (!body.has_model) return reject(r, route::ErrorClass::bad_request, "`model` is required");
   if (body.model.size() > kMaxModelNameBytes) return reject_long_model(r);
   r.info.alias = body.model;
@@ -505,7 +537,8 @@ void Gateway::unified(Request& r) {
   r.info.input_chars = body.input_chars;
   r.info.max_output_tokens = body.has_max_output_tokens ? body.max_output_tokens * body.n : 0;
   route::TargetPick pick =
-      router_.pick(body.model, resilience_.eligible_targets(*cfg_, cfg_->model(body.model)));
+      router_.pick(body.model, resilience_.eligible_targets(*cfg_, cfg_->model(body.model)),
+                   core::mono_ns() / 1000000);
   if (pick.error == route::PickError::unknown_model)
     return reject(r, route::ErrorClass::not_found, "unknown model alias: " + body.model);
   if (!route::ModelRouter::allows(r.info.key, body.model))
@@ -513,21 +546,27 @@ void Gateway::unified(Request& r) {
   if (pick.error != route::PickError::none)
     return reject(r, route::ErrorClass::provider_degraded,
                   with_marker(cfg_->server.degraded_marker, "no target for " + body.model));
-  if (pick.provider->kind != config::ProviderKind::openai)
-    return reject(r, route::ErrorClass::bad_request,
-                  "model " + body.model + " is served by a " +
-                      std::string(route::flavor_name(route::flavor_of(pick.provider->kind))) +
-                      " provider; call it through /" +
-                      std::string(route::flavor_name(route::flavor_of(pick.provider->kind))) +
-                      "/... instead");
+  if (r.route.endpoint == route::Endpoint::count_tokens &&
+      pick.provider->kind != config::ProviderKind::anthropic)
+    return estimate_count(r, body, *pick.provider);
+  Upstream up;
+  if (!prepare_upstream(r.route, r.ex, body, pick, body.model, up))
+    return reject(r, up.error, up.message);
   r.info.provider = pick.provider->name;
   r.info.upstream_model = pick.target->model;
-  route::RewriteSpec spec;
-  spec.upstream_model = pick.target->model;
-  spec.request_usage = body.stream && !body.include_usage && wants_usage_option(r.route);
-  route::rewrite_body(r.ex.body(), body, spec, scratch_);
+  // Anthropic needs max_tokens: a translated request without one asks for the alias's
+  // default, and admission reserves for it.
+  if (up.translation.on && up.translation.provider == route::ApiFlavor::anthropic &&
+      !body.has_max_output_tokens)
+    r.info.max_output_tokens = pick.model->default_max_tokens;
+  if (!up.dropped.empty()) {
+    r.response_headers += "x-sluice-dropped-params: ";
+    r.response_headers += up.dropped;
+    r.response_headers += "\r\n";
+  }
   size_t provider = static_cast<size_t>(pick.provider - cfg_->providers.data());
-  dispatch(r, provider, r.route.upstream_path, scratch_, spec.request_usage);
+  r.info.counted = pick.provider;  // counted in flight once dispatch takes it
+  dispatch(r, provider, up.path, up.body, up.hide_usage_chunk, &up);
 }
 
 void Gateway::native(Request& r) {
@@ -622,7 +661,7 @@ void Gateway::start_capture(RequestInfo& info, scan::ResponseApi api, std::strin
 }
 
 void Gateway::dispatch(Request& r, size_t provider, std::string_view upstream_path,
-                       std::string_view body, bool hide_usage_chunk) {
+                       std::string_view body, bool hide_usage_chunk, const Upstream* prepared) {
   r.info.price = find_price(*cfg_, r.info);
   if (r.info.price == nullptr && needs_price(r))
     return reject(r, route::ErrorClass::forbidden,
@@ -630,6 +669,7 @@ void Gateway::dispatch(Request& r, size_t provider, std::string_view upstream_pa
                       " has no price and project " + r.info.project +
                       " has a budget: give the alias a price, or the provider a default_price");
   const config::Provider& p = cfg_->providers[provider];
+  router_.started(r.info.counted);  // until on_exchange_end or on_not_dispatched
   UpstreamRequest req;
   req.origin = state_->origins[provider].get();
   req.head_method = r.ex.head().method == "HEAD";
@@ -638,6 +678,12 @@ void Gateway::dispatch(Request& r, size_t provider, std::string_view upstream_pa
   req.scan = true;
   req.api = response_api(r.route);
   req.hide_usage_chunk = hide_usage_chunk;
+  bool client_query = true;
+  if (prepared && prepared->translation.on) {
+    req.translation = prepared->translation;
+    req.api = scan_api_of(req.translation.provider);  // the scanner reads the provider's bytes
+    client_query = false;
+  }
   if (state_->spans &&
       (cfg_->telemetry.otlp.capture_content || cfg_->telemetry.otlp.some_project_captures))
     start_capture(r.info, req.api, body);
@@ -646,9 +692,9 @@ void Gateway::dispatch(Request& r, size_t provider, std::string_view upstream_pa
   req.resilience = &resilience_;
   const config::Model* model = cfg_->model(r.info.alias);
   if (model && r.route.kind == route::RouteKind::unified) req.fallbacks = model->fallbacks;
-  req.bytes =
-      build_upstream_request(r.ex.head(), *req.origin, p, upstream_path, body,
-                             state_->auth_lines[provider], r.info.request_id, r.ex.peer_address());
+  req.bytes = build_upstream_request(r.ex.head(), *req.origin, p, upstream_path, body,
+                                     state_->auth_lines[provider], r.info.request_id,
+                                     r.ex.peer_address(), client_query);
   req.response_headers = std::move(r.response_headers);
   hold_snapshot(r.info);
   req.info = std::move(r.info);
@@ -682,6 +728,7 @@ void Gateway::reject(Request& r, route::ErrorClass error, std::string_view messa
 // request.
 void Gateway::on_exchange_end(ProxyExchange& p, const ExchangeResult& res) {
   RequestInfo& info = p.info();
+  router_.ended(info.counted);
   const GatewayState& dispatched_under = release_snapshot(info);
   info.status = res.client_gone ? 499 : res.status;
   uint64_t now = core::mono_ns();
@@ -695,10 +742,21 @@ void Gateway::on_exchange_end(ProxyExchange& p, const ExchangeResult& res) {
 
 void Gateway::on_upstream_head(ProxyExchange& p, const http::ResponseHead& head) {
   admission_.feedback(p.info(), head);
+  // Headroom: what the account says it has left, and a 429's pause.
+  std::string_view remaining = head.header("x-ratelimit-remaining-requests");
+  if (remaining.empty()) remaining = head.header("anthropic-ratelimit-requests-remaining");
+  std::optional<uint64_t> pause;
+  if (head.status == 429)
+    pause = resilience::wait_hint_ms(head.header("retry-after"), head.header("retry-after-ms"),
+                                     static_cast<int64_t>(core::wall_ms()));
+  if (remaining.empty() && !pause) return;
+  router_.observe(cfg_->provider(p.info().provider), limit::parse_count(remaining), pause,
+                  core::mono_ns() / 1000000);
 }
 
 // Admission answered the request itself (it wrote the ledger row and log line).
 void Gateway::on_not_dispatched(RequestInfo& info) {
+  router_.ended(info.counted);
   release_snapshot(info);
   if (info.status == 429)
     metrics_.refused(info);

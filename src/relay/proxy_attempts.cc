@@ -151,6 +151,10 @@ std::string ProxyExchange::client_head_lines() const {
   ConnectionOptions hop(upstream);
   for (const http::Header& h : upstream) {
     if (dropped_response_header(h.name) || hop.names(h.name)) continue;
+    // A translated answer has sluice's own type and is sent decoded.
+    if (translating() &&
+        (http::iequals(h.name, "content-type") || http::iequals(h.name, "content-encoding")))
+      continue;
     // One x-request-id per answer (sluice's, which the ledger row carries): the
     // provider's goes on under another name.
     if (http::iequals(h.name, "x-request-id")) {
@@ -252,6 +256,14 @@ void ProxyExchange::relay_held() {
   net::Exchange* ex = ex_;
   ex_ = nullptr;
   std::string body = std::move(error_held_.body);
+  if (translating()) {  // the provider's error in the client's envelope
+    translate::ErrorOut e = translate::translate_error(req_.translation.provider, req_.flavor,
+                                                       error_held_.status, body);
+    result_.status = e.status;
+    error_held_.status = e.status;
+    error_held_.headers += "content-type: application/json\r\n";
+    body = std::move(e.body);
+  }
   if (ex) {
     ex->send_head(error_held_.status, error_held_.headers, static_cast<int64_t>(body.size()));
     result_.bytes_out += body.size();
@@ -278,6 +290,18 @@ void ProxyExchange::cut_stream(FailureClass failure, route::ErrorClass error,
   if (scanner_) scanner_->finish();
   net::Exchange* ex = ex_;
   ex_ = nullptr;
+  if (ex && translating_body_ && !stream_translator_) {
+    // A whole translated body: nothing of it went out yet, so the client gets an error.
+    result_.status = route::http_status(error);
+    end();
+    std::string extra = "x-sluice-error-class: ";
+    extra += route::error_class_name(error);
+    extra += "\r\n";
+    extra += req_.response_headers;
+    ex->respond(result_.status, "application/json", route::error_body(req_.flavor, error, message),
+                extra);
+    return;
+  }
   bool clean = ex && write_final_error(*ex, error, message);
   end();
   if (!ex) return;
@@ -289,6 +313,7 @@ void ProxyExchange::cut_stream(FailureClass failure, route::ErrorClass error,
 
 bool ProxyExchange::write_final_error(net::Exchange& ex, route::ErrorClass error,
                                       std::string_view message) {
+  if (stream_translator_) return fail_translation(ex, error, message);
   if (!sse_) return false;
   std::string event = final_error_event(req_.api, error, message);
   bool chunked_out = reframe_ || head_.body == http::ResponseBody::chunked;

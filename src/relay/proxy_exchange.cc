@@ -91,7 +91,11 @@ bool ProxyExchange::relay_head(core::Slice& data) {
   if (sink_) sink_->on_upstream_head(*this, head_);
   result_.status = head_.status;
   result_.ttfb_ns = loop_.now_ns() - ex_->started_ns();
-  if (req_.resilience && !req_.head_method && resilience::may_retry_status(head_.status)) {
+  // A translated request's error answers are all held: the client gets them rewritten
+  // into its own envelope (relay_held), never in the provider's.
+  bool translated_error = translating() && (head_.status < 200 || head_.status >= 300);
+  if ((req_.resilience && !req_.head_method && resilience::may_retry_status(head_.status)) ||
+      translated_error) {
     // Maybe a retryable failure: hold it until its body tells, nothing sent yet.
     size_t rest = src.size() - head_.head_bytes;
     start_holding();
@@ -115,7 +119,10 @@ bool ProxyExchange::relay_head(core::Slice& data) {
     bool compressed = start_decoding();
     reframe_ = sse_ && req_.hide_usage_chunk && !compressed;
   }
-  if (reframe_) {
+  if (translating() && scanner_) {
+    if (head_.body == http::ResponseBody::content_length) body_left_ = head_.content_length;
+    start_translation(std::move(headers));
+  } else if (reframe_) {
     // The body changes length, so whatever the upstream framing, the client gets chunks.
     if (head_.body == http::ResponseBody::content_length) body_left_ = head_.content_length;
     ex_->send_head(head_.status, headers, -1, true);
@@ -176,7 +183,7 @@ void ProxyExchange::relay_body(core::Slice data) {
         take = pos;
         done = true;
       } else if (st.status == http::ChunkStatus::error) {
-        if (!reframe_) ex_->send_body(data.sub(0, pos));
+        if (!reframe_ && !translating_body_) ex_->send_body(data.sub(0, pos));
         cut_stream(resilience::FailureClass::bad_response, route::ErrorClass::upstream_error,
                    "upstream broke the response framing");
         return;
@@ -186,16 +193,23 @@ void ProxyExchange::relay_body(core::Slice data) {
   } else if (scanner_) {
     scan_piece(data, data.view());
   }
-  result_.bytes_out += take;
+  if (translate_overflow_)
+    return cut_stream(resilience::FailureClass::bad_response, route::ErrorClass::upstream_error,
+                      "the provider's answer is too large to translate");
   bool whole = take == data.size();
-  if (reframe_) {
+  if (translating_body_) {
+    send_translated_chunk();  // the pieces went to the translator in scan_piece
+  } else if (reframe_) {
+    result_.bytes_out += take;
     emit_settled(done);
   } else {
+    result_.bytes_out += take;
     ex_->send_body(whole ? std::move(data) : data.sub(0, take));
   }
   if (done) {
     if (scanner_) scanner_->finish();
     if (reframe_) ex_->send_body(core::Slice::from_static("0\r\n\r\n"));
+    if (translating_body_) finish_translation();
     complete(head_.keep_alive && whole);
     return;
   }
@@ -226,11 +240,14 @@ void ProxyExchange::scan_piece(const core::Slice& data, std::string_view piece) 
   if (piece.empty()) return;
   if (decoder_) {
     decoder_->push(piece);
-    for (std::string_view plain = decoder_->next(); !plain.empty(); plain = decoder_->next())
+    for (std::string_view plain = decoder_->next(); !plain.empty(); plain = decoder_->next()) {
       scanner_->feed(plain);
+      if (translating_body_) translate_piece(plain);
+    }
     return;
   }
   scanner_->feed(piece);
+  if (translating_body_) translate_piece(piece);
   if (reframe_)
     held_.push_back(
         {decoded_, data.sub(static_cast<size_t>(piece.data() - data.data()), piece.size())});
@@ -320,10 +337,11 @@ void ProxyExchange::on_upstream_closed(upstream::UpstreamConnection& c, int err)
       emit_settled(true);
       ex_->send_body(core::Slice::from_static("0\r\n\r\n"));
     }
+    if (translating_body_) finish_translation();
     net::Exchange* ex = ex_;
     ex_ = nullptr;
     end();
-    ex->finish(!reframe_ ? false : true);
+    ex->finish(reframe_ || translating_body_);
     return;
   }
   cut_stream(resilience::FailureClass::connection_reset, route::ErrorClass::upstream_error,

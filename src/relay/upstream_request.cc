@@ -79,7 +79,8 @@ bool ConnectionOptions::names(std::string_view field) const {
 std::string build_upstream_request(const http::RequestHead& h, const upstream::Origin& origin,
                                    const config::Provider& provider, std::string_view path,
                                    std::string_view body, std::string_view auth_line,
-                                   std::string_view request_id, std::string_view client_addr) {
+                                   std::string_view request_id, std::string_view client_addr,
+                                   bool client_query) {
   std::string out;
   out.reserve(320 + h.head_bytes + body.size());
   out.append(h.method);
@@ -87,7 +88,7 @@ std::string build_upstream_request(const http::RequestHead& h, const upstream::O
   out += provider.base_path;
   out.append(path);
   if (provider.base_path.empty() && path.empty()) out += '/';
-  if (!h.query.empty()) {
+  if (client_query && !h.query.empty()) {
     std::string q = auth::query_without_key(h.query);
     if (!q.empty()) {
       out += '?';

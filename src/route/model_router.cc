@@ -36,9 +36,66 @@ ModelRouter::ModelRouter(std::shared_ptr<const config::Config> config)
     by_alias_.emplace(std::string_view(m.alias), static_cast<uint32_t>(aliases_.size()));
     aliases_.push_back(std::move(a));
   }
+  accounts_.resize(config_->providers.size());
 }
 
-TargetPick ModelRouter::pick(std::string_view alias, uint64_t eligible) {
+ModelRouter::Account* ModelRouter::account(const config::Provider* provider) {
+  // By address: a provider of an older snapshot is no element of this one.
+  auto at = reinterpret_cast<uintptr_t>(provider);
+  auto first = reinterpret_cast<uintptr_t>(config_->providers.data());
+  if (provider == nullptr || at < first) return nullptr;
+  size_t i = (at - first) / sizeof(config::Provider);
+  if (i >= accounts_.size() || &config_->providers[i] != provider) return nullptr;
+  return &accounts_[i];
+}
+
+void ModelRouter::started(const config::Provider* provider) {
+  if (Account* a = account(provider)) ++a->in_flight;
+}
+
+void ModelRouter::ended(const config::Provider* provider) {
+  if (Account* a = account(provider); a && a->in_flight > 0) --a->in_flight;
+}
+
+void ModelRouter::observe(const config::Provider* provider,
+                          std::optional<uint64_t> remaining_requests,
+                          std::optional<uint64_t> pause_ms, uint64_t now_ms) {
+  Account* a = account(provider);
+  if (a == nullptr) return;
+  if (remaining_requests)
+    a->remaining = static_cast<int64_t>(std::min<uint64_t>(*remaining_requests, INT64_MAX / 2));
+  if (pause_ms) a->paused_until_ms = now_ms + *pause_ms;
+}
+
+// The targets of `a` in `eligible` that headroom keeps (see pick()); `eligible` when it
+// keeps none or cannot tell.
+uint64_t ModelRouter::headroom_mask(const Alias& a, uint64_t eligible, uint64_t now_ms) {
+  const size_t n = std::min(a.current.size(), kMaxTargets);
+  uint64_t open = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if ((eligible >> i & 1) == 0 || a.providers[i] == nullptr) continue;
+    Account* acct = account(a.providers[i]);
+    if (acct == nullptr || acct->paused_until_ms <= now_ms) open |= uint64_t{1} << i;
+  }
+  if (open == 0) return eligible;  // every account paused: the attempt loop decides
+  int64_t best = -1;
+  uint64_t most = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if ((open >> i & 1) == 0 || a.model->targets[i].weight == 0) continue;
+    Account* acct = account(a.providers[i]);
+    if (acct == nullptr || acct->remaining < 0) return open;  // not known for all: no ranking
+    int64_t room = std::max<int64_t>(acct->remaining - acct->in_flight, 0) *
+                   static_cast<int64_t>(a.model->targets[i].weight);
+    if (room > best) {
+      best = room;
+      most = 0;
+    }
+    if (room == best) most |= uint64_t{1} << i;
+  }
+  return most ? most : open;
+}
+
+TargetPick ModelRouter::pick(std::string_view alias, uint64_t eligible, uint64_t now_ms) {
   TargetPick out;
   auto it = by_alias_.find(alias);
   if (it == by_alias_.end()) {
@@ -47,6 +104,8 @@ TargetPick ModelRouter::pick(std::string_view alias, uint64_t eligible) {
   }
   Alias& a = aliases_[it->second];
   out.model = a.model;
+  // One target (or one account): nothing to rank.
+  if (a.current.size() > 1) eligible = headroom_mask(a, eligible, now_ms);
   const size_t n = std::min(a.current.size(), kMaxTargets);
   int64_t total = 0;
   size_t best = n;

@@ -81,6 +81,27 @@ Route with_method(Route r, bool ok, std::string_view allow) {
 
 bool get_or_head(std::string_view method) { return method == "GET" || method == "HEAD"; }
 
+// The Google Gen AI SDK with its base URL at sluice's root: `/v1beta/models/{alias}:
+// generateContent` or `:streamGenerateContent` (or the same under /v1/models/), the alias
+// one path segment.
+Route unified_gemini(std::string_view method, std::string_view path, size_t prefix) {
+  Route r;
+  r.flavor = ApiFlavor::gemini;
+  std::string_view tail = path.substr(prefix);  // after "/v1beta/models/" or "/v1/models/"
+  size_t colon = tail.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return r;
+  std::string_view name = tail.substr(0, colon);
+  std::string_view verb = tail.substr(colon + 1);
+  if (name.find('/') != std::string_view::npos) return r;
+  if (verb != "generateContent" && verb != "streamGenerateContent") return r;
+  r.kind = RouteKind::unified;
+  r.endpoint = Endpoint::generate_content;
+  r.model = name;
+  r.gemini_method = verb;
+  r.stream = verb == "streamGenerateContent";
+  return with_method(r, method == kPost, kPost);
+}
+
 Route unified(std::string_view method, std::string_view path) {
   Route r;
   r.kind = RouteKind::unified;
@@ -93,9 +114,19 @@ Route unified(std::string_view method, std::string_view path) {
     r.endpoint = Endpoint::embeddings;
   } else if (path == "/v1/responses") {
     r.endpoint = Endpoint::responses;
+  } else if (path == "/v1/messages") {
+    r.endpoint = Endpoint::messages;
+    r.flavor = ApiFlavor::anthropic;
+  } else if (path == "/v1/messages/count_tokens") {
+    r.endpoint = Endpoint::count_tokens;
+    r.flavor = ApiFlavor::anthropic;
   } else if (path == "/v1/models") {
     r.endpoint = Endpoint::models;
     return with_method(r, method == "GET", "GET");
+  } else if (starts_with(path, "/v1/models/") &&
+             (path.ends_with(":generateContent") || path.ends_with(":streamGenerateContent"))) {
+    // An OpenAI model id may hold ':' too (ft:...): only Gemini's two verbs go there.
+    return unified_gemini(method, path, 11);  // Gemini's v1 spelling (the Gen AI SDK's default)
   } else if (starts_with(path, "/v1/models/") && path.size() > 11 &&
              path.find('/', 11) == std::string_view::npos) {
     r.endpoint = Endpoint::model;
@@ -177,6 +208,7 @@ Route operational(Endpoint e, std::string_view method, std::string_view subpath,
 Route classify_route(std::string_view method, std::string_view path) {
   std::string_view rest;
   if (starts_with(path, "/v1/")) return unified(method, path);
+  if (starts_with(path, "/v1beta/models/")) return unified_gemini(method, path, 15);
   if (under(path, "/openai/v1", rest) && !rest.empty()) {
     return native(ApiFlavor::openai, method, rest);
   }

@@ -40,6 +40,36 @@ TEST(ConfigModels, TargetsFallbacksPriceAndLimitsAreRead) {
   EXPECT_EQ(c.model("x"), nullptr);
 }
 
+TEST(ConfigModels, TranslationOptionsDefaultToDropAnd4096) {
+  Config c = loaded(doc(R"(  "models": {
+    "m": { "targets": [{ "provider": "b", "model": "m" }] },
+    "n": { "targets": [{ "provider": "b", "model": "n" }], "default_max_tokens": 1024,
+           "unsupported_params": "refuse" },
+    "o": { "targets": [{ "provider": "b", "model": "o" }], "unsupported_params": "drop" }
+  })" + std::string(kProjects)));
+  EXPECT_EQ(c.models.at(0).default_max_tokens, 4096u);
+  EXPECT_FALSE(c.models.at(0).refuse_unsupported);
+  EXPECT_EQ(c.models.at(1).default_max_tokens, 1024u);
+  EXPECT_TRUE(c.models.at(1).refuse_unsupported);
+  EXPECT_FALSE(c.models.at(2).refuse_unsupported);
+}
+
+TEST(ConfigModels, UnsupportedParamsIsDropOrRefuse) {
+  EXPECT_THAT(
+      errors_of(doc(
+          R"(  "models": { "m": { "targets": [{ "provider": "a", "model": "m" }], "unsupported_params": "warn" } })" +
+          std::string(kProjects))),
+      ElementsAre("t.json:4:92: /models/m/unsupported_params: must be \"drop\" or \"refuse\""));
+}
+
+TEST(ConfigModels, DefaultMaxTokensMustBePositive) {
+  EXPECT_THAT(
+      errors_of(doc(
+          R"(  "models": { "m": { "targets": [{ "provider": "a", "model": "m" }], "default_max_tokens": 0 } })" +
+          std::string(kProjects))),
+      ElementsAre("t.json:4:92: /models/m/default_max_tokens: must be between 1 and 16777216"));
+}
+
 TEST(ConfigModels, ModelsMayComeBeforeTheProvidersTheyName) {
   Config c = loaded(R"({
   "models": { "m": { "targets": [{ "provider": "late", "model": "m" }] } },

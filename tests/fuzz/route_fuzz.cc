@@ -97,6 +97,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       check(!r.allow.empty());
       break;
     case RouteKind::unified:
+      // The unified Gemini paths: the alias is one segment, its verb one of the two.
+      if (r.endpoint == Endpoint::generate_content) {
+        check(r.flavor == ApiFlavor::gemini && method == "POST" && !r.model.empty());
+        check(r.model.find('/') == std::string_view::npos);
+        check(r.gemini_method == "generateContent" || r.gemini_method == "streamGenerateContent");
+        check(r.stream == (r.gemini_method == "streamGenerateContent"));
+      }
+      if (r.endpoint == Endpoint::messages || r.endpoint == Endpoint::count_tokens)
+        check(r.flavor == ApiFlavor::anthropic);
+      break;
     case RouteKind::operational:
     case RouteKind::not_found:
       break;

@@ -417,6 +417,148 @@ TEST(MockWireFormat, BodiesAreJson) {
   }
 }
 
+Reply reply_with_tools_and_thinking() {
+  Reply r = reply_with(2, true);
+  r.tool_calls = {"get_weather", "lookup"};
+  r.thinking = true;
+  return r;
+}
+
+// The JSON of every event of a stream, in order (SSE and CRLF framing alike).
+std::vector<std::string> event_jsons(const WireFormat& f, const Reply& r) {
+  std::vector<std::string> out;
+  for (uint32_t i = 0; i < f.event_count(r); ++i) {
+    std::string e;
+    f.append_event(e, r, i);
+    size_t data = e.find("data: ");
+    EXPECT_NE(data, std::string::npos) << e;
+    size_t end = e.find_last_not_of("\r\n");
+    std::string json = e.substr(data + 6, end + 1 - data - 6);
+    if (json != "[DONE]") out.push_back(json);
+  }
+  return out;
+}
+
+TEST(MockWireFormat, EveryToolAndThinkingEventIsJson) {
+  Reply r = reply_with_tools_and_thinking();
+  for (const WireFormat* f :
+       {&openai_chat_format(), &anthropic_messages_format(), &gemini_generate_format()}) {
+    for (const std::string& json : event_jsons(*f, r)) {
+      rapidjson::Document d;
+      d.Parse(json.c_str());
+      EXPECT_TRUE(d.IsObject()) << json;
+    }
+    rapidjson::Document d;
+    std::string body = f->body(r);
+    d.Parse(body.c_str());
+    EXPECT_TRUE(d.IsObject()) << body;
+  }
+}
+
+TEST(MockWireFormat, OpenAiToolArgumentsArriveInPiecesThatJoinIntoJson) {
+  Reply r = reply_with_tools_and_thinking();
+  std::string args[2], names[2], finish;
+  int pieces = 0;
+  for (const std::string& json : event_jsons(openai_chat_format(), r)) {
+    rapidjson::Document d;
+    d.Parse(json.c_str());
+    if (d["choices"].Empty()) continue;  // the usage chunk
+    const rapidjson::Value& c = d["choices"][0];
+    if (c["finish_reason"].IsString()) finish = c["finish_reason"].GetString();
+    if (!c["delta"].HasMember("tool_calls")) continue;
+    const rapidjson::Value& t = c["delta"]["tool_calls"][0];
+    int k = t["index"].GetInt();
+    if (t["function"].HasMember("name")) names[k] = t["function"]["name"].GetString();
+    args[k] += t["function"]["arguments"].GetString();
+    ++pieces;
+  }
+  EXPECT_EQ(names[0], "get_weather");
+  EXPECT_EQ(names[1], "lookup");
+  EXPECT_EQ(args[0], R"({"city":"Paris","n":0})");
+  EXPECT_EQ(args[1], R"({"city":"Paris","n":1})");
+  EXPECT_EQ(pieces, 2 * (1 + static_cast<int>(kToolArgPieces)));
+  EXPECT_EQ(finish, "tool_calls");
+}
+
+TEST(MockWireFormat, AnthropicBlocksAreThinkingTextThenToolUses) {
+  Reply r = reply_with_tools_and_thinking();
+  rapidjson::Document d;
+  std::string body = anthropic_messages_format().body(r);
+  d.Parse(body.c_str());
+  const rapidjson::Value& content = d["content"];
+  ASSERT_EQ(content.Size(), 4u);
+  EXPECT_STREQ(content[0]["type"].GetString(), "thinking");
+  EXPECT_STREQ(content[0]["signature"].GetString(), std::string(kThinkingSignature).c_str());
+  EXPECT_STREQ(content[1]["type"].GetString(), "text");
+  EXPECT_STREQ(content[2]["id"].GetString(), "toolu_mock_0");
+  EXPECT_EQ(content[3]["input"]["n"].GetInt(), 1);
+  EXPECT_STREQ(d["stop_reason"].GetString(), "tool_use");
+  EXPECT_EQ(d["usage"]["output_tokens"].GetInt(), 2 + static_cast<int>(kThinkingTokens));
+  // The stream: the same blocks, indexed in order, the partial JSON joining up.
+  std::string partial[4];
+  std::string signature;
+  for (const std::string& json : event_jsons(anthropic_messages_format(), r)) {
+    rapidjson::Document e;
+    e.Parse(json.c_str());
+    if (std::string_view(e["type"].GetString()) != "content_block_delta") continue;
+    const rapidjson::Value& delta = e["delta"];
+    int index = e["index"].GetInt();
+    if (std::string_view(delta["type"].GetString()) == "input_json_delta")
+      partial[index] += delta["partial_json"].GetString();
+    if (std::string_view(delta["type"].GetString()) == "signature_delta")
+      signature = delta["signature"].GetString();
+  }
+  EXPECT_EQ(partial[2], R"({"city":"Paris","n":0})");
+  EXPECT_EQ(partial[3], R"({"city":"Paris","n":1})");
+  EXPECT_EQ(signature, kThinkingSignature);
+}
+
+TEST(MockWireFormat, GeminiThoughtFirstEachCallWholeAndTheLastChunkFinishes) {
+  Reply r = reply_with_tools_and_thinking();
+  std::vector<std::string> events = event_jsons(gemini_generate_format(), r);
+  ASSERT_EQ(events.size(), 1u + 2 + 2);
+  rapidjson::Document d;
+  d.Parse(events.front().c_str());
+  EXPECT_TRUE(d["candidates"][0]["content"]["parts"][0]["thought"].GetBool());
+  EXPECT_EQ(d["usageMetadata"]["thoughtsTokenCount"].GetInt(), 2);
+  d.Parse(events.back().c_str());
+  const rapidjson::Value& call = d["candidates"][0]["content"]["parts"][0]["functionCall"];
+  EXPECT_STREQ(call["name"].GetString(), "lookup");
+  EXPECT_EQ(call["args"]["n"].GetInt(), 1);
+  EXPECT_STREQ(d["candidates"][0]["finishReason"].GetString(), "STOP");
+  for (size_t i = 0; i + 1 < events.size(); ++i)
+    EXPECT_EQ(events[i].find("finishReason"), std::string::npos) << events[i];
+}
+
+TEST(MockRequest, ReadsToolNamesAndReasoningInEachFormat) {
+  RequestFacts f;
+  std::string error;
+  ASSERT_TRUE(read_request(Api::openai_chat,
+                           R"({"tools":[{"type":"function","function":{"name":"a"}}],
+                               "reasoning_effort":"low"})",
+                           f, error));
+  EXPECT_EQ(f.tool_names, std::vector<std::string>{"a"});
+  EXPECT_TRUE(f.thinking);
+  f = {};
+  ASSERT_TRUE(read_request(Api::anthropic_messages,
+                           R"({"tools":[{"name":"b"},{"name":"c"}],"thinking":{"type":"enabled"}})",
+                           f, error));
+  EXPECT_EQ(f.tool_names, (std::vector<std::string>{"b", "c"}));
+  EXPECT_TRUE(f.thinking);
+  f = {};
+  ASSERT_TRUE(read_request(Api::gemini_stream,
+                           R"({"tools":[{"functionDeclarations":[{"name":"d"}]}],
+                               "generationConfig":{"thinkingConfig":{"includeThoughts":true}}})",
+                           f, error));
+  EXPECT_EQ(f.tool_names, std::vector<std::string>{"d"});
+  EXPECT_TRUE(f.thinking);
+  f = {};
+  ASSERT_TRUE(
+      read_request(Api::anthropic_messages, R"({"thinking":{"type":"disabled"}})", f, error));
+  EXPECT_FALSE(f.thinking);
+  EXPECT_TRUE(f.tool_names.empty());
+}
+
 TEST(MockWireFormat, ErrorEnvelopes) {
   rapidjson::Document d;
   d.Parse(error_reply(Dialect::openai, 404).body.c_str());

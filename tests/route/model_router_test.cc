@@ -91,6 +91,69 @@ TEST(ModelRouter, WeightedTargetsFollowWeights) {
   EXPECT_EQ(picks["local"], 250);
 }
 
+// ---- headroom: "split" is openai (weight 3) and local (weight 1) -----------------------
+
+const config::Provider* named(const ModelRouter& r, std::string_view name) {
+  return r.config().provider(name);
+}
+
+TEST(ModelRouter, HeadroomNeedsEveryAccountToHaveSpoken) {
+  ModelRouter router(test_config());
+  router.observe(named(router, "local"), 1000, std::nullopt, 0);
+  std::map<std::string, int> picks;
+  for (int i = 0; i < 400; ++i) ++picks[router.pick("split").provider->name];
+  EXPECT_EQ(picks["openai"], 300);  // openai never said: plain weights
+  EXPECT_EQ(picks["local"], 100);
+}
+
+TEST(ModelRouter, HeadroomPrefersTheAccountWithMoreRoomTimesWeight) {
+  ModelRouter router(test_config());
+  router.observe(named(router, "openai"), 100, std::nullopt, 0);  // room 100 x 3
+  router.observe(named(router, "local"), 1000, std::nullopt, 0);  // room 1000 x 1
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(router.pick("split").provider->name, "local");
+  router.observe(named(router, "local"), 200, std::nullopt, 0);
+  EXPECT_EQ(router.pick("split").provider->name, "openai");
+}
+
+TEST(ModelRouter, HeadroomSubtractsWhatIsInFlight) {
+  ModelRouter router(test_config());
+  router.observe(named(router, "openai"), 100, std::nullopt, 0);
+  router.observe(named(router, "local"), 250, std::nullopt, 0);  // 250 < 300
+  EXPECT_EQ(router.pick("split").provider->name, "openai");
+  for (int i = 0; i < 20; ++i) router.started(named(router, "openai"));  // 80 x 3 = 240
+  EXPECT_EQ(router.pick("split").provider->name, "local");
+  for (int i = 0; i < 20; ++i) router.ended(named(router, "openai"));
+  EXPECT_EQ(router.pick("split").provider->name, "openai");
+}
+
+TEST(ModelRouter, AnAccountPausedByA429IsSkippedUntilItsRetryAfter) {
+  ModelRouter router(test_config());
+  router.observe(named(router, "openai"), std::nullopt, 30000, 1000);  // paused until 31000
+  for (int i = 0; i < 8; ++i)
+    EXPECT_EQ(router.pick("split", ~uint64_t{0}, 2000).provider->name, "local");
+  std::map<std::string, int> picks;
+  for (int i = 0; i < 400; ++i) ++picks[router.pick("split", ~uint64_t{0}, 31000).provider->name];
+  EXPECT_GT(picks["openai"], 250);
+}
+
+TEST(ModelRouter, EveryAccountPausedLeavesThePickToTheAttemptLoop) {
+  ModelRouter router(test_config());
+  router.observe(named(router, "openai"), std::nullopt, 30000, 0);
+  router.observe(named(router, "local"), std::nullopt, 30000, 0);
+  EXPECT_NE(router.pick("split", ~uint64_t{0}, 10).provider, nullptr);
+}
+
+TEST(ModelRouter, AProviderOfAnotherSnapshotIsIgnored) {
+  ModelRouter router(test_config());
+  auto other = test_config();
+  router.started(&other->providers[0]);
+  router.observe(&other->providers[0], 5, 1000, 0);
+  router.observe(named(router, "local"), 1000, std::nullopt, 0);
+  std::map<std::string, int> picks;
+  for (int i = 0; i < 4; ++i) ++picks[router.pick("split").provider->name];
+  EXPECT_EQ(picks["openai"], 3);  // ours never spoke: plain weights
+}
+
 TEST(ModelRouter, WeightedPicksInterleave) {
   // The smooth sequence for weights 5, 1, 1: a a b a c a a (no run of five a's).
   ModelRouter router(test_config());

@@ -88,6 +88,50 @@ TEST(ClassifyRoute, AnthropicNativeKeepsVersion) {
   EXPECT_EQ(r.upstream_path, "/v1/messages");
 }
 
+TEST(ClassifyRoute, AnthropicMessagesAtTheRootAreUnified) {
+  Route r = classify_route("POST", "/v1/messages");
+  EXPECT_EQ(r.kind, RouteKind::unified);
+  EXPECT_EQ(r.endpoint, Endpoint::messages);
+  EXPECT_EQ(r.flavor, ApiFlavor::anthropic);
+  Route c = classify_route("POST", "/v1/messages/count_tokens");
+  EXPECT_EQ(c.endpoint, Endpoint::count_tokens);
+  EXPECT_EQ(c.flavor, ApiFlavor::anthropic);
+  EXPECT_EQ(classify_route("GET", "/v1/messages").kind, RouteKind::method_not_allowed);
+}
+
+TEST(ClassifyRoute, GeminiGenerateAtTheRootNamesTheAlias) {
+  Route r = classify_route("POST", "/v1beta/models/my-alias:generateContent");
+  EXPECT_EQ(r.kind, RouteKind::unified);
+  EXPECT_EQ(r.endpoint, Endpoint::generate_content);
+  EXPECT_EQ(r.flavor, ApiFlavor::gemini);
+  EXPECT_EQ(r.model, "my-alias");
+  EXPECT_FALSE(r.stream);
+  Route s = classify_route("POST", "/v1beta/models/my-alias:streamGenerateContent");
+  EXPECT_TRUE(s.stream);
+  EXPECT_EQ(s.gemini_method, "streamGenerateContent");
+}
+
+TEST(ClassifyRoute, GeminiGenerateUnderV1IsUnifiedButModelIdsWithColonsStayOpenAi) {
+  Route r = classify_route("POST", "/v1/models/my-alias:streamGenerateContent");
+  EXPECT_EQ(r.endpoint, Endpoint::generate_content);
+  EXPECT_EQ(r.model, "my-alias");
+  EXPECT_TRUE(r.stream);
+  Route ft = classify_route("GET", "/v1/models/ft:gpt-4o:acme:abc");
+  EXPECT_EQ(ft.endpoint, Endpoint::model);
+  EXPECT_EQ(ft.model, "ft:gpt-4o:acme:abc");
+}
+
+TEST(ClassifyRoute, GeminiRootRefusesOtherMethodsAndNestedNames) {
+  EXPECT_EQ(classify_route("POST", "/v1beta/models/a:countTokens").kind, RouteKind::not_found);
+  EXPECT_EQ(classify_route("POST", "/v1beta/models/a/b:generateContent").kind,
+            RouteKind::not_found);
+  EXPECT_EQ(classify_route("POST", "/v1beta/models/:generateContent").kind, RouteKind::not_found);
+  Route miss = classify_route("POST", "/v1beta/models/a:countTokens");
+  EXPECT_EQ(miss.flavor, ApiFlavor::gemini);  // answered in Gemini's envelope
+  EXPECT_EQ(classify_route("GET", "/v1beta/models/a:generateContent").kind,
+            RouteKind::method_not_allowed);
+}
+
 TEST(ClassifyRoute, GeminiV1betaIsNative) {
   Route r = classify_route("GET", "/gemini/v1beta/models");
   EXPECT_EQ(r.kind, RouteKind::native);

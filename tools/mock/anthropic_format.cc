@@ -12,26 +12,49 @@ namespace sluice::mock {
 namespace {
 
 uint32_t uncached_input(const Reply& r) {
-  return r.input_tokens > r.cached_tokens ? r.input_tokens - r.cached_tokens : 0;
+  uint64_t cached = uint64_t{r.cached_tokens} + r.cache_write_tokens;
+  return r.input_tokens > cached ? static_cast<uint32_t>(r.input_tokens - cached) : 0;
 }
 
 void append_input_usage(std::string& out, const Reply& r) {
   out += "\"input_tokens\":";
   append_uint(out, uncached_input(r));
-  out += ",\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":";
+  out += ",\"cache_creation_input_tokens\":";
+  append_uint(out, r.cache_write_tokens);
+  out += ",\"cache_read_input_tokens\":";
   append_uint(out, r.cached_tokens);
 }
+
+// Anthropic counts thinking in output_tokens.
+uint32_t output_total(const Reply& r) {
+  return r.output_tokens + (r.thinking ? kThinkingTokens : 0);
+}
+
+void append_tool_id(std::string& out, uint32_t call) {
+  out += "\"toolu_mock_";
+  append_uint(out, call);
+  out += '"';
+}
+
+// Stream events: a thinking block is start, one delta per word, the signature, stop; a
+// tool_use block is start, one input_json_delta per argument piece, stop.
+uint32_t thinking_events(const Reply& r) { return r.thinking ? kThinkingTokens + 3 : 0; }
+constexpr uint32_t kEventsPerCall = kToolArgPieces + 2;
 
 void append_start_usage(std::string& out, const Reply& r, uint32_t output_tokens) {
   out += "\"usage\":{";
   append_input_usage(out, r);
-  out += ",\"cache_creation\":{\"ephemeral_5m_input_tokens\":0,\"ephemeral_1h_input_tokens\":0}";
+  out += ",\"cache_creation\":{\"ephemeral_5m_input_tokens\":";
+  append_uint(out, r.cache_write_tokens);
+  out += ",\"ephemeral_1h_input_tokens\":0}";
   out += ",\"output_tokens\":";
   append_uint(out, output_tokens);
   out += ",\"service_tier\":\"standard\"}";
 }
 
-std::string_view stop_reason(const Reply& r) { return r.truncated ? "max_tokens" : "end_turn"; }
+std::string_view stop_reason(const Reply& r) {
+  return r.truncated ? "max_tokens" : ends_in_tools(r) ? "tool_use" : "end_turn";
+}
 
 void append_message_head(std::string& out, const Reply& r) {
   out += "{\"model\":";
@@ -47,32 +70,69 @@ class MessagesFormat final : public WireFormat {
     std::string out;
     out.reserve(512 + static_cast<size_t>(r.output_tokens) * 8);
     append_message_head(out, r);
-    out += "[{\"type\":\"text\",\"text\":\"";
+    out += '[';
+    if (r.thinking) {
+      out += "{\"type\":\"thinking\",\"thinking\":\"";
+      append_full_thinking(out);
+      out += "\",\"signature\":\"";
+      out += kThinkingSignature;
+      out += "\"},";
+    }
+    out += "{\"type\":\"text\",\"text\":\"";
     append_full_text(out, r.output_tokens);
-    out += "\"}],\"stop_reason\":\"";
+    out += "\"}";
+    for (uint32_t k = 0; k < r.tool_calls.size(); ++k) {
+      out += ",{\"type\":\"tool_use\",\"id\":";
+      append_tool_id(out, k);
+      out += ",\"name\":";
+      route::append_json_string(out, r.tool_calls[k]);
+      out += ",\"input\":";
+      append_tool_args(out, k);
+      out += '}';
+    }
+    out += "],\"stop_reason\":\"";
     out += stop_reason(r);
     out += "\",\"stop_sequence\":null,";
-    append_start_usage(out, r, r.output_tokens);
+    append_start_usage(out, r, output_total(r));
     out += '}';
     return out;
   }
 
-  // message_start, content_block_start, ping.
-  uint32_t prelude_events(const Reply&) const override { return 3; }
-  // content_block_stop, message_delta, message_stop.
-  uint32_t epilogue_events(const Reply&) const override { return 3; }
+  // message_start, the thinking block, content_block_start (text), ping.
+  uint32_t prelude_events(const Reply& r) const override { return 3 + thinking_events(r); }
+  // content_block_stop (text), the tool_use blocks, message_delta, message_stop.
+  uint32_t epilogue_events(const Reply& r) const override {
+    return 3 + static_cast<uint32_t>(r.tool_calls.size()) * kEventsPerCall;
+  }
 
   void append_event(std::string& out, const Reply& r, uint32_t index) const override {
-    uint32_t token_end = 3 + r.output_tokens;
-    if (index >= 3 && index < token_end) {
-      out +=
-          "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
-          "\"delta\":{\"type\":\"text_delta\",\"text\":\"";
-      append_token_text(out, index - 3);
+    uint32_t thinking = thinking_events(r);
+    uint32_t text_block = r.thinking ? 1 : 0;
+    uint32_t text_begin = prelude_events(r);
+    uint32_t token_end = text_begin + r.output_tokens;
+    uint32_t tools_begin = token_end + 1;
+    uint32_t tools_end = tools_begin + static_cast<uint32_t>(r.tool_calls.size()) * kEventsPerCall;
+    if (index >= text_begin && index < token_end) {
+      out += "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":";
+      append_uint(out, text_block);
+      out += ",\"delta\":{\"type\":\"text_delta\",\"text\":\"";
+      append_token_text(out, index - text_begin);
       out += "\"}}\n\n";
       return;
     }
-    switch (index < 3 ? index : index - token_end + 3) {
+    if (index >= 1 && index < 1 + thinking) return append_thinking_event(out, index - 1);
+    if (index >= tools_begin && index < tools_end) {
+      uint32_t call = (index - tools_begin) / kEventsPerCall;
+      return append_tool_event(out, r, call, text_block + 1 + call,
+                               (index - tools_begin) % kEventsPerCall);
+    }
+    uint32_t step = index == 0              ? 0
+                    : index == 1 + thinking ? 1
+                    : index == 2 + thinking ? 2
+                    : index == token_end    ? 3
+                    : index == tools_end    ? 4
+                                            : 5;
+    switch (step) {
       case 0:
         out += "event: message_start\ndata: {\"type\":\"message_start\",\"message\":";
         append_message_head(out, r);
@@ -82,15 +142,17 @@ class MessagesFormat final : public WireFormat {
         out += "}}\n\n";
         break;
       case 1:
-        out +=
-            "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
-            "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n";
+        out += "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":";
+        append_uint(out, text_block);
+        out += ",\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n";
         break;
       case 2:
         out += "event: ping\ndata: {\"type\": \"ping\"}\n\n";
         break;
       case 3:
-        out += "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n";
+        out += "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":";
+        append_uint(out, text_block);
+        out += "}\n\n";
         break;
       case 4:
         out +=
@@ -99,12 +161,59 @@ class MessagesFormat final : public WireFormat {
         out += "\",\"stop_sequence\":null},\"usage\":{";
         append_input_usage(out, r);
         out += ",\"output_tokens\":";
-        append_uint(out, r.output_tokens);
+        append_uint(out, output_total(r));
         out += "}}\n\n";
         break;
       default:
         out += "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
         break;
+    }
+  }
+
+ private:
+  // Block 0: start, the words, the signature, stop.
+  static void append_thinking_event(std::string& out, uint32_t step) {
+    if (step == 0) {
+      out +=
+          "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
+          "\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":\"\"}}\n\n";
+    } else if (step <= kThinkingTokens) {
+      out +=
+          "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+          "\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"";
+      append_thinking_text(out, step - 1);
+      out += "\"}}\n\n";
+    } else if (step == kThinkingTokens + 1) {
+      out +=
+          "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+          "\"delta\":{\"type\":\"signature_delta\",\"signature\":\"";
+      out += kThinkingSignature;
+      out += "\"}}\n\n";
+    } else {
+      out += "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n";
+    }
+  }
+
+  static void append_tool_event(std::string& out, const Reply& r, uint32_t call, uint32_t block,
+                                uint32_t step) {
+    if (step == 0) {
+      out += "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":";
+      append_uint(out, block);
+      out += ",\"content_block\":{\"type\":\"tool_use\",\"id\":";
+      append_tool_id(out, call);
+      out += ",\"name\":";
+      route::append_json_string(out, r.tool_calls[call]);
+      out += ",\"input\":{}}}\n\n";
+    } else if (step <= kToolArgPieces) {
+      out += "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":";
+      append_uint(out, block);
+      out += ",\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"";
+      append_tool_args_piece(out, call, step - 1, true);
+      out += "\"}}\n\n";
+    } else {
+      out += "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":";
+      append_uint(out, block);
+      out += "}\n\n";
     }
   }
 };

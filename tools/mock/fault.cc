@@ -156,8 +156,7 @@ bool parse_fault_schedule(std::string_view text, std::vector<FaultScheduleEntry>
     FaultScheduleEntry e;
     int64_t from = 0, to = 0;
     if (!parse_number(range.substr(0, dash), from) ||
-        (dash != std::string_view::npos && !parse_number(range.substr(dash + 1), to)) ||
-        from < 1) {
+        (dash != std::string_view::npos && !parse_number(range.substr(dash + 1), to)) || from < 1) {
       error = "schedule range '" + std::string(range) + "' must be N or N-M, counted from 1";
       return false;
     }

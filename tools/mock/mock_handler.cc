@@ -1,5 +1,6 @@
 #include "mock_handler.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -67,6 +68,18 @@ Reply make_reply(const Route& route, const RequestFacts& facts, const Timing& ti
   }
   r.include_usage = facts.include_usage;
   r.json_array = route.json_array;
+  if (route.api == Api::openai_chat || route.api == Api::anthropic_messages ||
+      route.api == Api::gemini_generate || route.api == Api::gemini_stream) {
+    size_t calls = timing.tool_calls >= 0 ? static_cast<size_t>(timing.tool_calls)
+                                          : (facts.tool_names.empty() ? 0 : 1);
+    for (size_t k = 0; k < calls; ++k)
+      r.tool_calls.push_back(facts.tool_names.empty()
+                                 ? std::string("get_weather")
+                                 : facts.tool_names[k % facts.tool_names.size()]);
+    r.thinking = timing.thinking || facts.thinking;
+    uint32_t uncached = r.input_tokens - r.cached_tokens;
+    r.cache_write_tokens = std::min(timing.cache_write_tokens, uncached);
+  }
   if (route.api == Api::openai_embeddings) {
     r.output_tokens = 0;
     r.items = facts.items;
@@ -109,6 +122,20 @@ bool read_timing(const http::RequestHead& head, const Defaults& defaults, Timing
     uint64_t n = 0;
     if (!header_count(v, UINT32_MAX, n)) return fail("x-mock-cached-tokens", v, "a count");
     out.cached_tokens = static_cast<uint32_t>(n);
+  }
+  if (std::string_view v = head.header("x-mock-cache-write-tokens"); !v.empty()) {
+    uint64_t n = 0;
+    if (!header_count(v, UINT32_MAX, n)) return fail("x-mock-cache-write-tokens", v, "a count");
+    out.cache_write_tokens = static_cast<uint32_t>(n);
+  }
+  if (std::string_view v = head.header("x-mock-tool-calls"); !v.empty()) {
+    uint64_t n = 0;
+    if (!header_count(v, 16, n)) return fail("x-mock-tool-calls", v, "a count between 0 and 16");
+    out.tool_calls = static_cast<int32_t>(n);
+  }
+  if (std::string_view v = head.header("x-mock-thinking"); !v.empty()) {
+    if (v != "0" && v != "1") return fail("x-mock-thinking", v, "0 or 1");
+    out.thinking = v == "1";
   }
   return true;
 }

@@ -24,7 +24,7 @@ struct MockShared {
   const MockOptions& options;
   AccountLimits limits;
   MockStats stats;
-  std::atomic<uint64_t> fault_sequence{0};  // requests considered for --fault-rate
+  std::atomic<uint64_t> fault_sequence{0};     // requests considered for --fault-rate
   std::atomic<uint64_t> schedule_sequence{0};  // requests counted for --fault-schedule
   FaultKeys fault_keys;                        // x-mock-fault-key counts
 };
@@ -35,10 +35,14 @@ struct Timing {
   uint64_t itl_ns = 0;
   uint32_t output_tokens = 16;
   uint32_t cached_tokens = 0;
+  int32_t tool_calls = -1;          // x-mock-tool-calls; -1: one when the request has tools
+  bool thinking = false;            // x-mock-thinking: 1
+  uint32_t cache_write_tokens = 0;  // x-mock-cache-write-tokens
 };
 
-// Reads x-mock-ttft-ms, x-mock-itl-ms, x-mock-tps, x-mock-output-tokens and
-// x-mock-cached-tokens over `defaults`. False with a message on a malformed value.
+// Reads x-mock-ttft-ms, x-mock-itl-ms, x-mock-tps, x-mock-output-tokens,
+// x-mock-cached-tokens, x-mock-cache-write-tokens, x-mock-tool-calls and x-mock-thinking
+// over `defaults`. False with a message on a malformed value.
 bool read_timing(const http::RequestHead& head, const Defaults& defaults, Timing& out,
                  std::string& error);
 

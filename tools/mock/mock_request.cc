@@ -46,6 +46,48 @@ uint64_t max_tokens_of(Api api, const rapidjson::Value& root) {
   }
 }
 
+void add_name(const rapidjson::Value& obj, std::vector<std::string>& out) {
+  const rapidjson::Value* n = member(obj, "name");
+  if (n && n->IsString() && out.size() < 64) out.emplace_back(n->GetString(), n->GetStringLength());
+}
+
+void read_tools(Api api, const rapidjson::Value& root, RequestFacts& out) {
+  const rapidjson::Value* tools = member(root, "tools");
+  if (!tools || !tools->IsArray()) return;
+  for (const rapidjson::Value& t : tools->GetArray()) {
+    if (!t.IsObject()) continue;
+    if (api == Api::openai_chat) {
+      if (const rapidjson::Value* f = member(t, "function"); f && f->IsObject())
+        add_name(*f, out.tool_names);
+    } else if (api == Api::anthropic_messages) {
+      add_name(t, out.tool_names);
+    } else {
+      const rapidjson::Value* decls = member(t, "functionDeclarations");
+      if (!decls) decls = member(t, "function_declarations");
+      if (!decls || !decls->IsArray()) continue;
+      for (const rapidjson::Value& d : decls->GetArray())
+        if (d.IsObject()) add_name(d, out.tool_names);
+    }
+  }
+}
+
+bool asks_thinking(Api api, const rapidjson::Value& root) {
+  if (api == Api::openai_chat) {
+    const rapidjson::Value* e = member(root, "reasoning_effort");
+    return e && e->IsString();
+  }
+  if (api == Api::anthropic_messages) {
+    const rapidjson::Value* t = member(root, "thinking");
+    if (!t || !t->IsObject()) return false;
+    const rapidjson::Value* type = member(*t, "type");
+    return type && type->IsString() && std::string_view(type->GetString()) == "enabled";
+  }
+  const rapidjson::Value* g = member(root, "generationConfig");
+  if (!g || !g->IsObject()) return false;
+  const rapidjson::Value* tc = member(*g, "thinkingConfig");
+  return tc && tc->IsObject() && true_member(*tc, "includeThoughts");
+}
+
 }  // namespace
 
 bool read_request(Api api, std::string_view body, RequestFacts& out, std::string& error) {
@@ -69,6 +111,11 @@ bool read_request(Api api, std::string_view body, RequestFacts& out, std::string
   if (const rapidjson::Value* so = member(doc, "stream_options"); so && so->IsObject())
     out.include_usage = true_member(*so, "include_usage");
   out.max_tokens = max_tokens_of(api, doc);
+  if (api == Api::openai_chat || api == Api::anthropic_messages || api == Api::gemini_generate ||
+      api == Api::gemini_stream) {
+    read_tools(api, doc, out);
+    out.thinking = asks_thinking(api, doc);
+  }
   if (api == Api::openai_embeddings) {
     // A list of inputs (strings or token arrays) gets one vector each; anything else one.
     const rapidjson::Value* in = member(doc, "input");

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mock_route.h"
 
@@ -18,6 +19,13 @@ struct RequestFacts {
   uint32_t items = 1;          // embeddings: number of inputs
   uint32_t dimensions = 0;     // embeddings: "dimensions"; 0: default
   bool base64 = false;         // embeddings: "encoding_format": "base64"
+  // Chat, Messages and Gemini: the function tools the request offers (OpenAI
+  // tools[].function.name, Anthropic tools[].name, Gemini
+  // tools[].functionDeclarations[].name), and whether it asks for reasoning (OpenAI
+  // reasoning_effort, Anthropic thinking.type "enabled", Gemini
+  // generationConfig.thinkingConfig.includeThoughts).
+  std::vector<std::string> tool_names;
+  bool thinking = false;
 };
 
 // Parses `body` as JSON for endpoint `api`. False with a message when it is not JSON

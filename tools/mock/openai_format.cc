@@ -17,18 +17,33 @@ constexpr std::string_view kFingerprint = "fp_mock";
 void append_usage(std::string& out, const Reply& r) {
   out += "\"usage\":{\"prompt_tokens\":";
   append_uint(out, r.input_tokens);
+  // Reasoning tokens are part of OpenAI's completion_tokens.
+  uint32_t reasoning = r.thinking ? kThinkingTokens : 0;
   out += ",\"completion_tokens\":";
-  append_uint(out, r.output_tokens);
+  append_uint(out, uint64_t{r.output_tokens} + reasoning);
   out += ",\"total_tokens\":";
-  append_uint(out, uint64_t{r.input_tokens} + r.output_tokens);
+  append_uint(out, uint64_t{r.input_tokens} + r.output_tokens + reasoning);
   out += ",\"prompt_tokens_details\":{\"cached_tokens\":";
   append_uint(out, r.cached_tokens);
-  out +=
-      ",\"audio_tokens\":0},\"completion_tokens_details\":{\"reasoning_tokens\":0,"
-      "\"audio_tokens\":0,\"accepted_prediction_tokens\":0,\"rejected_prediction_tokens\":0}}";
+  out += ",\"audio_tokens\":0},\"completion_tokens_details\":{\"reasoning_tokens\":";
+  append_uint(out, reasoning);
+  out += ",\"audio_tokens\":0,\"accepted_prediction_tokens\":0,\"rejected_prediction_tokens\":0}}";
 }
 
-std::string_view finish_reason(const Reply& r) { return r.truncated ? "length" : "stop"; }
+std::string_view finish_reason(const Reply& r) {
+  return r.truncated ? "length" : ends_in_tools(r) ? "tool_calls" : "stop";
+}
+
+void append_call_id(std::string& out, uint32_t call) {
+  out += "\"call_mock_";
+  append_uint(out, call);
+  out += '"';
+}
+
+// Stream events per tool call: id and name, then the argument pieces.
+constexpr uint32_t kEventsPerCall = 1 + kToolArgPieces;
+
+uint32_t thinking_events(const Reply& r) { return r.thinking ? kThinkingTokens : 0; }
 
 // ---- Chat Completions -------------------------------------------------------------------
 
@@ -45,7 +60,27 @@ class ChatFormat final : public WireFormat {
     out += r.model_json;
     out += ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"";
     append_full_text(out, r.output_tokens);
-    out += "\",\"refusal\":null,\"annotations\":[]},\"logprobs\":null,\"finish_reason\":\"";
+    out += '"';
+    if (r.thinking) {  // as OpenAI-compatible reasoning servers (vLLM, DeepSeek) send it
+      out += ",\"reasoning_content\":\"";
+      append_full_thinking(out);
+      out += '"';
+    }
+    if (!r.tool_calls.empty()) {
+      out += ",\"tool_calls\":[";
+      for (uint32_t k = 0; k < r.tool_calls.size(); ++k) {
+        if (k > 0) out += ',';
+        out += "{\"id\":";
+        append_call_id(out, k);
+        out += ",\"type\":\"function\",\"function\":{\"name\":";
+        route::append_json_string(out, r.tool_calls[k]);
+        out += ",\"arguments\":\"";
+        append_tool_args_escaped(out, k);
+        out += "\"}}";
+      }
+      out += ']';
+    }
+    out += ",\"refusal\":null,\"annotations\":[]},\"logprobs\":null,\"finish_reason\":\"";
     out += finish_reason(r);
     out += "\"}],";
     append_usage(out, r);
@@ -55,12 +90,17 @@ class ChatFormat final : public WireFormat {
     return out;
   }
 
-  uint32_t prelude_events(const Reply&) const override { return 1; }
-  // Finish chunk, the usage chunk when asked for, [DONE].
-  uint32_t epilogue_events(const Reply& r) const override { return r.include_usage ? 3 : 2; }
+  // The role chunk, then the reasoning deltas.
+  uint32_t prelude_events(const Reply& r) const override { return 1 + thinking_events(r); }
+  // Tool call deltas, the finish chunk, the usage chunk when asked for, [DONE].
+  uint32_t epilogue_events(const Reply& r) const override {
+    return static_cast<uint32_t>(r.tool_calls.size()) * kEventsPerCall + (r.include_usage ? 3 : 2);
+  }
 
   void append_event(std::string& out, const Reply& r, uint32_t index) const override {
-    uint32_t token_end = 1 + r.output_tokens;
+    uint32_t text_begin = prelude_events(r);
+    uint32_t token_end = text_begin + r.output_tokens;
+    uint32_t tools_end = token_end + static_cast<uint32_t>(r.tool_calls.size()) * kEventsPerCall;
     if (index + 1 == event_count(r)) {
       out += "data: [DONE]\n\n";
       return;
@@ -70,11 +110,32 @@ class ChatFormat final : public WireFormat {
       out +=
           "[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null},"
           "\"logprobs\":null,\"finish_reason\":null}]}\n\n";
+    } else if (index < text_begin) {
+      out += "[{\"index\":0,\"delta\":{\"reasoning_content\":\"";
+      append_thinking_text(out, index - 1);
+      out += "\"},\"logprobs\":null,\"finish_reason\":null}]}\n\n";
     } else if (index < token_end) {
       out += "[{\"index\":0,\"delta\":{\"content\":\"";
-      append_token_text(out, index - 1);
+      append_token_text(out, index - text_begin);
       out += "\"},\"logprobs\":null,\"finish_reason\":null}]}\n\n";
-    } else if (index == token_end) {
+    } else if (index < tools_end) {
+      uint32_t call = (index - token_end) / kEventsPerCall;
+      uint32_t step = (index - token_end) % kEventsPerCall;
+      out += "[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":";
+      append_uint(out, call);
+      if (step == 0) {
+        out += ",\"id\":";
+        append_call_id(out, call);
+        out += ",\"type\":\"function\",\"function\":{\"name\":";
+        route::append_json_string(out, r.tool_calls[call]);
+        out += ",\"arguments\":\"\"}";
+      } else {
+        out += ",\"function\":{\"arguments\":\"";
+        append_tool_args_piece(out, call, step - 1, true);
+        out += "\"}";
+      }
+      out += "}]},\"logprobs\":null,\"finish_reason\":null}]}\n\n";
+    } else if (index == tools_end) {
       out += "[{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"";
       out += finish_reason(r);
       out += "\"}]}\n\n";

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sluice::mock {
 
@@ -27,7 +28,27 @@ struct Reply {
   bool base64 = false;         // embeddings: encoding_format "base64"
   uint32_t items = 1;          // embeddings: how many inputs
   uint32_t dimensions = 16;    // embeddings: vector length
+  // Chat, Messages and Gemini answers only (docs/MOCK.md, "Tool calls and thinking"):
+  std::vector<std::string> tool_calls;  // one function call per name, after the text
+  bool thinking = false;                // a reasoning block (with signature) before the text
+  uint32_t cache_write_tokens = 0;      // Anthropic cache_creation_input_tokens
 };
+
+// A tool call's arguments: {"city":"Paris","n":K} for call K, streamed in
+// kToolArgPieces pieces that split keys and values apart.
+inline constexpr uint32_t kToolArgPieces = 3;
+void append_tool_args(std::string& out, uint32_t call);  // raw JSON
+void append_tool_args_piece(std::string& out, uint32_t call, uint32_t piece,
+                            bool escaped);  // escaped: for inside a JSON string
+void append_tool_args_escaped(std::string& out, uint32_t call);
+// The reasoning: kThinkingTokens words "think0 think1", one per stream delta, signed
+// with kThinkingSignature.
+inline constexpr uint32_t kThinkingTokens = 2;
+inline constexpr std::string_view kThinkingSignature = "c2lnX21vY2tfdGhpbmtpbmc=";
+void append_thinking_text(std::string& out, uint32_t index);
+void append_full_thinking(std::string& out);
+// "finish" reasons when the answer ends in tool calls.
+inline bool ends_in_tools(const Reply& r) { return !r.tool_calls.empty() && !r.truncated; }
 
 // A stream is `prelude` events, one event per output token, then `epilogue` events. The
 // prelude goes out with the first token (after the time to first token); the epilogue

@@ -24,6 +24,53 @@ void append_full_text(std::string& out, uint32_t tokens) {
   for (uint32_t i = 0; i < tokens; ++i) append_token_text(out, i);
 }
 
+namespace {
+// The argument text of call `call`, split where a streaming provider might split it.
+void append_args_text(std::string& out, uint32_t call, uint32_t piece, bool all, bool escaped) {
+  std::string_view q = escaped ? "\\\"" : "\"";
+  if (all || piece == 0) {
+    out += '{';
+    out += q;
+    out += "city";
+    out += q;
+    out += ':';
+  }
+  if (all || piece == 1) {
+    out += q;
+    out += "Paris";
+    out += q;
+    out += ',';
+  }
+  if (all || piece == 2) {
+    out += q;
+    out += 'n';
+    out += q;
+    out += ':';
+    append_uint(out, call);
+    out += '}';
+  }
+}
+}  // namespace
+
+void append_tool_args(std::string& out, uint32_t call) {
+  append_args_text(out, call, 0, true, false);
+}
+void append_tool_args_escaped(std::string& out, uint32_t call) {
+  append_args_text(out, call, 0, true, true);
+}
+void append_tool_args_piece(std::string& out, uint32_t call, uint32_t piece, bool escaped) {
+  append_args_text(out, call, piece, false, escaped);
+}
+
+void append_thinking_text(std::string& out, uint32_t index) {
+  out += index == 0 ? "think" : " think";
+  append_uint(out, index);
+}
+
+void append_full_thinking(std::string& out) {
+  for (uint32_t i = 0; i < kThinkingTokens; ++i) append_thinking_text(out, i);
+}
+
 void append_sse(std::string& out, std::string_view name, std::string_view data) {
   if (!name.empty()) {
     out += "event: ";

@@ -128,6 +128,10 @@ struct Model {
   std::vector<std::string> fallbacks;  // other aliases, in order
   Price price;
   Limits limits;
+  // Translation (docs/TRANSLATION.md), when the client's format is not the target's:
+  uint32_t default_max_tokens =
+      4096;                         // max_tokens for an Anthropic target when the client gave none
+  bool refuse_unsupported = false;  // unsupported_params "refuse": a 400, not a dropped parameter
   bool operator==(const Model&) const = default;
 };
 

@@ -21,6 +21,7 @@
 #include "sluice/relay/gateway_metrics.h"
 #include "sluice/relay/proxy_exchange.h"
 #include "sluice/relay/request_id.h"
+#include "sluice/route/inspect.h"
 #include "sluice/route/model_router.h"
 #include "sluice/route/route.h"
 #include "sluice/telemetry/span_exporter.h"
@@ -60,6 +61,9 @@ struct GatewayState {
 // Returns an error message (setup fails) or empty.
 std::string build_gateway_state(std::shared_ptr<const config::Config> cfg, GatewayState& out,
                                 upstream::OriginRegistry* origins = nullptr);
+
+// The usage format of a provider's generation answers, for translated requests.
+scan::ResponseApi scan_api_of(route::ApiFlavor provider);
 
 class Gateway final : public net::RequestHandler, public ExchangeSink, public FallbackBuilder {
  public:
@@ -108,12 +112,29 @@ class Gateway final : public net::RequestHandler, public ExchangeSink, public Fa
   bool ledger_writable(Request& r);
   bool ledger_refusing() const;
   void unified(Request& r);
+  // What goes upstream for one target of an alias, in the target provider's format
+  // (gateway_translate.cc). `body` points into the exchange or into scratch_.
+  struct Upstream {
+    bool ok = true;
+    route::ErrorClass error = route::ErrorClass::bad_request;  // when !ok
+    std::string message;                                       // when !ok
+    std::string path;                                          // below the provider's base path
+    std::string_view body;                                     // the request body to send
+    bool client_query = true;  // the client's query goes on (same format only)
+    bool hide_usage_chunk = false;
+    Translation translation;
+    std::string dropped;  // x-sluice-dropped-params, when a translation dropped any
+  };
+  bool prepare_upstream(const route::Route& route, const net::Exchange& ex,
+                        const route::BodyInfo& body, const route::TargetPick& pick,
+                        std::string_view alias, Upstream& out);
+  void estimate_count(Request& r, const route::BodyInfo& body, const config::Provider& provider);
   void native(Request& r);
   bool needs_price(const Request& r) const;
   void reject_long_model(Request& r);
   void start_capture(RequestInfo& info, scan::ResponseApi api, std::string_view body);
   void dispatch(Request& r, size_t provider, std::string_view upstream_path, std::string_view body,
-                bool hide_usage_chunk);
+                bool hide_usage_chunk, const Upstream* prepared = nullptr);
   void reject(Request& r, route::ErrorClass error, std::string_view message);
   void respond_json(Request& r, int status, std::string body);
   void cors_headers(Request& r);

@@ -22,6 +22,7 @@
 #include "sluice/route/api_flavor.h"
 #include "sluice/route/error_envelope.h"
 #include "sluice/scan/usage_scanner.h"
+#include "sluice/translate/translate.h"
 #include "sluice/upstream/upstream_pool.h"
 
 namespace sluice::relay {
@@ -57,6 +58,17 @@ class ExchangeSink {
   ~ExchangeSink() = default;
 };
 
+// A request whose client speaks another format than its provider (docs/TRANSLATION.md):
+// the provider's answer is rewritten into the client's format on the way back.
+struct Translation {
+  bool on = false;                                       // false: same format, bytes as sent
+  route::ApiFlavor provider = route::ApiFlavor::openai;  // the format the provider answers in
+  bool stream = false;                                   // the client asked for a stream
+  bool include_usage = false;  // OpenAI client: stream_options.include_usage was true
+  bool gemini_sse = true;      // Gemini client stream: ?alt=sse, else the JSON array
+  std::string model;           // the alias the client named: the model its answer shows
+};
+
 struct UpstreamRequest {
   const upstream::Origin* origin = nullptr;
   std::string bytes;  // full request: head and body
@@ -71,6 +83,7 @@ struct UpstreamRequest {
   // sluice asked an OpenAI stream for usage the client did not ask for: the usage-only
   // chunk is removed from what the client receives (every other byte unchanged).
   bool hide_usage_chunk = false;
+  Translation translation;
   // Resilience (docs/RESILIENCE.md). Without `resilience` there is one try and no
   // breaker; with it, failed tries are retried and then handed to `fallbacks`.
   size_t provider = 0;  // index into the config's providers
@@ -127,6 +140,14 @@ class ProxyExchange final : public net::ExchangeObserver,
   void scan_piece(const core::Slice& data, std::string_view piece);
   void emit_settled(bool all);
   void fail(route::ErrorClass error, std::string_view message);
+  // Translation (proxy_translate.cc): the answer of a translated request, rewritten.
+  bool translating() const { return req_.translation.on; }
+  translate::ResponseContext response_context() const;
+  void start_translation(std::string headers);
+  void translate_piece(std::string_view plain);
+  void finish_translation();
+  bool fail_translation(net::Exchange& ex, route::ErrorClass error, std::string_view message);
+  void send_translated_chunk();
   void complete(bool upstream_reusable);
   void end();
   void arm(uint32_t ms, int tag);
@@ -172,6 +193,15 @@ class ProxyExchange final : public net::ExchangeObserver,
   };
   std::deque<Piece> held_;
   uint64_t decoded_ = 0;
+  // A translated 2xx answer: event streams go through `stream_translator_` as they come
+  // (the client gets new chunks); a whole body is gathered in `whole_body_`, since its
+  // translation has another length, and sent with `whole_headers_` when complete.
+  bool translating_body_ = false;
+  std::unique_ptr<translate::StreamTranslator> stream_translator_;
+  std::string whole_body_;
+  std::string whole_headers_;
+  std::string translated_;           // what the translator produced for the client, not yet sent
+  bool translate_overflow_ = false;  // a whole body too large to hold for translation
   bool ended_ = false;
   ExchangeResult result_;
   core::Timer timer_;        // connect, first byte, idle gap, backoff: one at a time

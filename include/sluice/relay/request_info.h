@@ -39,6 +39,9 @@ struct RequestInfo {
   const void* price = nullptr;     // config::Price of the model, when known
   uint32_t snapshot = 0;           // the shard's GatewayState generation it was dispatched under
   uint64_t dispatch_ns = 0;        // when the request was handed to the upstream connection
+  // The account whose in-flight count (the shard's ModelRouter, headroom) holds this
+  // request; null: none.
+  const config::Provider* counted = nullptr;
   int status = 0;
   std::string error_class;
   // Trace export only (empty otherwise): the method, and the caller's `traceparent`.

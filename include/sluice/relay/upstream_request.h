@@ -22,12 +22,15 @@ namespace sluice::relay {
 inline constexpr std::string_view kDefaultAnthropicVersion = "2023-06-01";
 
 // `path` is appended to the provider's base path; the client's query follows with any
-// `key` parameter removed. `auth_line` is the provider secret's header line (or empty).
-// `client_addr` is the peer's IP address (no X-Forwarded-For when empty).
+// `key` parameter removed, unless `client_query` is false (a translated request: the
+// client's query belongs to another API, and `path` carries any query the provider needs).
+// `auth_line` is the provider secret's header line (or empty). `client_addr` is the
+// peer's IP address (no X-Forwarded-For when empty).
 std::string build_upstream_request(const http::RequestHead& head, const upstream::Origin& origin,
                                    const config::Provider& provider, std::string_view path,
                                    std::string_view body, std::string_view auth_line,
-                                   std::string_view request_id, std::string_view client_addr);
+                                   std::string_view request_id, std::string_view client_addr,
+                                   bool client_query = true);
 
 // The hop-by-hop fields of RFC 9110 7.6.1 (and the obsolete Proxy-Connection): never
 // forwarded in either direction. With ConnectionOptions, the one hop-by-hop rule.

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -52,7 +53,21 @@ class ModelRouter {
   // whose bit is set in `eligible` and whose weight is above 0: over any window of
   // sum(weights) picks each target is chosen exactly `weight` times, interleaved
   // rather than in runs. Deterministic; ties go to the earlier target.
-  TargetPick pick(std::string_view alias, uint64_t eligible = ~uint64_t{0});
+  // Headroom first, when targets are on several provider accounts: an account paused by
+  // a 429 is left out until its retry-after ends (unless all are), and when every
+  // remaining target's account has said how many requests it has left, only those with
+  // the most room (what it said remains, less what this shard has in flight there, times
+  // the target's weight) take part in the round robin.
+  TargetPick pick(std::string_view alias, uint64_t eligible = ~uint64_t{0}, uint64_t now_ms = 0);
+
+  // Headroom bookkeeping, shard-local like the round-robin state. A provider of another
+  // config snapshot (a reload in between) is ignored.
+  void started(const config::Provider* provider);  // a request went to it
+  void ended(const config::Provider* provider);    // ... and is over
+  // What a response head from `provider` said: the requests its account has left, and
+  // on a 429 how long to wait (ms from `now_ms`).
+  void observe(const config::Provider* provider, std::optional<uint64_t> remaining_requests,
+               std::optional<uint64_t> pause_ms, uint64_t now_ms);
 
   // Native pass-through: the provider named by `x-sluice-provider` (`requested`, which
   // must be of `kind`), or when that is empty the first provider of `kind` in the
@@ -79,8 +94,17 @@ class ModelRouter {
     std::string entry;                               // its /v1/models list element
   };
 
+  struct Account {
+    int64_t remaining = -1;        // requests the provider last said remain; -1: not said
+    int64_t in_flight = 0;         // requests this shard has there
+    uint64_t paused_until_ms = 0;  // a 429's retry-after
+  };
+  Account* account(const config::Provider* provider);
+  uint64_t headroom_mask(const Alias& a, uint64_t eligible, uint64_t now_ms);
+
   std::shared_ptr<const config::Config> config_;
   std::vector<Alias> aliases_;
+  std::vector<Account> accounts_;                            // per config provider
   std::unordered_map<std::string_view, uint32_t> by_alias_;  // views into config_
 };
 

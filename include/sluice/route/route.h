@@ -27,6 +27,10 @@ enum class Endpoint : uint8_t {
   responses,         // POST /v1/responses
   models,            // GET  /v1/models
   model,             // GET  /v1/models/{alias}  (OpenAI SDK models.retrieve)
+  messages,          // POST /v1/messages  (Anthropic format; flavor anthropic)
+  count_tokens,      // POST /v1/messages/count_tokens  (Anthropic format)
+  generate_content,  // POST /v1beta/models/{alias}:generateContent or
+                     //      :streamGenerateContent  (Gemini format; flavor gemini)
   // native
   passthrough,  // anything under a native prefix
   // operational
@@ -53,11 +57,11 @@ struct Route {
   std::string_view upstream_path;
   // admin and ui: the path below the prefix ("/keys" for /admin/keys), may be empty.
   std::string_view subpath;
-  // Gemini native `models/{model}:{method}` (or tunedModels/...), and GET
-  // /v1/models/{alias}: the model named by the path.
+  // Gemini native `models/{model}:{method}` (or tunedModels/...), GET
+  // /v1/models/{alias} and the unified Gemini paths: the model named by the path.
   std::string_view model;
   std::string_view gemini_method;  // "generateContent", "streamGenerateContent", ...
-  // Gemini native: `:streamGenerateContent`. The framing is SSE when the query has
+  // Gemini native and unified: `:streamGenerateContent`. The framing is SSE when the query has
   // alt=sse, a streamed JSON array otherwise (auth::query_param(query, "alt")).
   bool stream = false;
   std::string_view allow;   // method_not_allowed: the methods the path accepts

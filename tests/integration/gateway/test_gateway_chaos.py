@@ -474,15 +474,15 @@ class Fallbacks(unittest.TestCase):
         self.gw.stop()
         self.mock.stop()
 
-    def test_exhausted_retries_fall_back_to_a_matching_format(self):
-        # Two tries of "mock" fail; "claude" speaks another format and is skipped; the
-        # OpenAI-format "spare" answers.
+    def test_exhausted_retries_fall_back_across_formats(self):
+        # Two tries of "mock" fail; "claude", the first fallback, answers although it
+        # speaks another format: translated both ways (test_gateway_translate.py).
         for stream in (False, True):
             c = Call(self.gw, "openai", stream, "status=500", {"x-mock-fault-times": "2"})
             self.assertEqual(c.response.status, 200)
             row = c.row(self.dir)
             self.assertEqual((row["provider"], row["upstream_model"], row["attempts"], row["outcome"],
-                              row["model"]), ("backup", "spare-model", 3, "ok", "gpt-4o-mini"))
+                              row["model"]), ("mock-anthropic", "claude-sonnet-4-5", 3, "ok", "gpt-4o-mini"))
             self.assertEqual(tries(self.mock, c.key), 3)
             MATRIX.append(("openai", "stream" if stream else "plain", "500 x2 -> fallback", 200,
                            row["outcome"], row["attempts"], row["provider"]))
@@ -491,7 +491,7 @@ class Fallbacks(unittest.TestCase):
         c = Call(self.gw, "openai", False, "status=429,retry_after=60", {"x-mock-fault-times": "1"})
         self.assertEqual(c.response.status, 200)
         row = c.row(self.dir)
-        self.assertEqual((row["provider"], row["attempts"]), ("backup", 2))
+        self.assertEqual((row["provider"], row["attempts"]), ("mock-anthropic", 2))
 
     def test_quota_exhausted_falls_back_at_once(self):
         c = Call(self.gw, "openai", False, "status=429,code=insufficient_quota", {"x-mock-fault-times": "1"})
@@ -502,7 +502,8 @@ class Fallbacks(unittest.TestCase):
         c = Call(self.gw, "openai", False, "status=500")
         self.assertEqual(c.response.status, 500)
         row = c.row(self.dir)
-        self.assertEqual((row["provider"], row["attempts"], row["outcome"]), ("backup", 4, "upstream_error"))
+        # mock, claude, spare: two tries each.
+        self.assertEqual((row["provider"], row["attempts"], row["outcome"]), ("backup", 6, "upstream_error"))
 
     def test_client_errors_are_not_retried_nor_fallen_back(self):
         c = Call(self.gw, "openai", False, "status=400")

@@ -1,0 +1,125 @@
+// ProxyExchange's translated answers (docs/TRANSLATION.md): when the client speaks
+// another format than the provider, the provider's 2xx body is rewritten on its way to
+// the client. The usage scanner still reads the provider's own bytes (proxy_exchange.cc
+// feeds both from scan_piece), so the ledger records the provider's counts. Event streams
+// are translated event by event and re-framed as chunks of the new bytes; a whole body is
+// gathered and translated once complete. Error answers are rewritten in relay_held
+// (proxy_attempts.cc).
+#include "sluice/core/append_number.h"
+#include "sluice/core/clock.h"
+#include "sluice/relay/proxy_exchange.h"
+
+namespace sluice::relay {
+
+translate::ResponseContext ProxyExchange::response_context() const {
+  translate::ResponseContext c;
+  c.model = req_.translation.model;
+  c.request_id = req_.info.request_id;
+  c.created_s = req_.info.ts_ms / 1000;
+  if (c.created_s == 0) c.created_s = core::wall_ms() / 1000;
+  c.include_usage = req_.translation.include_usage;
+  c.gemini_sse = req_.translation.gemini_sse;
+  return c;
+}
+
+// Sends the client's head for a translated 2xx answer (a stream), or keeps it for when
+// the whole body is known (anything else).
+void ProxyExchange::start_translation(std::string headers) {
+  translating_body_ = true;
+  if (req_.translation.stream && sse_) {
+    stream_translator_ = std::make_unique<translate::StreamTranslator>(
+        req_.translation.provider, req_.flavor, response_context());
+    headers += "content-type: ";
+    headers.append(stream_translator_->content_type());
+    headers += "\r\n";
+    ex_->send_head(head_.status, headers, -1, true);
+    return;
+  }
+  whole_headers_ = std::move(headers);
+}
+
+namespace {
+// A whole body is held until it is complete; no provider's answer comes near this.
+constexpr size_t kMaxTranslatedBody = 32u << 20;
+}  // namespace
+
+void ProxyExchange::translate_piece(std::string_view plain) {
+  if (stream_translator_) {
+    stream_translator_->feed(plain, translated_);
+  } else if (whole_body_.size() + plain.size() > kMaxTranslatedBody) {
+    translate_overflow_ = true;  // relay_body ends the exchange
+  } else {
+    whole_body_.append(plain);
+  }
+}
+
+// What the translator produced so far goes out as one chunk.
+void ProxyExchange::send_translated_chunk() {
+  if (translated_.empty() || ex_ == nullptr) return;
+  result_.bytes_out += translated_.size();
+  std::string chunk;
+  chunk.reserve(translated_.size() + 16);
+  core::append_hex(chunk, translated_.size());
+  chunk += "\r\n";
+  chunk += translated_;
+  chunk += "\r\n";
+  translated_.clear();
+  ex_->send_body(core::Slice::copy_of(std::move(chunk)));
+}
+
+// The provider's body ended: the client's stream is closed in its own format, or the
+// whole body is translated and sent.
+void ProxyExchange::finish_translation() {
+  if (ex_ == nullptr) return;
+  if (stream_translator_) {
+    if (!stream_translator_->finished()) stream_translator_->finish(translated_);
+    send_translated_chunk();
+    ex_->send_body(core::Slice::from_static("0\r\n\r\n"));
+    return;
+  }
+  translate::ResponseOut out = translate::translate_response(req_.translation.provider, req_.flavor,
+                                                             whole_body_, response_context());
+  whole_body_.clear();
+  whole_body_.shrink_to_fit();
+  if (!out.ok) {
+    route::ErrorClass error = route::ErrorClass::upstream_error;
+    result_.status = route::http_status(error);
+    req_.info.error_class = route::error_class_name(error);
+    std::string headers = "x-sluice-error-class: ";
+    headers += route::error_class_name(error);
+    headers += "\r\n";
+    headers += whole_headers_;
+    headers += "content-type: application/json\r\n";
+    std::string body = route::error_body(
+        req_.flavor, error, "the provider's answer could not be translated: " + out.message);
+    ex_->send_head(result_.status, headers, static_cast<int64_t>(body.size()));
+    result_.bytes_out += body.size();
+    ex_->send_body(core::Slice::copy_of(std::move(body)));
+    return;
+  }
+  whole_headers_ += "content-type: application/json\r\n";
+  ex_->send_head(head_.status, whole_headers_, static_cast<int64_t>(out.body.size()));
+  result_.bytes_out += out.body.size();
+  if (!out.body.empty()) ex_->send_body(core::Slice::copy_of(std::move(out.body)));
+}
+
+// A translated stream broke after it began: the client format's error event, then the
+// end of the stream, as one last chunk.
+bool ProxyExchange::fail_translation(net::Exchange& ex, route::ErrorClass error,
+                                     std::string_view message) {
+  stream_translator_->fail(error, message, translated_);
+  std::string chunk;
+  if (!translated_.empty()) {
+    result_.bytes_out += translated_.size();
+    core::append_hex(chunk, translated_.size());
+    chunk += "\r\n";
+    chunk += translated_;
+    chunk += "\r\n";
+    translated_.clear();
+  }
+  chunk += "0\r\n\r\n";
+  ex.send_body(core::Slice::copy_of(std::move(chunk)));
+  return true;
+}
+
+}  // namespace sluice::relay

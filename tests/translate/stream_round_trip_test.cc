@@ -1,0 +1,263 @@
+// A translated stream, accumulated the way a client SDK accumulates it, sent back as the
+// next turn's request through translate_request(): the provider must get its own tool
+// call ids, arguments and thinking signatures back. Streams come from the golden corpus
+// (tests/translate/streams/).
+
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "sluice/scan/sse_splitter.h"
+#include "sluice/translate/translate.h"
+
+namespace sluice::translate {
+namespace {
+
+namespace fs = std::filesystem;
+using rapidjson::Document;
+using rapidjson::Value;
+
+std::string read_case(const std::string& name, const std::string& file) {
+  const char* src = std::getenv("SLUICE_SOURCE_DIR");
+  fs::path p =
+      fs::path(src != nullptr ? src : ".") / "tests" / "translate" / "streams" / name / file;
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string translated(ApiFlavor provider, ApiFlavor client, const std::string& input) {
+  ResponseContext ctx;
+  ctx.model = "team-model";
+  ctx.request_id = "req-rt";
+  ctx.created_s = 1;
+  StreamTranslator t(provider, client, ctx);
+  std::string out;
+  t.feed(input, out);
+  t.finish(out);
+  return out;
+}
+
+// The data of each SSE event.
+std::vector<std::string> data_of(std::string_view stream) {
+  std::vector<std::string> out;
+  scan::SseSplitter sse;
+  while (!stream.empty()) {
+    scan::SseStep step = sse.step(stream);
+    stream.remove_prefix(step.consumed);
+    if (step.status == scan::SseStatus::event) out.emplace_back(sse.event().data);
+  }
+  return out;
+}
+
+std::string to_json(const Value& v) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  v.Accept(w);
+  return {buf.GetString(), buf.GetSize()};
+}
+
+std::string str(const Value& v, const char* key) {
+  return v.IsObject() && v.HasMember(key) && v[key].IsString() ? v[key].GetString() : "";
+}
+
+// An Anthropic client's message content, accumulated as the SDKs' MessageStream does.
+std::string anthropic_content(const std::string& stream) {
+  Document blocks(rapidjson::kArrayType);
+  auto& a = blocks.GetAllocator();
+  std::map<unsigned, std::string> json_args;
+  for (const std::string& data : data_of(stream)) {
+    Document e;
+    e.Parse(data.c_str());
+    const std::string type = str(e, "type");
+    if (type == "content_block_start") {
+      Value b(e["content_block"], a);
+      blocks.PushBack(b, a);
+    } else if (type == "content_block_delta") {
+      const unsigned i = e["index"].GetUint();
+      const Value& d = e["delta"];
+      const std::string kind = str(d, "type");
+      auto append = [&](const char* field, const std::string& more) {
+        std::string now = str(blocks[i], field) + more;
+        blocks[i][field].SetString(now.c_str(), static_cast<unsigned>(now.size()), a);
+      };
+      if (kind == "text_delta") append("text", str(d, "text"));
+      if (kind == "thinking_delta") append("thinking", str(d, "thinking"));
+      if (kind == "signature_delta") append("signature", str(d, "signature"));
+      if (kind == "input_json_delta") json_args[i] += str(d, "partial_json");
+    }
+  }
+  for (auto& [i, args] : json_args) {
+    Document input(&a);
+    input.Parse(args.c_str());
+    blocks[i]["input"].CopyFrom(input, a);
+  }
+  return to_json(blocks);
+}
+
+// An OpenAI client's assistant message, accumulated from the chunks' deltas.
+std::string openai_message(const std::string& stream, std::string& first_call_id) {
+  std::string content, reasoning;
+  Document msg(rapidjson::kObjectType);
+  auto& a = msg.GetAllocator();
+  Value thinking_blocks(rapidjson::kArrayType);
+  Value calls(rapidjson::kArrayType);
+  std::vector<std::string> args;
+  for (const std::string& data : data_of(stream)) {
+    if (data == "[DONE]") continue;
+    Document e;
+    e.Parse(data.c_str());
+    if (!e.HasMember("choices") || e["choices"].Empty()) continue;
+    const Value& d = e["choices"][0]["delta"];
+    content += str(d, "content");
+    if (d.HasMember("thinking_blocks")) {
+      for (const Value& b : d["thinking_blocks"].GetArray()) {
+        thinking_blocks.PushBack(Value(b, a), a);
+      }
+    }
+    if (d.HasMember("tool_calls")) {
+      for (const Value& c : d["tool_calls"].GetArray()) {
+        const unsigned i = c["index"].GetUint();
+        if (i == calls.Size()) {
+          calls.PushBack(Value(c, a), a);
+          calls[i].RemoveMember("index");
+          args.emplace_back();
+        }
+        args[i] += str(c["function"], "arguments");
+      }
+    }
+  }
+  for (unsigned i = 0; i < calls.Size(); ++i) {
+    calls[i]["function"]["arguments"].SetString(args[i].c_str(),
+                                                static_cast<unsigned>(args[i].size()), a);
+  }
+  if (!calls.Empty()) first_call_id = str(calls[0], "id");
+  msg.AddMember("role", "assistant", a);
+  msg.AddMember("content", Value(content.c_str(), a), a);
+  if (!thinking_blocks.Empty()) msg.AddMember("thinking_blocks", thinking_blocks, a);
+  if (!calls.Empty()) msg.AddMember("tool_calls", calls, a);
+  return to_json(msg);
+}
+
+RequestOptions options() {
+  RequestOptions o;
+  o.model = "provider-model";
+  return o;
+}
+
+TEST(StreamRoundTrip, GeminiCallSignatureComesBackThroughAnAnthropicClient) {
+  const std::string stream =
+      translated(ApiFlavor::gemini, ApiFlavor::anthropic,
+                 read_case("gemini_tools_thought_signature", "input.gemini.sse"));
+  const std::string content = anthropic_content(stream);
+  Document blocks;
+  blocks.Parse(content.c_str());
+  std::string body = R"({"model":"team-model","max_tokens":100,"messages":[)"
+                     R"({"role":"user","content":"Weather in Paris and Tokyo?"},)"
+                     R"({"role":"assistant","content":)" +
+                     content +
+                     R"(},)"
+                     R"({"role":"user","content":[)";
+  bool first = true;
+  for (const Value& b : blocks.GetArray()) {
+    if (str(b, "type") != "tool_use") continue;
+    body += first ? "" : ",";
+    first = false;
+    body += R"({"type":"tool_result","tool_use_id":")" + str(b, "id") + R"(","content":"18C"})";
+  }
+  body += "]}]}";
+  RequestOut req = translate_request(ApiFlavor::anthropic, ApiFlavor::gemini, body, options());
+  ASSERT_TRUE(req.ok) << req.message << "\n" << body;
+  Document g;
+  g.Parse(req.body.c_str());
+  ASSERT_TRUE(g.HasMember("contents")) << req.body;
+  const Value& model_turn = g["contents"][1];
+  ASSERT_EQ(str(model_turn, "role"), "model") << req.body;
+  int calls = 0;
+  std::string signature_on_first_call;
+  for (const Value& p : model_turn["parts"].GetArray()) {
+    if (!p.HasMember("functionCall")) continue;
+    if (calls++ == 0) signature_on_first_call = str(p, "thoughtSignature");
+    EXPECT_EQ(str(p["functionCall"], "name"), "get_weather");
+  }
+  EXPECT_EQ(calls, 2) << req.body;
+  EXPECT_EQ(signature_on_first_call, "CiQB0e2Kb7sig==") << req.body;
+}
+
+TEST(StreamRoundTrip, GeminiCallSignatureComesBackThroughAnOpenAiClient) {
+  std::string call_id;
+  const std::string msg =
+      openai_message(translated(ApiFlavor::gemini, ApiFlavor::openai,
+                                read_case("gemini_tools_thought_signature", "input.gemini.sse")),
+                     call_id);
+  const std::string body = R"({"model":"team-model","messages":[)"
+                           R"({"role":"user","content":"Weather?"},)" +
+                           msg + R"(,{"role":"tool","tool_call_id":")" + call_id +
+                           R"(","content":"18C"}]})";
+  RequestOut req = translate_request(ApiFlavor::openai, ApiFlavor::gemini, body, options());
+  ASSERT_TRUE(req.ok) << req.message << "\n" << body;
+  EXPECT_NE(req.body.find(R"("thoughtSignature":"CiQB0e2Kb7sig==")"), std::string::npos)
+      << req.body;
+}
+
+TEST(StreamRoundTrip, AnthropicThinkingAndItsSignatureComeBackThroughAnOpenAiClient) {
+  std::string call_id;
+  const std::string msg =
+      openai_message(translated(ApiFlavor::anthropic, ApiFlavor::openai,
+                                read_case("anthropic_thinking_max_tokens", "input.anthropic.sse")),
+                     call_id);
+  const std::string body = R"({"model":"team-model","messages":[)"
+                           R"({"role":"user","content":"2+2?"},)" +
+                           msg + R"(,{"role":"user","content":"go on"}]})";
+  RequestOut req = translate_request(ApiFlavor::openai, ApiFlavor::anthropic, body, options());
+  ASSERT_TRUE(req.ok) << req.message << "\n" << body;
+  Document d;
+  d.Parse(req.body.c_str());
+  const Value& assistant = d["messages"][1];
+  ASSERT_TRUE(assistant["content"].IsArray()) << req.body;
+  const Value& thinking = assistant["content"][0];
+  EXPECT_EQ(str(thinking, "type"), "thinking") << req.body;
+  EXPECT_EQ(str(thinking, "thinking"), "The user wants 2+2. That is 4.");
+  EXPECT_EQ(str(thinking, "signature"), "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds");
+}
+
+TEST(StreamRoundTrip, AnthropicToolIdsAndArgumentsComeBackThroughAnOpenAiClient) {
+  std::string call_id;
+  const std::string msg =
+      openai_message(translated(ApiFlavor::anthropic, ApiFlavor::openai,
+                                read_case("anthropic_tools_cache", "input.anthropic.sse")),
+                     call_id);
+  EXPECT_EQ(call_id, "toolu_01A");
+  const std::string body = R"({"model":"team-model","messages":[)"
+                           R"({"role":"user","content":"Weather?"},)" +
+                           msg +
+                           R"(,{"role":"tool","tool_call_id":"toolu_01A","content":"18C"})"
+                           R"(,{"role":"tool","tool_call_id":"toolu_01B","content":"25C"}]})";
+  RequestOut req = translate_request(ApiFlavor::openai, ApiFlavor::anthropic, body, options());
+  ASSERT_TRUE(req.ok) << req.message << "\n" << body;
+  Document d;
+  d.Parse(req.body.c_str());
+  const Value& content = d["messages"][1]["content"];
+  ASSERT_TRUE(content.IsArray()) << req.body;
+  int seen = 0;
+  for (const Value& b : content.GetArray()) {
+    if (str(b, "type") != "tool_use") continue;
+    ++seen;
+    const std::string want = str(b, "id") == "toolu_01A" ? "Paris" : "Tōkyō";
+    EXPECT_EQ(str(b["input"], "city"), want) << req.body;
+  }
+  EXPECT_EQ(seen, 2) << req.body;
+}
+
+}  // namespace
+}  // namespace sluice::translate
