@@ -6,6 +6,11 @@
 
 namespace sluice::translate::ir {
 
+bool gemini_only_uri(std::string_view url) {
+  return url.substr(0, 5) == "gs://" ||
+         url.substr(0, 42) == "https://generativelanguage.googleapis.com/";
+}
+
 bool parse_data_url(std::string_view url, std::string& media_type, std::string& data) {
   if (url.substr(0, 5) != "data:") return false;
   const size_t comma = url.find(',');
@@ -47,6 +52,17 @@ std::string joined_text(const std::vector<Part>& parts) {
     out += p.text;
   }
   return out;
+}
+
+bool tool_result_is_text(const Part& result, std::string_view target, std::string& error) {
+  for (const Part& n : result.nested) {
+    if (n.kind == Part::Kind::media) {
+      error = "the result of tool call \"" + result.id + "\" holds " + n.media_type +
+              " media, which " + std::string(target) + " takes only as text in a tool result";
+      return false;
+    }
+  }
+  return true;
 }
 
 std::optional<double> number(const json::Value* v, std::string_view key) {

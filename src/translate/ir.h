@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "json.h"
+#include "sluice/core/json_string.h"
 #include "sluice/translate/translate.h"
 #include "sluice/translate/vocab.h"
 
@@ -150,8 +151,10 @@ struct CallIds {
 // One Gemini part, one Anthropic content array: shared by the request and response readers.
 bool read_gemini_part(const json::Value& p, std::vector<Part>& parts, CallIds& ids,
                       size_t message_index, std::string& error);
-bool read_anthropic_blocks(const json::Value* content, std::vector<Part>& parts,
-                           std::string& error);
+// skip_unknown: an answer's blocks sluice does not translate (server tool use and its
+// results) are left out rather than failing the whole answer.
+bool read_anthropic_blocks(const json::Value* content, std::vector<Part>& parts, std::string& error,
+                           bool skip_unknown = false);
 
 // Readers: false with `error` (the client's message) on a body they cannot use.
 bool read_openai_request(const json::Value& body, Request& out, std::string& error);
@@ -175,6 +178,8 @@ std::string_view param_name(ApiFlavor client, Param param);
 // take JSON Schema (Gemini's upper-case types lower-cased, `nullable` unfolded).
 void append_schema(std::string& out, const json::Value& schema, ApiFlavor target);
 void append_schema_text(std::string& out, std::string_view schema_text, ApiFlavor target);
+// Whether a schema's text has a non-empty `properties` object at the top.
+bool schema_has_properties(std::string_view schema_text);
 
 // Whole responses.
 bool read_openai_response(const json::Value& body, Response& out, std::string& error);
@@ -188,6 +193,8 @@ void write_gemini_response(const Response& in, const ResponseContext& context, s
 
 namespace sluice::translate::ir {
 
+// A URI only Gemini can read (Cloud Storage, its Files API): other providers get a 400.
+bool gemini_only_uri(std::string_view url);
 // "data:image/png;base64,AAAA" → media type and data; false for any other URL.
 bool parse_data_url(std::string_view url, std::string& media_type, std::string& data);
 // Tool call arguments as a JSON object's text: `text` re-serialised when it is one,
@@ -198,6 +205,8 @@ std::string to_text(const json::Value& v);
 // Joins the text parts (tool results written as plain text where a target has no
 // structure for them).
 std::string joined_text(const std::vector<Part>& parts);
+// False with `error` when a tool result holds media, which `target` cannot take there.
+bool tool_result_is_text(const Part& result, std::string_view target, std::string& error);
 // A number member: nullopt when absent or not a number.
 std::optional<double> number(const json::Value* v, std::string_view key);
 std::optional<int64_t> integer(const json::Value* v, std::string_view key);
@@ -215,12 +224,12 @@ namespace sluice::translate::ir {
 struct Members {
   std::string& out;
   bool first = true;
+  // `k` is escaped: schema writers pass on keys the client chose.
   std::string& key(std::string_view k) {
     if (!first) out += ',';
     first = false;
-    out += '"';
-    out.append(k);
-    out += "\":";
+    core::append_json_string(out, k);
+    out += ':';
     return out;
   }
 };

@@ -1,5 +1,7 @@
 // Anthropic Messages requests: reading one into the neutral form, writing one.
 
+#include <algorithm>
+
 #include "ir.h"
 #include "sluice/core/append_number.h"
 #include "sluice/core/json_string.h"
@@ -37,7 +39,8 @@ bool read_media(const Value& block, Part& media, std::string& error) {
 
 // A Gemini signature carried in a thinking block (see the response writer) attaches to
 // the part after it; a real Anthropic one stays a thinking block.
-bool read_anthropic_blocks(const Value* content, std::vector<Part>& parts, std::string& error) {
+bool read_anthropic_blocks(const Value* content, std::vector<Part>& parts, std::string& error,
+                           bool skip_unknown) {
   if (content == nullptr) return true;
   if (content->IsString()) {
     parts.push_back({.kind = Part::Kind::text, .text = std::string(json::string_of(content))});
@@ -65,7 +68,8 @@ bool read_anthropic_blocks(const Value* content, std::vector<Part>& parts, std::
       part = {.kind = Part::Kind::tool_result, .id = std::string(json::string(&b, "tool_use_id"))};
       const Value* is_error = json::member(&b, "is_error");
       part.is_error = is_error && is_error->IsBool() && is_error->GetBool();
-      if (!read_anthropic_blocks(json::member(&b, "content"), part.nested, error)) return false;
+      if (!read_anthropic_blocks(json::member(&b, "content"), part.nested, error, skip_unknown))
+        return false;
     } else if (type == "thinking") {
       const std::string_view sig = json::string(&b, "signature");
       if (sig.substr(0, kGeminiSignaturePrefix.size()) == kGeminiSignaturePrefix) {
@@ -80,6 +84,8 @@ bool read_anthropic_blocks(const Value* content, std::vector<Part>& parts, std::
       part = {.kind = Part::Kind::redacted_thinking,
               .data = std::string(json::string(&b, "data")),
               .signature_from = SignatureFrom::anthropic};
+    } else if (skip_unknown) {
+      continue;
     } else {
       error = "a content block of type \"" + std::string(type) + "\" cannot be translated";
       return false;
@@ -159,12 +165,27 @@ bool read_anthropic_request(const Value& body, Request& req, std::string& error)
         req.dropped.push_back("tools[" + std::string(json::string(&t, "name", type)) + "]");
         continue;
       }
+      const std::string schema = to_text(*json::object(&t, "input_schema"));
+      if (json::string(&t, "name") == kOutputTool) {
+        // sluice's own structured-output tool (a request it wrote): JSON output again.
+        req.json_output = true;
+        if (schema != R"({"type":"object"})") {
+          req.output_schema = schema;
+          req.output_schema_name = "response";
+        }
+        continue;
+      }
       req.tools.push_back({.name = std::string(json::string(&t, "name")),
                            .description = std::string(json::string(&t, "description")),
-                           .parameters = to_text(*json::object(&t, "input_schema"))});
+                           .parameters = schema});
     }
   }
   if (!read_tool_choice(body, req, error)) return false;
+  if (req.json_output && req.tool_choice == ToolChoice::named &&
+      req.tool_choice_name == kOutputTool) {
+    req.tool_choice = ToolChoice::unset;
+    req.tool_choice_name.clear();
+  }
   req.temperature = number(&body, "temperature");
   req.top_p = number(&body, "top_p");
   req.top_k = integer(&body, "top_k");
@@ -202,6 +223,10 @@ bool append_media(std::string& out, const Part& p, std::string& error) {
   const bool pdf = p.media_type == "application/pdf";
   if (!image && !pdf) {
     error = "Anthropic accepts images and PDF documents, not " + p.media_type;
+    return false;
+  }
+  if (gemini_only_uri(p.url)) {
+    error = "Anthropic cannot read " + p.url + ": only Gemini reads its Files API and gs:// URIs";
     return false;
   }
   out += image ? R"({"type":"image","source":)" : R"({"type":"document","source":)";
@@ -244,8 +269,12 @@ bool append_block(std::string& out, const Part& p, bool& wrote, std::string& err
       out += R"({"type":"tool_result","tool_use_id":)";
       core::append_json_string(out, safe_tool_id(p.id));
       out += R"(,"content":)";
+      bool all_text = true;
+      for (const Part& n : p.nested) all_text = all_text && n.kind == Part::Kind::text;
       if (!p.arguments.empty()) {
         core::append_json_string(out, p.arguments);
+      } else if (all_text) {
+        core::append_json_string(out, joined_text(p.nested));  // "" for an empty result
       } else {
         out += '[';
         bool first = true;
@@ -305,53 +334,46 @@ bool append_messages(std::string& out, const Request& in, std::string& error) {
   return true;
 }
 
-}  // namespace
+// Thinking as Anthropic takes it: on or off, its budget, and the max_tokens around it.
+struct ThinkingPlan {
+  bool on = false;
+  uint64_t budget = 0;
+  uint64_t max_tokens = 0;
+};
 
-bool write_anthropic_request(const Request& in, ApiFlavor, const RequestOptions& options,
-                             std::string& out, std::vector<Param>& dropped, std::string& error) {
-  out += '{';
-  Members o{out};
-  core::append_json_string(o.key("model"), options.model);
+ThinkingPlan plan_thinking(const Request& in, const RequestOptions& options,
+                           std::vector<Param>& dropped) {
+  ThinkingPlan plan;
   // Anthropic refuses thinking together with a forced tool (a named or required
   // tool_choice, or the structured-output tool): the tool wins, thinking is dropped.
-  const bool forced = in.tool_choice == ToolChoice::required ||
-                      in.tool_choice == ToolChoice::named ||
+  const bool forced = (!in.tools.empty() && (in.tool_choice == ToolChoice::required ||
+                                             in.tool_choice == ToolChoice::named)) ||
                       (in.json_output && in.tool_choice == ToolChoice::unset);
-  bool thinking = in.thinking_budget && *in.thinking_budget != 0;
-  if (thinking && forced) {
+  plan.on = in.thinking_budget && *in.thinking_budget != 0;
+  if (plan.on && forced) {
     dropped.push_back(Param::thinking);
-    thinking = false;
+    plan.on = false;
   }
   // Anthropic counts thinking inside max_tokens, as OpenAI and Gemini do, but also
   // wants the budget (at least 1024) below it. A budget that does not fit becomes half
   // the limit; under a limit too small to halve (2048), it is added on top instead.
-  uint64_t budget = 0;
-  if (thinking) {
-    budget = *in.thinking_budget < 1024 ? 8192 : static_cast<uint64_t>(*in.thinking_budget);
+  if (plan.on) {
+    plan.budget = *in.thinking_budget < 1024 ? 8192 : static_cast<uint64_t>(*in.thinking_budget);
   }
-  uint64_t max_tokens = in.max_tokens.value_or(options.default_max_tokens);
-  if (thinking && budget >= max_tokens) {
-    if (max_tokens >= 2048) {
-      budget = max_tokens / 2;
+  plan.max_tokens = in.max_tokens.value_or(options.default_max_tokens);
+  if (plan.on && plan.budget >= plan.max_tokens) {
+    if (plan.max_tokens >= 2048) {
+      plan.budget = plan.max_tokens / 2;
     } else {
-      max_tokens += budget;
+      plan.max_tokens += plan.budget;
     }
   }
-  core::append_uint(o.key("max_tokens"), max_tokens);
-  if (!in.system.empty()) {
-    o.key("system") += '[';
-    bool first = true;
-    for (const Part& p : in.system) {
-      if (p.kind != Part::Kind::text || p.text.empty()) continue;
-      if (!first) out += ',';
-      first = false;
-      out += R"({"type":"text","text":)";
-      core::append_json_string(out, p.text);
-      out += '}';
-    }
-    out += ']';
-  }
-  if (!append_messages(o.key("messages"), in, error)) return false;
+  return plan;
+}
+
+// The client's tools, and the structured-output tool when JSON output was asked for.
+void append_tools(Members& o, const Request& in) {
+  std::string& out = o.out;
   // Structured output rides on a tool the model is made to call (docs/TRANSLATION.md);
   // the response translator turns that call back into the answer's text.
   const bool output_tool = in.json_output;
@@ -386,6 +408,11 @@ bool write_anthropic_request(const Request& in, ApiFlavor, const RequestOptions&
     }
     out += ']';
   }
+}
+
+void append_tool_choice(Members& o, const Request& in) {
+  std::string& out = o.out;
+  const bool output_tool = in.json_output;
   const bool no_parallel = in.parallel_tool_calls && !*in.parallel_tool_calls;
   auto close_choice = [&] {
     if (no_parallel) out += R"(,"disable_parallel_tool_use":true)";
@@ -397,6 +424,8 @@ bool write_anthropic_request(const Request& in, ApiFlavor, const RequestOptions&
     choice = ToolChoice::named;
     choice_name = kOutputTool;
   }
+  // A tool_choice without tools is refused by every provider: it goes with them.
+  if (in.tools.empty() && !output_tool) choice = ToolChoice::unset;
   switch (choice) {
     case ToolChoice::unset:
       if (no_parallel && !in.tools.empty()) {
@@ -421,12 +450,41 @@ bool write_anthropic_request(const Request& in, ApiFlavor, const RequestOptions&
       close_choice();
       break;
   }
+}
+
+}  // namespace
+
+bool write_anthropic_request(const Request& in, ApiFlavor, const RequestOptions& options,
+                             std::string& out, std::vector<Param>& dropped, std::string& error) {
+  out += '{';
+  Members o{out};
+  core::append_json_string(o.key("model"), options.model);
+  const ThinkingPlan plan = plan_thinking(in, options, dropped);
+  const bool thinking = plan.on;
+  core::append_uint(o.key("max_tokens"), plan.max_tokens);
+  if (!joined_text(in.system).empty()) {
+    o.key("system") += '[';
+    bool first = true;
+    for (const Part& p : in.system) {
+      if (p.kind != Part::Kind::text || p.text.empty()) continue;
+      if (!first) out += ',';
+      first = false;
+      out += R"({"type":"text","text":)";
+      core::append_json_string(out, p.text);
+      out += '}';
+    }
+    out += ']';
+  }
+  if (!append_messages(o.key("messages"), in, error)) return false;
+  append_tools(o, in);
+  append_tool_choice(o, in);
   // With thinking on, Anthropic allows neither a changed temperature nor top_p below 0.95.
   if (in.temperature) {
     if (thinking && *in.temperature != 1.0) {
       dropped.push_back(Param::temperature_with_thinking);
     } else {
-      append_double(o.key("temperature"), *in.temperature);
+      // Anthropic takes 0..1 where OpenAI and Gemini take 0..2.
+      append_double(o.key("temperature"), std::min(*in.temperature, 1.0));
     }
   }
   if (in.top_p) {
@@ -447,7 +505,7 @@ bool write_anthropic_request(const Request& in, ApiFlavor, const RequestOptions&
   }
   if (thinking) {
     o.key("thinking") += R"({"type":"enabled","budget_tokens":)";
-    core::append_uint(out, budget);
+    core::append_uint(out, plan.budget);
     out += '}';
   }
   if (!in.user.empty()) {

@@ -135,7 +135,7 @@ bool read_tools(const Value& body, Request& req, std::string& error) {
   return true;
 }
 
-void read_generation_config(const Value* g, Request& req, std::string& error) {
+void read_generation_config(const Value* g, Request& req) {
   if (g == nullptr) return;
   req.temperature = number(g, "temperature");
   req.top_p = number(g, "topP");
@@ -189,7 +189,6 @@ void read_generation_config(const Value* g, Request& req, std::string& error) {
       if (k == other) req.dropped.push_back("generationConfig." + std::string(k));
     }
   }
-  (void)error;
 }
 
 }  // namespace
@@ -228,7 +227,7 @@ bool read_gemini_request(const Value& body, Request& req, std::string& error) {
     req.messages.push_back(std::move(msg));
   }
   if (!read_tools(body, req, error)) return false;
-  read_generation_config(gobject(&body, "generationConfig", "generation_config"), req, error);
+  read_generation_config(gobject(&body, "generationConfig", "generation_config"), req);
   for (auto it = body.MemberBegin(); it != body.MemberEnd(); ++it) {
     std::string_view k(it->name.GetString(), it->name.GetStringLength());
     for (std::string_view other :
@@ -254,9 +253,7 @@ bool append_media(std::string& out, const Part& p, std::string& error) {
     out += "}}";
     return true;
   }
-  const bool readable = p.url.rfind("gs://", 0) == 0 ||
-                        p.url.rfind("https://generativelanguage.googleapis.com/", 0) == 0;
-  if (!readable) {
+  if (!gemini_only_uri(p.url)) {
     error =
         "Gemini does not fetch media by http(s) URL: send the image inline as a base64 "
         "data: URL, or give a Gemini Files API or gs:// URI";
@@ -327,6 +324,7 @@ bool append_part(std::string& out, const Request& in, const Part& p, bool& wrote
       } else {
         // A text result: as the object itself when it is one, else under "result"
         // ("error" when the client marked it failed).
+        if (!tool_result_is_text(p, "Gemini", error)) return false;
         const std::string text = joined_text(p.nested);
         json::Document doc;
         std::string ignored;
@@ -415,7 +413,7 @@ bool write_gemini_request(const Request& in, ApiFlavor, const RequestOptions&, s
   out += '{';
   Members o{out};
   if (!append_contents(o.key("contents"), in, error)) return false;
-  if (!in.system.empty()) {
+  if (!joined_text(in.system).empty()) {
     o.key("systemInstruction") += R"({"parts":[)";
     bool first = true;
     for (const Part& p : in.system) {
@@ -438,13 +436,17 @@ bool write_gemini_request(const Request& in, ApiFlavor, const RequestOptions&, s
         out += R"(,"description":)";
         core::append_json_string(out, in.tools[i].description);
       }
-      out += R"(,"parameters":)";
-      append_schema_text(out, in.tools[i].parameters, ApiFlavor::gemini);
+      // Gemini refuses an OBJECT without properties: a function that takes no
+      // arguments is declared without parameters.
+      if (schema_has_properties(in.tools[i].parameters)) {
+        out += R"(,"parameters":)";
+        append_schema_text(out, in.tools[i].parameters, ApiFlavor::gemini);
+      }
       out += '}';
     }
     out += "]}]";
   }
-  if (in.tool_choice != ToolChoice::unset) {
+  if (in.tool_choice != ToolChoice::unset && !in.tools.empty()) {
     o.key("toolConfig") += R"({"functionCallingConfig":{"mode":)";
     switch (in.tool_choice) {
       case ToolChoice::unset:

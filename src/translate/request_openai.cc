@@ -97,8 +97,10 @@ bool read_message(const Value& m, Request& req, std::string& error) {
   if (*role == Role::system) return read_content(content, req.system, error);
   Message msg{.role = *role};
   if (*role == Role::tool) {
+    // The legacy `function` role names its function instead of a call id.
     Part result{.kind = Part::Kind::tool_result,
-                .id = std::string(json::string(&m, "tool_call_id"))};
+                .id = std::string(json::string(&m, "tool_call_id")),
+                .name = std::string(json::string(&m, "name"))};
     if (!read_content(content, result.nested, error)) return false;
     msg.parts.push_back(std::move(result));
     req.messages.push_back(std::move(msg));
@@ -299,6 +301,10 @@ void append_data_url(std::string& out, const Part& media) {
 }
 
 bool append_content_part(std::string& out, const Part& p, std::string& error) {
+  if (gemini_only_uri(p.url)) {
+    error = "OpenAI cannot read " + p.url + ": only Gemini reads its Files API and gs:// URIs";
+    return false;
+  }
   if (p.kind == Part::Kind::text) {
     out += R"({"type":"text","text":)";
     core::append_json_string(out, p.text);
@@ -393,7 +399,7 @@ bool append_messages(std::string& out, const Request& in, std::string& error) {
     if (!first) out += ',';
     first = false;
   };
-  if (!in.system.empty()) {
+  if (!joined_text(in.system).empty()) {
     next();
     out += R"({"role":"system","content":)";
     if (in.system.size() == 1) {
@@ -430,6 +436,7 @@ bool append_messages(std::string& out, const Request& in, std::string& error) {
       out += R"({"role":"tool","tool_call_id":)";
       core::append_json_string(out, p.id);
       out += R"(,"content":)";
+      if (!tool_result_is_text(p, "OpenAI", error)) return false;
       std::string text = p.arguments.empty() ? joined_text(p.nested) : p.arguments;
       if (p.is_error && p.arguments.empty()) text = "Error: " + text;
       core::append_json_string(out, text);
@@ -470,7 +477,7 @@ bool write_openai_request(const Request& in, ApiFlavor, const RequestOptions& op
     }
     out += ']';
   }
-  switch (in.tool_choice) {
+  switch (in.tools.empty() ? ToolChoice::unset : in.tool_choice) {
     case ToolChoice::unset:
       break;
     case ToolChoice::auto_:

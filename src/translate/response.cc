@@ -42,7 +42,7 @@ bool read_openai_response(const Value& body, Response& out, std::string& error) 
   // Thinking as sluice writes it for OpenAI clients (write_openai_response): Anthropic's
   // blocks in thinking_blocks, else plain reasoning_content.
   if (const Value* blocks = json::array(m, "thinking_blocks"); blocks && !blocks->Empty()) {
-    if (!read_anthropic_blocks(blocks, out.parts, error)) return false;
+    if (!read_anthropic_blocks(blocks, out.parts, error, true)) return false;
   } else if (const std::string_view reasoning = json::string(m, "reasoning_content");
              !reasoning.empty()) {
     out.parts.push_back({.kind = Part::Kind::thinking, .text = std::string(reasoning)});
@@ -90,7 +90,7 @@ bool read_anthropic_response(const Value& body, Response& out, std::string& erro
     return false;
   }
   out.id = std::string(json::string(&body, "id"));
-  if (!read_anthropic_blocks(content, out.parts, error)) return false;
+  if (!read_anthropic_blocks(content, out.parts, error, true)) return false;
   bool output_tool = false;
   for (Part& p : out.parts) {
     if (p.kind == Part::Kind::tool_call && p.name == kOutputTool) {

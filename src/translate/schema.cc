@@ -226,4 +226,12 @@ void append_schema_text(std::string& out, std::string_view schema_text, ApiFlavo
   append_schema(out, doc, target);
 }
 
+bool schema_has_properties(std::string_view schema_text) {
+  json::Document doc;
+  std::string error;
+  if (!json::parse(schema_text, doc, error)) return false;
+  const Value* properties = json::object(&doc, "properties");
+  return properties != nullptr && properties->MemberCount() > 0;
+}
+
 }  // namespace sluice::translate::ir

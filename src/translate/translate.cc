@@ -6,6 +6,21 @@
 #include "ir.h"
 
 namespace sluice::translate {
+namespace {
+
+// Dropped names go into a response header (x-sluice-dropped-params) and some are the
+// client's own member names: only visible ASCII other than the list separator stays,
+// and a name is cut at 64 bytes.
+std::string header_safe(std::string_view name) {
+  if (name.empty()) return "?";  // a member with an empty name
+  std::string out;
+  for (char c : name.substr(0, 64)) {
+    out += c > 0x20 && c < 0x7f && c != ',' ? c : '?';
+  }
+  return out;
+}
+
+}  // namespace
 
 RequestOut translate_request(ApiFlavor client, ApiFlavor provider, std::string_view body,
                              const RequestOptions& options) {
@@ -51,7 +66,7 @@ RequestOut translate_request(ApiFlavor client, ApiFlavor provider, std::string_v
     out.body.clear();
     return out;
   }
-  out.dropped = std::move(req.dropped);
+  for (const std::string& name : req.dropped) out.dropped.push_back(header_safe(name));
   for (ir::Param p : dropped) out.dropped.emplace_back(ir::param_name(client, p));
   if (options.refuse_unsupported && !out.dropped.empty()) {
     out.message =

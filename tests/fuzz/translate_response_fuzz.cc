@@ -3,11 +3,21 @@
 // "no crash": what comes out is always a JSON object, and an error's status is an HTTP
 // error status.
 
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <istream>
+#include <iterator>
+#include <limits>
+#include <new>
+#include <ostream>
 #include <string>
 #include <string_view>
+#include <utility>
 
+// The standard headers rapidjson needs come before the sanitizer carve-out (see
+// src/translate/json.h).
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((no_sanitize("pointer-overflow"))), apply_to = function)
 #endif

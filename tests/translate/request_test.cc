@@ -73,6 +73,13 @@ TEST(Request, ParametersTheTargetCannotHonourAreNamed) {
   EXPECT_FALSE(d.HasMember("logit_bias"));
 }
 
+TEST(Request, DroppedNamesAreFitForAHeader) {
+  const char* body = "{\"messages\":[],\"evil\\r\\nx-injected: 1,a\":1,\"\":2}";
+  RequestOut r = translate_request(ApiFlavor::openai, ApiFlavor::gemini, body, opts());
+  ASSERT_TRUE(r.ok) << r.message;
+  EXPECT_EQ(r.dropped, (std::vector<std::string>{"evil??x-injected:?1?a", "?"}));
+}
+
 TEST(Request, RefuseUnsupportedTurnsADropIntoA400) {
   const char* body = R"({"messages":[{"role":"user","content":"hi"}],"seed":1})";
   RequestOut r = translate_request(ApiFlavor::openai, ApiFlavor::anthropic, body, opts(true));
@@ -109,6 +116,17 @@ TEST(Request, ImageUrlToGeminiIsA400NamingTheLimit) {
   const auto& source = d["messages"][0]["content"][0]["source"];
   EXPECT_STREQ(source["type"].GetString(), "url");
   EXPECT_STREQ(source["url"].GetString(), "https://example.com/cat.png");
+}
+
+TEST(Request, GeminiFileUrisAreA400ForOthers) {
+  const char* body =
+      R"({"contents":[{"parts":[{"file_data":{"mime_type":"image/png",)"
+      R"("file_uri":"https://generativelanguage.googleapis.com/v1beta/files/abc"}}]}]})";
+  for (ApiFlavor to : {ApiFlavor::openai, ApiFlavor::anthropic}) {
+    RequestOut r = translate_request(ApiFlavor::gemini, to, body, opts());
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.message.find("Files API"), std::string::npos) << r.message;
+  }
 }
 
 TEST(Request, AudioToAnthropicIsA400) {
@@ -180,6 +198,17 @@ TEST(Request, GeminiSchemaLosesKeywordsGeminiRejects) {
   EXPECT_STREQ(p["properties"]["b"]["enum"][1].GetString(), "2");
 }
 
+TEST(Request, SchemaKeysAreEscapedAgain) {
+  const char* body =
+      R"({"messages":[],"tools":[{"type":"function","function":{"name":"f","parameters":)"
+      R"({"type":"object","properties":{"a\n\"b":{"type":"string"}},"x\u0001":1}}}]})";
+  for (ApiFlavor to : {ApiFlavor::gemini, ApiFlavor::anthropic}) {
+    RequestOut r = translate_request(ApiFlavor::openai, to, body, opts());
+    ASSERT_TRUE(r.ok) << r.message;
+    parse(r.body);  // fails the test when the output is not JSON
+  }
+}
+
 TEST(Request, SelfReferencingSchemaStaysBounded) {
   const char* body =
       R"({"messages":[],"tools":[{"type":"function","function":{"name":"f","parameters":)"
@@ -207,6 +236,54 @@ TEST(Request, ThinkingAndAForcedToolDoNotMeetAtAnthropic) {
 
 namespace sluice::translate {
 namespace {
+
+TEST(Request, GeminiGetsNoParametersForAFunctionWithoutArguments) {
+  const char* body =
+      R"({"model":"x","max_tokens":9,"messages":[],"tools":[{"name":"now","input_schema":)"
+      R"({"type":"object","properties":{}}}]})";
+  RequestOut r = translate_request(ApiFlavor::anthropic, ApiFlavor::gemini, body, opts());
+  ASSERT_TRUE(r.ok) << r.message;
+  rapidjson::Document d = parse(r.body);
+  const auto& decl = d["tools"][0]["functionDeclarations"][0];
+  EXPECT_STREQ(decl["name"].GetString(), "now");
+  EXPECT_FALSE(decl.HasMember("parameters"));
+}
+
+TEST(Request, TemperatureAboveAnthropicsRangeIsClamped) {
+  RequestOut r = translate_request(ApiFlavor::openai, ApiFlavor::anthropic,
+                                   R"({"messages":[],"temperature":1.6})", opts());
+  ASSERT_TRUE(r.ok) << r.message;
+  EXPECT_EQ(parse(r.body)["temperature"].GetDouble(), 1.0);
+  RequestOut g = translate_request(ApiFlavor::openai, ApiFlavor::gemini,
+                                   R"({"messages":[],"temperature":1.6})", opts());
+  ASSERT_TRUE(g.ok) << g.message;
+  EXPECT_EQ(parse(g.body)["generationConfig"]["temperature"].GetDouble(), 1.6);
+}
+
+TEST(Request, AnEmptySystemPromptIsNotSent) {
+  const char* body =
+      R"({"messages":[{"role":"system","content":""},{"role":"user","content":"a"}]})";
+  for (ApiFlavor to : {ApiFlavor::anthropic, ApiFlavor::gemini}) {
+    RequestOut r = translate_request(ApiFlavor::openai, to, body, opts());
+    ASSERT_TRUE(r.ok) << r.message;
+    rapidjson::Document d = parse(r.body);
+    EXPECT_FALSE(d.HasMember("system"));
+    EXPECT_FALSE(d.HasMember("systemInstruction"));
+  }
+}
+
+TEST(Request, MediaInAToolResultIsA400WhereOnlyTextFits) {
+  const char* body =
+      R"({"max_tokens":5,"messages":[{"role":"assistant","content":[{"type":"tool_use",)"
+      R"("id":"t1","name":"shot","input":{}}]},{"role":"user","content":[{"type":"tool_result",)"
+      R"("tool_use_id":"t1","content":[{"type":"image","source":{"type":"base64",)"
+      R"("media_type":"image/png","data":"AA=="}}]}]}]})";
+  for (ApiFlavor to : {ApiFlavor::openai, ApiFlavor::gemini}) {
+    RequestOut r = translate_request(ApiFlavor::anthropic, to, body, opts());
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.message.find("image/png"), std::string::npos) << r.message;
+  }
+}
 
 TEST(Request, TurnsLeftWithNothingAreLeftOut) {
   // An assistant turn holding only another provider's thinking and an empty text.

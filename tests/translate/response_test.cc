@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "sluice/translate/translate.h"
@@ -68,6 +71,57 @@ TEST(Response, UnparsableToolArgumentsAreKept) {
   rapidjson::Document d = parse(r.body);
   EXPECT_STREQ(d["content"][0]["input"]["sluice_unparsed_arguments"].GetString(), "{\"a\":");
   EXPECT_STREQ(d["stop_reason"].GetString(), "max_tokens");
+}
+
+TEST(Response, AnthropicServerToolBlocksAreLeftOut) {
+  ResponseOut r = translate_response(
+      ApiFlavor::anthropic, ApiFlavor::openai,
+      R"({"content":[{"type":"server_tool_use","id":"srvtoolu_1","name":"web_search",)"
+      R"("input":{}},{"type":"text","text":"found"}],"stop_reason":"end_turn"})",
+      ctx());
+  ASSERT_TRUE(r.ok) << r.message;
+  rapidjson::Document d = parse(r.body);
+  EXPECT_STREQ(d["choices"][0]["message"]["content"].GetString(), "found");
+}
+
+// A recorded provider answer from the shared fixtures: its status and its body.
+bool fixture(const std::string& name, int& status, std::string& body) {
+  const char* dir = std::getenv("SLUICE_FIXTURES");
+  std::ifstream in(std::string(dir ? dir : "../shared/fixtures") + "/" + name, std::ios::binary);
+  if (!in) return false;
+  std::stringstream s;
+  s << in.rdbuf();
+  const std::string raw = s.str();
+  status = std::atoi(raw.c_str() + raw.find(' ') + 1);
+  size_t split = raw.find("\r\n\r\n");
+  body = split == std::string::npos ? raw.substr(raw.find("\n\n") + 2) : raw.substr(split + 4);
+  return true;
+}
+
+TEST(Error, RecordedAnthropicRateLimitReachesAGeminiClient) {
+  int status = 0;
+  std::string body;
+  ASSERT_TRUE(fixture("anthropic_429_rate_limit.http", status, body));
+  ASSERT_EQ(status, 429);
+  ErrorOut e = translate_error(ApiFlavor::anthropic, ApiFlavor::gemini, status, body);
+  EXPECT_EQ(e.status, 429);
+  rapidjson::Document d = parse(e.body);
+  EXPECT_EQ(d["error"]["code"].GetInt(), 429);
+  EXPECT_STREQ(d["error"]["status"].GetString(), "RESOURCE_EXHAUSTED");
+  EXPECT_NE(std::string(d["error"]["message"].GetString()).find("rate limit of 20,000,000"),
+            std::string::npos);
+}
+
+TEST(Error, RecordedGeminiNotFoundReachesAnOpenAIClient) {
+  int status = 0;
+  std::string body;
+  ASSERT_TRUE(fixture("gemini_404_on_stream_endpoint.http", status, body));
+  ErrorOut e = translate_error(ApiFlavor::gemini, ApiFlavor::openai, status, body);
+  EXPECT_EQ(e.status, 404);
+  rapidjson::Document d = parse(e.body);
+  EXPECT_STREQ(d["error"]["type"].GetString(), "invalid_request_error");
+  EXPECT_NE(std::string(d["error"]["message"].GetString()).find("custom-gemini-2.0-flash"),
+            std::string::npos);
 }
 
 TEST(Error, AnthropicRateLimitBecomesOpenAIEnvelope) {
