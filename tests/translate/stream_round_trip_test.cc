@@ -149,6 +149,21 @@ std::string openai_message(const std::string& stream, std::string& first_call_id
   return to_json(msg);
 }
 
+// A Gemini client's model turns, recorded as the Google SDK's chat records a stream: each
+// chunk's content as a turn of its own.
+std::string gemini_turns(const std::string& stream) {
+  std::string turns;
+  for (const std::string& data : data_of(stream)) {
+    Document e;
+    e.Parse(data.c_str());
+    if (!e.HasMember("candidates")) continue;
+    const Value& content = e["candidates"][0]["content"];
+    if (content["parts"].Empty()) continue;
+    turns += "," + to_json(content);
+  }
+  return turns;
+}
+
 RequestOptions options() {
   RequestOptions o;
   o.model = "provider-model";
@@ -257,6 +272,71 @@ TEST(StreamRoundTrip, AnthropicToolIdsAndArgumentsComeBackThroughAnOpenAiClient)
     EXPECT_EQ(str(b["input"], "city"), want) << req.body;
   }
   EXPECT_EQ(seen, 2) << req.body;
+}
+
+// The Gemini stream writer sends Anthropic thinking as it arrives, as thought parts, and
+// its signature as an empty thought part after them: the request reader joins the run
+// into one thinking block, which is the only shape Anthropic accepts back.
+TEST(StreamRoundTrip, AnthropicThinkingAndItsSignatureComeBackThroughAGeminiClient) {
+  const std::string turns =
+      gemini_turns(translated(ApiFlavor::anthropic, ApiFlavor::gemini,
+                              read_case("anthropic_thinking_max_tokens", "input.anthropic.sse")));
+  const std::string body = R"({"contents":[{"role":"user","parts":[{"text":"2+2?"}]})" + turns +
+                           R"(,{"role":"user","parts":[{"text":"go on"}]}]})";
+  RequestOut req = translate_request(ApiFlavor::gemini, ApiFlavor::anthropic, body, options());
+  ASSERT_TRUE(req.ok) << req.message << "\n" << body;
+  Document d;
+  d.Parse(req.body.c_str());
+  const Value& assistant = d["messages"][1];
+  ASSERT_EQ(str(assistant, "role"), "assistant") << req.body;
+  ASSERT_TRUE(assistant["content"].IsArray()) << req.body;
+  const Value& content = assistant["content"];
+  ASSERT_GE(content.Size(), 2u) << req.body;
+  EXPECT_EQ(str(content[0], "type"), "thinking") << req.body;
+  EXPECT_EQ(str(content[0], "thinking"), "The user wants 2+2. That is 4.") << req.body;
+  EXPECT_EQ(str(content[0], "signature"), "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds");
+  std::string text;  // one text block per streamed chunk: Anthropic takes them as they are
+  for (unsigned i = 1; i < content.Size(); ++i) {
+    EXPECT_EQ(str(content[i], "type"), "text") << req.body;
+    text += str(content[i], "text");
+  }
+  EXPECT_EQ(text, "2 + 2 = 4, and") << req.body;
+}
+
+// The same turn as the whole-response writer shapes it: one thought part holding the
+// text and the signature.
+TEST(StreamRoundTrip, AnthropicThinkingComesBackThroughAGeminiClientsWholeResponse) {
+  const std::string anthropic_answer =
+      R"({"id":"msg_1","type":"message","role":"assistant","model":"claude",)"
+      R"("content":[{"type":"thinking","thinking":"Two blocks. ","signature":"sigA"},)"
+      R"({"type":"redacted_thinking","data":"opaque"},)"
+      R"({"type":"thinking","thinking":"Second.","signature":"sigB"},)"
+      R"({"type":"text","text":"Done."}],)"
+      R"("stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":3,"output_tokens":4}})";
+  ResponseContext ctx;
+  ctx.model = "team-model";
+  ctx.request_id = "req-rt";
+  ResponseOut answer =
+      translate_response(ApiFlavor::anthropic, ApiFlavor::gemini, anthropic_answer, ctx);
+  ASSERT_TRUE(answer.ok) << answer.message;
+  Document g;
+  g.Parse(answer.body.c_str());
+  const std::string body = R"({"contents":[{"role":"user","parts":[{"text":"hi"}]},)" +
+                           to_json(g["candidates"][0]["content"]) + "]}";
+  RequestOut req = translate_request(ApiFlavor::gemini, ApiFlavor::anthropic, body, options());
+  ASSERT_TRUE(req.ok) << req.message << "\n" << body;
+  Document d;
+  d.Parse(req.body.c_str());
+  const Value& content = d["messages"][1]["content"];
+  ASSERT_TRUE(content.IsArray()) << req.body;
+  ASSERT_EQ(content.Size(), 4u) << req.body;
+  EXPECT_EQ(str(content[0], "thinking"), "Two blocks. ") << req.body;
+  EXPECT_EQ(str(content[0], "signature"), "sigA") << req.body;
+  EXPECT_EQ(str(content[1], "type"), "redacted_thinking") << req.body;
+  EXPECT_EQ(str(content[1], "data"), "opaque") << req.body;
+  EXPECT_EQ(str(content[2], "thinking"), "Second.") << req.body;
+  EXPECT_EQ(str(content[2], "signature"), "sigB") << req.body;
+  EXPECT_EQ(str(content[3], "text"), "Done.") << req.body;
 }
 
 }  // namespace
