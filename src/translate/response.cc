@@ -256,24 +256,32 @@ void write_anthropic_response(const Response& in, const ResponseContext& context
     first = false;
   };
   for (const Part& p : in.parts) {
-    // A Gemini signature rides in a thinking block just before its part
-    // (kGeminiSignaturePrefix), which the request reader re-attaches.
+    // A Gemini signature rides in a thinking block just before its call
+    // (kGeminiSignaturePrefix) or just after its text (kGeminiTextSignaturePrefix), which
+    // the request reader re-attaches.
     const bool gemini_sig = p.signature_from == SignatureFrom::gemini && !p.signature.empty();
     switch (p.kind) {
       case Part::Kind::text:
       case Part::Kind::tool_call:
-        if (gemini_sig) {
+        if (gemini_sig && p.kind == Part::Kind::tool_call) {
           next();
           out += R"({"type":"thinking","thinking":"","signature":)";
           core::append_json_string(out, std::string(kGeminiSignaturePrefix) + p.signature);
           out += '}';
         }
         if (p.kind == Part::Kind::text) {
-          if (p.text.empty()) break;
-          next();
-          out += R"({"type":"text","text":)";
-          core::append_json_string(out, p.text);
-          out += '}';
+          if (!p.text.empty()) {
+            next();
+            out += R"({"type":"text","text":)";
+            core::append_json_string(out, p.text);
+            out += '}';
+          }
+          if (gemini_sig) {
+            next();
+            out += R"({"type":"thinking","thinking":"","signature":)";
+            core::append_json_string(out, std::string(kGeminiTextSignaturePrefix) + p.signature);
+            out += '}';
+          }
         } else {
           next();
           out += R"({"type":"tool_use","id":)";

@@ -339,5 +339,91 @@ TEST(StreamRoundTrip, AnthropicThinkingComesBackThroughAGeminiClientsWholeRespon
   EXPECT_EQ(str(content[3], "text"), "Done.") << req.body;
 }
 
+// A Gemini signature on a text part rides after the text block, so the answer's text
+// stays one block, and goes back to Gemini on that text.
+TEST(StreamRoundTrip, GeminiTextSignatureKeepsAnAnthropicClientsTextInOneBlock) {
+  const std::string content =
+      anthropic_content(translated(ApiFlavor::gemini, ApiFlavor::anthropic,
+                                   read_case("gemini_signed_text_safety", "input.gemini.sse")));
+  Document blocks;
+  blocks.Parse(content.c_str());
+  int text_blocks = 0;
+  for (const Value& b : blocks.GetArray()) {
+    if (str(b, "type") != "text") continue;
+    ++text_blocks;
+    EXPECT_EQ(str(b, "text"), "Here is the start") << content;
+  }
+  EXPECT_EQ(text_blocks, 1) << content;
+  const std::string body = R"({"model":"team-model","max_tokens":100,"messages":[)"
+                           R"({"role":"user","content":"Go"},)"
+                           R"({"role":"assistant","content":)" +
+                           content + R"(},{"role":"user","content":"more"}]})";
+  RequestOut req = translate_request(ApiFlavor::anthropic, ApiFlavor::gemini, body, options());
+  ASSERT_TRUE(req.ok) << req.message << "\n" << body;
+  Document g;
+  g.Parse(req.body.c_str());
+  const Value& parts = g["contents"][1]["parts"];
+  ASSERT_EQ(parts.Size(), 1u) << req.body;
+  EXPECT_EQ(str(parts[0], "text"), "Here is the start") << req.body;
+  EXPECT_EQ(str(parts[0], "thoughtSignature"), "Q2lR==") << req.body;
+}
+
+// Gemini ends an answer with its signature on an empty text part: with no part after it,
+// it still goes back to Gemini.
+TEST(StreamRoundTrip, GeminiSignatureAtTheEndComesBackThroughAnAnthropicClient) {
+  const std::string content =
+      anthropic_content(translated(ApiFlavor::gemini, ApiFlavor::anthropic,
+                                   read_case("gemini_text_signature_at_end", "input.gemini.sse")));
+  const std::string body = R"({"model":"team-model","max_tokens":100,"messages":[)"
+                           R"({"role":"user","content":"2+2?"},)"
+                           R"({"role":"assistant","content":)" +
+                           content + R"(},{"role":"user","content":"why?"}]})";
+  RequestOut req = translate_request(ApiFlavor::anthropic, ApiFlavor::gemini, body, options());
+  ASSERT_TRUE(req.ok) << req.message << "\n" << body;
+  Document g;
+  g.Parse(req.body.c_str());
+  const Value& parts = g["contents"][1]["parts"];
+  ASSERT_EQ(parts.Size(), 1u) << req.body;
+  EXPECT_EQ(str(parts[0], "text"), "The answer is 4.") << req.body;
+  EXPECT_EQ(str(parts[0], "thoughtSignature"), "RW5kU2ln") << req.body;
+}
+
+// The whole-response writer marks a signed text part the same way.
+TEST(StreamRoundTrip, GeminiTextSignaturesComeBackThroughAnAnthropicClientsWholeResponse) {
+  const std::string gemini_answer =
+      R"({"candidates":[{"content":{"role":"model","parts":[{"text":"One. "},)"
+      R"({"text":"Two.","thoughtSignature":"U2ln"},{"text":"","thoughtSignature":"RW5k"}]},)"
+      R"("finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":2}})";
+  ResponseContext ctx;
+  ctx.model = "team-model";
+  ctx.request_id = "req-rt";
+  ResponseOut answer =
+      translate_response(ApiFlavor::gemini, ApiFlavor::anthropic, gemini_answer, ctx);
+  ASSERT_TRUE(answer.ok) << answer.message;
+  Document a;
+  a.Parse(answer.body.c_str());
+  const Value& content = a["content"];
+  ASSERT_EQ(content.Size(), 4u) << answer.body;
+  EXPECT_EQ(str(content[0], "text"), "One. ") << answer.body;
+  EXPECT_EQ(str(content[1], "text"), "Two.") << answer.body;
+  EXPECT_EQ(str(content[2], "type"), "thinking") << answer.body;
+  EXPECT_EQ(str(content[3], "type"), "thinking") << answer.body;
+  const std::string body = R"({"model":"team-model","max_tokens":100,"messages":[)"
+                           R"({"role":"user","content":"count"},)"
+                           R"({"role":"assistant","content":)" +
+                           to_json(content) + R"(},{"role":"user","content":"more"}]})";
+  RequestOut req = translate_request(ApiFlavor::anthropic, ApiFlavor::gemini, body, options());
+  ASSERT_TRUE(req.ok) << req.message << "\n" << body;
+  Document g;
+  g.Parse(req.body.c_str());
+  const Value& parts = g["contents"][1]["parts"];
+  ASSERT_EQ(parts.Size(), 3u) << req.body;
+  EXPECT_EQ(str(parts[0], "thoughtSignature"), "") << req.body;
+  EXPECT_EQ(str(parts[1], "text"), "Two.") << req.body;
+  EXPECT_EQ(str(parts[1], "thoughtSignature"), "U2ln") << req.body;
+  EXPECT_EQ(str(parts[2], "text"), "") << req.body;
+  EXPECT_EQ(str(parts[2], "thoughtSignature"), "RW5k") << req.body;
+}
+
 }  // namespace
 }  // namespace sluice::translate
