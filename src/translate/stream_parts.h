@@ -4,7 +4,7 @@
 // in the client's format at once. The calls are the common ground of the three formats:
 // a response begins, text, thinking and its signature, tool calls (start, argument
 // fragments, end), a finish reason with the usage, the end, or an error. docs/
-// TRANSLATION_STREAMS.md tables what each format's events become.
+// TRANSLATION.md ("Streams") tables what each format's events become.
 
 #include <cstdint>
 #include <memory>
