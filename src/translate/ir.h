@@ -105,6 +105,7 @@ struct Response {
   std::string id;
   std::vector<Part> parts;  // text, thinking, redacted_thinking, tool_call
   FinishReason finish = FinishReason::end_turn;
+  std::string stop_sequence;  // the one that matched, when the provider named it
   TokenCounts usage;
 };
 

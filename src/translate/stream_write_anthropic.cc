@@ -210,7 +210,13 @@ class AnthropicWriter final : public ClientWriter {
     } else {
       core::append_json_string(out, stop_reason);
     }
-    out += R"(,"stop_sequence":null},"usage":)";
+    out += R"(,"stop_sequence":)";
+    if (stop_reason == "stop_sequence" && !stop_sequence_.empty()) {
+      core::append_json_string(out, stop_sequence_);
+    } else {
+      out += "null";
+    }
+    out += R"(},"usage":)";
     append_usage(out, ApiFlavor::anthropic, usage_);
     out += "}\n\n";
   }
