@@ -1,4 +1,4 @@
-// Stream translation cost per provider event, each direction (docs/TRANSLATION_STREAMS.md):
+// Stream translation cost per provider event, each direction (docs/TRANSLATION.md, "Streams"):
 // a StreamTranslator past its opening, fed one complete provider event per iteration (a
 // text delta, or a tool call's argument fragment), the client's bytes appended to a
 // reused buffer. The events are shaped like the fixtures' (real ids, padding, usage on

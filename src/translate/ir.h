@@ -105,6 +105,7 @@ struct Response {
   std::string id;
   std::vector<Part> parts;  // text, thinking, redacted_thinking, tool_call
   FinishReason finish = FinishReason::end_turn;
+  std::string stop_sequence;  // the one that matched, when the provider named it
   TokenCounts usage;
 };
 
@@ -115,6 +116,11 @@ inline constexpr std::string_view kOutputTool = "sluice_structured_output";
 // the provider that made it gets it back and no other provider sees it.
 inline constexpr std::string_view kGeminiSignaturePrefix = "sluice.gemini.";
 inline constexpr std::string_view kAnthropicSignaturePrefix = "sluice.anthropic.";
+// For Anthropic clients a Gemini signature rides in an empty thinking block: marked with
+// kGeminiSignaturePrefix it belongs to the part after the block (a call), marked with
+// kGeminiTextSignaturePrefix to the text block just before it, so that a signed text
+// part does not cut the answer's text in two.
+inline constexpr std::string_view kGeminiTextSignaturePrefix = "sluice.gemini-text.";
 
 // Gemini ids its function calls only sometimes; calls without one get an id from their
 // place in the conversation, and each functionResponse takes the id of the first

@@ -38,7 +38,8 @@ bool read_media(const Value& block, Part& media, std::string& error) {
 }  // namespace
 
 // A Gemini signature carried in a thinking block (see the response writer) attaches to
-// the part after it; a real Anthropic one stays a thinking block.
+// the part after it (kGeminiSignaturePrefix) or to the text before it
+// (kGeminiTextSignaturePrefix); a real Anthropic one stays a thinking block.
 bool read_anthropic_blocks(const Value* content, std::vector<Part>& parts, std::string& error,
                            bool skip_unknown) {
   if (content == nullptr) return true;
@@ -72,6 +73,18 @@ bool read_anthropic_blocks(const Value* content, std::vector<Part>& parts, std::
         return false;
     } else if (type == "thinking") {
       const std::string_view sig = json::string(&b, "signature");
+      if (sig.substr(0, kGeminiTextSignaturePrefix.size()) == kGeminiTextSignaturePrefix) {
+        std::string text_sig(sig.substr(kGeminiTextSignaturePrefix.size()));
+        if (!parts.empty() && parts.back().kind == Part::Kind::text &&
+            parts.back().signature.empty()) {
+          parts.back().signature = std::move(text_sig);
+        } else {
+          // Its text was empty (Gemini signs the end of an answer so): an empty part.
+          parts.push_back({.kind = Part::Kind::text, .signature = std::move(text_sig)});
+        }
+        parts.back().signature_from = SignatureFrom::gemini;
+        continue;
+      }
       if (sig.substr(0, kGeminiSignaturePrefix.size()) == kGeminiSignaturePrefix) {
         pending_signature = std::string(sig.substr(kGeminiSignaturePrefix.size()));
         continue;
@@ -97,6 +110,12 @@ bool read_anthropic_blocks(const Value* content, std::vector<Part>& parts, std::
       pending_signature.clear();
     }
     parts.push_back(std::move(part));
+  }
+  if (!pending_signature.empty()) {
+    // No part followed the signature: it stays, on an empty text part, as Gemini sends it.
+    parts.push_back({.kind = Part::Kind::text,
+                     .signature = std::move(pending_signature),
+                     .signature_from = SignatureFrom::gemini});
   }
   return true;
 }

@@ -193,6 +193,60 @@ void read_generation_config(const Value* g, Request& req) {
 
 }  // namespace
 
+namespace {
+
+// The stream writer sends an Anthropic thinking block to a Gemini client as it arrives:
+// thought parts with its text, then an empty thought part with its signature
+// (kAnthropicSignaturePrefix). The client sends them back as it got them, often one
+// content per chunk, so a run of unsigned thought parts in one turn (consecutive
+// contents of one role) followed by that signature part is joined back into the one
+// block Anthropic signed: a thinking block with empty text would be refused.
+void join_thought_runs(std::vector<Message>& messages) {
+  struct At {
+    size_t message;
+    size_t part;
+  };
+  std::vector<At> run;  // unsigned thought parts since the turn or the last other part
+  std::vector<std::vector<bool>> joined(messages.size());
+  for (size_t m = 0; m < messages.size(); ++m) {
+    joined[m].resize(messages[m].parts.size(), false);
+    if (m > 0 && messages[m].role != messages[m - 1].role) run.clear();
+    for (size_t i = 0; i < messages[m].parts.size(); ++i) {
+      Part& p = messages[m].parts[i];
+      if (p.kind != Part::Kind::thinking) {
+        run.clear();
+      } else if (p.signature.empty() && p.signature_from == SignatureFrom::gemini) {
+        run.push_back({m, i});
+      } else if (p.signature_from == SignatureFrom::anthropic && p.text.empty() && !run.empty()) {
+        for (const At& at : run) {
+          p.text += messages[at.message].parts[at.part].text;
+          joined[at.message][at.part] = true;
+        }
+        run.clear();
+      } else {
+        run.clear();
+      }
+    }
+  }
+  for (size_t m = messages.size(); m-- > 0;) {
+    std::vector<Part>& parts = messages[m].parts;
+    const bool had_parts = !parts.empty();
+    size_t kept = 0;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      if (joined[m][i]) continue;
+      if (kept != i) parts[kept] = std::move(parts[i]);
+      ++kept;
+    }
+    parts.resize(kept);
+    // A content left empty by the join was one chunk of the same turn: it goes.
+    if (had_parts && parts.empty()) {
+      messages.erase(messages.begin() + static_cast<std::ptrdiff_t>(m));
+    }
+  }
+}
+
+}  // namespace
+
 bool read_gemini_request(const Value& body, Request& req, std::string& error) {
   if (!body.IsObject()) {
     error = "the body must be a JSON object";
@@ -226,6 +280,7 @@ bool read_gemini_request(const Value& body, Request& req, std::string& error) {
     }
     req.messages.push_back(std::move(msg));
   }
+  join_thought_runs(req.messages);
   if (!read_tools(body, req, error)) return false;
   read_generation_config(gobject(&body, "generationConfig", "generation_config"), req);
   for (auto it = body.MemberBegin(); it != body.MemberEnd(); ++it) {

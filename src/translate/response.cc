@@ -74,6 +74,12 @@ bool read_openai_response(const Value& body, Response& out, std::string& error) 
     }
   }
   out.finish = finish_from_openai(json::string(&choice, "finish_reason"));
+  // vLLM and other OpenAI-compatible servers name the stop string that matched.
+  if (const std::string_view sequence = json::string(&choice, "stop_reason");
+      json::string(&choice, "finish_reason") == "stop" && !sequence.empty()) {
+    out.finish = FinishReason::stop_sequence;
+    out.stop_sequence = std::string(sequence);
+  }
   if (!refusal.empty()) out.finish = FinishReason::content_filter;
   const Value* u = json::object(&body, "usage");
   out.usage = tokens_from_openai(
@@ -100,6 +106,7 @@ bool read_anthropic_response(const Value& body, Response& out, std::string& erro
     }
   }
   out.finish = finish_from_anthropic(json::string(&body, "stop_reason"));
+  out.stop_sequence = std::string(json::string(&body, "stop_sequence"));
   if (output_tool && out.finish == FinishReason::tool_use && !has_tool_call(out)) {
     out.finish = FinishReason::end_turn;
   }
@@ -256,24 +263,32 @@ void write_anthropic_response(const Response& in, const ResponseContext& context
     first = false;
   };
   for (const Part& p : in.parts) {
-    // A Gemini signature rides in a thinking block just before its part
-    // (kGeminiSignaturePrefix), which the request reader re-attaches.
+    // A Gemini signature rides in a thinking block just before its call
+    // (kGeminiSignaturePrefix) or just after its text (kGeminiTextSignaturePrefix), which
+    // the request reader re-attaches.
     const bool gemini_sig = p.signature_from == SignatureFrom::gemini && !p.signature.empty();
     switch (p.kind) {
       case Part::Kind::text:
       case Part::Kind::tool_call:
-        if (gemini_sig) {
+        if (gemini_sig && p.kind == Part::Kind::tool_call) {
           next();
           out += R"({"type":"thinking","thinking":"","signature":)";
           core::append_json_string(out, std::string(kGeminiSignaturePrefix) + p.signature);
           out += '}';
         }
         if (p.kind == Part::Kind::text) {
-          if (p.text.empty()) break;
-          next();
-          out += R"({"type":"text","text":)";
-          core::append_json_string(out, p.text);
-          out += '}';
+          if (!p.text.empty()) {
+            next();
+            out += R"({"type":"text","text":)";
+            core::append_json_string(out, p.text);
+            out += '}';
+          }
+          if (gemini_sig) {
+            next();
+            out += R"({"type":"thinking","thinking":"","signature":)";
+            core::append_json_string(out, std::string(kGeminiTextSignaturePrefix) + p.signature);
+            out += '}';
+          }
         } else {
           next();
           out += R"({"type":"tool_use","id":)";
@@ -307,7 +322,13 @@ void write_anthropic_response(const Response& in, const ResponseContext& context
   }
   out += R"(],"stop_reason":")";
   out.append(anthropic_stop_reason(in.finish));
-  out += R"(","stop_sequence":null,"usage":)";
+  out += R"(","stop_sequence":)";
+  if (in.finish == FinishReason::stop_sequence && !in.stop_sequence.empty()) {
+    core::append_json_string(out, in.stop_sequence);
+  } else {
+    out += "null";
+  }
+  out += R"(,"usage":)";
   append_usage(out, ApiFlavor::anthropic, in.usage);
   out += '}';
 }

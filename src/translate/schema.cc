@@ -72,7 +72,12 @@ struct Writer {
   void map_of_schemas(const Value& m, int depth) {
     out += '{';
     bool first = true;
-    for (auto it = m.MemberBegin(); m.IsObject() && it != m.MemberEnd(); ++it) {
+    // `properties` that is not an object (a client's `false`) becomes an empty map.
+    if (!m.IsObject()) {
+      out += '}';
+      return;
+    }
+    for (auto it = m.MemberBegin(); it != m.MemberEnd(); ++it) {
       if (!first) out += ',';
       first = false;
       core::append_json_string(out, {it->name.GetString(), it->name.GetStringLength()});

@@ -4,7 +4,7 @@
 // in the client's format at once. The calls are the common ground of the three formats:
 // a response begins, text, thinking and its signature, tool calls (start, argument
 // fragments, end), a finish reason with the usage, the end, or an error. docs/
-// TRANSLATION_STREAMS.md tables what each format's events become.
+// TRANSLATION.md ("Streams") tables what each format's events become.
 
 #include <cstdint>
 #include <memory>
@@ -51,6 +51,9 @@ class ClientWriter {
   // A fragment of the call's arguments, JSON text cut anywhere.
   void tool_args(uint32_t call, std::string_view fragment, std::string& out);
   void tool_end(uint32_t call, std::string& out);
+  // The stop sequence that ended the answer, when the provider names it (Anthropic's
+  // stop_sequence, the OpenAI-compatible servers' string choices[].stop_reason).
+  void stop_sequence(std::string_view sequence) { stop_sequence_ = sequence; }
   // The finish reason; the usage given so far is final.
   void stop(FinishReason reason, std::string& out);
   // The client's stream ends (after a stop, or without one when the provider gave none).
@@ -82,7 +85,8 @@ class ClientWriter {
   uint64_t created_s_;
   bool include_usage_;
   bool gemini_sse_;
-  TokenCounts usage_;  // the latest the provider reported
+  TokenCounts usage_;          // the latest the provider reported
+  std::string stop_sequence_;  // the matched stop sequence, when the provider named it
 
  private:
   bool began_ = false;

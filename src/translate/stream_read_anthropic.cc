@@ -30,7 +30,9 @@ class AnthropicReader final : public ProviderReader {
     } else if (type == "message_delta") {
       read_usage(json::object(&doc, "usage"));
       w.usage(usage_);
-      std::string_view reason = json::string(json::object(&doc, "delta"), "stop_reason");
+      const json::Value* delta = json::object(&doc, "delta");
+      w.stop_sequence(json::string(delta, "stop_sequence"));
+      std::string_view reason = json::string(delta, "stop_reason");
       if (!reason.empty()) w.stop(finish_from_anthropic(reason), out);
     } else if (type == "message_stop") {
       w.end(out);

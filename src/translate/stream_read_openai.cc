@@ -59,6 +59,12 @@ class OpenAiReader final : public ProviderReader {
     if (std::string_view reason = json::string(&choice, "finish_reason"); !reason.empty()) {
       end_open_call(w, out);
       finish_ = finish_from_openai(reason);
+      // vLLM and other OpenAI-compatible servers name the stop string that matched.
+      if (const std::string_view sequence = json::string(&choice, "stop_reason");
+          reason == "stop" && !sequence.empty()) {
+        finish_ = FinishReason::stop_sequence;
+        w.stop_sequence(sequence);
+      }
     }
   }
 

@@ -4,9 +4,10 @@
 // Anthropic's own message_delta carries it, because an OpenAI provider tells the input
 // count only at the end), then message_stop. A failure is `event: error`. A Gemini
 // thoughtSignature rides as the signature of a thinking block, marked with
-// kGeminiSignaturePrefix as the whole-response writer does: on the thought's own block,
-// or on an empty block just before the text or call it signed, where the request reader
-// finds it again.
+// as the whole-response writer marks it: on the thought's own block; on an empty block
+// just before the call it signed (kGeminiSignaturePrefix); or, for a text part, on an
+// empty block right after the text block (kGeminiTextSignaturePrefix), so that the text
+// flows on in one block. The request reader puts each back on its part.
 
 #include "ir.h"
 #include "sluice/core/append_number.h"
@@ -36,7 +37,13 @@ class AnthropicWriter final : public ClientWriter {
   }
 
   void on_text(std::string_view text, std::string& out) override {
-    flush_part_signature(out);
+    if (!part_signature_.empty()) {
+      // The text part it signs goes on in the open text block; the signature follows
+      // the block. A second signed part in one block starts a block of its own.
+      if (!text_signature_.empty()) close_block(out);
+      text_signature_ = std::move(part_signature_);
+      part_signature_.clear();
+    }
     if (open_ != Block::text) start_block(Block::text, R"({"type":"text","text":""})", out);
     delta(out, "text_delta", "text", text);
   }
@@ -46,7 +53,8 @@ class AnthropicWriter final : public ClientWriter {
       start_block(Block::thinking, R"({"type":"thinking","thinking":"","signature":""})", out);
     }
     if (!part_signature_.empty()) {
-      delta(out, "signature_delta", "signature", part_signature_);
+      delta(out, "signature_delta", "signature",
+            std::string(ir::kGeminiSignaturePrefix) += part_signature_);
       part_signature_.clear();
     }
     delta(out, "thinking_delta", "thinking", text);
@@ -63,8 +71,7 @@ class AnthropicWriter final : public ClientWriter {
 
   void on_part_signature(std::string_view signature, std::string& out) override {
     flush_part_signature(out);
-    part_signature_ = ir::kGeminiSignaturePrefix;
-    part_signature_ += signature;
+    part_signature_ = signature;
   }
 
   void on_redacted_thinking(std::string_view data, std::string& out) override {
@@ -105,15 +112,15 @@ class AnthropicWriter final : public ClientWriter {
   }
 
   void on_stop(FinishReason reason, std::string& out) override {
-    flush_part_signature(out);
     close_block(out);
+    flush_trailing_signature(out);
     message_delta(anthropic_stop_reason(reason), out);
   }
 
   void on_end(bool stopped, std::string& out) override {
     if (!stopped) {
-      flush_part_signature(out);
       close_block(out);
+      flush_trailing_signature(out);
       message_delta({}, out);
     }
     out += "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
@@ -126,14 +133,32 @@ class AnthropicWriter final : public ClientWriter {
   }
 
  private:
-  // A Gemini signature for a text or call part (or for none): an empty thinking block
-  // of its own, before that part.
+  // A Gemini signature for a call (or a part sluice skips): an empty thinking block of
+  // its own, before that part.
   void flush_part_signature(std::string& out) {
     if (part_signature_.empty()) return;
-    start_block(Block::thinking, R"({"type":"thinking","thinking":"","signature":""})", out);
-    delta(out, "signature_delta", "signature", part_signature_);
     close_block(out);
+    signature_block(ir::kGeminiSignaturePrefix, part_signature_, out);
     part_signature_.clear();
+  }
+
+  // A signature no part followed (Gemini ends streams with one on an empty text part):
+  // it belongs to the text before it.
+  void flush_trailing_signature(std::string& out) {
+    if (part_signature_.empty()) return;
+    signature_block(ir::kGeminiTextSignaturePrefix, part_signature_, out);
+    part_signature_.clear();
+  }
+
+  // An empty thinking block whose signature is a marked Gemini signature; no block is open.
+  void signature_block(std::string_view prefix, std::string_view signature, std::string& out) {
+    index_ = next_index_++;
+    block_event(out, "content_block_start", index_);
+    out += R"(,"content_block":{"type":"thinking","thinking":"","signature":""}})";
+    out += "\n\n";
+    delta(out, "signature_delta", "signature", std::string(prefix) += signature);
+    block_event(out, "content_block_stop", index_);
+    out += "}\n\n";
   }
 
   void block_event(std::string& out, std::string_view type, uint32_t index) const {
@@ -159,6 +184,10 @@ class AnthropicWriter final : public ClientWriter {
     if (open_ == Block::none) return;
     block_event(out, "content_block_stop", index_);
     out += "}\n\n";
+    if (open_ == Block::text && !text_signature_.empty()) {
+      signature_block(ir::kGeminiTextSignaturePrefix, text_signature_, out);
+      text_signature_.clear();
+    }
     open_ = Block::none;
   }
 
@@ -181,7 +210,13 @@ class AnthropicWriter final : public ClientWriter {
     } else {
       core::append_json_string(out, stop_reason);
     }
-    out += R"(,"stop_sequence":null},"usage":)";
+    out += R"(,"stop_sequence":)";
+    if (stop_reason == "stop_sequence" && !stop_sequence_.empty()) {
+      core::append_json_string(out, stop_sequence_);
+    } else {
+      out += "null";
+    }
+    out += R"(},"usage":)";
     append_usage(out, ApiFlavor::anthropic, usage_);
     out += "}\n\n";
   }
@@ -191,7 +226,8 @@ class AnthropicWriter final : public ClientWriter {
   uint32_t next_index_ = 0;            // blocks are numbered from 0 in order
   uint32_t open_call_ = 0;             // the call of the open tool block
   std::vector<uint32_t> call_blocks_;  // call number to its block's index
-  std::string part_signature_;         // a Gemini signature (prefixed) waiting for its part
+  std::string part_signature_;         // a Gemini signature waiting for its part
+  std::string text_signature_;         // the open text block's Gemini signature
 };
 
 }  // namespace

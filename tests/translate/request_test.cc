@@ -42,6 +42,19 @@ TEST(Request, BadBodiesAreClearErrorsInEveryDirection) {
   }
 }
 
+// A schema whose `properties` is not an object is written as an empty map, not read as one.
+TEST(Request, SchemaPropertiesThatAreNotAnObjectBecomeEmpty) {
+  const std::string body =
+      R"({"model":"m","messages":[{"role":"user","content":"hi"}],"response_format":)"
+      R"({"type":"json_schema","json_schema":{"name":"c","schema":)"
+      R"({"type":"object","properties":false}}}})";
+  for (ApiFlavor to : {ApiFlavor::anthropic, ApiFlavor::gemini}) {
+    RequestOut r = translate_request(ApiFlavor::openai, to, body, opts());
+    ASSERT_TRUE(r.ok) << r.message;
+    EXPECT_NE(r.body.find(R"("properties":{})"), std::string::npos) << r.body;
+  }
+}
+
 TEST(Request, DeepNestingIsRefusedNotRecursed) {
   std::string body = R"({"messages":[{"role":"user","content":"x"}],"x":)";
   body += std::string(100000, '[');

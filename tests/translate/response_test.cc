@@ -61,6 +61,30 @@ TEST(Response, EmptyTextNeverBecomesAnEmptyAnthropicBlock) {
   EXPECT_EQ(parse(r.body)["content"].Size(), 0u);
 }
 
+// OpenAI-compatible servers (vLLM) name the stop string that matched in stop_reason.
+TEST(Response, AStopSequenceTheProviderNamedReachesAnAnthropicClient) {
+  ResponseOut r = translate_response(
+      ApiFlavor::openai, ApiFlavor::anthropic,
+      R"({"choices":[{"message":{"role":"assistant","content":"1, 2"},"finish_reason":"stop",)"
+      R"("stop_reason":"\n3"}]})",
+      ctx());
+  ASSERT_TRUE(r.ok) << r.message;
+  rapidjson::Document d = parse(r.body);
+  EXPECT_STREQ(d["stop_reason"].GetString(), "stop_sequence") << r.body;
+  ASSERT_TRUE(d["stop_sequence"].IsString()) << r.body;
+  EXPECT_STREQ(d["stop_sequence"].GetString(), "\n3") << r.body;
+  // A natural end says no sequence.
+  r = translate_response(
+      ApiFlavor::openai, ApiFlavor::anthropic,
+      R"({"choices":[{"message":{"role":"assistant","content":"1"},"finish_reason":"stop",)"
+      R"("stop_reason":null}]})",
+      ctx());
+  ASSERT_TRUE(r.ok) << r.message;
+  d = parse(r.body);
+  EXPECT_STREQ(d["stop_reason"].GetString(), "end_turn") << r.body;
+  EXPECT_TRUE(d["stop_sequence"].IsNull()) << r.body;
+}
+
 TEST(Response, UnparsableToolArgumentsAreKept) {
   ResponseOut r = translate_response(
       ApiFlavor::openai, ApiFlavor::anthropic,

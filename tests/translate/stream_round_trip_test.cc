@@ -149,6 +149,21 @@ std::string openai_message(const std::string& stream, std::string& first_call_id
   return to_json(msg);
 }
 
+// A Gemini client's model turns, recorded as the Google SDK's chat records a stream: each
+// chunk's content as a turn of its own.
+std::string gemini_turns(const std::string& stream) {
+  std::string turns;
+  for (const std::string& data : data_of(stream)) {
+    Document e;
+    e.Parse(data.c_str());
+    if (!e.HasMember("candidates")) continue;
+    const Value& content = e["candidates"][0]["content"];
+    if (content["parts"].Empty()) continue;
+    turns += "," + to_json(content);
+  }
+  return turns;
+}
+
 RequestOptions options() {
   RequestOptions o;
   o.model = "provider-model";
@@ -257,6 +272,157 @@ TEST(StreamRoundTrip, AnthropicToolIdsAndArgumentsComeBackThroughAnOpenAiClient)
     EXPECT_EQ(str(b["input"], "city"), want) << req.body;
   }
   EXPECT_EQ(seen, 2) << req.body;
+}
+
+// The Gemini stream writer sends Anthropic thinking as it arrives, as thought parts, and
+// its signature as an empty thought part after them: the request reader joins the run
+// into one thinking block, which is the only shape Anthropic accepts back.
+TEST(StreamRoundTrip, AnthropicThinkingAndItsSignatureComeBackThroughAGeminiClient) {
+  const std::string turns =
+      gemini_turns(translated(ApiFlavor::anthropic, ApiFlavor::gemini,
+                              read_case("anthropic_thinking_max_tokens", "input.anthropic.sse")));
+  const std::string body = R"({"contents":[{"role":"user","parts":[{"text":"2+2?"}]})" + turns +
+                           R"(,{"role":"user","parts":[{"text":"go on"}]}]})";
+  RequestOut req = translate_request(ApiFlavor::gemini, ApiFlavor::anthropic, body, options());
+  ASSERT_TRUE(req.ok) << req.message << "\n" << body;
+  Document d;
+  d.Parse(req.body.c_str());
+  const Value& assistant = d["messages"][1];
+  ASSERT_EQ(str(assistant, "role"), "assistant") << req.body;
+  ASSERT_TRUE(assistant["content"].IsArray()) << req.body;
+  const Value& content = assistant["content"];
+  ASSERT_GE(content.Size(), 2u) << req.body;
+  EXPECT_EQ(str(content[0], "type"), "thinking") << req.body;
+  EXPECT_EQ(str(content[0], "thinking"), "The user wants 2+2. That is 4.") << req.body;
+  EXPECT_EQ(str(content[0], "signature"), "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds");
+  std::string text;  // one text block per streamed chunk: Anthropic takes them as they are
+  for (unsigned i = 1; i < content.Size(); ++i) {
+    EXPECT_EQ(str(content[i], "type"), "text") << req.body;
+    text += str(content[i], "text");
+  }
+  EXPECT_EQ(text, "2 + 2 = 4, and") << req.body;
+}
+
+// The same turn as the whole-response writer shapes it: one thought part holding the
+// text and the signature.
+TEST(StreamRoundTrip, AnthropicThinkingComesBackThroughAGeminiClientsWholeResponse) {
+  const std::string anthropic_answer =
+      R"({"id":"msg_1","type":"message","role":"assistant","model":"claude",)"
+      R"("content":[{"type":"thinking","thinking":"Two blocks. ","signature":"sigA"},)"
+      R"({"type":"redacted_thinking","data":"opaque"},)"
+      R"({"type":"thinking","thinking":"Second.","signature":"sigB"},)"
+      R"({"type":"text","text":"Done."}],)"
+      R"("stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":3,"output_tokens":4}})";
+  ResponseContext ctx;
+  ctx.model = "team-model";
+  ctx.request_id = "req-rt";
+  ResponseOut answer =
+      translate_response(ApiFlavor::anthropic, ApiFlavor::gemini, anthropic_answer, ctx);
+  ASSERT_TRUE(answer.ok) << answer.message;
+  Document g;
+  g.Parse(answer.body.c_str());
+  const std::string body = R"({"contents":[{"role":"user","parts":[{"text":"hi"}]},)" +
+                           to_json(g["candidates"][0]["content"]) + "]}";
+  RequestOut req = translate_request(ApiFlavor::gemini, ApiFlavor::anthropic, body, options());
+  ASSERT_TRUE(req.ok) << req.message << "\n" << body;
+  Document d;
+  d.Parse(req.body.c_str());
+  const Value& content = d["messages"][1]["content"];
+  ASSERT_TRUE(content.IsArray()) << req.body;
+  ASSERT_EQ(content.Size(), 4u) << req.body;
+  EXPECT_EQ(str(content[0], "thinking"), "Two blocks. ") << req.body;
+  EXPECT_EQ(str(content[0], "signature"), "sigA") << req.body;
+  EXPECT_EQ(str(content[1], "type"), "redacted_thinking") << req.body;
+  EXPECT_EQ(str(content[1], "data"), "opaque") << req.body;
+  EXPECT_EQ(str(content[2], "thinking"), "Second.") << req.body;
+  EXPECT_EQ(str(content[2], "signature"), "sigB") << req.body;
+  EXPECT_EQ(str(content[3], "text"), "Done.") << req.body;
+}
+
+// A Gemini signature on a text part rides after the text block, so the answer's text
+// stays one block, and goes back to Gemini on that text.
+TEST(StreamRoundTrip, GeminiTextSignatureKeepsAnAnthropicClientsTextInOneBlock) {
+  const std::string content =
+      anthropic_content(translated(ApiFlavor::gemini, ApiFlavor::anthropic,
+                                   read_case("gemini_signed_text_safety", "input.gemini.sse")));
+  Document blocks;
+  blocks.Parse(content.c_str());
+  int text_blocks = 0;
+  for (const Value& b : blocks.GetArray()) {
+    if (str(b, "type") != "text") continue;
+    ++text_blocks;
+    EXPECT_EQ(str(b, "text"), "Here is the start") << content;
+  }
+  EXPECT_EQ(text_blocks, 1) << content;
+  const std::string body = R"({"model":"team-model","max_tokens":100,"messages":[)"
+                           R"({"role":"user","content":"Go"},)"
+                           R"({"role":"assistant","content":)" +
+                           content + R"(},{"role":"user","content":"more"}]})";
+  RequestOut req = translate_request(ApiFlavor::anthropic, ApiFlavor::gemini, body, options());
+  ASSERT_TRUE(req.ok) << req.message << "\n" << body;
+  Document g;
+  g.Parse(req.body.c_str());
+  const Value& parts = g["contents"][1]["parts"];
+  ASSERT_EQ(parts.Size(), 1u) << req.body;
+  EXPECT_EQ(str(parts[0], "text"), "Here is the start") << req.body;
+  EXPECT_EQ(str(parts[0], "thoughtSignature"), "Q2lR==") << req.body;
+}
+
+// Gemini ends an answer with its signature on an empty text part: with no part after it,
+// it still goes back to Gemini.
+TEST(StreamRoundTrip, GeminiSignatureAtTheEndComesBackThroughAnAnthropicClient) {
+  const std::string content =
+      anthropic_content(translated(ApiFlavor::gemini, ApiFlavor::anthropic,
+                                   read_case("gemini_text_signature_at_end", "input.gemini.sse")));
+  const std::string body = R"({"model":"team-model","max_tokens":100,"messages":[)"
+                           R"({"role":"user","content":"2+2?"},)"
+                           R"({"role":"assistant","content":)" +
+                           content + R"(},{"role":"user","content":"why?"}]})";
+  RequestOut req = translate_request(ApiFlavor::anthropic, ApiFlavor::gemini, body, options());
+  ASSERT_TRUE(req.ok) << req.message << "\n" << body;
+  Document g;
+  g.Parse(req.body.c_str());
+  const Value& parts = g["contents"][1]["parts"];
+  ASSERT_EQ(parts.Size(), 1u) << req.body;
+  EXPECT_EQ(str(parts[0], "text"), "The answer is 4.") << req.body;
+  EXPECT_EQ(str(parts[0], "thoughtSignature"), "RW5kU2ln") << req.body;
+}
+
+// The whole-response writer marks a signed text part the same way.
+TEST(StreamRoundTrip, GeminiTextSignaturesComeBackThroughAnAnthropicClientsWholeResponse) {
+  const std::string gemini_answer =
+      R"({"candidates":[{"content":{"role":"model","parts":[{"text":"One. "},)"
+      R"({"text":"Two.","thoughtSignature":"U2ln"},{"text":"","thoughtSignature":"RW5k"}]},)"
+      R"("finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":2}})";
+  ResponseContext ctx;
+  ctx.model = "team-model";
+  ctx.request_id = "req-rt";
+  ResponseOut answer =
+      translate_response(ApiFlavor::gemini, ApiFlavor::anthropic, gemini_answer, ctx);
+  ASSERT_TRUE(answer.ok) << answer.message;
+  Document a;
+  a.Parse(answer.body.c_str());
+  const Value& content = a["content"];
+  ASSERT_EQ(content.Size(), 4u) << answer.body;
+  EXPECT_EQ(str(content[0], "text"), "One. ") << answer.body;
+  EXPECT_EQ(str(content[1], "text"), "Two.") << answer.body;
+  EXPECT_EQ(str(content[2], "type"), "thinking") << answer.body;
+  EXPECT_EQ(str(content[3], "type"), "thinking") << answer.body;
+  const std::string body = R"({"model":"team-model","max_tokens":100,"messages":[)"
+                           R"({"role":"user","content":"count"},)"
+                           R"({"role":"assistant","content":)" +
+                           to_json(content) + R"(},{"role":"user","content":"more"}]})";
+  RequestOut req = translate_request(ApiFlavor::anthropic, ApiFlavor::gemini, body, options());
+  ASSERT_TRUE(req.ok) << req.message << "\n" << body;
+  Document g;
+  g.Parse(req.body.c_str());
+  const Value& parts = g["contents"][1]["parts"];
+  ASSERT_EQ(parts.Size(), 3u) << req.body;
+  EXPECT_EQ(str(parts[0], "thoughtSignature"), "") << req.body;
+  EXPECT_EQ(str(parts[1], "text"), "Two.") << req.body;
+  EXPECT_EQ(str(parts[1], "thoughtSignature"), "U2ln") << req.body;
+  EXPECT_EQ(str(parts[2], "text"), "") << req.body;
+  EXPECT_EQ(str(parts[2], "thoughtSignature"), "RW5k") << req.body;
 }
 
 }  // namespace

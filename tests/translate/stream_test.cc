@@ -263,6 +263,24 @@ TEST(StreamTranslator, TextLeavesWithTheEventThatCarriedIt) {
   }
 }
 
+// OpenAI-compatible servers (vLLM) name the stop string that matched in the finish
+// chunk's stop_reason; an Anthropic client gets it as Anthropic reports one.
+TEST(StreamTranslator, AStopSequenceTheProviderNamedReachesAnAnthropicClient) {
+  StreamTranslator t(ApiFlavor::openai, ApiFlavor::anthropic,
+                     context_for(ApiFlavor::anthropic, false, true));
+  std::string out;
+  t.feed(text_event_stream(ApiFlavor::openai), out);
+  t.feed(
+      "data: {\"id\":\"c\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\","
+      "\"stop_reason\":\"END\"}]}\n\n"
+      "data: {\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,"
+      "\"completion_tokens\":1}}\n\ndata: [DONE]\n\n",
+      out);
+  EXPECT_NE(out.find(R"("delta":{"stop_reason":"stop_sequence","stop_sequence":"END"})"),
+            std::string::npos)
+      << out;
+}
+
 TEST(StreamTranslator, ContentTypeFollowsTheGeminiForm) {
   EXPECT_EQ(StreamTranslator(ApiFlavor::openai, ApiFlavor::gemini,
                              context_for(ApiFlavor::gemini, false, false))
