@@ -69,8 +69,9 @@ class UsageReader {
   UsageReport usage_report(int64_t from_ms, int64_t to_ms, const std::vector<std::string>& group_by,
                            const UsageFilter& filter = {}) const;
 
-  // cost_nusd summed per project and per key over ts_ms >= since_ms.
-  Spend spend_since(int64_t since_ms) const;
+  // cost_nusd summed per project and per key over ts_ms >= since_ms; with `instance`
+  // non-empty, over the rows of that fleet instance only.
+  Spend spend_since(int64_t since_ms, const std::string& instance = {}) const;
 
  private:
   // Runs `sql` on PostgreSQL with text parameters; rows as text. false and `error`.
