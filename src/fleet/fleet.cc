@@ -29,12 +29,6 @@ constexpr uint64_t kSeenWindowMs = 10'000;
 // Signals (pauses, breakers) reach the other instances within this plus a round trip.
 constexpr uint64_t kSignalPollNs = 500 * kMs;
 
-std::string default_instance() {
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::strcpy(host, "sluice");
-  return std::string(host) + "-" + std::to_string(getpid());
-}
-
 std::string read_password(const config::Fleet& cfg) {
   if (!cfg.password_env.empty()) {
     const char* v = std::getenv(cfg.password_env.c_str());
@@ -80,6 +74,13 @@ timeval to_timeval(uint64_t ns) {
 
 }  // namespace
 
+std::string instance_name(const config::Fleet& cfg) {
+  if (!cfg.instance.empty()) return cfg.instance;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::strcpy(host, "sluice");
+  return std::string(host) + "-" + std::to_string(getpid());
+}
+
 Fleet::Fleet(const config::Fleet& cfg, limit::Registry& registry, resilience::Breakers* breakers)
     : cfg_(cfg),
       registry_(registry),
@@ -87,7 +88,7 @@ Fleet::Fleet(const config::Fleet& cfg, limit::Registry& registry, resilience::Br
       password_(read_password(cfg)),
       lease_ns_(uint64_t{cfg.lease_ms} * kMs),
       breakers_(breakers) {
-  status_.instance = cfg.instance.empty() ? default_instance() : cfg.instance;
+  status_.instance = instance_name(cfg);
   holder_ =
       status_.instance + ":" + std::to_string(getpid()) + ":" + std::to_string(core::wall_ms());
 }

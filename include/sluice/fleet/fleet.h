@@ -27,6 +27,11 @@ struct redisReply;
 
 namespace sluice::fleet {
 
+// This process's name in the fleet: `fleet.instance`, or "<hostname>-<pid>" when unset
+// (which changes at each restart: docs/FLEET.md "Budgets"). The ledger writes it on
+// every row; the budgets are rebuilt from the rows under it.
+std::string instance_name(const config::Fleet& cfg);
+
 class Fleet {
  public:
   // Resolves the instance name and the password; throws on a password that cannot
