@@ -265,7 +265,8 @@ UsageReport UsageReader::usage_report(int64_t from_ms, int64_t to_ms,
   return json.finish();
 }
 
-Spend UsageReader::spend_since(int64_t since_ms, const std::string& instance) const {
+Spend UsageReader::spend_since(int64_t since_ms, const std::string& instance,
+                               bool with_unnamed) const {
   Spend spend;
   std::lock_guard lock(mu_);
   const std::pair<const char*, std::map<std::string, int64_t>*> groups[] = {
@@ -276,7 +277,9 @@ Spend UsageReader::spend_since(int64_t since_ms, const std::string& instance) co
   for (const auto& [column, sums] : groups) {
     std::string sql = std::string("SELECT ") + column +
                       ", SUM(cost_nusd) FROM requests WHERE ts_ms >= " + placeholder(pg, 1);
-    if (!instance.empty()) sql += " AND instance = " + placeholder(pg, 2);
+    if (!instance.empty())
+      sql += std::string(" AND (instance = ") + placeholder(pg, 2) +
+             (with_unnamed ? " OR instance = '')" : ")");
     sql += " GROUP BY 1";
     if (pg) {
       std::vector<std::vector<std::string>> rows;

@@ -385,6 +385,27 @@ TEST(Ledger, SpendOfOneInstanceCountsOnlyItsRows) {
   EXPECT_TRUE(nobody.by_project.empty());
 }
 
+TEST(Ledger, ASqliteLedgersRowsFromBeforeInstanceNamesCountForItsInstance) {
+  TempDir dir;
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(dir.file("l.db").c_str(), &raw), SQLITE_OK);
+    std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(raw, sqlite3_close_v2);
+    ASSERT_EQ(sqlite3_exec(db.get(), kVersionFourLedger, nullptr, nullptr, nullptr), SQLITE_OK);
+  }
+  LedgerOptions options;
+  options.instance = "gw-a";
+  Ledger ledger(ledger_config(dir.file("l.db")), 1, options);
+  Record r = make_record("new");
+  r.cost_nusd = 7;
+  ledger.queue(0).submit(std::move(r));
+  ASSERT_TRUE(ledger.flush());
+  // The file is gw-a's own: its v4 rows (24300 + 300000000) were gw-a's too.
+  const Spend spend = ledger.spend_since(0, "gw-a");
+  ASSERT_TRUE(spend.ok) << spend.error;
+  EXPECT_EQ(spend.by_project.at("p"), 300024307);
+}
+
 TEST(LedgerSchema, ReopeningKeepsTheRows) {
   TempDir dir;
   {

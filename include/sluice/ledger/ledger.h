@@ -144,9 +144,12 @@ class Ledger {
                            const UsageFilter& filter = {}) const {
     return reader_->usage_report(from_ms, to_ms, group_by, filter);
   }
-  // `instance` non-empty: only the rows that instance wrote (a fleet's own spend).
+  // `instance` non-empty: only the rows that instance wrote (a fleet's own spend). A
+  // SQLite file is one instance's own, so its rows written before they named their
+  // instance (schema v4) count too; in a PostgreSQL ledger shared by a fleet they
+  // cannot be told apart and count for nobody (docs/FLEET.md "Budgets").
   Spend spend_since(int64_t since_ms, const std::string& instance = {}) const {
-    return reader_->spend_since(since_ms, instance);
+    return reader_->spend_since(since_ms, instance, /*with_unnamed=*/!postgres_);
   }
 
   const std::string& path() const { return path_; }

@@ -70,8 +70,10 @@ class UsageReader {
                            const UsageFilter& filter = {}) const;
 
   // cost_nusd summed per project and per key over ts_ms >= since_ms; with `instance`
-  // non-empty, over the rows of that fleet instance only.
-  Spend spend_since(int64_t since_ms, const std::string& instance = {}) const;
+  // non-empty, over the rows of that fleet instance only (and those naming none, with
+  // `with_unnamed`).
+  Spend spend_since(int64_t since_ms, const std::string& instance = {},
+                    bool with_unnamed = false) const;
 
  private:
   // Runs `sql` on PostgreSQL with text parameters; rows as text. false and `error`.
