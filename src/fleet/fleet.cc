@@ -412,7 +412,7 @@ bool Fleet::renew(uint64_t now_ns, bool all) {
     return false;
   }
   last_round_ns_ = sent;
-  status_.last_round_trip_ms.store(core::wall_ms(), std::memory_order_relaxed);
+  status_.last_round_ms.store(core::wall_ms(), std::memory_order_relaxed);
   status_.last_rtt_us.store((core::mono_ns() - sent) / 1000, std::memory_order_relaxed);
   status_.instances_seen.store(
       static_cast<uint32_t>(std::max<long long>(1, r.r->element[0]->integer)));

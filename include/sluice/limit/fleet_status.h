@@ -11,23 +11,23 @@
 namespace sluice::limit {
 
 struct FleetStatus {
-  bool enabled = false;                         // a `fleet` section was configured at start
-  bool refuse_when_down = false;                // on_redis_down: "refuse"
-  std::string instance;                         // this process's name in the fleet
-  std::string redis;                            // the configured address, for display
-  std::atomic<bool> redis_up{false};            // the last round trip succeeded
-  std::atomic<bool> degraded{false};            // admitting from the static share, or refusing
-  std::atomic<bool> refusing{false};            // degraded in `refuse` mode: admission answers 503
-  std::atomic<uint32_t> instances_seen{0};      // instances with a heartbeat in the last window
-  std::atomic<uint64_t> round_trips{0};         // commands sent to Redis, each one round trip
-  std::atomic<uint64_t> grants{0};              // lease renewals answered (one per bucket)
-  std::atomic<uint64_t> granted_units{0};       // units granted in them, summed
-  std::atomic<uint64_t> errors{0};              // connections or commands that failed
-  std::atomic<uint64_t> leases_held{0};         // buckets with a lease of at least one unit
-  std::atomic<uint64_t> units_held{0};          // units in those leases
-  std::atomic<uint64_t> degraded_since_ms{0};   // wall clock; 0 while not degraded
-  std::atomic<uint64_t> last_round_trip_ms{0};  // wall clock of the last answered round trip
-  std::atomic<uint64_t> last_rtt_us{0};         // how long that round trip took
+  bool enabled = false;                        // a `fleet` section was configured at start
+  bool refuse_when_down = false;               // on_redis_down: "refuse"
+  std::string instance;                        // this process's name in the fleet
+  std::string redis;                           // the configured address, for display
+  std::atomic<bool> redis_up{false};           // the last round trip succeeded
+  std::atomic<bool> degraded{false};           // admitting from the static share, or refusing
+  std::atomic<bool> refusing{false};           // degraded in `refuse` mode: admission answers 503
+  std::atomic<uint32_t> instances_seen{0};     // instances with a heartbeat in the last window
+  std::atomic<uint64_t> round_trips{0};        // commands sent to Redis, each one round trip
+  std::atomic<uint64_t> grants{0};             // lease renewals answered (one per bucket)
+  std::atomic<uint64_t> granted_units{0};      // units granted in them, summed
+  std::atomic<uint64_t> errors{0};             // connections or commands that failed
+  std::atomic<uint64_t> leases_held{0};        // buckets with a lease of at least one unit
+  std::atomic<uint64_t> units_held{0};         // units in those leases
+  std::atomic<uint64_t> degraded_since_ms{0};  // wall clock; 0 while not degraded
+  std::atomic<uint64_t> last_round_ms{0};      // wall clock of the last answered round trip
+  std::atomic<uint64_t> last_rtt_us{0};        // how long that round trip took
 
   std::string last_error() const {
     std::lock_guard lock(mu_);
