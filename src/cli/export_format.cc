@@ -186,6 +186,7 @@ const std::vector<Column>& export_columns() {
       {"error_class", ColumnKind::text},
       {"upstream_request_id", ColumnKind::text},
       {"overhead_us", ColumnKind::nullable_int},
+      {"instance", ColumnKind::text},
   };
   return kColumns;
 }

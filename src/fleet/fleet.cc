@@ -28,12 +28,8 @@ constexpr uint64_t kBackoffMaxNs = 5000 * kMs;
 constexpr uint64_t kSeenWindowMs = 10'000;
 // Signals (pauses, breakers) reach the other instances within this plus a round trip.
 constexpr uint64_t kSignalPollNs = 500 * kMs;
-
-std::string default_instance() {
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::strcpy(host, "sluice");
-  return std::string(host) + "-" + std::to_string(getpid());
-}
+// How often the fleet view of /admin/limits is read from Redis.
+constexpr uint64_t kViewNs = 1000 * kMs;
 
 std::string read_password(const config::Fleet& cfg) {
   if (!cfg.password_env.empty()) {
@@ -80,6 +76,13 @@ timeval to_timeval(uint64_t ns) {
 
 }  // namespace
 
+std::string instance_name(const config::Fleet& cfg) {
+  if (!cfg.instance.empty()) return cfg.instance;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::strcpy(host, "sluice");
+  return std::string(host) + "-" + std::to_string(getpid());
+}
+
 Fleet::Fleet(const config::Fleet& cfg, limit::Registry& registry, resilience::Breakers* breakers)
     : cfg_(cfg),
       registry_(registry),
@@ -87,7 +90,7 @@ Fleet::Fleet(const config::Fleet& cfg, limit::Registry& registry, resilience::Br
       password_(read_password(cfg)),
       lease_ns_(uint64_t{cfg.lease_ms} * kMs),
       breakers_(breakers) {
-  status_.instance = cfg.instance.empty() ? default_instance() : cfg.instance;
+  status_.instance = instance_name(cfg);
   holder_ =
       status_.instance + ":" + std::to_string(getpid()) + ":" + std::to_string(core::wall_ms());
 }
@@ -191,6 +194,11 @@ void Fleet::run() {
       }
     } else if (redis_) {
       renew(now, false);
+    }
+    // The view /admin/limits serves, once a second, off the request path.
+    if (redis_ && !degraded_ && now >= next_view_ns_) {
+      next_view_ns_ = now + kViewNs;
+      read_view();
     }
     if (degraded_) {
       grant_locally(core::mono_ns());
@@ -404,6 +412,8 @@ bool Fleet::renew(uint64_t now_ns, bool all) {
     return false;
   }
   last_round_ns_ = sent;
+  status_.last_round_ms.store(core::wall_ms(), std::memory_order_relaxed);
+  status_.last_rtt_us.store((core::mono_ns() - sent) / 1000, std::memory_order_relaxed);
   status_.instances_seen.store(
       static_cast<uint32_t>(std::max<long long>(1, r.r->element[0]->integer)));
   apply_signals(r.r->element[1], r.r->element[2], sig);

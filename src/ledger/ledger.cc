@@ -154,6 +154,7 @@ Ledger::Ledger(const config::Ledger& config, uint32_t queues, LedgerOptions opti
       refuse_on_failure_(config.on_failure == config::OnLedgerFailure::refuse),
       retention_days_(config.retention_days),
       retention_interval_ms_(options.retention_interval_ms),
+      instance_(std::move(options.instance)),
       overflow_capacity_(options.overflow_capacity) {
   create_parent(path_);
   create_private(path_);
@@ -318,15 +319,22 @@ void Ledger::collect() {
   // While writes fail the batch is kept for the retry; stop taking more so the rings
   // fill and the loss shows up in dropped() instead of in this process's memory.
   if (batch_.size() >= max_pending_) return;
+  // The instance is stamped here, on the writer thread, so the request path never copies
+  // it; a spooled row keeps the name it was collected under.
   for (const auto& queue : queues_) {
-    queue->ring_.drain(queue->ring_.capacity(),
-                       [this](Record&& record) { batch_.push_back(std::move(record)); });
+    queue->ring_.drain(queue->ring_.capacity(), [this](Record&& record) {
+      record.instance = instance_;
+      batch_.push_back(std::move(record));
+    });
   }
   {
     std::lock_guard lock(overflow_mu_);
     overflow_.swap(overflow_spare_);
   }
-  for (Record& record : overflow_spare_) batch_.push_back(std::move(record));
+  for (Record& record : overflow_spare_) {
+    record.instance = instance_;
+    batch_.push_back(std::move(record));
+  }
   overflow_spare_.clear();
 }
 

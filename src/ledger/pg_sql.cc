@@ -33,11 +33,13 @@ CREATE TABLE IF NOT EXISTS requests (
   error_class      TEXT    NOT NULL DEFAULT '',
   upstream_request_id TEXT NOT NULL DEFAULT '',
   cost_usd         NUMERIC GENERATED ALWAYS AS (cost_nusd::numeric / 1000000000) STORED,
-  overhead_us      BIGINT
+  overhead_us      BIGINT,
+  instance         TEXT    NOT NULL DEFAULT ''
 );
 ALTER TABLE requests ADD COLUMN IF NOT EXISTS error_class TEXT NOT NULL DEFAULT '';
 ALTER TABLE requests ADD COLUMN IF NOT EXISTS upstream_request_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE requests ADD COLUMN IF NOT EXISTS overhead_us BIGINT;
+ALTER TABLE requests ADD COLUMN IF NOT EXISTS instance TEXT NOT NULL DEFAULT '';
 CREATE INDEX IF NOT EXISTS requests_ts_ms ON requests (ts_ms);
 )sql";
 
@@ -49,7 +51,7 @@ const char* const kDeleteBeforeSql =
   "row_id, request_id, ts_ms, key_id, project, model, provider, upstream_model, stream, "      \
   "status, outcome, input_tokens, output_tokens, cached_tokens, reasoning_tokens, "            \
   "usage_source, cost_nusd, latency_ms, ttft_ms, attempts, error_class, upstream_request_id, " \
-  "overhead_us"
+  "overhead_us, instance"
 
 const char* const kStageSql =
     "CREATE TEMP TABLE IF NOT EXISTS requests_in (row_id TEXT, request_id TEXT, ts_ms BIGINT, "
@@ -57,7 +59,7 @@ const char* const kStageSql =
     "status INTEGER, outcome TEXT, input_tokens BIGINT, output_tokens BIGINT, "
     "cached_tokens BIGINT, reasoning_tokens BIGINT, usage_source TEXT, cost_nusd BIGINT, "
     "latency_ms BIGINT, ttft_ms BIGINT, attempts INTEGER, error_class TEXT, "
-    "upstream_request_id TEXT, overhead_us BIGINT) ON COMMIT DELETE ROWS";
+    "upstream_request_id TEXT, overhead_us BIGINT, instance TEXT) ON COMMIT DELETE ROWS";
 
 const char* const kCopySql = "COPY requests_in (" SLUICE_LEDGER_COLUMNS ") FROM STDIN";
 
@@ -182,6 +184,8 @@ void append_copy_row(std::string& out, std::string_view row_id, const Record& r)
   } else {
     append_number(out, r.overhead_us);
   }
+  out += '\t';
+  append_text(out, r.instance);
   out += '\n';
 }
 

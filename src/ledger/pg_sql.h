@@ -12,7 +12,7 @@ namespace sluice::ledger::pg {
 
 // Schema version this code writes into sluice_schema_version (the same number as the
 // SQLite file's user_version; a newer one is refused).
-inline constexpr int kVersion = 4;
+inline constexpr int kVersion = 5;
 // Rows per COPY when the spool is replayed (and read from it in one go).
 inline constexpr size_t kRowsPerStatement = 1000;
 
@@ -29,7 +29,7 @@ extern const char* const kStageSql;  // CREATE TEMP TABLE requests_in, once per 
 extern const char* const kCopySql;   // COPY requests_in (...) FROM STDIN
 extern const char* const kMergeSql;  // INSERT INTO requests SELECT .. ON CONFLICT DO NOTHING
 
-// One line of COPY text format for `r` with `row_id`: 22 tab-separated fields in
+// One line of COPY text format for `r` with `row_id`: 24 tab-separated fields in
 // kCopySql's column order, \N for a NULL ttft_ms, backslash, tab, newline and carriage
 // return escaped, text cleaned as clean_text() does.
 void append_copy_row(std::string& out, std::string_view row_id, const Record& r);

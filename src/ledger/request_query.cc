@@ -25,7 +25,7 @@ constexpr const char* kRowTail =
     "request_id, ts_ms, key_id, project, model, provider, upstream_model, stream, "
     "status, outcome, input_tokens, output_tokens, cached_tokens, reasoning_tokens, "
     "usage_source, cost_nusd, latency_ms, ttft_ms, attempts, error_class, upstream_request_id, "
-    "overhead_us";
+    "overhead_us, instance";
 
 std::string row_columns(bool pg) { return std::string(pg ? "row_id, " : "rowid, ") + kRowTail; }
 
@@ -129,6 +129,7 @@ void write_row(JsonWriter& json, const Row& row) {
     json.Null();
   else
     json.Int64(row.int64(22));
+  put_text(json, "instance", row, 23);
   json.EndObject();
 }
 

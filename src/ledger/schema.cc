@@ -14,7 +14,8 @@ namespace {
 // column, never written), so the two can never disagree; it is a REAL for the queries
 // written before version 3, and exact sums use cost_nusd. overhead_us (version 4) comes
 // last, where ALTER TABLE puts it in an older table, and is NULL for a request never
-// dispatched upstream.
+// dispatched upstream. instance (version 5) follows it, '' on older rows and on a
+// process without a fleet.
 constexpr const char* kColumns = R"sql((
   request_id       TEXT    NOT NULL,
   ts_ms            INTEGER NOT NULL,
@@ -38,7 +39,8 @@ constexpr const char* kColumns = R"sql((
   error_class      TEXT    NOT NULL DEFAULT '',
   upstream_request_id TEXT NOT NULL DEFAULT '',
   cost_usd         REAL    GENERATED ALWAYS AS (cost_nusd / 1e9) VIRTUAL,
-  overhead_us      INTEGER
+  overhead_us      INTEGER,
+  instance         TEXT    NOT NULL DEFAULT ''
 ))sql";
 
 const std::string kCreateSql = std::string("CREATE TABLE IF NOT EXISTS requests ") + kColumns +
@@ -106,6 +108,9 @@ void migrate(sqlite3* db, const char* path) {
   // Version 4 added overhead_us; older rows keep NULL (not measured).
   if (!has_column(db, path, "overhead_us"))
     run(db, path, "ALTER TABLE requests ADD COLUMN overhead_us INTEGER");
+  // Version 5 added instance; older rows were written before fleets named their rows.
+  if (!has_column(db, path, "instance"))
+    run(db, path, "ALTER TABLE requests ADD COLUMN instance TEXT NOT NULL DEFAULT ''");
 }
 
 }  // namespace
@@ -114,9 +119,9 @@ const char* const kInsertSql =
     "INSERT INTO requests (request_id, ts_ms, key_id, project, model, provider, upstream_model, "
     "stream, status, outcome, input_tokens, output_tokens, cached_tokens, reasoning_tokens, "
     "usage_source, cost_nusd, latency_ms, ttft_ms, attempts, error_class, upstream_request_id, "
-    "overhead_us) "
+    "overhead_us, instance) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-    "?19, ?20, ?21, ?22)";
+    "?19, ?20, ?21, ?22, ?23)";
 
 void prepare_for_writing(sqlite3* db, const char* path) {
   // WAL: readers never block the writer, and a killed process leaves every committed

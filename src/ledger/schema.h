@@ -8,14 +8,15 @@ namespace sluice::ledger::schema {
 
 // PRAGMA user_version of the schema this code writes. A database with a higher
 // version was written by a newer sluice and is refused rather than misread.
-inline constexpr int kVersion = 4;  // 2: upstream_request_id; 3: cost_nusd; 4: overhead_us
+// 2: upstream_request_id; 3: cost_nusd; 4: overhead_us; 5: instance
+inline constexpr int kVersion = 5;
 
 // WAL, synchronous=NORMAL, then the table and its index (idempotent), the migration of a
 // table of an older version (in the same transaction), then the version.
 // Throws std::runtime_error on failure (setup code).
 void prepare_for_writing(sqlite3* db, const char* path);
 
-// The INSERT the writer prepares once; parameters ?1..?22 in Record field order.
+// The INSERT the writer prepares once; parameters ?1..?23 in Record field order.
 extern const char* const kInsertSql;
 
 }  // namespace sluice::ledger::schema

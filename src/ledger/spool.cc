@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <stdexcept>
+#include <utility>
 
 #include "sqlite_rows.h"
 
@@ -33,16 +34,22 @@ CREATE TABLE IF NOT EXISTS spool (
   attempts         INTEGER NOT NULL,
   error_class      TEXT    NOT NULL,
   upstream_request_id TEXT NOT NULL,
-  overhead_us      INTEGER
+  overhead_us      INTEGER,
+  instance         TEXT    NOT NULL DEFAULT ''
 ))sql";
 
-// A spool file left by a sluice before overhead_us (its rows keep NULL).
-constexpr const char* kAddOverheadSql = "ALTER TABLE spool ADD COLUMN overhead_us INTEGER";
+// Columns a spool file left by an older sluice lacks, added in order: overhead_us (its
+// rows keep NULL), then instance (its rows keep '', as in a v4 ledger).
+constexpr std::pair<const char*, const char*> kAddedColumns[] = {
+    {"overhead_us", "ALTER TABLE spool ADD COLUMN overhead_us INTEGER"},
+    {"instance", "ALTER TABLE spool ADD COLUMN instance TEXT NOT NULL DEFAULT ''"},
+};
 
 constexpr const char* kFields =
     "request_id, ts_ms, key_id, project, model, provider, upstream_model, stream, status, "
     "outcome, input_tokens, output_tokens, cached_tokens, reasoning_tokens, usage_source, "
-    "cost_nusd, latency_ms, ttft_ms, attempts, error_class, upstream_request_id, overhead_us";
+    "cost_nusd, latency_ms, ttft_ms, attempts, error_class, upstream_request_id, overhead_us, "
+    "instance";
 
 }  // namespace
 
@@ -56,18 +63,22 @@ Spool::Spool(const std::string& path) : path_(path) {
       !sqlite::exec(db_.get(), "PRAGMA synchronous=NORMAL", &error) ||
       !sqlite::exec(db_.get(), kCreateSql, &error))
     throw std::runtime_error("ledger spool " + path + ": " + error);
-  sqlite::Stmt has_overhead = sqlite::prepare(
-      db_.get(), "SELECT 1 FROM pragma_table_info('spool') WHERE name = 'overhead_us'", &error);
-  if (!has_overhead) throw std::runtime_error("ledger spool " + path + ": " + error);
-  const int rc = sqlite3_step(has_overhead.get());
-  if (rc == SQLITE_DONE && !sqlite::exec(db_.get(), kAddOverheadSql, &error))
-    throw std::runtime_error("ledger spool " + path + ": " + error);
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    throw std::runtime_error("ledger spool " + path + ": " + sqlite::last_error(db_.get()));
+  for (const auto& [column, add_sql] : kAddedColumns) {
+    sqlite::Stmt has = sqlite::prepare(
+        db_.get(),
+        std::string("SELECT 1 FROM pragma_table_info('spool') WHERE name = '") + column + "'",
+        &error);
+    if (!has) throw std::runtime_error("ledger spool " + path + ": " + error);
+    const int rc = sqlite3_step(has.get());
+    if (rc == SQLITE_DONE && !sqlite::exec(db_.get(), add_sql, &error))
+      throw std::runtime_error("ledger spool " + path + ": " + error);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+      throw std::runtime_error("ledger spool " + path + ": " + sqlite::last_error(db_.get()));
+  }
   insert_ = sqlite::prepare(db_.get(),
                             std::string("INSERT INTO spool (row_id, ") + kFields +
                                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-                                "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+                                "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
                             &error);
   if (insert_)
     select_ = sqlite::prepare(

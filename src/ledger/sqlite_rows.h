@@ -9,10 +9,10 @@
 
 namespace sluice::ledger::sqlite {
 
-// Binds the 22 columns of `r` in Record field order to parameters first..first+21.
+// Binds the 23 columns of `r` in Record field order to parameters first..first+22.
 // The record must outlive the statement's step (SQLITE_STATIC).
 void bind_record(sqlite3_stmt* stmt, const Record& r, int first);
-// Reads the 22 columns from result column `first` on.
+// Reads the 23 columns from result column `first` on.
 Record read_record(sqlite3_stmt* stmt, int first);
 // What a failed SQLite call's extended result code means for an operator.
 FailureCause cause_of(int rc);

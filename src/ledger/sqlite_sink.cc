@@ -59,6 +59,7 @@ void bind_record(sqlite3_stmt* stmt, const Record& r, int first) {
   } else {
     sqlite3_bind_int64(stmt, o + 22, r.overhead_us);
   }
+  bind_text(stmt, o + 23, r.instance);
 }
 
 Record read_record(sqlite3_stmt* stmt, int first) {
@@ -90,6 +91,7 @@ Record read_record(sqlite3_stmt* stmt, int first) {
   r.overhead_us = sqlite3_column_type(stmt, o + 21) == SQLITE_NULL
                       ? -1
                       : static_cast<int32_t>(sqlite3_column_int64(stmt, o + 21));
+  r.instance = column_string(stmt, o + 22);
   return r;
 }
 

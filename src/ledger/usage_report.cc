@@ -265,7 +265,8 @@ UsageReport UsageReader::usage_report(int64_t from_ms, int64_t to_ms,
   return json.finish();
 }
 
-Spend UsageReader::spend_since(int64_t since_ms) const {
+Spend UsageReader::spend_since(int64_t since_ms, const std::string& instance,
+                               bool with_unnamed) const {
   Spend spend;
   std::lock_guard lock(mu_);
   const std::pair<const char*, std::map<std::string, int64_t>*> groups[] = {
@@ -274,12 +275,17 @@ Spend UsageReader::spend_since(int64_t since_ms) const {
   };
   const bool pg = !pg_url_.empty();
   for (const auto& [column, sums] : groups) {
-    const std::string sql = std::string("SELECT ") + column +
-                            ", SUM(cost_nusd) FROM requests WHERE ts_ms >= " + placeholder(pg, 1) +
-                            " GROUP BY 1";
+    std::string sql = std::string("SELECT ") + column +
+                      ", SUM(cost_nusd) FROM requests WHERE ts_ms >= " + placeholder(pg, 1);
+    if (!instance.empty())
+      sql += std::string(" AND (instance = ") + placeholder(pg, 2) +
+             (with_unnamed ? " OR instance = '')" : ")");
+    sql += " GROUP BY 1";
     if (pg) {
       std::vector<std::vector<std::string>> rows;
-      if (!pg_query(sql, {std::to_string(since_ms)}, rows, spend.error)) return spend;
+      std::vector<std::string> params = {std::to_string(since_ms)};
+      if (!instance.empty()) params.push_back(instance);
+      if (!pg_query(sql, params, rows, spend.error)) return spend;
       for (const std::vector<std::string>& r : rows)
         (*sums)[r[0]] = std::strtoll(r[1].c_str(), nullptr, 10);
       continue;
@@ -287,6 +293,9 @@ Spend UsageReader::spend_since(int64_t since_ms) const {
     sqlite::Stmt stmt = sqlite::prepare(db_, sql, &spend.error);
     if (!stmt) return spend;
     sqlite3_bind_int64(stmt.get(), 1, since_ms);
+    if (!instance.empty())
+      sqlite3_bind_text(stmt.get(), 2, instance.data(), static_cast<int>(instance.size()),
+                        SQLITE_TRANSIENT);
     int rc;
     while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
       (*sums)[std::string(column_text(stmt.get(), 0))] = sqlite3_column_int64(stmt.get(), 1);

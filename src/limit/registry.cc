@@ -313,6 +313,9 @@ std::string Registry::json(uint64_t now_ns, int64_t now_ms) {
     out += ",\"grants\":" + std::to_string(fleet.grants.load());
     out += ",\"last_error\":";
     append_json_name(out, fleet.last_error());
+    out += ",\"last_round_trip_ms\":" + std::to_string(fleet.last_round_ms.load());
+    out += ",\"last_rtt_us\":" + std::to_string(fleet.last_rtt_us.load());
+    out += ",\"view\":" + fleet.view();
     out += '}';
   }
   out += '}';

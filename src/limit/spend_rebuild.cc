@@ -2,10 +2,11 @@
 
 namespace sluice::limit {
 
-std::string rebuild_spend(Registry& registry, const ledger::Ledger& ledger, int64_t now_ms) {
-  ledger::Spend day = ledger.spend_since(day_start_ms(now_ms));
+std::string rebuild_spend(Registry& registry, const ledger::Ledger& ledger, int64_t now_ms,
+                          const std::string& instance) {
+  ledger::Spend day = ledger.spend_since(day_start_ms(now_ms), instance);
   if (!day.ok) return day.error;
-  ledger::Spend month = ledger.spend_since(month_start_ms(now_ms));
+  ledger::Spend month = ledger.spend_since(month_start_ms(now_ms), instance);
   if (!month.ok) return month.error;
   auto get = [](const std::map<std::string, int64_t>& m, const std::string& k) {
     auto it = m.find(k);

@@ -110,8 +110,13 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
       SLUICE_LOG_WARN("model %s has no price: its requests are recorded with cost 0",
                       m.alias.c_str());
   std::unique_ptr<ledger::Ledger> ledger;
+  // In a fleet, each row names the instance that served it (docs/FLEET.md "Budgets").
+  const std::string instance = c.fleet.enabled ? fleet::instance_name(c.fleet) : std::string();
   try {
-    ledger = std::make_unique<ledger::Ledger>(c.ledger, static_cast<uint32_t>(count));
+    ledger::LedgerOptions ledger_options;
+    ledger_options.instance = instance;
+    ledger =
+        std::make_unique<ledger::Ledger>(c.ledger, static_cast<uint32_t>(count), ledger_options);
   } catch (const std::exception& e) {
     SLUICE_LOG_ERROR(
         "ledger %s: %s",
@@ -135,7 +140,8 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
   // leases, queues and breakers, carries over): it calls their reconfigure() below.
   // Limits live as long as the shards; budgets start from what the ledger already holds.
   limit::Registry limits(c, static_cast<unsigned>(count));
-  if (std::string e = limit::rebuild_spend(limits, *ledger, static_cast<int64_t>(core::wall_ms()));
+  if (std::string e =
+          limit::rebuild_spend(limits, *ledger, static_cast<int64_t>(core::wall_ms()), instance);
       !e.empty())
     SLUICE_LOG_WARN("budgets start from zero: reading spend from the ledger failed: %s", e.c_str());
   // One breaker per provider account for the whole process, before any shard runs.

@@ -134,22 +134,23 @@ Row sample() {
           std::string("1"),
           std::string(""),
           std::string("req\n\t\x01"),
-          std::string("3")};
+          std::string("3"),
+          std::string("gw-a")};
 }
 
 TEST(ExportCsv, HeaderAndRowCarryEveryColumnAndExactCost) {
   std::string out;
   append_header(out, ExportFormat::csv);
-  EXPECT_EQ(
-      out,
-      "request_id,ts_ms,key_id,project,model,provider,upstream_model,stream,status,outcome,"
-      "input_tokens,output_tokens,cached_tokens,reasoning_tokens,usage_source,cost_usd,"
-      "cost_nusd,latency_ms,ttft_ms,attempts,error_class,upstream_request_id,overhead_us\r\n");
+  EXPECT_EQ(out,
+            "request_id,ts_ms,key_id,project,model,provider,upstream_model,stream,status,outcome,"
+            "input_tokens,output_tokens,cached_tokens,reasoning_tokens,usage_source,cost_usd,"
+            "cost_nusd,latency_ms,ttft_ms,attempts,error_class,upstream_request_id,overhead_us,"
+            "instance\r\n");
   out.clear();
   append_row(out, ExportFormat::csv, sample());
   EXPECT_EQ(out,
             "\"id,\"\"1\"\"\",1796083200000,k1,team,gpt-4o-mini,mock,gpt-4o-mini-2024-07-18,0,200,"
-            "ok,14,37,0,0,provider,0.0000243,24300,12,,1,,\"req\n\t\x01\",3\r\n");
+            "ok,14,37,0,0,provider,0.0000243,24300,12,,1,,\"req\n\t\x01\",3,gw-a\r\n");
   EXPECT_EQ(select_list().find("cost_usd"), std::string::npos);
 }
 
@@ -166,7 +167,7 @@ TEST(ExportJsonl, OneObjectPerLineWithEscapesNumbersAndNull) {
             "\"reasoning_tokens\":0,\"usage_source\":\"provider\",\"cost_usd\":0.0000243,"
             "\"cost_nusd\":24300,\"latency_ms\":12,\"ttft_ms\":null,\"attempts\":1,"
             "\"error_class\":\"\",\"upstream_request_id\":\"req\\n\\t\\u0001\","
-            "\"overhead_us\":3}\n");
+            "\"overhead_us\":3,\"instance\":\"gw-a\"}\n");
 }
 
 TEST(ExportJsonl, NumberColumnHoldingTextStaysValidJson) {

@@ -58,7 +58,8 @@ TEST(LedgerSchema, HasEveryContractColumnAndErrorClass) {
                                           "error_class",
                                           "upstream_request_id",
                                           "cost_usd",
-                                          "overhead_us"};
+                                          "overhead_us",
+                                          "instance"};
   EXPECT_EQ(columns, expected);
 }
 
@@ -66,7 +67,7 @@ TEST(LedgerSchema, IsVersionedWalWithAnIndexOnTimestamp) {
   TempDir dir;
   Ledger ledger(ledger_config(dir.file("l.db")), 1);
   RawDb db(dir.file("l.db"));
-  EXPECT_EQ(db.integer("PRAGMA user_version"), 4);
+  EXPECT_EQ(db.integer("PRAGMA user_version"), 5);
   EXPECT_EQ(db.text("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(db.text("SELECT name FROM pragma_index_info('requests_ts_ms')"), "ts_ms");
 }
@@ -74,7 +75,7 @@ TEST(LedgerSchema, IsVersionedWalWithAnIndexOnTimestamp) {
 TEST(LedgerSchema, CreatesTheDatabaseDirectory) {
   TempDir dir;
   Ledger ledger(ledger_config(dir.file("data/nested/l.db")), 1);
-  EXPECT_EQ(RawDb(dir.file("data/nested/l.db")).integer("PRAGMA user_version"), 4);
+  EXPECT_EQ(RawDb(dir.file("data/nested/l.db")).integer("PRAGMA user_version"), 5);
 }
 
 TEST(LedgerSchema, ANewLedgerIsReadableByItsOwnerOnlyWhateverTheUmask) {
@@ -125,7 +126,7 @@ TEST(LedgerSchema, AVersionOneLedgerGainsUpstreamRequestIdAndKeepsItsRows) {
   ledger.queue(0).submit(std::move(r));
   ASSERT_TRUE(ledger.flush());
   RawDb db(dir.file("l.db"));
-  EXPECT_EQ(db.integer("PRAGMA user_version"), 4);
+  EXPECT_EQ(db.integer("PRAGMA user_version"), 5);
   EXPECT_EQ(db.integer("SELECT COUNT(*) FROM requests"), 2);
   EXPECT_EQ(db.text("SELECT upstream_request_id FROM requests WHERE request_id = 'old'"), "");
   EXPECT_EQ(db.text("SELECT cost_usd FROM requests WHERE request_id = 'old'"), "0.5");
@@ -175,7 +176,7 @@ TEST(LedgerSchema, AVersionTwoLedgerIsConvertedToNanoDollarsKeepingEveryRow) {
     ASSERT_TRUE(ledger.flush());
   }
   RawDb db(dir.file("l.db"));
-  EXPECT_EQ(db.integer("PRAGMA user_version"), 4);
+  EXPECT_EQ(db.integer("PRAGMA user_version"), 5);
   // Every row, in its old order, each cost rounded to the nearest nano-USD.
   EXPECT_EQ(db.text("SELECT group_concat(request_id || '=' || cost_nusd, ' ') FROM "
                     "(SELECT request_id, cost_nusd FROM requests ORDER BY rowid)"),
@@ -207,7 +208,7 @@ TEST(LedgerSchema, ANanoDollarLedgerIsNotConvertedAgain) {
   { Ledger reopened(ledger_config(dir.file("l.db")), 1); }
   RawDb db(dir.file("l.db"));
   EXPECT_EQ(db.integer("SELECT cost_nusd FROM requests"), 7);
-  EXPECT_EQ(db.integer("PRAGMA user_version"), 4);
+  EXPECT_EQ(db.integer("PRAGMA user_version"), 5);
 }
 
 // The table exactly as version 3 created it (cost_nusd, no overhead_us).
@@ -266,7 +267,7 @@ TEST(LedgerSchema, AVersionThreeLedgerGainsOverheadAndKeepsEveryRow) {
     ASSERT_TRUE(ledger.flush());
   }
   RawDb db(dir.file("l.db"));
-  EXPECT_EQ(db.integer("PRAGMA user_version"), 4);
+  EXPECT_EQ(db.integer("PRAGMA user_version"), 5);
   // Every old row, untouched and in its order, with no overhead measured; then the new one.
   EXPECT_EQ(db.text("SELECT group_concat(request_id || '|' || ts_ms || '|' || status || '|' || "
                     "outcome || '|' || cost_nusd || '|' || cost_usd || '|' || latency_ms || '|' "
@@ -281,6 +282,128 @@ TEST(LedgerSchema, AVersionThreeLedgerGainsOverheadAndKeepsEveryRow) {
   // Opening it again changes nothing.
   { Ledger reopened(ledger_config(dir.file("l.db")), 1); }
   EXPECT_EQ(db.integer("SELECT COUNT(*) FROM requests"), 4);
+}
+
+// A version 4 table (overhead_us, no instance) with rows written before fleets named them.
+constexpr const char* kVersionFourLedger = R"sql(
+CREATE TABLE requests (
+  request_id       TEXT    NOT NULL,
+  ts_ms            INTEGER NOT NULL,
+  key_id           TEXT    NOT NULL,
+  project          TEXT    NOT NULL,
+  model            TEXT    NOT NULL,
+  provider         TEXT    NOT NULL,
+  upstream_model   TEXT    NOT NULL,
+  stream           INTEGER NOT NULL,
+  status           INTEGER NOT NULL,
+  outcome          TEXT    NOT NULL,
+  input_tokens     INTEGER NOT NULL,
+  output_tokens    INTEGER NOT NULL,
+  cached_tokens    INTEGER NOT NULL,
+  reasoning_tokens INTEGER NOT NULL,
+  usage_source     TEXT    NOT NULL,
+  cost_nusd        INTEGER NOT NULL,
+  latency_ms       INTEGER NOT NULL,
+  ttft_ms          INTEGER,
+  attempts         INTEGER NOT NULL,
+  error_class      TEXT    NOT NULL DEFAULT '',
+  upstream_request_id TEXT NOT NULL DEFAULT '',
+  cost_usd         REAL    GENERATED ALWAYS AS (cost_nusd / 1e9) VIRTUAL,
+  overhead_us      INTEGER
+);
+CREATE INDEX requests_ts_ms ON requests (ts_ms);
+INSERT INTO requests (request_id, ts_ms, key_id, project, model, provider, upstream_model,
+  stream, status, outcome, input_tokens, output_tokens, cached_tokens, reasoning_tokens,
+  usage_source, cost_nusd, latency_ms, ttft_ms, attempts, error_class, upstream_request_id,
+  overhead_us)
+VALUES
+  ('a', 3, 'k', 'p', 'm', 'pr', 'um', 0, 200, 'ok', 14, 37, 0, 0, 'provider',
+   24300, 5, 4, 1, '', 'up-a', 12),
+  ('b', 1, 'k', 'p', 'm', 'pr', 'um', 1, 200, 'ok', 1, 2, 0, 0, 'provider',
+   300000000, 9, NULL, 1, '', '', NULL);
+PRAGMA user_version=4;
+)sql";
+
+TEST(LedgerSchema, AVersionFourLedgerGainsInstanceAndKeepsEveryRow) {
+  TempDir dir;
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(dir.file("l.db").c_str(), &raw), SQLITE_OK);
+    std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(raw, sqlite3_close_v2);
+    ASSERT_EQ(sqlite3_exec(db.get(), kVersionFourLedger, nullptr, nullptr, nullptr), SQLITE_OK);
+  }
+  {
+    LedgerOptions options;
+    options.instance = "gw-a";
+    Ledger ledger(ledger_config(dir.file("l.db")), 1, options);
+    Record r = make_record("new");
+    r.overhead_us = 2;
+    ledger.queue(0).submit(std::move(r));
+    ASSERT_TRUE(ledger.flush());
+  }
+  RawDb db(dir.file("l.db"));
+  EXPECT_EQ(db.integer("PRAGMA user_version"), 5);
+  // Old rows keep every value and name no instance; the new one names its own.
+  EXPECT_EQ(db.text("SELECT group_concat(request_id || '|' || ts_ms || '|' || cost_nusd || '|' "
+                    "|| upstream_request_id || '|' || IFNULL(overhead_us, 'null') || '|' || "
+                    "instance, ' ') FROM (SELECT * FROM requests ORDER BY rowid)"),
+            "a|3|24300|up-a|12| b|1|300000000||null| new|1000|0||2|gw-a");
+  { Ledger reopened(ledger_config(dir.file("l.db")), 1); }
+  EXPECT_EQ(db.integer("SELECT COUNT(*) FROM requests"), 3);
+}
+
+TEST(Ledger, WithoutAFleetRowsNameNoInstance) {
+  TempDir dir;
+  {
+    Ledger ledger(ledger_config(dir.file("l.db")), 1);
+    ledger.queue(0).submit(make_record("solo"));
+    ASSERT_TRUE(ledger.flush());
+  }
+  EXPECT_EQ(RawDb(dir.file("l.db")).text("SELECT '[' || instance || ']' FROM requests"), "[]");
+}
+
+TEST(Ledger, SpendOfOneInstanceCountsOnlyItsRows) {
+  TempDir dir;
+  for (const char* instance : {"gw-a", "gw-b"}) {
+    LedgerOptions options;
+    options.instance = instance;
+    Ledger ledger(ledger_config(dir.file("l.db")), 1, options);
+    Record r = make_record(instance, 5'000);
+    r.cost_nusd = instance[3] == 'a' ? 100 : 20;
+    ledger.queue(0).submit(std::move(r));
+    ASSERT_TRUE(ledger.flush());
+  }
+  Ledger ledger(ledger_config(dir.file("l.db")), 1);
+  const Spend all = ledger.spend_since(0);
+  const Spend a = ledger.spend_since(0, "gw-a");
+  const Spend b = ledger.spend_since(0, "gw-b");
+  const Spend nobody = ledger.spend_since(0, "gw-c");
+  ASSERT_TRUE(all.ok && a.ok && b.ok && nobody.ok) << all.error << a.error;
+  EXPECT_EQ(all.by_project.at("p"), 120);
+  EXPECT_EQ(a.by_project.at("p"), 100);
+  EXPECT_EQ(b.by_project.at("p"), 20);
+  EXPECT_TRUE(nobody.by_project.empty());
+}
+
+TEST(Ledger, ASqliteLedgersRowsFromBeforeInstanceNamesCountForItsInstance) {
+  TempDir dir;
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(dir.file("l.db").c_str(), &raw), SQLITE_OK);
+    std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(raw, sqlite3_close_v2);
+    ASSERT_EQ(sqlite3_exec(db.get(), kVersionFourLedger, nullptr, nullptr, nullptr), SQLITE_OK);
+  }
+  LedgerOptions options;
+  options.instance = "gw-a";
+  Ledger ledger(ledger_config(dir.file("l.db")), 1, options);
+  Record r = make_record("new");
+  r.cost_nusd = 7;
+  ledger.queue(0).submit(std::move(r));
+  ASSERT_TRUE(ledger.flush());
+  // The file is gw-a's own: its v4 rows (24300 + 300000000) were gw-a's too.
+  const Spend spend = ledger.spend_since(0, "gw-a");
+  ASSERT_TRUE(spend.ok) << spend.error;
+  EXPECT_EQ(spend.by_project.at("p"), 300024307);
 }
 
 TEST(LedgerSchema, ReopeningKeepsTheRows) {
@@ -298,7 +421,7 @@ TEST(LedgerSchema, ReopeningKeepsTheRows) {
 TEST(LedgerSchema, RefusesADatabaseFromANewerSchema) {
   TempDir dir;
   { Ledger ledger(ledger_config(dir.file("l.db")), 1); }
-  ASSERT_EQ(sqlite3_exec(RawDb(dir.file("l.db")).get(), "PRAGMA user_version=5", nullptr, nullptr,
+  ASSERT_EQ(sqlite3_exec(RawDb(dir.file("l.db")).get(), "PRAGMA user_version=6", nullptr, nullptr,
                          nullptr),
             SQLITE_OK);
   EXPECT_THROW(Ledger(ledger_config(dir.file("l.db")), 1), std::runtime_error);
@@ -612,6 +735,49 @@ TEST(Ledger, ASpoolWrittenBeforeOverheadGainsTheColumnAndKeepsItsRows) {
   EXPECT_EQ(spool.text("SELECT group_concat(request_id || '=' || IFNULL(overhead_us, 'null'), ' ') "
                        "FROM (SELECT * FROM spool ORDER BY seq)"),
             "old=null new=1");
+}
+
+TEST(Ledger, ASpoolWrittenBeforeInstanceGainsTheColumnAndKeepsItsRows) {
+  TempDir dir;
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(dir.file("spool.db").c_str(), &raw), SQLITE_OK);
+    std::unique_ptr<sqlite3, int (*)(sqlite3*)> old(raw, sqlite3_close_v2);
+    ASSERT_EQ(
+        sqlite3_exec(
+            old.get(),
+            "CREATE TABLE spool (seq INTEGER PRIMARY KEY AUTOINCREMENT, row_id TEXT NOT NULL, "
+            "request_id TEXT NOT NULL, ts_ms INTEGER NOT NULL, key_id TEXT NOT NULL, project TEXT "
+            "NOT NULL, model TEXT NOT NULL, provider TEXT NOT NULL, upstream_model TEXT NOT NULL, "
+            "stream INTEGER NOT NULL, status INTEGER NOT NULL, outcome TEXT NOT NULL, "
+            "input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cached_tokens "
+            "INTEGER NOT NULL, reasoning_tokens INTEGER NOT NULL, usage_source TEXT NOT NULL, "
+            "cost_nusd INTEGER NOT NULL, latency_ms INTEGER NOT NULL, ttft_ms INTEGER, attempts "
+            "INTEGER NOT NULL, error_class TEXT NOT NULL, upstream_request_id TEXT NOT NULL, "
+            "overhead_us INTEGER); "
+            "INSERT INTO spool (row_id, request_id, ts_ms, key_id, project, model, provider, "
+            "upstream_model, stream, status, outcome, input_tokens, output_tokens, cached_tokens, "
+            "reasoning_tokens, usage_source, cost_nusd, latency_ms, ttft_ms, attempts, "
+            "error_class, upstream_request_id, overhead_us) VALUES ('r-old', 'old', 1, 'k', 'p', "
+            "'m', 'pr', 'um', 0, 200, 'ok', 1, 2, 0, 0, 'provider', 5, 3, 2, 1, '', '', 9);",
+            nullptr, nullptr, nullptr),
+        SQLITE_OK);
+  }
+  config::Ledger config = ledger_config(dir.file("l.db"), kNeverMs);
+  config.kind = config::LedgerKind::postgres;
+  config.spool = dir.file("spool.db");
+  config.url = "postgresql://sluice@127.0.0.1:1/none?connect_timeout=1";  // nobody listens
+  {
+    LedgerOptions options;
+    options.instance = "gw-b";
+    Ledger ledger(config, 1, options);
+    ledger.queue(0).submit(make_record("new"));
+    EXPECT_TRUE(ledger.flush());
+  }
+  RawDb spool(dir.file("spool.db"));
+  EXPECT_EQ(spool.text("SELECT group_concat(request_id || '=' || IFNULL(overhead_us, 'null') || "
+                       "'@' || instance, ' ') FROM (SELECT * FROM spool ORDER BY seq)"),
+            "old=9@ new=null@gw-b");
 }
 
 TEST(Ledger, SubmitAfterStopIsCountedAsDropped) {

@@ -32,14 +32,21 @@ Record record() {
   return r;
 }
 
-TEST(PgSql, CopyRowHasTwentyThreeFieldsInColumnOrder) {
+TEST(PgSql, CopyRowHasTwentyFourFieldsInColumnOrder) {
   std::string line;
   Record r = record();
   r.overhead_us = 6;
+  r.instance = "gw-a";
   append_copy_row(line, "abc-1", r);
   EXPECT_EQ(line,
             "abc-1\treq-1\t1795305600123\tk\tsupport\tgpt-4o\topenai\tgpt-4o-mini\t1\t200\tok\t"
-            "1200\t350\t1024\t7\tprovider\t4780000\t2100\t190\t1\t\t\t6\n");
+            "1200\t350\t1024\t7\tprovider\t4780000\t2100\t190\t1\t\t\t6\tgw-a\n");
+}
+
+TEST(PgSql, CopyRowOfAProcessWithoutAFleetEndsWithAnEmptyInstance) {
+  std::string line;
+  append_copy_row(line, "abc-4", record());
+  EXPECT_TRUE(line.ends_with("\t\n")) << line;
 }
 
 TEST(PgSql, CopyRowWritesNullForNoFirstByte) {
@@ -55,7 +62,7 @@ TEST(PgSql, CopyRowWritesNullForNoOverhead) {
   r.overhead_us = -1;  // never dispatched
   std::string line;
   append_copy_row(line, "abc-3", r);
-  EXPECT_TRUE(line.ends_with("\t\\N\n")) << line;
+  EXPECT_TRUE(line.ends_with("\t\\N\t\n")) << line;
 }
 
 TEST(PgSql, CopyRowEscapesWhatCopyTextFormatReserves) {
@@ -66,7 +73,7 @@ TEST(PgSql, CopyRowEscapesWhatCopyTextFormatReserves) {
   EXPECT_EQ(line.substr(0, line.find("\t1795305600123")),
             "x\ta\\tb\\nc\\rd\\\\e\xef\xbf\xbd"
             "f\xef\xbf\xbd");
-  EXPECT_EQ(std::count(line.begin(), line.end(), '\t'), 22);
+  EXPECT_EQ(std::count(line.begin(), line.end(), '\t'), 23);
   EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1);
 }
 

@@ -100,6 +100,7 @@ TEST_F(RequestQueryTest, RowCarriesEveryColumnAndExactMoney) {
   EXPECT_STREQ(row["error_class"].GetString(), "");
   EXPECT_STREQ(row["upstream_request_id"].GetString(), "chatcmpl-abc");
   EXPECT_EQ(row["overhead_us"].GetInt(), 4);
+  EXPECT_STREQ(row["instance"].GetString(), "");  // no fleet
   // The decimal is printed from the integer, digit for digit.
   EXPECT_NE(a.json.find("\"cost_usd\":0.100000001"), std::string::npos) << a.json;
   EXPECT_TRUE(doc["rows"][0]["ttft_ms"].IsNull());

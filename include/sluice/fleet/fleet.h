@@ -27,6 +27,11 @@ struct redisReply;
 
 namespace sluice::fleet {
 
+// This process's name in the fleet: `fleet.instance`, or "<hostname>-<pid>" when unset
+// (which changes at each restart: docs/FLEET.md "Budgets"). The ledger writes it on
+// every row; the budgets are rebuilt from the rows under it.
+std::string instance_name(const config::Fleet& cfg);
+
 class Fleet {
  public:
   // Resolves the instance name and the password; throws on a password that cannot
@@ -121,6 +126,9 @@ class Fleet {
   void prepare_pools(uint64_t now_ns);
   void share_pools();
   void apply_budgets(const ::redisReply* others, const Signals& sent);
+  // Reads every shared limit's hash and the instances from Redis into
+  // FleetStatus::view (fleet_view.cc); false when Redis did not answer.
+  bool read_view();
 
   config::Fleet cfg_;  // the fleet thread's (after start)
   limit::Registry& registry_;
@@ -138,6 +146,7 @@ class Fleet {
   std::map<std::string, WindowView> window_views_;
   std::map<const limit::GlobalPool*, PoolEntry> pools_;  // by budget id and "day"/"month"
   uint64_t last_round_ns_ = 0;
+  uint64_t next_view_ns_ = 0;  // when read_view() runs next
   uint64_t next_connect_ns_ = 0;
   uint64_t backoff_ns_ = 0;
   bool degraded_ = false;

@@ -90,6 +90,8 @@ struct LedgerOptions {
   bool early_wake = true;
   // How often retention (ledger.retention_days) runs on the writer thread.
   uint32_t retention_interval_ms = 60'000;
+  // The fleet instance name written on every row (Record::instance); empty: no fleet.
+  std::string instance;
 };
 
 class Ledger {
@@ -142,7 +144,13 @@ class Ledger {
                            const UsageFilter& filter = {}) const {
     return reader_->usage_report(from_ms, to_ms, group_by, filter);
   }
-  Spend spend_since(int64_t since_ms) const { return reader_->spend_since(since_ms); }
+  // `instance` non-empty: only the rows that instance wrote (a fleet's own spend). A
+  // SQLite file is one instance's own, so its rows written before they named their
+  // instance (schema v4) count too; in a PostgreSQL ledger shared by a fleet they
+  // cannot be told apart and count for nobody (docs/FLEET.md "Budgets").
+  Spend spend_since(int64_t since_ms, const std::string& instance = {}) const {
+    return reader_->spend_since(since_ms, instance, /*with_unnamed=*/!postgres_);
+  }
 
   const std::string& path() const { return path_; }
 
@@ -163,6 +171,7 @@ class Ledger {
   const bool refuse_on_failure_;
   const uint32_t retention_days_;
   const uint32_t retention_interval_ms_;
+  const std::string instance_;  // stamped on every row the writer collects
   std::vector<std::unique_ptr<LedgerQueue>> queues_;
 
   // Shared overflow list; the writer swaps it with its spare under the mutex.

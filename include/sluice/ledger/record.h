@@ -58,6 +58,10 @@ struct Record {
   // Gateway overhead (gateway_metrics.h) in microseconds: below a millisecond on a
   // healthy gateway, so milliseconds would read 0. -1 (stored NULL): never dispatched.
   int32_t overhead_us = -1;
+  // The fleet instance (config `fleet.instance`) that served the request, stamped by the
+  // ledger writer; empty for a process without `fleet`. A fleet's budgets are rebuilt
+  // from the rows of their own instance only (docs/FLEET.md "Budgets").
+  std::string instance;
 };
 
 }  // namespace sluice::ledger

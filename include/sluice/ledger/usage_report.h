@@ -69,8 +69,11 @@ class UsageReader {
   UsageReport usage_report(int64_t from_ms, int64_t to_ms, const std::vector<std::string>& group_by,
                            const UsageFilter& filter = {}) const;
 
-  // cost_nusd summed per project and per key over ts_ms >= since_ms.
-  Spend spend_since(int64_t since_ms) const;
+  // cost_nusd summed per project and per key over ts_ms >= since_ms; with `instance`
+  // non-empty, over the rows of that fleet instance only (and those naming none, with
+  // `with_unnamed`).
+  Spend spend_since(int64_t since_ms, const std::string& instance = {},
+                    bool with_unnamed = false) const;
 
  private:
   // Runs `sql` on PostgreSQL with text parameters; rows as text. false and `error`.

@@ -26,6 +26,8 @@ struct FleetStatus {
   std::atomic<uint64_t> leases_held{0};        // buckets with a lease of at least one unit
   std::atomic<uint64_t> units_held{0};         // units in those leases
   std::atomic<uint64_t> degraded_since_ms{0};  // wall clock; 0 while not degraded
+  std::atomic<uint64_t> last_round_ms{0};      // wall clock of the last answered round trip
+  std::atomic<uint64_t> last_rtt_us{0};        // how long that round trip took
 
   std::string last_error() const {
     std::lock_guard lock(mu_);
@@ -35,10 +37,22 @@ struct FleetStatus {
     std::lock_guard lock(mu_);
     last_error_ = std::move(e);
   }
+  // The fleet as Redis last showed it (a JSON object: every instance's leases and
+  // demand, the instances seen), read and written by the fleet thread only, so
+  // /admin/limits never waits on Redis; "null" before the first read.
+  std::string view() const {
+    std::lock_guard lock(mu_);
+    return view_.empty() ? "null" : view_;
+  }
+  void set_view(std::string v) {
+    std::lock_guard lock(mu_);
+    view_ = std::move(v);
+  }
 
  private:
   mutable std::mutex mu_;
   std::string last_error_;
+  std::string view_;
 };
 
 }  // namespace sluice::limit

@@ -64,6 +64,16 @@ def metric(port, name):
     return float(m.group(1)) if m else None
 
 
+def wait_for(check, timeout=30):
+    """Polls `check` until it holds or `timeout` seconds pass; whether it held."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return check()
+
+
 def mock_requests(port):
     return h.http(port, "GET", "/mock/stats").json()["requests"].get("openai_chat", 0)
 
@@ -173,6 +183,65 @@ class Fleet(unittest.TestCase):
         self.assertIn("leases returned", self.procs[0].stderr())
         fields = self.redis.command("HKEYS", key)
         self.assertFalse([f for f in fields if f.startswith(b"l:gw-a:")], fields)
+
+    def test_admin_limits_shows_every_instances_leases_and_demand_from_redis(self):
+        ports = self.start(["gw-a", "gw-b", "gw-c"])
+        key = "sluice:fleet:model:gpt:requests"
+        flood = Flood(ports, 12)
+        try:
+            # A lease of a unit or two at 2/s sits wherever the fair share puts it: one is
+            # seen in some view, and a view shows the demand of all three instances.
+            view, leased = None, set()
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                view = admin(ports[0], "/admin/limits").json()["fleet"]["view"]
+                lim = {x["key"]: x for x in (view or {}).get("limits", [])}.get(key)
+                if lim:
+                    leased |= {x["instance"] for x in lim["leases"] if x["units"] > 0}
+                    if leased and len(lim["demand"]) == 3 and \
+                            lim["demand_by_project"].get("default", 0) > 0:
+                        break
+                time.sleep(0.05)
+            else:
+                self.fail("no fleet view with every lease and demand: %r %r" % (leased, view))
+        finally:
+            flood.stop()
+        # What Redis holds, as every instance wrote it, seen from one instance.
+        self.assertEqual(sorted(x["instance"] for x in view["instances"]),
+                         ["gw-a", "gw-b", "gw-c"])
+        self.assertTrue(all(x["heartbeat_age_ms"] >= 0 for x in view["instances"]), view)
+        for lease in lim["leases"]:
+            self.assertIn(lease["instance"], ("gw-a", "gw-b", "gw-c"))
+            self.assertGreaterEqual(lease["units"], 0)
+            # Live leases only, each within one lease_ms (1000) of Redis's clock.
+            self.assertTrue(0 < lease["expires_in_ms"] <= 1000, lease)
+        for d in lim["demand"]:
+            self.assertEqual(d["project"], "default")
+            self.assertEqual(d["weight"], 1)
+            self.assertIn(d["instance"], ("gw-a", "gw-b", "gw-c"))
+        self.assertAlmostEqual(lim["demand_by_project"]["default"],
+                               sum(d["per_s"] for d in lim["demand"]), delta=0.01)
+        fleet = admin(ports[0], "/admin/limits").json()["fleet"]
+        self.assertGreater(fleet["last_round_trip_ms"], 0)
+        self.assertGreaterEqual(fleet["last_rtt_us"], 0)
+        # The view is read on the fleet thread and cached: it is refreshed while Redis
+        # answers, and still served, as last read, once Redis is gone.
+        first = fleet["view"]["read_ms"]
+        self.assertTrue(wait_for(
+            lambda: admin(ports[0], "/admin/limits").json()["fleet"]["view"]["read_ms"] > first))
+        self.redis.stop_server()
+        self.assertTrue(wait_for(
+            lambda: admin(ports[0], "/admin/limits").json()["fleet"]["mode"] != "fleet"))
+        down = admin(ports[0], "/admin/limits")
+        self.assertEqual(down.status, 200)
+        fleet = down.json()["fleet"]
+        self.assertFalse(fleet["redis_up"])
+        cached = fleet["view"]
+        self.assertEqual(sorted(x["instance"] for x in cached["instances"]),
+                         ["gw-a", "gw-b", "gw-c"])
+        time.sleep(1.5)  # past a refresh period: nothing new can be read
+        self.assertEqual(admin(ports[0], "/admin/limits").json()["fleet"]["view"]["read_ms"],
+                         cached["read_ms"])
 
     def test_an_instance_killed_mid_flood_leaves_the_bound_intact(self):
         ports = self.start(["gw-a", "gw-b", "gw-c"])

@@ -200,5 +200,47 @@ class Signals(unittest.TestCase):
                    lambda: all(breaker(p) == "closed" for p in self.ports))
 
 
+class ProviderHeaders(unittest.TestCase):
+    """The provider's rate-limit headers pace the whole fleet: the account (sluice-mock
+    --rpm 3) says through one instance that nothing remains, and the others hold too."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.redis = redis_server.Server()
+        self.mock = h.start_mock("--rpm", "3")
+        self.procs = [h.start_sluice(config(self.dir, self.mock.port, self.redis.url, name),
+                                     env={"SLUICE_ADMIN_KEY": ADMIN})
+                      for name in ("gw-a", "gw-b", "gw-c")]
+        self.ports = [p.port for p in self.procs]
+
+    def tearDown(self):
+        for p in self.procs:
+            p.stop()
+        self.mock.stop()
+        self.redis.stop()
+
+    def test_remaining_zero_at_one_instance_holds_every_instance(self):
+        a, others = self.ports[0], self.ports[1:]
+        for port in others:  # the others have used the account too
+            self.assertEqual(post(port).status, 200)
+        # gw-a spends what is left; its answer says "remaining 0, reset in ~60 s".
+        self.assertEqual(post(a).status, 200)
+        stats = h.http(self.mock.port, "GET", "/mock/stats").json()
+        self.assertEqual(stats["requests"]["openai_chat"], 3)
+        self.assertEqual(stats["rate_limited"], 0)
+        wait_until("every instance to hold the account",
+                   lambda: all(paused_ms(p) > 0 for p in self.ports))
+        # A flood through the two that never saw the header: nothing reaches the
+        # provider, so it never has to answer 429.
+        flood = Flood(others, 8)
+        time.sleep(2)
+        statuses = flood.stop()
+        self.assertTrue(statuses)
+        self.assertNotIn(200, statuses, flood.odd[:3])
+        stats = h.http(self.mock.port, "GET", "/mock/stats").json()
+        self.assertEqual(stats["requests"]["openai_chat"], 3)
+        self.assertEqual(stats["rate_limited"], 0)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -22,7 +22,7 @@ import pg  # noqa: E402
 COLUMNS = ["request_id", "ts_ms", "key_id", "project", "model", "provider", "upstream_model",
            "stream", "status", "outcome", "input_tokens", "output_tokens", "cached_tokens",
            "reasoning_tokens", "usage_source", "cost_usd", "cost_nusd", "latency_ms", "ttft_ms",
-           "attempts", "error_class", "upstream_request_id", "overhead_us"]
+           "attempts", "error_class", "upstream_request_id", "overhead_us", "instance"]
 STORED = [c for c in COLUMNS if c != "cost_usd"]
 ODD_ID = 'odd,"id"\r\nsecond line'
 
@@ -125,7 +125,7 @@ class SqliteExport(ExportChecks, unittest.TestCase):
         for ts, rid in ((last + 1, ODD_ID), (4102444800000 + 5, "far-future")):
             db.execute(extra, [rid, ts, "", "default", "gpt-4o-mini", "", "", 0, 429, "rejected",
                                0, 0, 0, 0, "estimated", 123456789012, 1, None, 0,
-                               "rate_limited", 'up"stream,id', None])
+                               "rate_limited", 'up"stream,id', None, "gw,\"b\""])
         db.commit()
         db.row_factory = sqlite3.Row
         cls.lo, cls.hi = 0, 4102444800000
@@ -166,7 +166,8 @@ PG_TABLE = """CREATE TABLE IF NOT EXISTS requests (
   input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL, cached_tokens BIGINT NOT NULL,
   reasoning_tokens BIGINT NOT NULL, usage_source TEXT NOT NULL, cost_nusd BIGINT NOT NULL,
   latency_ms BIGINT NOT NULL, ttft_ms BIGINT, attempts INTEGER NOT NULL,
-  error_class TEXT NOT NULL, upstream_request_id TEXT NOT NULL, overhead_us BIGINT)"""
+  error_class TEXT NOT NULL, upstream_request_id TEXT NOT NULL, overhead_us BIGINT,
+  instance TEXT NOT NULL DEFAULT '')"""
 
 
 def sql_literal(v):
@@ -194,7 +195,8 @@ class PostgresExport(ExportChecks, unittest.TestCase):
                          "usage_source": "provider", "cost_nusd": 24300 * (i + 1),
                          "latency_ms": 5, "ttft_ms": None if i % 3 == 0 else 2, "attempts": 1,
                          "error_class": "", "upstream_request_id": "u\\\"\n" if i == 3 else "",
-                         "overhead_us": None if i % 4 == 0 else i})
+                         "overhead_us": None if i % 4 == 0 else i,
+                         "instance": "gw-%d" % (i % 3) if i % 2 else ""})
         rows.append(dict(rows[0], request_id="far-future", ts_ms=4102444800000 + 5))
         cls.db.query("INSERT INTO requests (%s) VALUES %s" % (
             ", ".join(STORED),

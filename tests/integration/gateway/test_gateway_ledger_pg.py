@@ -70,6 +70,11 @@ INSERT INTO requests (row_id, request_id, ts_ms, key_id, project, model, provide
    0, 0, 0, 0, 'provider', 0, 0, NULL, 0, 'rate_limited', '');
 """
 
+# The schema as version 4 left it (overhead_us, no instance), with the same two rows.
+VERSION_4_SCHEMA = (VERSION_3_SCHEMA
+                    .replace("VALUES (3);", "VALUES (4);")
+                    .replace("STORED\n);", "STORED,\n  overhead_us      BIGINT\n);"))
+
 
 def chat(port, request_id, timeout=20):
     r = h.http(port, "POST", "/v1/chat/completions", {"model": "gpt-4o-mini", "messages": PROMPT},
@@ -243,7 +248,7 @@ class LedgerInPostgres(unittest.TestCase):
         p = self.start(tempfile.mkdtemp())
         self.assertEqual(chat(p.port, "after").status, 200)
         self.assertTrue(wait_until(lambda: self.rows() == 3))
-        self.assertEqual(self.db.query("SELECT max(version) FROM sluice_schema_version"), [["4"]])
+        self.assertEqual(self.db.query("SELECT max(version) FROM sluice_schema_version"), [["5"]])
         self.assertEqual(self.db.query(
             "SELECT request_id, ts_ms, status, cost_nusd, (cost_usd * 1000000000)::bigint, "
             "latency_ms, "
@@ -256,6 +261,24 @@ class LedgerInPostgres(unittest.TestCase):
             "SELECT overhead_us, latency_ms FROM requests WHERE request_id = 'after'")
         self.assertLessEqual(0, int(overhead))
         self.assertLessEqual(int(overhead), int(latency) * 1000 + 999)
+
+    def test_a_version_4_table_gains_instance_and_keeps_every_row(self):
+        self.assertIn("overhead_us      BIGINT", VERSION_4_SCHEMA)
+        self.db.psql(self.db.database, VERSION_4_SCHEMA)
+        p = self.start(tempfile.mkdtemp())
+        self.assertEqual(chat(p.port, "after").status, 200)
+        self.assertTrue(wait_until(lambda: self.rows() == 3))
+        self.assertEqual(self.db.query("SELECT max(version) FROM sluice_schema_version"), [["5"]])
+        # Old rows keep every value and name no instance; so does a process without a fleet.
+        self.assertEqual(self.db.query(
+            "SELECT request_id, ts_ms, status, cost_nusd, COALESCE(ttft_ms::text, 'null'), "
+            "error_class, upstream_request_id, COALESCE(overhead_us::text, 'null'), "
+            "'[' || instance || ']' FROM requests ORDER BY ts_ms"),
+            [["old-1", "1000", "200", "24300", "3", "", "up-1", "null", "[]"],
+             ["old-2", "2000", "429", "0", "null", "rate_limited", "", "null", "[]"],
+             ["after"] + self.db.query(
+                 "SELECT ts_ms, status, cost_nusd, ttft_ms, error_class, upstream_request_id, "
+                 "overhead_us FROM requests WHERE request_id = 'after'")[0] + ["[]"]])
 
     def test_outage_spools_and_every_row_arrives_once(self):
         d = tempfile.mkdtemp()

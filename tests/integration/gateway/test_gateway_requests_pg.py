@@ -26,7 +26,7 @@ MESSAGES = [{"role": "user", "content": "Name a moon of Jupiter."}]
 COLUMNS = ["request_id", "ts_ms", "key_id", "project", "model", "provider", "upstream_model",
            "stream", "status", "outcome", "input_tokens", "output_tokens", "cached_tokens",
            "reasoning_tokens", "usage_source", "cost_nusd", "latency_ms", "ttft_ms", "attempts",
-           "error_class", "upstream_request_id", "cost_usd", "overhead_us"]
+           "error_class", "upstream_request_id", "cost_usd", "overhead_us", "instance"]
 INTS = {"ts_ms", "status", "input_tokens", "output_tokens", "cached_tokens", "reasoning_tokens",
         "cost_nusd", "latency_ms", "attempts"}
 ORDER = 'ORDER BY ts_ms DESC, row_id COLLATE "C" DESC'
