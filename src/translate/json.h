@@ -33,7 +33,31 @@
 namespace sluice::translate::json {
 
 using Value = rapidjson::Value;
-using Document = rapidjson::Document;
+
+// A parsed body whose values and parse stack live in buffers inside the object itself
+// (so on the caller's stack): a small body is parsed with no heap allocation at all, and
+// a larger one spills into 64 KiB heap chunks. rapidjson's default Document allocates its
+// allocator, a first chunk and its parse stack on every parse.
+struct DocumentBuffers {
+  static constexpr size_t kValueBytes = 8192;
+  static constexpr size_t kStackBytes = 2048;
+  alignas(16) char values[kValueBytes];
+  alignas(16) char stack[kStackBytes];
+  rapidjson::MemoryPoolAllocator<> value_pool{values, sizeof values};
+  rapidjson::MemoryPoolAllocator<> stack_pool{stack, sizeof stack};
+};
+
+class Document
+    : private DocumentBuffers,
+      public rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>,
+                                        rapidjson::MemoryPoolAllocator<>> {
+ public:
+  Document() : GenericDocument(&value_pool, 512, &stack_pool) {}
+  Document(const Document&) = delete;
+  Document& operator=(const Document&) = delete;
+  // The parse stack's pool, for the reader that fills this document.
+  rapidjson::MemoryPoolAllocator<>& stack_allocator() { return stack_pool; }
+};
 
 // Parses `text` (not NUL-terminated) into `doc`; false and a message when it is not JSON.
 bool parse(std::string_view text, Document& doc, std::string& error);
