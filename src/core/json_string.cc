@@ -26,6 +26,9 @@ size_t utf8_sequence(std::string_view s, size_t i) {
   return 0;
 }
 
+// Printable ASCII other than the quote and the backslash: written as it is.
+bool plain(uint8_t c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
@@ -38,6 +41,14 @@ void append_json_chars(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   size_t i = 0;
   while (i < s.size()) {
+    // A run of characters that need no escape goes out in one append, not byte by byte.
+    size_t run = i;
+    while (run < s.size() && plain(static_cast<uint8_t>(s[run]))) ++run;
+    if (run > i) {
+      out.append(s.data() + i, run - i);
+      i = run;
+      if (i == s.size()) break;
+    }
     auto c = static_cast<uint8_t>(s[i]);
     if (c >= 0x80) {
       size_t n = utf8_sequence(s, i);
