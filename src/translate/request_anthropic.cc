@@ -51,6 +51,7 @@ bool read_anthropic_blocks(const Value* content, std::vector<Part>& parts, std::
     error = "content must be a string or an array of blocks";
     return false;
   }
+  parts.reserve(parts.size() + content->Size());
   std::string pending_signature;
   for (const Value& b : content->GetArray()) {
     const std::string_view type = json::string(&b, "type");
@@ -167,6 +168,7 @@ bool read_anthropic_request(const Value& body, Request& req, std::string& error)
     return false;
   }
   if (!read_anthropic_blocks(json::member(&body, "system"), req.system, error)) return false;
+  req.messages.reserve(messages->Size());
   for (const Value& m : messages->GetArray()) {
     const std::optional<Role> role = role_from(ApiFlavor::anthropic, json::string(&m, "role"));
     if (!role) {

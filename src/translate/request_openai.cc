@@ -237,6 +237,7 @@ bool read_openai_request(const Value& body, Request& req, std::string& error) {
     error = "messages must be an array";
     return false;
   }
+  req.messages.reserve(messages->Size());
   for (const Value& m : messages->GetArray()) {
     if (!m.IsObject()) {
       error = "each message must be an object";

@@ -172,14 +172,21 @@ void write_openai_response(const Response& in, const ResponseContext& context, s
   out += R"(,"model":)";
   core::append_json_string(out, context.model);
   out += R"(,"choices":[{"index":0,"message":{"role":"assistant","content":)";
+  // The usual answer has one text part: written from the part itself, not a copy.
+  const std::string* first_text = nullptr;
+  size_t text_parts = 0;
   std::string text;
   std::string reasoning;
   std::string text_signature;
-  bool any_text = false;
   for (const Part& p : in.parts) {
     if (p.kind == Part::Kind::text) {
-      text += p.text;
-      any_text = true;
+      if (text_parts == 0) {
+        first_text = &p.text;
+      } else {
+        if (text_parts == 1) text = *first_text;
+        text += p.text;
+      }
+      ++text_parts;
       if (p.signature_from == SignatureFrom::gemini && text_signature.empty()) {
         text_signature = p.signature;
       }
@@ -190,7 +197,9 @@ void write_openai_response(const Response& in, const ResponseContext& context, s
       }
     }
   }
-  if (any_text) {
+  if (text_parts == 1) {
+    core::append_json_string(out, *first_text);
+  } else if (text_parts > 1) {
     core::append_json_string(out, text);
   } else {
     out += "null";
@@ -421,6 +430,7 @@ ResponseOut translate_response(ApiFlavor provider, ApiFlavor client, std::string
       break;
   }
   if (!read) return out;
+  out.body.reserve(body.size() + 512);  // one allocation for the answer
   switch (client) {
     case ApiFlavor::openai:
       ir::write_openai_response(r, context, out.body);

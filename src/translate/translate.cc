@@ -50,6 +50,9 @@ RequestOut translate_request(ApiFlavor client, ApiFlavor provider, std::string_v
   out.include_usage = req.include_usage;
 
   std::vector<ir::Param> dropped;
+  // The provider's body is about as long as the client's: one allocation, not a
+  // doubling series of them.
+  out.body.reserve(body.size() + 256);
   bool written = false;
   switch (provider) {
     case ApiFlavor::openai:
