@@ -5,6 +5,49 @@
 #include "sluice/core/append_number.h"
 #include "sluice/core/json_string.h"
 
+namespace sluice::translate::json::detail {
+
+// rapidjson's in-place stream, as its own type so that the reader below can copy a run of
+// ordinary string characters eight at a time. Its buffer ends in a NUL and eight more
+// bytes, so a word read never passes the end.
+struct InPlace : rapidjson::InsituStringStream {
+  explicit InPlace(char* text) : rapidjson::InsituStringStream(text) {}
+};
+
+}  // namespace sluice::translate::json::detail
+
+// rapidjson scans a string byte by byte (Peek, three tests, Put) unless it has SIMD
+// code for the stream; this is that hook, for the stream above: up to the first quote,
+// backslash or control character (the NUL at the end is one) in one move.
+template <>
+template <>
+inline void
+rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>>::
+    ScanCopyUnescapedString<sluice::translate::json::detail::InPlace,
+                            sluice::translate::json::detail::InPlace>(
+        sluice::translate::json::detail::InPlace& is,
+        sluice::translate::json::detail::InPlace& os) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  auto any_zero = [](uint64_t x) { return (x - kOnes) & ~x & kHigh; };
+  char* p = is.src_;
+  for (;;) {
+    uint64_t w;
+    std::memcpy(&w, p, sizeof w);
+    // A byte below 0x20, a quote or a backslash somewhere in these eight.
+    if (((w - kOnes * 0x20) & ~w & kHigh) | any_zero(w ^ (kOnes * '"')) |
+        any_zero(w ^ (kOnes * '\\'))) {
+      break;
+    }
+    p += sizeof w;
+  }
+  while (static_cast<unsigned char>(*p) >= 0x20 && *p != '"' && *p != '\\') ++p;
+  const size_t n = static_cast<size_t>(p - is.src_);
+  if (os.dst_ != is.src_) std::memmove(os.dst_, is.src_, n);
+  os.dst_ += n;
+  is.src_ = p;
+}
+
 namespace sluice::translate::json {
 
 namespace {
@@ -49,20 +92,40 @@ struct DepthLimit {
   }
 };
 
-}  // namespace
-
-bool parse(std::string_view text, Document& doc, std::string& error) {
-  rapidjson::MemoryStream bytes(text.data(), text.size());
-  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(bytes);
+// Parses from `in` with `flags` through the depth limit.
+template <unsigned flags, typename Stream>
+rapidjson::ParseResult parse_from(Stream& in, Document& doc, DepthLimit& limit) {
   rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>>
       reader(&doc.stack_allocator());
-  DepthLimit limit{doc};
   rapidjson::ParseResult result;
   auto generate = [&](auto&) {
-    result = reader.Parse<rapidjson::kParseDefaultFlags>(in, limit);
+    result = reader.template Parse<flags>(in, limit);
     return !result.IsError();
   };
   doc.Populate(generate);
+  return result;
+}
+
+}  // namespace
+
+bool parse(std::string_view text, Document& doc, std::string& error) {
+  DepthLimit limit{doc};
+  rapidjson::ParseResult result;
+  if (!text.empty() && std::memchr(text.data(), '\0', text.size()) == nullptr) {
+    // In place, on a copy in the document's own pool: strings are unescaped where they
+    // lie instead of through the parse stack and a second copy. The copy ends in the
+    // NUL rapidjson's in-place stream stops at, hence the byte-by-byte path below for a
+    // body that holds one (never valid JSON, but its error must be the same).
+    auto* copy = static_cast<char*>(doc.GetAllocator().Malloc(text.size() + 9));
+    std::memcpy(copy, text.data(), text.size());
+    std::memset(copy + text.size(), 0, 9);
+    detail::InPlace in(copy);
+    result = parse_from<rapidjson::kParseInsituFlag>(in, doc, limit);
+  } else {
+    rapidjson::MemoryStream bytes(text.data(), text.size());
+    rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(bytes);
+    result = parse_from<rapidjson::kParseDefaultFlags>(in, doc, limit);
+  }
   if (limit.too_deep) {
     error = "the body nests arrays and objects deeper than " + std::to_string(kMaxDepth);
     return false;
