@@ -110,22 +110,15 @@ rapidjson::ParseResult parse_from(Stream& in, Document& doc, DepthLimit& limit) 
 
 bool parse(std::string_view text, Document& doc, std::string& error) {
   DepthLimit limit{doc};
-  rapidjson::ParseResult result;
-  if (!text.empty() && std::memchr(text.data(), '\0', text.size()) == nullptr) {
-    // In place, on a copy in the document's own pool: strings are unescaped where they
-    // lie instead of through the parse stack and a second copy. The copy ends in the
-    // NUL rapidjson's in-place stream stops at, hence the byte-by-byte path below for a
-    // body that holds one (never valid JSON, but its error must be the same).
-    auto* copy = static_cast<char*>(doc.GetAllocator().Malloc(text.size() + 9));
-    std::memcpy(copy, text.data(), text.size());
-    std::memset(copy + text.size(), 0, 9);
-    detail::InPlace in(copy);
-    result = parse_from<rapidjson::kParseInsituFlag>(in, doc, limit);
-  } else {
-    rapidjson::MemoryStream bytes(text.data(), text.size());
-    rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(bytes);
-    result = parse_from<rapidjson::kParseDefaultFlags>(in, doc, limit);
-  }
+  // In place, on a copy in the document's own pool: strings are unescaped where they lie
+  // instead of through the parse stack and into a second copy. The copy ends in the NUL
+  // where rapidjson's in-place stream stops (as its MemoryStream stops at a NUL byte)
+  // and eight more for the word scan.
+  auto* copy = static_cast<char*>(doc.GetAllocator().Malloc(text.size() + 9));
+  if (!text.empty()) std::memcpy(copy, text.data(), text.size());
+  std::memset(copy + text.size(), 0, 9);
+  detail::InPlace in(copy);
+  rapidjson::ParseResult result = parse_from<rapidjson::kParseInsituFlag>(in, doc, limit);
   if (limit.too_deep) {
     error = "the body nests arrays and objects deeper than " + std::to_string(kMaxDepth);
     return false;

@@ -319,5 +319,35 @@ TEST(Request, TurnsLeftWithNothingAreLeftOut) {
   EXPECT_STREQ(e["messages"][1]["content"][0]["type"].GetString(), "thinking");
 }
 
+// The in-place parse copies plain runs a word at a time: a quote, backslash, escape or
+// multi-byte character at every offset within a word must come through unchanged.
+TEST(Request, StringsComeThroughAtEveryOffsetOfTheWordScan) {
+  for (size_t lead = 0; lead < 17; ++lead) {
+    for (const char* special : {"\\\"", "\\\\", "\\n", "\\u00e9", "\xc3\xa9", "\\/", "\\u0001"}) {
+      std::string json_text = std::string(lead, 'a') + special + std::string(lead + 3, 'b');
+      const std::string body =
+          R"({"model":"m","messages":[{"role":"user","content":")" + json_text + R"("}]})";
+      RequestOut r = translate_request(ApiFlavor::openai, ApiFlavor::anthropic, body, opts());
+      ASSERT_TRUE(r.ok) << r.message;
+      rapidjson::Document client = parse(body);
+      rapidjson::Document provider = parse(r.body);
+      const rapidjson::Value& sent = client["messages"][0]["content"];
+      const rapidjson::Value& got = provider["messages"][0]["content"][0]["text"];
+      EXPECT_EQ(std::string(got.GetString(), got.GetStringLength()),
+                std::string(sent.GetString(), sent.GetStringLength()))
+          << json_text;
+    }
+  }
+}
+
+// The in-place parse stops at a NUL byte: one inside a string is an error, not the end.
+TEST(Request, ANulByteInsideAStringIsRefused) {
+  std::string body = R"({"model":"m","messages":[{"role":"user","content":"h)";
+  body += std::string(1, '\0') + R"(i"}]})";
+  RequestOut r = translate_request(ApiFlavor::openai, ApiFlavor::anthropic, body, opts());
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.message.find("not valid JSON"), std::string::npos) << r.message;
+}
+
 }  // namespace
 }  // namespace sluice::translate
