@@ -1,6 +1,7 @@
 #include "sluice/core/json_string.h"
 
 #include <cstdint>
+#include <cstring>
 
 namespace sluice::core {
 namespace {
@@ -29,6 +30,18 @@ size_t utf8_sequence(std::string_view s, size_t i) {
 // Printable ASCII other than the quote and the backslash: written as it is.
 bool plain(uint8_t c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
 
+// Whether all eight bytes at `p` are plain: no byte below 0x20 or from 0x80 up, no quote,
+// no backslash (the usual bit tricks: a byte's top bit is set where it matched).
+bool plain_word(const char* p) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  uint64_t w;
+  std::memcpy(&w, p, sizeof w);
+  auto any_zero = [](uint64_t x) { return (x - kOnes) & ~x & kHigh; };
+  return ((w & kHigh) | ((w - kOnes * 0x20) & ~w & kHigh) | any_zero(w ^ (kOnes * '"')) |
+          any_zero(w ^ (kOnes * '\\'))) == 0;
+}
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
@@ -43,6 +56,7 @@ void append_json_chars(std::string& out, std::string_view s) {
   while (i < s.size()) {
     // A run of characters that need no escape goes out in one append, not byte by byte.
     size_t run = i;
+    while (run + 8 <= s.size() && plain_word(s.data() + run)) run += 8;
     while (run < s.size() && plain(static_cast<uint8_t>(s[run]))) ++run;
     if (run > i) {
       out.append(s.data() + i, run - i);

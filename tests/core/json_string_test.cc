@@ -59,5 +59,24 @@ TEST(JsonString, CharsAreTheStringWithoutQuotes) {
   EXPECT_EQ(out, "[a\\\"\xEF\xBF\xBD\\n]");
 }
 
+// Plain runs are tested eight bytes at a time: a byte that needs care at any offset of a
+// word, with the words around it plain, is still escaped or checked.
+TEST(JsonString, EscapesAtEveryOffsetOfALongRun) {
+  struct Case {
+    std::string_view in;
+    std::string_view out;
+  };
+  for (Case c : {Case{"\"", "\\\""}, Case{"\\", "\\\\"}, Case{"\n", "\\n"}, Case{"\x01", "\\u0001"},
+                 Case{"\xc3\xa9", "\xc3\xa9"}, Case{"\x80", "\xEF\xBF\xBD"}}) {
+    for (size_t lead = 0; lead < 20; ++lead) {
+      const std::string before(lead, 'a');
+      const std::string after(19 - lead, 'b');
+      EXPECT_EQ(json(before + std::string(c.in) + after),
+                "\"" + before + std::string(c.out) + after + "\"")
+          << lead;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sluice::core
