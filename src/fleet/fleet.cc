@@ -702,6 +702,13 @@ std::string Fleet::demand_of(Entry& e, uint64_t now_ns) {
     char buf[64];
     std::snprintf(buf, sizeof buf, " %u %.6g", info.weight.load(std::memory_order_relaxed), d);
     out += buf;
+    // Its tier only while it is active: a demand decaying after the flood ended must not
+    // hold back a lower tier that is still asking.
+    if (active)
+      std::snprintf(buf, sizeof buf, " %u", info.priority.load(std::memory_order_relaxed));
+    else
+      buf[0] = '\0';
+    out += buf;
   }
   return out;
 }

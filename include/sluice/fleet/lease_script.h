@@ -18,8 +18,9 @@
 //              least ms from now; -1: a breaker closed by its probe, deleted)
 // next         m probe asks, then m providers (a half-open breaker wanting the token)
 // next         b buckets, then eight per bucket: per_minute, burst, spent, refund, want,
-//              demand: "" (not shared between projects) or "<project> <weight> <demand>"
-//              per project with demand here, joined by ";" (docs/LIMITS.md "Fleet"),
+//              demand: "" (not shared between projects) or "<project> <weight> <demand>
+//              <priority>" per project with demand here (the priority only while it is
+//              active here), joined by ";" (docs/LIMITS.md "Fleet"),
 //              clamp: the lowest remaining count the provider reported to this
 //              instance since its last ask (-1: none), provider_per_minute: the limit
 //              the provider's headers gave (0: none); the bucket keeps the latest as
@@ -80,15 +81,31 @@ local function fair_reserve(key, h, demand, spent, burst, per_minute)
   redis.call('HSET', key, 'd:' .. inst, string.format('%d ', now + lease) .. demand)
   specs[inst] = demand
   usage[inst] = me_u
-  local total, parsed = {}, {}
+  -- "<project> <weight> <demand> <priority>" per project; the priority only while the
+  -- project is active there (a decaying demand claims no tier). An instance's tier is
+  -- the best (lowest) priority among its active projects, none (math.huge) without.
+  local total, parsed, tier = {}, {}, {}
   for who, spec in pairs(specs) do
     local list = {}
-    for p, w, d in string.gmatch(spec, '([^ ;]+) (%S+) ([^ ;]+)') do
+    for one in string.gmatch(spec, '[^;]+') do
+      local p, w, d, pr = string.match(one, '^(%S+) (%S+) (%S+) ?(%S*)$')
       d = tonumber(d)
-      list[#list + 1] = { p, tonumber(w), d }
-      total[p] = (total[p] or 0) + d
+      if d then
+        pr = tonumber(pr) or math.huge
+        list[#list + 1] = { p, tonumber(w) or 1, d }
+        total[p] = (total[p] or 0) + d
+        if not tier[who] or pr < tier[who] then tier[who] = pr end
+      end
     end
     parsed[who] = list
+  end
+  local base = math.min(burst, math.max(1, math.floor(per_minute / 30)))
+  local my_tier = tier[inst]
+  if not my_tier then return 0 end
+  -- Strict priority across the fleet: while an instance of a better tier has demand,
+  -- this one leaves it the whole reserve and leases only what that one leaves.
+  for who, t in pairs(tier) do
+    if who ~= inst and t < my_tier then return base end
   end
   local weight = {}
   for who, list in pairs(parsed) do
@@ -103,10 +120,11 @@ local function fair_reserve(key, h, demand, spent, burst, per_minute)
   local my_norm = (usage[inst] or 0) / mine_w
   local behind = 0
   for who, w in pairs(weight) do
-    if who ~= inst and w > 0 and (usage[who] or 0) / w < my_norm then behind = behind + w end
+    if who ~= inst and w > 0 and tier[who] == my_tier and (usage[who] or 0) / w < my_norm then
+      behind = behind + w
+    end
   end
   if behind == 0 then return 0 end
-  local base = math.min(burst, math.max(1, math.floor(per_minute / 30)))
   return math.ceil(base * behind / (behind + mine_w))
 end
 local sig, probe_prefix = KEYS[2], KEYS[3]
