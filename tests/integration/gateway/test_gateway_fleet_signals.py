@@ -248,9 +248,8 @@ class ProviderRemaining(unittest.TestCase):
     instance reads the account's limit and its low remaining count from the headers; the
     two others, which never asked the provider before, hold to what is left and to the
     account's rate, so the provider (which answers 429 past its limit) refuses next to
-    nothing. Their answers take a second (x-mock-ttft-ms): deciding alone, each would
-    send a flood's first second from its own full bucket before its first answer told it
-    what is left, and then refill at the account's whole rate."""
+    nothing. Their answers take a second (x-mock-ttft-ms), so until then they know
+    of the account only what the fleet tells them."""
 
     RPM = 120
 
@@ -304,8 +303,7 @@ class ProviderRemaining(unittest.TestCase):
         elapsed = time.monotonic() - t0
         stats = h.http(self.mock.port, "GET", "/mock/stats").json()
         reached = stats["requests"]["openai_chat"] - 110
-        # What was left of the account (10) plus its refill (2/s). Deciding alone, the two
-        # would send 60 at once. Stated slack: a remaining count is read a second after
+        # What was left of the account (10) plus its refill (2/s). Stated slack: a remaining count is read a second after
         # the provider counted it, and the requests the other instance sent in that second
         # are not in it (about the account's rate times the answer time: 2), twice over.
         print("\nfleet remaining: %d reached the provider through the two others in %.1fs "
