@@ -323,12 +323,20 @@ void Fleet::disconnect(const std::string& why) {
 
 bool Fleet::renew(uint64_t now_ns, bool all) {
   std::vector<Entry*> due;
+  // A provider's remaining count below half of what the bucket holds when full is told
+  // to the fleet at once (at most twenty times per lease); any other rides the next one.
+  const bool clamp_now = now_ns >= last_round_ns_ + lease_ns_ / 20;
+  auto low_clamp = [&](const Entry& e) {
+    const int64_t full =
+        std::min<int64_t>(e.bucket->burst(), static_cast<int64_t>(e.bucket->per_minute()));
+    return clamp_now && e.bucket->fleet_clamp() < full / 2;
+  };
   for (auto& [b, e] : entries_)
-    if (all || e.lease.due(*e.bucket, now_ns)) due.push_back(&e);
+    if (all || e.lease.due(*e.bucket, now_ns) || low_clamp(e)) due.push_back(&e);
   // One round trip renews every lease that would be due soon, not only the one that is.
   if (!due.empty() && !all)
     for (auto& [b, e] : entries_)
-      if (!e.lease.due(*e.bucket, now_ns) && e.lease.renew_soon(now_ns, lease_ns_))
+      if (!e.lease.due(*e.bucket, now_ns) && !low_clamp(e) && e.lease.renew_soon(now_ns, lease_ns_))
         due.push_back(&e);
   // A heartbeat at least twice per lease (and every half second) even when nothing is
   // due, so the others count this instance for their static share and it learns of
@@ -340,9 +348,13 @@ bool Fleet::renew(uint64_t now_ns, bool all) {
   if (due.empty() && sig.reports.empty() && sig.probe_asks.empty() && !spend_due && !pools_due &&
       now_ns < last_round_ns_ + beat)
     return true;
+  // Every provider's remaining count not told yet rides this round trip.
+  for (auto& [b, e] : entries_)
+    if (e.bucket->fleet_clamp() != INT64_MAX && std::find(due.begin(), due.end(), &e) == due.end())
+      due.push_back(&e);
 
   std::vector<std::string> args;
-  args.reserve(6 + due.size() * 6);
+  args.reserve(6 + due.size() * 8);
   args.push_back("EVALSHA");
   args.push_back(sha_);
   args.push_back(std::to_string(due.size() + sig.budgets.size() + pools_.size() + 3));
@@ -371,6 +383,9 @@ bool Fleet::renew(uint64_t now_ns, bool all) {
                       a.refund, a.want})
       args.push_back(std::to_string(v));
     args.push_back(releasing_ ? std::string() : demand_of(*e, now_ns));
+    int64_t clamp = e->bucket->take_fleet_clamp();
+    args.push_back(std::to_string(clamp == INT64_MAX ? -1 : std::max<int64_t>(0, clamp)));
+    args.push_back(std::to_string(e->bucket->provider_per_minute()));
   }
   args.push_back(std::to_string(sig.budgets.size()));
   for (const WindowReport& w : sig.budgets) {
@@ -403,7 +418,7 @@ bool Fleet::renew(uint64_t now_ns, bool all) {
     Reply again(call());
     std::swap(r.r, again.r);
   }
-  if (r.error() || r.r->type != REDIS_REPLY_ARRAY || r.r->elements != 5 + 2 * due.size() ||
+  if (r.error() || r.r->type != REDIS_REPLY_ARRAY || r.r->elements != 5 + 3 * due.size() ||
       r.r->element[1]->type != REDIS_REPLY_ARRAY || r.r->element[2]->type != REDIS_REPLY_ARRAY ||
       r.r->element[3]->type != REDIS_REPLY_ARRAY ||
       r.r->element[3]->elements != sig.budgets.size() ||
@@ -425,8 +440,11 @@ bool Fleet::renew(uint64_t now_ns, bool all) {
     e.valid_until_ns = sent + lease_ns_ - lease_ns_ / 10;
   }
   for (size_t i = 0; i < due.size(); ++i) {
-    int64_t units = r.r->element[5 + 2 * i]->integer;
-    int64_t retry_ms = r.r->element[6 + 2 * i]->integer;
+    int64_t units = r.r->element[5 + 3 * i]->integer;
+    int64_t retry_ms = r.r->element[6 + 3 * i]->integer;
+    // The provider's limit another instance read from its headers paces this one too.
+    if (int64_t pl = r.r->element[7 + 3 * i]->integer; pl > 0)
+      due[i]->bucket->adopt_provider_limit(static_cast<uint64_t>(pl));
     due[i]->lease.granted(*due[i]->bucket, units, sent, lease_ns_,
                           static_cast<uint64_t>(std::max<int64_t>(0, retry_ms)) * kMs,
                           std::uniform_real_distribution<double>(0.0, 1.0)(rng_));
@@ -683,6 +701,13 @@ std::string Fleet::demand_of(Entry& e, uint64_t now_ns) {
     for (char c : info.name) out += c == ' ' || c == ';' ? '_' : c;
     char buf[64];
     std::snprintf(buf, sizeof buf, " %u %.6g", info.weight.load(std::memory_order_relaxed), d);
+    out += buf;
+    // Its tier only while it is active: a demand decaying after the flood ended must not
+    // hold back a lower tier that is still asking.
+    if (active)
+      std::snprintf(buf, sizeof buf, " %u", info.priority.load(std::memory_order_relaxed));
+    else
+      buf[0] = '\0';
     out += buf;
   }
   return out;

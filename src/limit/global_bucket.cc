@@ -154,6 +154,11 @@ uint64_t GlobalBucket::full_in_ns(uint64_t now_ns) const {
 void GlobalBucket::clamp_level(int64_t remaining, uint64_t now_ns) {
   int64_t iv = interval();
   if (iv == 0) return;
+  if (fleet_on()) {  // the fleet thread tells the fleet's bucket too (docs/FLEET.md)
+    int64_t cur = fleet_clamp_.load(std::memory_order_relaxed);
+    while (remaining < cur && !fleet_clamp_.compare_exchange_weak(cur, remaining)) {
+    }
+  }
   int64_t missing = burst() - std::max<int64_t>(remaining, 0);
   if (missing <= 0) return;
   raise_to(tat_, static_cast<int64_t>(now_ns) +
@@ -176,6 +181,11 @@ void GlobalBucket::adopt_provider_limit(uint64_t per_minute) {
   if (per_minute == 0 || configured == 0 || per_minute >= per_minute_.load()) return;
   per_minute_.store(per_minute, std::memory_order_relaxed);
   interval_.store(interval_for(per_minute, kScale), std::memory_order_release);
+}
+
+uint64_t GlobalBucket::provider_per_minute() const {
+  uint64_t effective = per_minute();
+  return effective < configured_.load(std::memory_order_relaxed) ? effective : 0;
 }
 
 void GlobalPool::configure(uint64_t capacity) {

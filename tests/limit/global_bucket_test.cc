@@ -154,5 +154,30 @@ TEST(GlobalBucket, APauseIsReadableUntilItEnds) {
   EXPECT_EQ(b.paused_until_ns(), 5'000'000'000u);
 }
 
+TEST(GlobalBucket, UnderAFleetTheLowestRemainingCountWaitsForTheFleetThread) {
+  GlobalBucket b;
+  b.configure(600, 100);
+  b.clamp_level(30, kT0);  // no fleet: nothing to tell
+  EXPECT_EQ(b.fleet_clamp(), INT64_MAX);
+  b.fleet_enable();
+  b.clamp_level(40, kT0);
+  b.clamp_level(20, kT0);
+  b.clamp_level(50, kT0);  // the lowest since the last take is what the fleet hears
+  EXPECT_EQ(b.take_fleet_clamp(), 20);
+  EXPECT_EQ(b.take_fleet_clamp(), INT64_MAX);  // taken once
+}
+
+TEST(GlobalBucket, TheProviderLimitIsKnownOnlyWhileBelowTheConfiguredOne) {
+  GlobalBucket b;
+  b.configure(600, 100);
+  EXPECT_EQ(b.provider_per_minute(), 0u);
+  b.adopt_provider_limit(900);  // above the configured one: not adopted
+  EXPECT_EQ(b.provider_per_minute(), 0u);
+  b.adopt_provider_limit(120);
+  EXPECT_EQ(b.provider_per_minute(), 120u);
+  b.configure(600, 100);
+  EXPECT_EQ(b.provider_per_minute(), 0u);
+}
+
 }  // namespace
 }  // namespace sluice::limit

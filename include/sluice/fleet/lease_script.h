@@ -10,22 +10,29 @@
 // KEYS[3]      prefix of the probe tokens ("<prefix><provider>", SET NX PX)
 // KEYS[4..]    one hash per bucket: "tat" and one "l:<holder>" = "<units> <expiry µs>"
 //              per live lease, "d:<instance>" = "<expiry µs> <demand>" and
-//              "u:<instance>" = "<units/s> <µs>" (fair share); then one hash per budget window: "i:<instance>" = that
-//              instance's spend in the window (nano-USD), its ledger's and its own since
+//              "u:<instance>" = "<units/s> <µs>" (fair share); then one hash per budget window:
+//              "i:<instance>" = that instance's spend in the window (nano-USD), its ledger's and
+//              its own since
 // ARGV[1..4]   holder (instance, process and epoch), instance, lease_ms, seen_ms
 // ARGV[5]      n signal reports, then n pairs: field, ms (> 0: the signal lasts at
 //              least ms from now; -1: a breaker closed by its probe, deleted)
 // next         m probe asks, then m providers (a half-open breaker wanting the token)
-// next         b buckets, then six per bucket: per_minute, burst, spent, refund, want,
-//              demand: "" (not shared between projects) or "<project> <weight> <demand>"
-//              per project with demand here, joined by ";" (docs/LIMITS.md "Fleet")
+// next         b buckets, then eight per bucket: per_minute, burst, spent, refund, want,
+//              demand: "" (not shared between projects) or "<project> <weight> <demand>
+//              <priority>" per project with demand here (the priority only while it is
+//              active here), joined by ";" (docs/LIMITS.md "Fleet"),
+//              clamp: the lowest remaining count the provider reported to this
+//              instance since its last ask (-1: none), provider_per_minute: the limit
+//              the provider's headers gave (0: none); the bucket keeps the latest as
+//              "pl" = "<per_minute> <expiry µs>" for a minute
 // next         w budget windows, then two per window: this instance's spend, ttl_ms
 // next         c concurrency pools, then two per pool: capacity, slots wanted; their keys
 //              (KEYS after the budgets' hashes) hold "l:<holder>" = "<slots> <expiry µs>"
 // Reply        { instances seen within seen_ms, { field, ms left (may be <= 0), ... },
 //                { provider, 1 if this holder has the probe token, ... },
 //                { per window: the other instances' spend }, { per pool: slots held },
-//                then per bucket: units held, retry_ms }
+//                then per bucket: units held, retry_ms, the provider's limit in
+//                effect (0: none) }
 
 #include <string_view>
 
@@ -74,15 +81,31 @@ local function fair_reserve(key, h, demand, spent, burst, per_minute)
   redis.call('HSET', key, 'd:' .. inst, string.format('%d ', now + lease) .. demand)
   specs[inst] = demand
   usage[inst] = me_u
-  local total, parsed = {}, {}
+  -- "<project> <weight> <demand> <priority>" per project; the priority only while the
+  -- project is active there (a decaying demand claims no tier). An instance's tier is
+  -- the best (lowest) priority among its active projects, none (math.huge) without.
+  local total, parsed, tier = {}, {}, {}
   for who, spec in pairs(specs) do
     local list = {}
-    for p, w, d in string.gmatch(spec, '([^ ;]+) (%S+) ([^ ;]+)') do
+    for one in string.gmatch(spec, '[^;]+') do
+      local p, w, d, pr = string.match(one, '^(%S+) (%S+) (%S+) ?(%S*)$')
       d = tonumber(d)
-      list[#list + 1] = { p, tonumber(w), d }
-      total[p] = (total[p] or 0) + d
+      if d then
+        pr = tonumber(pr) or math.huge
+        list[#list + 1] = { p, tonumber(w) or 1, d }
+        total[p] = (total[p] or 0) + d
+        if not tier[who] or pr < tier[who] then tier[who] = pr end
+      end
     end
     parsed[who] = list
+  end
+  local base = math.min(burst, math.max(1, math.floor(per_minute / 30)))
+  local my_tier = tier[inst]
+  if not my_tier then return 0 end
+  -- Strict priority across the fleet: while an instance of a better tier has demand,
+  -- this one leaves it the whole reserve and leases only what that one leaves.
+  for who, t in pairs(tier) do
+    if who ~= inst and t < my_tier then return base end
   end
   local weight = {}
   for who, list in pairs(parsed) do
@@ -97,10 +120,11 @@ local function fair_reserve(key, h, demand, spent, burst, per_minute)
   local my_norm = (usage[inst] or 0) / mine_w
   local behind = 0
   for who, w in pairs(weight) do
-    if who ~= inst and w > 0 and (usage[who] or 0) / w < my_norm then behind = behind + w end
+    if who ~= inst and w > 0 and tier[who] == my_tier and (usage[who] or 0) / w < my_norm then
+      behind = behind + w
+    end
   end
   if behind == 0 then return 0 end
-  local base = math.min(burst, math.max(1, math.floor(per_minute / 30)))
   return math.ceil(base * behind / (behind + mine_w))
 end
 local sig, probe_prefix = KEYS[2], KEYS[3]
@@ -155,7 +179,7 @@ local nb = tonumber(ARGV[a])
 -- Budgets: each instance sets its own field (never adds), so a report is idempotent and
 -- a Redis that lost them is refilled by the next report of every instance.
 local spends = {}
-local wa = a + nb * 6 + 1
+local wa = a + nb * 8 + 1
 for j = 1, tonumber(ARGV[wa]) do
   local key = KEYS[3 + nb + j]
   local mine = 'i:' .. inst
@@ -200,20 +224,36 @@ for j = 1, tonumber(ARGV[pa]) do
 end
 out[5] = slots
 for i = 4, 3 + nb do
-  local o = a + (i - 4) * 6
+  local o = a + (i - 4) * 8
   local per_minute = tonumber(ARGV[o + 1])
   local burst = tonumber(ARGV[o + 2])
   local spent = tonumber(ARGV[o + 3])
   local refund = tonumber(ARGV[o + 4])
   local want = tonumber(ARGV[o + 5])
   local demand = ARGV[o + 6]
+  local clamp = tonumber(ARGV[o + 7])
+  local provider_pm = tonumber(ARGV[o + 8])
   local key = KEYS[i]
-  local T = 60000000 / per_minute
   local h = redis.call('HGETALL', key)
-  local tat = 0
+  local tat, pl, pl_until = 0, 0, 0
   for j = 1, #h, 2 do
-    if h[j] == 'tat' then tat = tonumber(h[j + 1]) end
+    if h[j] == 'tat' then tat = tonumber(h[j + 1])
+    elseif h[j] == 'pl' then
+      local v, e = string.match(h[j + 1], '^(%S+) (%S+)$')
+      pl, pl_until = tonumber(v), tonumber(e)
+    end
   end
+  -- The provider's own limit, read from its headers by any instance: the latest one
+  -- heard of in the last minute paces every instance (docs/FLEET.md "Provider pauses").
+  if provider_pm > 0 then pl, pl_until = provider_pm, now + 60000000 end
+  if pl > 0 and pl_until > now then
+    redis.call('HSET', key, 'pl', string.format('%d %d', pl, pl_until))
+    per_minute = math.min(per_minute, pl)
+  else
+    pl = 0
+    redis.call('HDEL', key, 'pl')
+  end
+  local T = 60000000 / per_minute
   local mine, others, last = 0, 0, now
   for j = 1, #h, 2 do
     local f = h[j]
@@ -233,12 +273,16 @@ for i = 4, 3 + nb do
       end
     end
   end
-  local k = math.min(spent, mine)
-  if k > 0 then
-    tat = math.max(tat, now) + k * T
-    mine = mine - k
+  -- Everything reported is charged, debts beyond the lease too (a token estimate that
+  -- settled above it): only the part within the lease leaves the lease.
+  if spent > 0 then
+    tat = math.max(tat, now) + spent * T
+    mine = math.max(0, mine - spent)
   end
   if refund > 0 and tat > now then tat = math.max(tat - refund * T, now) end
+  -- The provider said only `clamp` units are left: the fleet's level (free units plus
+  -- those out on leases) is lowered to it, never raised, as one instance's bucket is.
+  if clamp >= 0 and clamp < burst then tat = math.max(tat, now + (burst - clamp) * T) end
   local debt = math.max(0, tat - now)
   local free = burst - math.ceil(debt / T - 1e-9) - others - mine - fair_reserve(key, h, demand, spent, burst, per_minute)
   local units = want
@@ -258,6 +302,7 @@ for i = 4, 3 + nb do
   if units < want then retry = math.ceil(T / 1000) end
   out[#out + 1] = units
   out[#out + 1] = retry
+  out[#out + 1] = pl
 end
 return out
 )lua";

@@ -77,6 +77,12 @@ class GlobalBucket {
   bool fleet_on() const { return fleet_on_.load(std::memory_order_acquire); }
   FleetCounters fleet_counters() const;
   void fleet_set_cap(int64_t cap) { fleet_cap_.store(cap); }
+  // The lowest remaining count the provider reported (clamp_level) since the fleet
+  // thread last took it, for the fleet's bucket; INT64_MAX when none. Taking resets it.
+  int64_t fleet_clamp() const { return fleet_clamp_.load(std::memory_order_relaxed); }
+  int64_t take_fleet_clamp() { return fleet_clamp_.exchange(INT64_MAX); }
+  // The provider's limit adopted from its headers, when below the configured one; else 0.
+  uint64_t provider_per_minute() const;
 
  private:
   // Nanoseconds per unit, scaled by kScale so that small limits keep precision.
@@ -98,6 +104,7 @@ class GlobalBucket {
   std::atomic<int64_t> fleet_spent_{0};
   std::atomic<int64_t> fleet_refunded_{0};
   std::atomic<int64_t> fleet_short_{0};
+  std::atomic<int64_t> fleet_clamp_{INT64_MAX};
 };
 
 // A limit that does not refill: concurrent requests. Shards lease slots and give them

@@ -242,5 +242,78 @@ class ProviderHeaders(unittest.TestCase):
         self.assertEqual(stats["rate_limited"], 0)
 
 
+class ProviderRemaining(unittest.TestCase):
+    """A remaining count above zero paces the whole fleet too: sluice-mock --rpm 120 is
+    an account of 2 requests per second, far below the 60,000/min configured. One
+    instance reads the account's limit and its low remaining count from the headers; the
+    two others, which never asked the provider before, hold to what is left and to the
+    account's rate, so the provider (which answers 429 past its limit) refuses next to
+    nothing. Their answers take a second (x-mock-ttft-ms), so until then they know
+    of the account only what the fleet tells them."""
+
+    RPM = 120
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.redis = redis_server.Server()
+        self.mock = h.start_mock("--rpm", str(self.RPM))
+        self.procs = [h.start_sluice(config(self.dir, self.mock.port, self.redis.url, name),
+                                     env={"SLUICE_ADMIN_KEY": ADMIN})
+                      for name in ("gw-a", "gw-b", "gw-c")]
+        self.ports = [p.port for p in self.procs]
+
+    def tearDown(self):
+        for p in self.procs:
+            p.stop()
+        self.mock.stop()
+        self.redis.stop()
+
+    def per_minute(self, port):
+        doc = h.http(port, "GET", "/admin/limits",
+                     headers={"Authorization": "Bearer " + ADMIN}).json()
+        return {l["id"]: l for l in doc["limits"]}["provider:mock"]["requests"]["per_minute"]
+
+    def test_a_low_remaining_count_at_one_instance_paces_every_instance(self):
+        a, others = self.ports[0], self.ports[1:]
+        key = "sluice:fleet:provider:mock:requests"
+        # gw-a spends most of the account; its answers say "limit 120, remaining ...".
+        # Near the end the fleet's lease may run short for a moment (a 429 from gw-a,
+        # never from the provider): ask again.
+        sent = 0
+        while sent < 110:
+            status = post(a).status
+            self.assertIn(status, (200, 429))
+            sent += status == 200
+            if status == 429:
+                time.sleep(0.1)
+        self.assertEqual(self.per_minute(a), self.RPM)
+        # The fleet's bucket holds the provider's limit, learnt from gw-a's round trips.
+        wait_until("the provider's limit in the fleet's bucket",
+                   lambda: (self.redis.command("HGET", key, "pl") or b"").startswith(b"120 "))
+        # The two others adopt it from the fleet before they ever asked the provider.
+        wait_until("the others to adopt the provider's limit",
+                   lambda: [self.per_minute(p) for p in others] == [self.RPM, self.RPM])
+        stats = h.http(self.mock.port, "GET", "/mock/stats").json()
+        self.assertEqual(stats["requests"]["openai_chat"], 110)
+        self.assertEqual(stats["rate_limited"], 0)
+        t0 = time.monotonic()
+        flood = Flood(others, 60, {"x-mock-ttft-ms": "1000"})
+        time.sleep(10)
+        statuses = flood.stop()
+        elapsed = time.monotonic() - t0
+        stats = h.http(self.mock.port, "GET", "/mock/stats").json()
+        reached = stats["requests"]["openai_chat"] - 110
+        # What was left of the account (10) plus its refill (2/s). Stated slack: a remaining count is read a second after
+        # the provider counted it, and the requests the other instance sent in that second
+        # are not in it (about the account's rate times the answer time: 2), twice over.
+        print("\nfleet remaining: %d reached the provider through the two others in %.1fs "
+              "(%d refused there by its limit; %d answers)"
+              % (reached, elapsed, stats["rate_limited"], len(statuses)), file=sys.stderr)
+        self.assertGreater(reached, 0)
+        self.assertLessEqual(stats["rate_limited"], 4, flood.odd[:3])
+        self.assertLessEqual(reached - stats["rate_limited"],
+                             10 + self.RPM / 60.0 * elapsed + 4)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
