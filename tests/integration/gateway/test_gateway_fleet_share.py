@@ -78,8 +78,16 @@ class FleetShare(unittest.TestCase):
                 time.sleep(6)  # leases and shares settle
                 p0, e0 = counts(mock.port)
                 t0 = time.monotonic()
-                time.sleep(30)
-                p1, e1 = counts(mock.port)
+                # Six windows of 5 s: a stall of one instance (a busy machine can hold a
+                # process for a second) skews one window, not the steady state.
+                windows = []
+                last = (p0, e0)
+                for _ in range(6):
+                    time.sleep(5)
+                    now = counts(mock.port)
+                    windows.append((now[0] - last[0], now[1] - last[1]))
+                    last = now
+                p1, e1 = last
                 elapsed = time.monotonic() - t0
             finally:
                 done.set()
@@ -89,10 +97,17 @@ class FleetShare(unittest.TestCase):
             ratio = prod / max(exp, 1)
             print("\nfleet share: production %d, experiments %d in %.1fs: %.2f:1 (account %.0f)"
                   % (prod, exp, elapsed, ratio, RPM / 60.0 * elapsed), file=sys.stderr)
-            # Both flood: the account is used to the full, and split 3:1 within 10 %.
+            steady = sorted(wp / max(we, 1) for wp, we in windows)
+            median = (steady[2] + steady[3]) / 2
+            print("fleet share per 5 s window: %s, median %.2f:1"
+                  % (" ".join("%d/%d" % w for w in windows), median), file=sys.stderr)
+            # Both flood: the account is split 3:1, within 10 % in the steady state (the
+            # median window) and within 20 % over the whole 30 s.
             self.assertGreater(exp, 0)
-            self.assertGreaterEqual(ratio, 3 * 0.9)
-            self.assertLessEqual(ratio, 3 * 1.1)
+            self.assertGreaterEqual(median, 3 * 0.9)
+            self.assertLessEqual(median, 3 * 1.1)
+            self.assertGreaterEqual(ratio, 3 * 0.8)
+            self.assertLessEqual(ratio, 3 * 1.2)
         finally:
             for p in procs:
                 p.stop()
