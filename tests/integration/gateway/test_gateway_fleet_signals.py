@@ -124,7 +124,9 @@ class Signals(unittest.TestCase):
 
     def test_a_429_at_one_instance_pauses_the_account_on_all(self):
         before = mock_requests(self.mock.port)
-        r = post(self.ports[0], {"x-mock-fault": "status=429,retry_after=20",
+        # A pause long enough that a loaded machine (sanitizer builds, parallel tests)
+        # cannot let it end before the slowest instance has heard of it.
+        r = post(self.ports[0], {"x-mock-fault": "status=429,retry_after=40",
                                  "x-mock-fault-key": "pause", "x-mock-fault-times": "1"})
         self.assertEqual(r.status, 429)
         t0 = time.monotonic()
@@ -137,7 +139,7 @@ class Signals(unittest.TestCase):
                          [b"p:sluice:fleet:provider:mock:requests"])
         # The others paused until the same end, not for a fresh 20 s of their own.
         left = [paused_ms(p) for p in self.ports]
-        self.assertLessEqual(max(left), 20000, left)
+        self.assertLessEqual(max(left), 40000, left)
         self.assertLessEqual(max(left) - min(left), 2000, left)
         # A flood through all three: refused by the gateway, nothing reaches the provider.
         flood = Flood(self.ports, 12)
@@ -150,7 +152,7 @@ class Signals(unittest.TestCase):
         # Once the pause ends, every instance sends again.
         for port in self.ports:
             wait_until("gw on %d to send again" % port, lambda: post(port).status == 200,
-                       timeout=60)
+                       timeout=90)
         # The ended pause leaves Redis at the next round trip.
         wait_until("the pause to leave Redis",
                    lambda: self.redis.command("HKEYS", "sluice:fleet:signals") == [])
@@ -195,7 +197,7 @@ class Signals(unittest.TestCase):
         # A probe that succeeds closes it on every instance.
         for port in self.ports:
             wait_until("gw on %d to send again" % port, lambda: post(port).status == 200,
-                       timeout=60)
+                       timeout=90)
         wait_until("the breaker to close on all three",
                    lambda: all(breaker(p) == "closed" for p in self.ports))
 
