@@ -25,22 +25,23 @@ using route::ApiFlavor;
 // ---- requests ---------------------------------------------------------------------
 
 struct RequestOptions {
-  std::string_view model;             // the provider's model name to write into the request
-  uint32_t default_max_tokens = 4096;  // Anthropic requires max_tokens: used when the client gave none
-  bool refuse_unsupported = false;    // true: a parameter the target cannot honour is a 400
-                                      // false: it is dropped and named in `dropped`
-  bool stream = false;                // Gemini clients: the stream flag comes from the path
-                                      // (:streamGenerateContent); ignored for other clients
+  std::string_view model;  // the provider's model name to write into the request
+  uint32_t default_max_tokens =
+      4096;                         // Anthropic requires max_tokens: used when the client gave none
+  bool refuse_unsupported = false;  // true: a parameter the target cannot honour is a 400
+                                    // false: it is dropped and named in `dropped`
+  bool stream = false;              // Gemini clients: the stream flag comes from the path
+                                    // (:streamGenerateContent); ignored for other clients
 };
 
 struct RequestOut {
   bool ok = false;
-  std::string body;                   // the request in the provider's format (when ok)
-  bool stream = false;                // the client asked for a stream
-  bool include_usage = false;         // OpenAI client: stream_options.include_usage was true
-  std::vector<std::string> dropped;   // parameter names dropped (x-sluice-dropped-params)
+  std::string body;                  // the request in the provider's format (when ok)
+  bool stream = false;               // the client asked for a stream
+  bool include_usage = false;        // OpenAI client: stream_options.include_usage was true
+  std::vector<std::string> dropped;  // parameter names dropped (x-sluice-dropped-params)
   route::ErrorClass error = route::ErrorClass::bad_request;  // when !ok
-  std::string message;                // when !ok: says what and why, for the client's envelope
+  std::string message;  // when !ok: says what and why, for the client's envelope
 };
 
 RequestOut translate_request(ApiFlavor client, ApiFlavor provider, std::string_view body,
@@ -49,11 +50,11 @@ RequestOut translate_request(ApiFlavor client, ApiFlavor provider, std::string_v
 // ---- responses --------------------------------------------------------------------
 
 struct ResponseContext {
-  std::string_view model;      // the model name the client sees (the alias it asked for)
-  std::string_view request_id; // seeds ids sluice must invent (chatcmpl-…, msg_…)
-  uint64_t created_s = 0;      // unix seconds, for OpenAI `created`
-  bool include_usage = false;  // OpenAI client stream: send the final usage chunk
-  bool gemini_sse = true;      // Gemini client stream: SSE (?alt=sse) or the JSON-array form
+  std::string_view model;       // the model name the client sees (the alias it asked for)
+  std::string_view request_id;  // seeds ids sluice must invent (chatcmpl-…, msg_…)
+  uint64_t created_s = 0;       // unix seconds, for OpenAI `created`
+  bool include_usage = false;   // OpenAI client stream: send the final usage chunk
+  bool gemini_sse = true;       // Gemini client stream: SSE (?alt=sse) or the JSON-array form
 };
 
 struct ResponseOut {
