@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "sluice/core/clock.h"
+#include "sluice/core/json_string.h"
 #include "sluice/fleet/fleet.h"
 
 namespace sluice::fleet {
@@ -55,71 +56,12 @@ double to_num(std::string_view s) {
   return std::isfinite(v) ? std::clamp(v, -kBound, kBound) : 0.0;
 }
 
-// Length of the valid UTF-8 sequence at s[i], or 0.
-size_t utf8_length(std::string_view s, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = byte(i);
-  size_t n;
-  uint32_t cp;
-  if ((c & 0xe0) == 0xc0) {
-    n = 2;
-    cp = c & 0x1f;
-  } else if ((c & 0xf0) == 0xe0) {
-    n = 3;
-    cp = c & 0x0f;
-  } else if ((c & 0xf8) == 0xf0) {
-    n = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    if ((byte(i + k) & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (byte(i + k) & 0x3f);
-  }
-  const uint32_t min = n == 2 ? 0x80 : n == 3 ? 0x800 : 0x10000;
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-  return n;
-}
-
 }  // namespace
-
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (size_t i = 0; i < s.size();) {
-    const char c = s[i];
-    if (static_cast<unsigned char>(c) >= 0x80) {
-      // Redis may hold any bytes: invalid UTF-8 becomes U+FFFD, the JSON stays valid.
-      const size_t n = utf8_length(s, i);
-      if (n == 0) {
-        out += "\xef\xbf\xbd";
-        ++i;
-      } else {
-        out.append(s.substr(i, n));
-        i += n;
-      }
-      continue;
-    }
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-      out += buf;
-    } else {
-      out += c;
-    }
-    ++i;
-  }
-  out += '"';
-}
 
 void append_limit_view(std::string& out, std::string_view key, const std::vector<HashField>& hash,
                        int64_t now_us) {
   out += "{\"key\":";
-  append_json_string(out, key);
+  core::append_json_string(out, key);
   std::string leases, demand;
   std::map<std::string, double> by_project;
   for (const auto& [field, value] : hash) {
@@ -131,7 +73,7 @@ void append_limit_view(std::string& out, std::string_view key, const std::vector
       holder = holder.substr(0, holder.find(':'));  // instance names hold no ':'
       if (!leases.empty()) leases += ',';
       leases += "{\"instance\":";
-      append_json_string(leases, holder);
+      core::append_json_string(leases, holder);
       leases += ",\"units\":" + std::to_string(to_int(units)) +
                 ",\"expires_in_ms\":" + std::to_string(left_ms) + '}';
     } else if (field.starts_with("d:")) {
@@ -149,9 +91,9 @@ void append_limit_view(std::string& out, std::string_view key, const std::vector
         by_project[std::string(project)] += d;
         if (!demand.empty()) demand += ',';
         demand += "{\"instance\":";
-        append_json_string(demand, field.substr(2));
+        core::append_json_string(demand, field.substr(2));
         demand += ",\"project\":";
-        append_json_string(demand, project);
+        core::append_json_string(demand, project);
         char buf[96];
         std::snprintf(buf, sizeof buf, ",\"weight\":%lld,\"per_s\":%.3f}",
                       static_cast<long long>(to_int(weight)), d);
@@ -164,7 +106,7 @@ void append_limit_view(std::string& out, std::string_view key, const std::vector
   for (const auto& [project, d] : by_project) {
     if (!first) out += ',';
     first = false;
-    append_json_string(out, project);
+    core::append_json_string(out, project);
     char buf[64];
     std::snprintf(buf, sizeof buf, ":%.3f", d);
     out += buf;
@@ -203,7 +145,7 @@ bool Fleet::read_view() {
     for (size_t i = 0; i + 1 < seen->elements; i += 2) {
       if (i) out += ',';
       out += "{\"instance\":";
-      append_json_string(out, text(seen->element[i]));
+      core::append_json_string(out, text(seen->element[i]));
       const int64_t beat_us = static_cast<int64_t>(
           std::strtod(std::string(text(seen->element[i + 1])).c_str(), nullptr));
       out += ",\"heartbeat_age_ms\":" + std::to_string((now_us - beat_us) / 1000) + '}';

@@ -21,7 +21,4 @@ using HashField = std::pair<std::string_view, std::string_view>;
 void append_limit_view(std::string& out, std::string_view key, const std::vector<HashField>& hash,
                        int64_t now_us);
 
-// A JSON string literal of `s` (quotes, backslashes and control bytes escaped).
-void append_json_string(std::string& out, std::string_view s);
-
 }  // namespace sluice::fleet
