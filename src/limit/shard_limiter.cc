@@ -135,6 +135,12 @@ bool ShardLimiter::ensure(LeaseSet& s, Lease& lease, GlobalBucket& b, int64_t ne
   // of the fleet): units already leased wait too.
   if (now_ns < b.paused_until_ns()) return false;
   if (lease.units >= need) return true;  // the fast path: plain arithmetic
+  return refill(s, lease, b, need, now_ns);
+}
+
+// Out of line, so that ensure()'s fast path saves no registers.
+[[gnu::noinline]] bool ShardLimiter::refill(LeaseSet& s, Lease& lease, GlobalBucket& b,
+                                            int64_t need, uint64_t now_ns) {
   b.spent(lease.spent, now_ns);
   lease.spent = 0;
   int64_t missing = need - lease.units;

@@ -120,6 +120,7 @@ class ShardLimiter {
  private:
   LeaseSet* set_for(Limit* limit, int project);
   bool ensure(LeaseSet& s, Lease& lease, GlobalBucket& b, int64_t need, uint64_t now_ns);
+  bool refill(LeaseSet& s, Lease& lease, GlobalBucket& b, int64_t need, uint64_t now_ns);
   bool ensure_pool(LeaseSet& s, uint64_t now_ns);
   int64_t reserve_for(const LeaseSet& s, const GlobalBucket& b, uint64_t now_ns) const;
   double norm_usage(const Limit* limit, int project) const;
