@@ -53,16 +53,24 @@ void ProxyExchange::translate_piece(std::string_view plain) {
   }
 }
 
+namespace {
+// `data` framed as one chunk of the client's chunked body (nothing for no data).
+void append_chunk(std::string& out, std::string_view data) {
+  if (data.empty()) return;
+  core::append_hex(out, data.size());
+  out += "\r\n";
+  out += data;
+  out += "\r\n";
+}
+}  // namespace
+
 // What the translator produced so far goes out as one chunk.
 void ProxyExchange::send_translated_chunk() {
   if (translated_.empty() || ex_ == nullptr) return;
   result_.bytes_out += translated_.size();
   std::string chunk;
   chunk.reserve(translated_.size() + 16);
-  core::append_hex(chunk, translated_.size());
-  chunk += "\r\n";
-  chunk += translated_;
-  chunk += "\r\n";
+  append_chunk(chunk, translated_);
   translated_.clear();
   ex_->send_body(core::Slice::copy_of(std::move(chunk)));
 }
@@ -108,15 +116,10 @@ void ProxyExchange::finish_translation() {
 bool ProxyExchange::fail_translation(net::Exchange& ex, route::ErrorClass error,
                                      std::string_view message) {
   stream_translator_->fail(error, message, translated_);
+  result_.bytes_out += translated_.size();
   std::string chunk;
-  if (!translated_.empty()) {
-    result_.bytes_out += translated_.size();
-    core::append_hex(chunk, translated_.size());
-    chunk += "\r\n";
-    chunk += translated_;
-    chunk += "\r\n";
-    translated_.clear();
-  }
+  append_chunk(chunk, translated_);
+  translated_.clear();
   chunk += "0\r\n\r\n";
   ex.send_body(core::Slice::copy_of(std::move(chunk)));
   return true;
