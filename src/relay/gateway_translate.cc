@@ -109,17 +109,9 @@ bool Gateway::prepare_upstream(const route::Route& route, const net::Exchange& e
     return false;
   }
   bool stream = client == route::ApiFlavor::gemini ? route.stream : t.stream;
-  // An OpenAI provider's stream reports usage only when asked: always ask (the
-  // translator decides what the client sees of it).
-  route::BodyInfo translated;
-  if (provider == route::ApiFlavor::openai && stream &&
-      route::inspect_body(t.body, translated).ok() && !translated.include_usage) {
-    route::RewriteSpec spec;
-    spec.request_usage = true;
-    route::rewrite_body(t.body, translated, spec, scratch_);
-  } else {
-    scratch_ = std::move(t.body);
-  }
+  // An OpenAI provider's stream reports usage only when asked: the translator's OpenAI
+  // writer always asks (the stream translator decides what the client sees of it).
+  scratch_ = std::move(t.body);
   out.body = scratch_;
   out.path = provider_path(provider, model, stream);
   out.client_query = false;
