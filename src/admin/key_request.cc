@@ -24,8 +24,10 @@ std::string parse_key_request(std::string_view body, KeyRequest& out) {
     return std::string("body is not valid JSON: ") + rapidjson::GetParseError_En(d.GetParseError());
   if (!d.IsObject()) return "body must be a JSON object";
   const rapidjson::Value& root = d;  // const iterators: clang finds the others ambiguous
+  std::set<std::string_view> fields;
   for (auto m = root.MemberBegin(); m != root.MemberEnd(); ++m) {
     std::string_view name(m->name.GetString(), m->name.GetStringLength());
+    if (!fields.insert(name).second) return "field `" + std::string(name) + "` appears twice";
     const rapidjson::Value& v = m->value;
     if (name == "id") {
       if (!v.IsString()) return "`id` must be a string";

@@ -40,6 +40,8 @@ TEST(KeyRequest, RefusesWhatItCannotUse) {
       {R"({"project":"p","models":[1]})", "array of model aliases"},
       {R"({"project":"p","models":["a","a"]})", "twice"},
       {R"({"project":"p","sha256":"00"})", "unknown field `sha256`"},
+      {R"({"project":"p","models":["a"],"models":["a"]})", "field `models` appears twice"},
+      {R"({"project":"p","project":"q"})", "field `project` appears twice"},
       {"{\"project\":\"\xff\"}", "not valid JSON"},
   };
   for (const Case& c : cases) {
