@@ -56,9 +56,12 @@ FleetAsk FleetLease::plan(GlobalBucket& b, uint64_t now_ns, uint64_t lease_ns) {
   double life = static_cast<double>(lease_ns) / 1e9;
   int64_t want = static_cast<int64_t>(std::ceil(rate_ * life * 1.5));
   if (wanted_more) want = std::max<int64_t>(want, std::max<int64_t>(1, units_ * 2));
-  // The first ask: a tenth of a second of rate, as a shard's first lease (docs/LIMITS.md),
-  // so a cold limit does not start with a string of doublings.
-  if (!asked_) want = std::max<int64_t>(want, static_cast<int64_t>(b.per_minute() / 600));
+  // At least a tenth of a second of the limit's rate, as a shard's first lease
+  // (docs/LIMITS.md), while the fleet has units to spare: an instance that went quiet
+  // does not meet its next burst with a lease of one unit and a string of doublings.
+  // When the last grant fell short, the fleet is contended and demand alone decides.
+  if (!asked_ || !b.fleet_dry())
+    want = std::max<int64_t>(want, static_cast<int64_t>(b.per_minute() / 600));
   want = std::max<int64_t>(want, 1);
   int64_t burst = b.burst();
   if (burst > 0) want = std::min(want, burst);
@@ -98,6 +101,7 @@ void FleetLease::granted(GlobalBucket& b, int64_t units, uint64_t sent_ns, uint6
   // trips whatever the limit. `jitter` (0..1) spreads the asks of the instances so that
   // none is always first after a refill.
   uint64_t wait = std::max(retry_ns, lease_ns / 20);
+  b.fleet_set_dry(units_ < pending_.want);
   not_before_ns_ =
       units_ < pending_.want
           ? sent_ns + wait / 2 + static_cast<uint64_t>(static_cast<double>(wait) * jitter)
@@ -117,6 +121,7 @@ void FleetLease::reset(GlobalBucket& b) {
   pending_refund_mark_ = c.refunded;
   renew_at_ns_ = valid_until_ns_ = not_before_ns_ = 0;
   asked_ = false;
+  b.fleet_set_dry(false);
 }
 
 void ShareGranter::configure(uint64_t per_minute, uint64_t burst, double share) {

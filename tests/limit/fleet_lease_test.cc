@@ -100,6 +100,21 @@ TEST(FleetLease, RunningShortAsksForMore) {
   EXPECT_GE(lease.plan(b, 4 * kMs, kLease).want, 4);
 }
 
+TEST(FleetLease, AQuietLeaseKeepsATenthOfASecondOfTheRateWhileTheFleetHasUnits) {
+  GlobalBucket b;
+  fleet_bucket(b, 60'000, 60'000);
+  FleetLease lease;
+  lease.plan(b, 1, kLease);
+  lease.granted(b, 100, 1, kLease);
+  EXPECT_FALSE(b.fleet_dry());
+  // Idle for seconds: the rate seen falls to nothing, the ask stays at 100 units.
+  EXPECT_EQ(lease.plan(b, 5000 * kMs, kLease).want, 100);
+  // A grant short of the ask: the fleet is contended, demand alone decides.
+  lease.granted(b, 40, 5000 * kMs, kLease);
+  EXPECT_TRUE(b.fleet_dry());
+  EXPECT_LT(lease.plan(b, 9000 * kMs, kLease).want, 100);
+}
+
 TEST(FleetLease, RenewsAtHalfItsLifeAndIsValidForLessThanTheGranterKeepsIt) {
   GlobalBucket b;
   fleet_bucket(b);

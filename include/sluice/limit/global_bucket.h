@@ -28,6 +28,8 @@ class GlobalBucket {
 
   // Units a shard may lease now, after leaving `reserve` for others (may be negative).
   int64_t available(uint64_t now_ns) const;
+  // The same without the fleet's cap: what this process's bucket alone would allow.
+  int64_t available_here(uint64_t now_ns) const;
   // Moves `n` units into a lease if `available - reserve >= n`. One atomic add on
   // `outstanding_` (undone when the check fails) and one load of `tat_`.
   bool take(int64_t n, int64_t reserve, uint64_t now_ns);
@@ -77,6 +79,10 @@ class GlobalBucket {
   bool fleet_on() const { return fleet_on_.load(std::memory_order_acquire); }
   FleetCounters fleet_counters() const;
   void fleet_set_cap(int64_t cap) { fleet_cap_.store(cap); }
+  // The fleet's last grant fell short of the ask: the fleet has nothing free, so a
+  // shard short of the cap has met the fleet's limit, not just the end of a lease.
+  bool fleet_dry() const { return fleet_dry_.load(std::memory_order_relaxed); }
+  void fleet_set_dry(bool dry) { fleet_dry_.store(dry, std::memory_order_relaxed); }
   // The lowest remaining count the provider reported (clamp_level) since the fleet
   // thread last took it, for the fleet's bucket; INT64_MAX when none. Taking resets it.
   int64_t fleet_clamp() const { return fleet_clamp_.load(std::memory_order_relaxed); }
@@ -99,6 +105,7 @@ class GlobalBucket {
   std::atomic<uint64_t> configured_{0};
   std::atomic<uint64_t> paused_until_{0};  // mono ns: the latest pause's end
   std::atomic<bool> fleet_on_{false};
+  std::atomic<bool> fleet_dry_{false};
   std::atomic<int64_t> fleet_cap_{0};  // cumulative: fleet_taken_ may grow up to here
   std::atomic<int64_t> fleet_taken_{0};
   std::atomic<int64_t> fleet_spent_{0};
