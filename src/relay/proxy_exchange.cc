@@ -207,7 +207,7 @@ void ProxyExchange::relay_body(core::Slice data) {
     ex_->send_body(whole ? std::move(data) : data.sub(0, take));
   }
   if (done) {
-    if (scanner_) scanner_->finish();
+    finish_scan();
     if (reframe_) ex_->send_body(core::Slice::from_static("0\r\n\r\n"));
     if (translating_body_) finish_translation();
     complete(head_.keep_alive && whole);
@@ -241,13 +241,17 @@ void ProxyExchange::scan_piece(const core::Slice& data, std::string_view piece) 
   if (decoder_) {
     decoder_->push(piece);
     for (std::string_view plain = decoder_->next(); !plain.empty(); plain = decoder_->next()) {
-      scanner_->feed(plain);
-      if (translating_body_) translate_piece(plain);
+      if (translating_body_)
+        translate_piece(plain);  // feeds the scanner too, or leaves it the parsed body
+      else
+        scanner_->feed(plain);
     }
     return;
   }
-  scanner_->feed(piece);
-  if (translating_body_) translate_piece(piece);
+  if (translating_body_)
+    translate_piece(piece);
+  else
+    scanner_->feed(piece);
   if (reframe_)
     held_.push_back(
         {decoded_, data.sub(static_cast<size_t>(piece.data() - data.data()), piece.size())});
@@ -332,7 +336,7 @@ void ProxyExchange::on_upstream_closed(upstream::UpstreamConnection& c, int err)
     return;
   }
   if (head_.body == http::ResponseBody::until_close) {
-    if (scanner_) scanner_->finish();
+    finish_scan();
     if (reframe_) {
       emit_settled(true);
       ex_->send_body(core::Slice::from_static("0\r\n\r\n"));

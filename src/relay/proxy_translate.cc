@@ -1,10 +1,10 @@
 // ProxyExchange's translated answers (docs/TRANSLATION.md): when the client speaks
 // another format than the provider, the provider's 2xx body is rewritten on its way to
-// the client. The usage scanner still reads the provider's own bytes (proxy_exchange.cc
-// feeds both from scan_piece), so the ledger records the provider's counts. Event streams
-// are translated event by event and re-framed as chunks of the new bytes; a whole body is
-// gathered and translated once complete. Error answers are rewritten in relay_held
-// (proxy_attempts.cc).
+// the client. The usage scanner still reads the provider's own bytes, so the ledger
+// records the provider's counts: event streams feed both from scan_piece
+// (proxy_exchange.cc) and are translated event by event, re-framed as chunks of the new
+// bytes; a whole body is gathered, parsed once by the translator, and the scanner reads
+// usage from that tree. Error answers are rewritten in relay_held (proxy_attempts.cc).
 #include "sluice/core/append_number.h"
 #include "sluice/core/clock.h"
 #include "sluice/relay/proxy_exchange.h"
@@ -45,12 +45,44 @@ constexpr size_t kMaxTranslatedBody = 32u << 20;
 
 void ProxyExchange::translate_piece(std::string_view plain) {
   if (stream_translator_) {
+    scanner_->feed(plain);
     stream_translator_->feed(plain, translated_);
-  } else if (whole_body_.size() + plain.size() > kMaxTranslatedBody) {
-    translate_overflow_ = true;  // relay_body ends the exchange
+  } else if (translate_overflow_ || whole_body_.size() + plain.size() > kMaxTranslatedBody) {
+    // relay_body ends the exchange; the scanner reads what came for the ledger.
+    translate_overflow_ = true;
+    scanner_->feed(whole_body_);
+    scanner_->feed(plain);
+    std::string().swap(whole_body_);
   } else {
     whole_body_.append(plain);
   }
+}
+
+namespace {
+// The provider's usage, read by the scanner from the translator's parse of the body.
+struct ScanParsed final : translate::ParsedBody {
+  ScanParsed(scan::UsageScanner& s, std::string_view b) : scanner(s), body(b) {}
+  void on_parsed(const rapidjson::Value& root) override {
+    scanner.finish_parsed(body, root);
+    done = true;
+  }
+  scan::UsageScanner& scanner;
+  std::string_view body;
+  bool done = false;
+};
+}  // namespace
+
+// The end of a whole body being translated: unless the translator's parse reached the
+// scanner, it reads the bytes itself (a body that is not a JSON object, or never sent).
+void ProxyExchange::finish_scan() {
+  if (!scanner_) return;
+  if (translating_body_ && !stream_translator_ && !translate_overflow_) return;
+  scanner_->finish();
+}
+
+void ProxyExchange::scan_untranslated() {
+  scanner_->feed(whole_body_);
+  scanner_->finish();
 }
 
 namespace {
@@ -78,15 +110,19 @@ void ProxyExchange::send_translated_chunk() {
 // The provider's body ended: the client's stream is closed in its own format, or the
 // whole body is translated and sent.
 void ProxyExchange::finish_translation() {
-  if (ex_ == nullptr) return;
   if (stream_translator_) {
+    if (ex_ == nullptr) return;
     if (!stream_translator_->finished()) stream_translator_->finish(translated_);
     send_translated_chunk();
     ex_->send_body(core::Slice::from_static("0\r\n\r\n"));
     return;
   }
-  translate::ResponseOut out = translate::translate_response(req_.translation.provider, req_.flavor,
-                                                             whole_body_, response_context());
+  if (translate_overflow_) return;
+  if (ex_ == nullptr) return scan_untranslated();
+  ScanParsed parsed(*scanner_, whole_body_);
+  translate::ResponseOut out = translate::translate_response(
+      req_.translation.provider, req_.flavor, whole_body_, response_context(), &parsed);
+  if (!parsed.done) scan_untranslated();
   whole_body_.clear();
   whole_body_.shrink_to_fit();
   if (!out.ok) {

@@ -21,9 +21,7 @@ enum class BodyLook {
   full_parse,  // an error envelope, an array, escaped keys, a huge object: parse it all
 };
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 std::string_view to_text(ResponseApi api) {
   switch (api) {
@@ -127,7 +125,11 @@ BodyLook UsageExtractor::peek_body(std::span<const json::Member> members) {
 bool UsageExtractor::on_body_full_parse(std::string_view json) {
   detail::JsonDoc doc;
   if (!doc.parse(json)) return false;
-  const rapidjson::Value& root = doc.root();
+  on_parsed_body(doc.root());
+  return true;
+}
+
+void UsageExtractor::on_parsed_body(const rapidjson::Value& root) {
   if (api_ == ResponseApi::gemini && root.IsArray()) {
     // streamGenerateContent without alt=sse: a JSON array of the stream's chunks.
     for (const rapidjson::Value& chunk : root.GetArray()) {
@@ -139,14 +141,14 @@ bool UsageExtractor::on_body_full_parse(std::string_view json) {
       }
     }
     saw_terminal_ = !saw_error_;
-    return true;
+    return;
   }
-  if (!root.IsObject()) return true;
+  if (!root.IsObject()) return;
   // OpenAI and Gemini error envelopes; a Responses body holds "error": null when fine.
   const rapidjson::Value* err = detail::member(root, "error");
   if ((err != nullptr && !err->IsNull()) || detail::string_member(root, "type") == "error") {
     Rules::note_error(*this, &root);
-    return true;
+    return;
   }
   switch (api_) {
     case ResponseApi::openai_chat:
@@ -163,7 +165,6 @@ bool UsageExtractor::on_body_full_parse(std::string_view json) {
       break;
   }
   saw_terminal_ = true;
-  return true;
 }
 
 bool UsageExtractor::on_usage_object(std::string_view json) {

@@ -41,6 +41,14 @@ void UsageScanner::finish() {
   if (splitter_.finish()) on_event(splitter_.event());
 }
 
+void UsageScanner::finish_parsed(std::string_view body, const rapidjson::Value& root) {
+  if (finished_) return;
+  finished_ = true;
+  bytes_fed_ += body.size();
+  extractor_.on_parsed_body(root);
+  if (tap_) tap_->on_body(body);
+}
+
 StreamOutcome UsageScanner::outcome() const {
   if (extractor_.saw_error()) return StreamOutcome::error;
   if (extractor_.saw_terminal()) return StreamOutcome::complete;

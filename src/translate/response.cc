@@ -405,7 +405,7 @@ void write_gemini_response(const Response& in, const ResponseContext& context, s
 }  // namespace ir
 
 ResponseOut translate_response(ApiFlavor provider, ApiFlavor client, std::string_view body,
-                               const ResponseContext& context) {
+                               const ResponseContext& context, ParsedBody* parsed) {
   ResponseOut out;
   json::Document doc;
   if (!json::parse(body, doc, out.message)) {
@@ -416,6 +416,7 @@ ResponseOut translate_response(ApiFlavor provider, ApiFlavor client, std::string
     out.message = "the provider's answer is not a JSON object";
     return out;
   }
+  if (parsed != nullptr) parsed->on_parsed(doc);
   ir::Response r;
   bool read = false;
   switch (provider) {

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "sluice/scan/usage_extractor.h"
 #include "sluice/translate/translate.h"
 
 namespace sluice::translate {
@@ -131,6 +132,94 @@ TEST(Golden, Responses) {
       expect_same_json(got.body, read(want), what);
     }
   }
+}
+
+// The relay reads a translated answer's usage from the translator's own parse of the
+// provider's body (translate::ParsedBody) instead of parsing it again: what that gives
+// must equal what the usage scanner reads from the bytes itself, for every response of
+// the corpus and for bodies that push at the edges of the count rules.
+struct ExtractFromTree final : ParsedBody {
+  explicit ExtractFromTree(scan::ResponseApi api) : x(api) {}
+  void on_parsed(const rapidjson::Value& root) override {
+    x.on_parsed_body(root);
+    ++calls;
+  }
+  scan::UsageExtractor x;
+  int calls = 0;
+};
+
+scan::ResponseApi response_api(ApiFlavor f) {
+  switch (f) {
+    case ApiFlavor::anthropic:
+      return scan::ResponseApi::anthropic;
+    case ApiFlavor::gemini:
+      return scan::ResponseApi::gemini;
+    case ApiFlavor::openai:
+      break;
+  }
+  return scan::ResponseApi::openai_chat;
+}
+
+void expect_same_usage(ApiFlavor from, const std::string& body, const std::string& what) {
+  for (ApiFlavor to : kFlavors) {
+    if (to == from) continue;
+    ExtractFromTree tree(response_api(from));
+    translate_response(from, to, body, context(), &tree);
+    scan::UsageExtractor own(response_api(from));
+    const bool json = own.on_body(body);
+    ASSERT_LE(tree.calls, json ? 1 : 0) << what;
+    // Not an object (Gemini's JSON-array form): the translator refuses it and the relay
+    // scans the bytes itself.
+    if (tree.calls == 0) {
+      EXPECT_TRUE(!json || body.front() != '{') << what;
+      continue;
+    }
+    const scan::Usage& a = tree.x.usage();
+    const scan::Usage& b = own.usage();
+    EXPECT_EQ(a, b) << what << ": input " << a.input_tokens << "/" << b.input_tokens << ", output "
+                    << a.output_tokens << "/" << b.output_tokens << ", cached " << a.cached_tokens
+                    << "/" << b.cached_tokens;
+    EXPECT_EQ(tree.x.saw_terminal(), own.saw_terminal()) << what;
+    EXPECT_EQ(tree.x.saw_error(), own.saw_error()) << what;
+  }
+}
+
+TEST(Golden, UsageFromTheTranslatorsParseEqualsTheScannersOwn) {
+  for (const Case& c : cases("responses")) expect_same_usage(c.from, c.input, c.dir.string());
+  const struct {
+    ApiFlavor from;
+    const char* body;
+  } edges[] = {
+      {ApiFlavor::anthropic,
+       R"({"type":"message","role":"assistant","content":[{"type":"text","text":"hi"}],)"
+       R"("usage":{"input_tokens":12,"cache_read_input_tokens":100,)"
+       R"("cache_creation_input_tokens":7,"output_tokens":3}})"},
+      {ApiFlavor::anthropic,
+       R"({"type":"message","content":[],"usage":{"input_tokens":-4,"output_tokens":2.9e1}})"},
+      {ApiFlavor::anthropic,
+       R"({"type":"message","content":[],"usage":{"input_tokens":1e30,"output_tokens":"7"}})"},
+      {ApiFlavor::anthropic, R"({"type":"message","content":[],"usage":[1,2]})"},
+      {ApiFlavor::anthropic, R"({"type":"message","content":[],"usage":{"input_tokens":1},)"
+                             R"("usage":{"input_tokens":2}})"},
+      {ApiFlavor::anthropic, R"({"type":"error","error":{"type":"overloaded_error"}})"},
+      {ApiFlavor::openai,
+       R"({"id":"c","object":"chat.completion","choices":[{"index":0,"message":)"
+       R"({"role":"assistant","content":"x"},"finish_reason":"stop"}],"usage":)"
+       R"({"prompt_tokens":9,"completion_tokens":4,"prompt_tokens_details":)"
+       R"({"cached_tokens":5},"completion_tokens_details":{"reasoning_tokens":2}}})"},
+      {ApiFlavor::openai, R"({"choices":[],"usage":null})"},
+      {ApiFlavor::openai, R"({"choices":[],"error":{"message":"x","type":"server_error"}})"},
+      {ApiFlavor::gemini,
+       R"({"candidates":[{"content":{"parts":[{"text":"x"}],"role":"model"},)"
+       R"("finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":8,)"
+       R"("candidatesTokenCount":3,"thoughtsTokenCount":6,"cachedContentTokenCount":2,)"
+       R"("toolUsePromptTokenCount":1}})"},
+      {ApiFlavor::gemini,
+       R"({"candidates":[],"usageMetadata":{"promptTokenCount":18446744073709551615}})"},
+      {ApiFlavor::gemini, R"([{"candidates":[]}])"},
+      {ApiFlavor::gemini, R"({"candidates":[] )"},
+  };
+  for (const auto& e : edges) expect_same_usage(e.from, e.body, e.body);
 }
 
 // Whether the case says the trip through `via` loses something by design: the file

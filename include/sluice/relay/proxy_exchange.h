@@ -146,6 +146,8 @@ class ProxyExchange final : public net::ExchangeObserver,
   void start_translation(std::string headers);
   void translate_piece(std::string_view plain);
   void finish_translation();
+  void finish_scan();
+  void scan_untranslated();
   bool fail_translation(net::Exchange& ex, route::ErrorClass error, std::string_view message);
   void send_translated_chunk();
   void complete(bool upstream_reusable);

@@ -14,6 +14,8 @@
 // `thinking_delta.thinking`, `input_json_delta.partial_json`; Gemini `parts[].text`).
 // An escape or a UTF-8 sequence counts one; JSON overhead counts nothing.
 
+#include <rapidjson/fwd.h>
+
 #include <cstdint>
 #include <span>
 #include <string>
@@ -50,6 +52,9 @@ class UsageExtractor {
   // The same by a parse of the whole body into a tree: what on_body falls back to, and
   // the reference tests and the fuzzer hold on_body's cheaper look to.
   bool on_body_full_parse(std::string_view json);
+  // A complete body someone else already parsed (the translator of a translated answer):
+  // the same rules as on_body_full_parse, on that tree, with no second parse.
+  void on_parsed_body(const rapidjson::Value& root);
 
   // A usage object alone (the provider's `usage` / `usageMetadata` value), for bodies too
   // large to keep whole. Returns false when it is not a JSON object.

@@ -60,6 +60,9 @@ class UsageScanner {
   void feed(std::string_view decoded);
   // End of body. Usage and outcome are final after it.
   void finish();
+  // Instead of feed() and finish() for a non-streaming body: the whole `body`, already
+  // parsed into `root` by its reader (a translated answer), is read with no second parse.
+  void finish_parsed(std::string_view body, const rapidjson::Value& root);
 
   const Usage& usage() const { return extractor_.usage(); }
   // Before finish(), a body that has not shown its end yet reads cut_off.

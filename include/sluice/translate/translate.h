@@ -9,6 +9,8 @@
 // Contract shared by the request side (src/translate/request_*.cc) and the response
 // side (src/translate/stream_*.cc, response_*.cc).
 
+#include <rapidjson/fwd.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -63,9 +65,20 @@ struct ResponseOut {
   std::string message;  // when !ok: why the provider's body could not be read
 };
 
-// A whole (non-streamed) 2xx response body.
+// Sees the provider's whole body as parsed, before it is translated: the relay reads the
+// provider's usage from this tree instead of parsing the same bytes a second time.
+class ParsedBody {
+ public:
+  virtual void on_parsed(const rapidjson::Value& root) = 0;
+
+ protected:
+  ~ParsedBody() = default;
+};
+
+// A whole (non-streamed) 2xx response body. `parsed` (may be null) is called once the
+// body has parsed as a JSON object, whether or not it then translates.
 ResponseOut translate_response(ApiFlavor provider, ApiFlavor client, std::string_view body,
-                               const ResponseContext& context);
+                               const ResponseContext& context, ParsedBody* parsed = nullptr);
 
 // A provider's error answer (any non-2xx status, body possibly not JSON) in the client's
 // envelope, with the status the client should see.
