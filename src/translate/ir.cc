@@ -66,13 +66,19 @@ bool tool_result_is_text(const Part& result, std::string_view target, std::strin
 }
 
 std::optional<double> number(const json::Value* v, std::string_view key) {
-  const json::Value* m = json::member(v, key);
+  return number_of(json::member(v, key));
+}
+
+std::optional<int64_t> integer(const json::Value* v, std::string_view key) {
+  return integer_of(json::member(v, key));
+}
+
+std::optional<double> number_of(const json::Value* m) {
   if (m == nullptr || !m->IsNumber()) return std::nullopt;
   return m->GetDouble();
 }
 
-std::optional<int64_t> integer(const json::Value* v, std::string_view key) {
-  const json::Value* m = json::member(v, key);
+std::optional<int64_t> integer_of(const json::Value* m) {
   if (m == nullptr) return std::nullopt;
   if (m->IsInt64()) return m->GetInt64();
   if (m->IsUint64()) return INT64_MAX;

@@ -216,6 +216,9 @@ bool tool_result_is_text(const Part& result, std::string_view target, std::strin
 // A number member: nullopt when absent or not a number.
 std::optional<double> number(const json::Value* v, std::string_view key);
 std::optional<int64_t> integer(const json::Value* v, std::string_view key);
+// The same of a member already found (null: absent).
+std::optional<double> number_of(const json::Value* m);
+std::optional<int64_t> integer_of(const json::Value* m);
 void append_double(std::string& out, double v);
 
 // Effort ↔ budget (docs/TRANSLATION.md): minimal 1024, low 2048, medium 8192, high 24576.

@@ -139,8 +139,9 @@ bool read_message(const Value& m, Request& req, std::string& error) {
   return true;
 }
 
-bool read_tools(const Value& body, Request& req, std::string& error) {
-  if (const Value* tools = json::array(&body, "tools")) {
+bool read_tools(const Value* tools, const Value* choice, const Value* parallel, Request& req,
+                std::string& error) {
+  if (tools != nullptr && tools->IsArray()) {
     for (const Value& t : tools->GetArray()) {
       if (json::string(&t, "type", "function") != "function") {
         req.dropped.push_back("tools[type=" + std::string(json::string(&t, "type")) + "]");
@@ -158,7 +159,7 @@ bool read_tools(const Value& body, Request& req, std::string& error) {
       req.tools.push_back(std::move(tool));
     }
   }
-  if (const Value* choice = json::member(&body, "tool_choice")) {
+  if (choice != nullptr) {
     const std::string_view s = json::string_of(choice);
     if (s == "auto") {
       req.tool_choice = ToolChoice::auto_;
@@ -178,14 +179,14 @@ bool read_tools(const Value& body, Request& req, std::string& error) {
       return false;
     }
   }
-  if (const Value* p = json::member(&body, "parallel_tool_calls"); p && p->IsBool()) {
-    req.parallel_tool_calls = p->GetBool();
+  if (parallel != nullptr && parallel->IsBool()) {
+    req.parallel_tool_calls = parallel->GetBool();
   }
   return true;
 }
 
-void read_response_format(const Value& body, Request& req) {
-  const Value* format = json::object(&body, "response_format");
+void read_response_format(const Value* format, Request& req) {
+  if (format != nullptr && !format->IsObject()) format = nullptr;
   const std::string_view type = json::string(format, "type");
   if (type == "json_object") {
     req.json_output = true;
@@ -197,32 +198,93 @@ void read_response_format(const Value& body, Request& req) {
   }
 }
 
-// Members this reader maps; any other member is named as dropped.
+// The body's top-level members this reader maps, found in one pass over the body (it
+// has a handful; the reader asks for some twenty). Any other member is named as dropped.
+struct Top {
+  const Value* messages = nullptr;
+  const Value* tools = nullptr;
+  const Value* tool_choice = nullptr;
+  const Value* parallel_tool_calls = nullptr;
+  const Value* temperature = nullptr;
+  const Value* top_p = nullptr;
+  const Value* max_tokens = nullptr;
+  const Value* max_completion_tokens = nullptr;
+  const Value* stop = nullptr;
+  const Value* seed = nullptr;
+  const Value* presence_penalty = nullptr;
+  const Value* frequency_penalty = nullptr;
+  const Value* n = nullptr;
+  const Value* user = nullptr;
+  const Value* stream = nullptr;
+  const Value* stream_options = nullptr;
+  const Value* response_format = nullptr;
+  const Value* reasoning_effort = nullptr;
+  const Value* logprobs = nullptr;
+  const Value* ignored = nullptr;  // known, read elsewhere or not at all
+  // Members no reader maps, in the body's order (named as dropped at the end).
+  std::string_view unknown[8];
+  size_t unknowns = 0;
+  bool more_unknown = false;  // past the eight: the names are gathered again
+};
+
+struct TopKey {
+  std::string_view key;
+  const Value* Top::*slot;
+};
+
+constexpr TopKey kTopKeys[] = {
+    {"model", &Top::ignored},
+    {"messages", &Top::messages},
+    {"tools", &Top::tools},
+    {"tool_choice", &Top::tool_choice},
+    {"parallel_tool_calls", &Top::parallel_tool_calls},
+    {"temperature", &Top::temperature},
+    {"top_p", &Top::top_p},
+    {"max_tokens", &Top::max_tokens},
+    {"max_completion_tokens", &Top::max_completion_tokens},
+    {"stop", &Top::stop},
+    {"seed", &Top::seed},
+    {"presence_penalty", &Top::presence_penalty},
+    {"frequency_penalty", &Top::frequency_penalty},
+    {"n", &Top::n},
+    {"user", &Top::user},
+    {"stream", &Top::stream},
+    {"stream_options", &Top::stream_options},
+    {"response_format", &Top::response_format},
+    {"reasoning_effort", &Top::reasoning_effort},
+    {"logprobs", &Top::logprobs},
+    {"top_logprobs", &Top::ignored},
+};
+
 bool known_member(std::string_view k) {
-  for (std::string_view known : {"model",
-                                 "messages",
-                                 "tools",
-                                 "tool_choice",
-                                 "parallel_tool_calls",
-                                 "temperature",
-                                 "top_p",
-                                 "max_tokens",
-                                 "max_completion_tokens",
-                                 "stop",
-                                 "seed",
-                                 "presence_penalty",
-                                 "frequency_penalty",
-                                 "n",
-                                 "user",
-                                 "stream",
-                                 "stream_options",
-                                 "response_format",
-                                 "reasoning_effort",
-                                 "logprobs",
-                                 "top_logprobs"}) {
-    if (k == known) return true;
+  for (const TopKey& t : kTopKeys) {
+    if (t.key == k) return true;
   }
   return false;
+}
+
+// The first of duplicate keys counts, as with json::member.
+Top read_top(const Value& body) {
+  Top top;
+  for (auto it = body.MemberBegin(); it != body.MemberEnd(); ++it) {
+    const std::string_view k(it->name.GetString(), it->name.GetStringLength());
+    const TopKey* found = nullptr;
+    for (const TopKey& t : kTopKeys) {
+      if (t.key == k) {
+        found = &t;
+        break;
+      }
+    }
+    if (found == nullptr) {
+      if (top.unknowns < std::size(top.unknown))
+        top.unknown[top.unknowns++] = k;
+      else
+        top.more_unknown = true;
+    } else if (top.*(found->slot) == nullptr) {
+      top.*(found->slot) = &it->value;
+    }
+  }
+  return top;
 }
 
 }  // namespace
@@ -232,8 +294,9 @@ bool read_openai_request(const Value& body, Request& req, std::string& error) {
     error = "the body must be a JSON object";
     return false;
   }
-  const Value* messages = json::array(&body, "messages");
-  if (messages == nullptr) {
+  const Top top = read_top(body);
+  const Value* messages = top.messages;
+  if (messages == nullptr || !messages->IsArray()) {
     error = "messages must be an array";
     return false;
   }
@@ -245,20 +308,20 @@ bool read_openai_request(const Value& body, Request& req, std::string& error) {
     }
     if (!read_message(m, req, error)) return false;
   }
-  if (!read_tools(body, req, error)) return false;
-  read_response_format(body, req);
-  req.temperature = number(&body, "temperature");
-  req.top_p = number(&body, "top_p");
-  req.seed = integer(&body, "seed");
-  req.presence_penalty = number(&body, "presence_penalty");
-  req.frequency_penalty = number(&body, "frequency_penalty");
-  if (auto n = integer(&body, "n"); n && *n > 0) req.n = static_cast<uint64_t>(*n);
-  for (std::string_view key : {"max_completion_tokens", "max_tokens"}) {
-    if (auto v = integer(&body, key); v && *v > 0 && !req.max_tokens) {
-      req.max_tokens = static_cast<uint64_t>(*v);
+  if (!read_tools(top.tools, top.tool_choice, top.parallel_tool_calls, req, error)) return false;
+  read_response_format(top.response_format, req);
+  req.temperature = number_of(top.temperature);
+  req.top_p = number_of(top.top_p);
+  req.seed = integer_of(top.seed);
+  req.presence_penalty = number_of(top.presence_penalty);
+  req.frequency_penalty = number_of(top.frequency_penalty);
+  if (auto n = integer_of(top.n); n && *n > 0) req.n = static_cast<uint64_t>(*n);
+  for (const Value* v : {top.max_completion_tokens, top.max_tokens}) {
+    if (auto t = integer_of(v); t && *t > 0 && !req.max_tokens) {
+      req.max_tokens = static_cast<uint64_t>(*t);
     }
   }
-  if (const Value* stop = json::member(&body, "stop")) {
+  if (const Value* stop = top.stop) {
     if (stop->IsString()) {
       req.stop.emplace_back(json::string_of(stop));
     } else if (stop->IsArray()) {
@@ -267,11 +330,9 @@ bool read_openai_request(const Value& body, Request& req, std::string& error) {
       }
     }
   }
-  req.user = std::string(json::string(&body, "user"));
-  if (const Value* lp = json::member(&body, "logprobs"); lp && lp->IsBool() && lp->GetBool()) {
-    req.logprobs = true;
-  }
-  if (auto effort = json::string(&body, "reasoning_effort"); !effort.empty()) {
+  req.user = std::string(json::string_of(top.user));
+  if (const Value* lp = top.logprobs; lp && lp->IsBool() && lp->GetBool()) req.logprobs = true;
+  if (auto effort = json::string_of(top.reasoning_effort); !effort.empty()) {
     req.thinking_budget = budget_of_effort(effort);
     if (!req.thinking_budget) {
       error = "reasoning_effort must be none, minimal, low, medium or high";
@@ -279,13 +340,16 @@ bool read_openai_request(const Value& body, Request& req, std::string& error) {
     }
     req.include_thoughts = *req.thinking_budget > 0;
   }
-  if (const Value* s = json::member(&body, "stream"); s && s->IsBool()) req.stream = s->GetBool();
-  if (const Value* iu = json::member(json::object(&body, "stream_options"), "include_usage");
-      iu && iu->IsBool()) {
+  if (const Value* st = top.stream; st && st->IsBool()) req.stream = st->GetBool();
+  if (const Value* iu = json::member(top.stream_options, "include_usage"); iu && iu->IsBool()) {
     req.include_usage = iu->GetBool();
   }
+  if (!top.more_unknown) {
+    for (size_t i = 0; i < top.unknowns; ++i) req.dropped.emplace_back(top.unknown[i]);
+    return true;
+  }
   for (auto it = body.MemberBegin(); it != body.MemberEnd(); ++it) {
-    std::string_view k(it->name.GetString(), it->name.GetStringLength());
+    const std::string_view k(it->name.GetString(), it->name.GetStringLength());
     if (!known_member(k)) req.dropped.emplace_back(k);
   }
   return true;

@@ -86,6 +86,20 @@ TEST(Request, ParametersTheTargetCannotHonourAreNamed) {
   EXPECT_FALSE(d.HasMember("logit_bias"));
 }
 
+TEST(Request, EveryUnknownMemberIsNamedInTheBodysOrderAndTheFirstOfTwinsCounts) {
+  std::string body = R"({"messages":[{"role":"user","content":"hi"}])";
+  std::vector<std::string> want;
+  for (int i = 0; i < 11; ++i) {  // more than the reader keeps in its first pass
+    body += ",\"x" + std::to_string(i) + "\":1";
+    want.push_back("x" + std::to_string(i));
+  }
+  body += R"(,"temperature":0.25,"temperature":0.75})";
+  RequestOut r = translate_request(ApiFlavor::openai, ApiFlavor::anthropic, body, opts());
+  ASSERT_TRUE(r.ok) << r.message;
+  EXPECT_EQ(r.dropped, want);
+  EXPECT_EQ(parse(r.body)["temperature"].GetDouble(), 0.25);
+}
+
 TEST(Request, DroppedNamesAreFitForAHeader) {
   const char* body = "{\"messages\":[],\"evil\\r\\nx-injected: 1,a\":1,\"\":2}";
   RequestOut r = translate_request(ApiFlavor::openai, ApiFlavor::gemini, body, opts());
