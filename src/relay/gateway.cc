@@ -661,7 +661,7 @@ void Gateway::start_capture(RequestInfo& info, scan::ResponseApi api, std::strin
 }
 
 void Gateway::dispatch(Request& r, size_t provider, std::string_view upstream_path,
-                       std::string_view body, bool hide_usage_chunk, const Upstream* prepared) {
+                       std::string_view body, bool hide_usage_chunk, Upstream* prepared) {
   r.info.price = find_price(*cfg_, r.info);
   if (r.info.price == nullptr && needs_price(r))
     return reject(r, route::ErrorClass::forbidden,
@@ -680,7 +680,7 @@ void Gateway::dispatch(Request& r, size_t provider, std::string_view upstream_pa
   req.hide_usage_chunk = hide_usage_chunk;
   bool client_query = true;
   if (prepared && prepared->translation.on) {
-    req.translation = prepared->translation;
+    req.translation = std::move(prepared->translation);
     req.api = scan_api_of(req.translation.provider);  // the scanner reads the provider's bytes
     client_query = false;
   }

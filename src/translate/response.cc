@@ -166,7 +166,7 @@ std::string client_call_id(const Part& p, ApiFlavor client, const ResponseContex
 
 void write_openai_response(const Response& in, const ResponseContext& context, std::string& out) {
   out += R"({"id":)";
-  core::append_json_string(out, completion_id(context.request_id));
+  append_completion_id_json(out, context.request_id);
   out += R"(,"object":"chat.completion","created":)";
   core::append_uint(out, context.created_s);
   out += R"(,"model":)";
@@ -262,7 +262,7 @@ void write_openai_response(const Response& in, const ResponseContext& context, s
 void write_anthropic_response(const Response& in, const ResponseContext& context,
                               std::string& out) {
   out += R"({"id":)";
-  core::append_json_string(out, message_id(context.request_id));
+  append_message_id_json(out, context.request_id);
   out += R"(,"type":"message","role":"assistant","model":)";
   core::append_json_string(out, context.model);
   out += R"(,"content":[)";

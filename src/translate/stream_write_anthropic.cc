@@ -28,7 +28,7 @@ class AnthropicWriter final : public ClientWriter {
  protected:
   void on_begin(std::string& out) override {
     out += "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":";
-    core::append_json_string(out, message_id(request_id_));
+    append_message_id_json(out, request_id_);
     out += R"(,"type":"message","role":"assistant","model":)";
     core::append_json_string(out, model_);
     out += R"(,"content":[],"stop_reason":null,"stop_sequence":null,"usage":)";

@@ -22,7 +22,7 @@ class OpenAiWriter final : public ClientWriter {
   explicit OpenAiWriter(const ResponseContext& context) : ClientWriter(ApiFlavor::openai, context) {
     // Every chunk starts the same way.
     head_ = R"(data: {"id":)";
-    core::append_json_string(head_, completion_id(request_id_));
+    append_completion_id_json(head_, request_id_);
     head_ += R"(,"object":"chat.completion.chunk","created":)";
     core::append_uint(head_, created_s_);
     head_ += R"(,"model":)";

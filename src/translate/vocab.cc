@@ -287,9 +287,27 @@ std::string prefixed(std::string_view prefix, std::string_view request_id) {
   return id;
 }
 
+// `prefix` and the id's characters need no escape: quoted as they are.
+void append_prefixed_json(std::string& out, std::string_view prefix, std::string_view request_id) {
+  out += '"';
+  out += prefix;
+  const size_t start = out.size();
+  append_id_chars(out, request_id);
+  if (out.size() == start) out += '0';
+  out += '"';
+}
+
 }  // namespace
 
 std::string completion_id(std::string_view request_id) { return prefixed("chatcmpl-", request_id); }
+
+void append_completion_id_json(std::string& out, std::string_view request_id) {
+  append_prefixed_json(out, "chatcmpl-", request_id);
+}
+
+void append_message_id_json(std::string& out, std::string_view request_id) {
+  append_prefixed_json(out, "msg_", request_id);
+}
 
 std::string message_id(std::string_view request_id) { return prefixed("msg_", request_id); }
 

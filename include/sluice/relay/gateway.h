@@ -134,7 +134,7 @@ class Gateway final : public net::RequestHandler, public ExchangeSink, public Fa
   void reject_long_model(Request& r);
   void start_capture(RequestInfo& info, scan::ResponseApi api, std::string_view body);
   void dispatch(Request& r, size_t provider, std::string_view upstream_path, std::string_view body,
-                bool hide_usage_chunk, const Upstream* prepared = nullptr);
+                bool hide_usage_chunk, Upstream* prepared = nullptr);
   void reject(Request& r, route::ErrorClass error, std::string_view message);
   void respond_json(Request& r, int status, std::string body);
   void cors_headers(Request& r);

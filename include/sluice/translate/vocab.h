@@ -110,7 +110,10 @@ std::optional<Role> role_from(ApiFlavor flavor, std::string_view name);
 // Ids sluice invents when the provider's format has none the client's needs. Each is
 // derived from the request id (only [A-Za-z0-9_-] kept), so one request's ids are stable.
 std::string completion_id(std::string_view request_id);  // "chatcmpl-<id>"
-std::string message_id(std::string_view request_id);     // "msg_<id>"
+// The same ids appended to `out` as JSON strings, with no string of their own.
+void append_completion_id_json(std::string& out, std::string_view request_id);
+void append_message_id_json(std::string& out, std::string_view request_id);
+std::string message_id(std::string_view request_id);  // "msg_<id>"
 // A tool call id in the client's format for the index-th call of the response:
 // "call_<id>_<index>" (OpenAI, Gemini), "toolu_<id>_<index>" (Anthropic).
 std::string tool_call_id(ApiFlavor client, std::string_view request_id, uint32_t index);
