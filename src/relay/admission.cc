@@ -154,7 +154,8 @@ void Admission::admit(net::Exchange& ex, UpstreamRequest req) {
       ex.set_observer(w);
       return;
     }
-    refuse(ex, w->request(), d, true);  // the queue is full: overflow is a 429
+    // The queue is full: overflow is a 429 (a plain one where only the lease made it wait).
+    refuse(ex, w->request(), d, plan->queue_max_wait_ms > 0);
     delete w;
     return;
   }
