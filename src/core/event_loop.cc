@@ -144,10 +144,12 @@ void EventLoop::run(const std::function<void()>& on_turn) {
 void EventLoop::run_once(uint64_t max_wait_ns) { turn(max_wait_ns); }
 
 void EventLoop::turn(uint64_t max_wait_ns) {
+  // Two vectors taking turns keep their capacity: no allocation per turn once warm.
+  // A function may defer more; that lands in deferred_ and runs in the next pass.
   while (!deferred_.empty()) {
-    auto batch = std::move(deferred_);
-    deferred_.clear();
-    for (auto& fn : batch) fn();
+    running_.swap(deferred_);
+    for (auto& fn : running_) fn();
+    running_.clear();
   }
   uint64_t next = timers_.next_deadline();
   uint64_t wait = max_wait_ns;

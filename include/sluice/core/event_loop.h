@@ -112,6 +112,7 @@ class EventLoop {
   IoHandler* inbox_reader_ = nullptr;
   TimerQueue timers_;
   std::vector<std::function<void()>> deferred_;
+  std::vector<std::function<void()>> running_;  // the batch turn() is running
   uint64_t now_ns_ = 0;
   uint64_t iterations_ = 0;
   bool defer_taskrun_ = false;
