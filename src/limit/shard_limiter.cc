@@ -420,7 +420,14 @@ void ShardLimiter::tick(uint64_t now_ns, int64_t now_ms) {
   for (size_t p = 0; p < queues_.size(); ++p)
     if (!queues_[p].empty())
       for (LeaseSet* s : queues_[p].front()->plan->sets) s->demand = true;
-  std::map<Limit*, std::pair<int64_t, int64_t>> published;  // reserved tokens, in flight
+  // Reserved tokens and requests in flight per limit, summed over its lease sets: a
+  // vector kept across ticks (a handful of limits), so a tick allocates nothing.
+  published_.clear();
+  auto publish = [this](Limit* l) -> Published& {
+    for (Published& p : published_)
+      if (p.limit == l) return p;
+    return published_.emplace_back(Published{l, 0, 0});
+  };
   for (auto& [key, sp] : sets_) {
     LeaseSet& s = *sp;
     Limit& l = *s.limit;
@@ -441,16 +448,17 @@ void ShardLimiter::tick(uint64_t now_ns, int64_t now_ms) {
       s.concurrent.units = 0;
     }
     s.requests.used = s.tokens.used = s.concurrent.used = false;
-    published[&l].first += s.reserved_tokens;
-    published[&l].second += s.in_flight;
+    Published& p = publish(&l);
+    p.reserved_tokens += s.reserved_tokens;
+    p.in_flight += s.in_flight;
     if (s.demand && l.shared && s.project >= 0)
       l.shares[s.project].demand_until_ns.store(now_ns + kDemandWindowNs,
                                                 std::memory_order_relaxed);
     s.demand = false;
   }
-  for (auto& [l, v] : published) {
-    l->reserved[shard_].store(v.first, std::memory_order_relaxed);
-    l->in_flight[shard_].store(v.second, std::memory_order_relaxed);
+  for (const Published& p : published_) {
+    p.limit->reserved[shard_].store(p.reserved_tokens, std::memory_order_relaxed);
+    p.limit->in_flight[shard_].store(p.in_flight, std::memory_order_relaxed);
   }
   serve_queues(now_ns, now_ms);
 }

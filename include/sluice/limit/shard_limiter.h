@@ -153,6 +153,12 @@ class ShardLimiter {
   uint64_t last_usage_ns_ = 0;
   std::vector<std::deque<Waiter*>> queues_;  // per project index
   bool lease_short_ = false;  // the last failed refill was short of the fleet lease only
+  struct Published {
+    Limit* limit;
+    int64_t reserved_tokens;
+    int64_t in_flight;
+  };
+  std::vector<Published> published_;  // tick()'s sums, kept for its capacity
 };
 
 }  // namespace sluice::limit
