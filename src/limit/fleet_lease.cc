@@ -101,7 +101,14 @@ void FleetLease::granted(GlobalBucket& b, int64_t units, uint64_t sent_ns, uint6
   // trips whatever the limit. `jitter` (0..1) spreads the asks of the instances so that
   // none is always first after a refill.
   uint64_t wait = std::max(retry_ns, lease_ns / 20);
-  b.fleet_set_dry(units_ < pending_.want);
+  // Short of the ask: the fleet is contended, and counts as such for a lease's life
+  // after the last short grant (a full grant in between, of a small ask, says little).
+  if (units_ < pending_.want) {
+    dry_until_ns_ = sent_ns + lease_ns;
+    b.fleet_set_dry(true);
+  } else if (sent_ns >= dry_until_ns_) {
+    b.fleet_set_dry(false);
+  }
   not_before_ns_ =
       units_ < pending_.want
           ? sent_ns + wait / 2 + static_cast<uint64_t>(static_cast<double>(wait) * jitter)
@@ -119,7 +126,7 @@ void FleetLease::reset(GlobalBucket& b) {
   reported_refund_ = c.refunded;
   pending_spent_mark_ = c.spent;
   pending_refund_mark_ = c.refunded;
-  renew_at_ns_ = valid_until_ns_ = not_before_ns_ = 0;
+  renew_at_ns_ = valid_until_ns_ = not_before_ns_ = dry_until_ns_ = 0;
   asked_ = false;
   b.fleet_set_dry(false);
 }

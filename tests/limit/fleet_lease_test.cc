@@ -112,7 +112,15 @@ TEST(FleetLease, AQuietLeaseKeepsATenthOfASecondOfTheRateWhileTheFleetHasUnits) 
   // A grant short of the ask: the fleet is contended, demand alone decides.
   lease.granted(b, 40, 5000 * kMs, kLease);
   EXPECT_TRUE(b.fleet_dry());
-  EXPECT_LT(lease.plan(b, 9000 * kMs, kLease).want, 100);
+  FleetAsk small = lease.plan(b, 5100 * kMs, kLease);
+  EXPECT_LT(small.want, 100);
+  // A full grant of that small ask within a lease's life does not end the contention.
+  lease.granted(b, small.want, 5100 * kMs, kLease);
+  EXPECT_TRUE(b.fleet_dry());
+  // A full grant a lease after the last short one does.
+  lease.plan(b, 6100 * kMs, kLease);
+  lease.granted(b, 100, 6100 * kMs, kLease);
+  EXPECT_FALSE(b.fleet_dry());
 }
 
 TEST(FleetLease, RenewsAtHalfItsLifeAndIsValidForLessThanTheGranterKeepsIt) {

@@ -59,6 +59,7 @@ class FleetLease {
   uint64_t renew_at_ns_ = 0;
   uint64_t valid_until_ns_ = 0;
   uint64_t not_before_ns_ = 0;  // the granter had nothing: ask again no earlier
+  uint64_t dry_until_ns_ = 0;   // the last short grant's time plus a lease: contended
   double rate_ = 0;             // units per second taken, smoothed
   FleetAsk pending_;
   int64_t pending_spent_mark_ = 0;
