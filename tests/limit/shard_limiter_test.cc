@@ -328,40 +328,5 @@ TEST(ShardLimiter, APausedAccountAdmitsNothingFromLeasesInHand) {
   EXPECT_EQ(s.admit(*plan, 1, 0, kWall, kT0 + 3 * kSec, t).verdict, Verdict::admitted);
 }
 
-TEST(ShardLimiter, ARefusalByTheFleetLeaseAloneMayWaitForTheGrant) {
-  config::Config c = base_config();
-  c.providers[0].limits.requests_per_minute = 6000;
-  c.projects.push_back(project("a"));
-  Registry reg(c, 1);
-  ShardLimiter s(reg, 0);
-  Plan* plan = s.plan(who("a"), c);
-  GlobalBucket& b = reg.provider("acct")->requests;
-  b.fleet_enable();
-  b.fleet_set_cap(b.fleet_counters().taken + 1);  // the fleet granted one unit
-  Ticket t;
-  ASSERT_EQ(s.admit(*plan, 1, 0, kWall, kT0, t).verdict, Verdict::admitted);
-  // The process bucket has the units; only the lease is spent: the request may wait.
-  Decision d = s.admit(*plan, 1, 0, kWall, kT0, t);
-  EXPECT_EQ(d.verdict, Verdict::rate_limited);
-  EXPECT_TRUE(d.lease_wait);
-  // The fleet's last grant fell short: it is the fleet's limit, refused at once.
-  b.fleet_set_dry(true);
-  d = s.admit(*plan, 1, 0, kWall, kT0, t);
-  EXPECT_EQ(d.verdict, Verdict::rate_limited);
-  EXPECT_FALSE(d.lease_wait);
-  // Without a fleet, a refusal is the limit's own.
-  config::Config c2 = base_config();
-  c2.providers[0].limits.requests_per_minute = 60;
-  c2.providers[0].limits.burst_requests = 1;
-  c2.projects.push_back(project("a"));
-  Registry reg2(c2, 1);
-  ShardLimiter s2(reg2, 0);
-  Plan* plan2 = s2.plan(who("a"), c2);
-  ASSERT_EQ(s2.admit(*plan2, 1, 0, kWall, kT0, t).verdict, Verdict::admitted);
-  d = s2.admit(*plan2, 1, 0, kWall, kT0, t);
-  EXPECT_EQ(d.verdict, Verdict::rate_limited);
-  EXPECT_FALSE(d.lease_wait);
-}
-
 }  // namespace
 }  // namespace sluice::limit

@@ -28,8 +28,6 @@ class GlobalBucket {
 
   // Units a shard may lease now, after leaving `reserve` for others (may be negative).
   int64_t available(uint64_t now_ns) const;
-  // The same without the fleet's cap: what this process's bucket alone would allow.
-  int64_t available_here(uint64_t now_ns) const;
   // Moves `n` units into a lease if `available - reserve >= n`. One atomic add on
   // `outstanding_` (undone when the check fails) and one load of `tat_`.
   bool take(int64_t n, int64_t reserve, uint64_t now_ns);
@@ -79,8 +77,8 @@ class GlobalBucket {
   bool fleet_on() const { return fleet_on_.load(std::memory_order_acquire); }
   FleetCounters fleet_counters() const;
   void fleet_set_cap(int64_t cap) { fleet_cap_.store(cap); }
-  // The fleet's last grant fell short of the ask: the fleet has nothing free, so a
-  // shard short of the cap has met the fleet's limit, not just the end of a lease.
+  // A grant fell short of its ask within the last lease: the fleet is contended, so the
+  // lease is sized by demand alone (no floor; fleet_lease.cc).
   bool fleet_dry() const { return fleet_dry_.load(std::memory_order_relaxed); }
   void fleet_set_dry(bool dry) { fleet_dry_.store(dry, std::memory_order_relaxed); }
   // The lowest remaining count the provider reported (clamp_level) since the fleet
