@@ -222,9 +222,7 @@ struct Top {
   const Value* logprobs = nullptr;
   const Value* ignored = nullptr;  // known, read elsewhere or not at all
   // Members no reader maps, in the body's order (named as dropped at the end).
-  std::string_view unknown[8];
-  size_t unknowns = 0;
-  bool more_unknown = false;  // past the eight: the names are gathered again
+  std::vector<std::string_view> unknown;
 };
 
 struct TopKey {
@@ -256,13 +254,6 @@ constexpr TopKey kTopKeys[] = {
     {"top_logprobs", &Top::ignored},
 };
 
-bool known_member(std::string_view k) {
-  for (const TopKey& t : kTopKeys) {
-    if (t.key == k) return true;
-  }
-  return false;
-}
-
 // The first of duplicate keys counts, as with json::member.
 Top read_top(const Value& body) {
   Top top;
@@ -276,10 +267,7 @@ Top read_top(const Value& body) {
       }
     }
     if (found == nullptr) {
-      if (top.unknowns < std::size(top.unknown))
-        top.unknown[top.unknowns++] = k;
-      else
-        top.more_unknown = true;
+      top.unknown.push_back(k);
     } else if (top.*(found->slot) == nullptr) {
       top.*(found->slot) = &it->value;
     }
@@ -344,14 +332,7 @@ bool read_openai_request(const Value& body, Request& req, std::string& error) {
   if (const Value* iu = json::member(top.stream_options, "include_usage"); iu && iu->IsBool()) {
     req.include_usage = iu->GetBool();
   }
-  if (!top.more_unknown) {
-    for (size_t i = 0; i < top.unknowns; ++i) req.dropped.emplace_back(top.unknown[i]);
-    return true;
-  }
-  for (auto it = body.MemberBegin(); it != body.MemberEnd(); ++it) {
-    const std::string_view k(it->name.GetString(), it->name.GetStringLength());
-    if (!known_member(k)) req.dropped.emplace_back(k);
-  }
+  for (std::string_view k : top.unknown) req.dropped.emplace_back(k);
   return true;
 }
 
