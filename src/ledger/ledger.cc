@@ -131,7 +131,7 @@ Submitted Ledger::overflow(Record&& record) noexcept {
     if (overflow_.size() < overflow_capacity_) {
       overflow_.push_back(std::move(record));  // reserved: no allocation
       overflowed_.fetch_add(1, std::memory_order_relaxed);
-      wake_writer();
+      if (early_wake_) wake_writer();
       return Submitted::overflowed;
     }
   }
@@ -155,7 +155,8 @@ Ledger::Ledger(const config::Ledger& config, uint32_t queues, LedgerOptions opti
       retention_days_(config.retention_days),
       retention_interval_ms_(options.retention_interval_ms),
       instance_(std::move(options.instance)),
-      overflow_capacity_(options.overflow_capacity) {
+      overflow_capacity_(options.overflow_capacity),
+      early_wake_(options.early_wake) {
   create_parent(path_);
   create_private(path_);
   if (postgres_) {

@@ -85,8 +85,8 @@ class LedgerQueue {
 struct LedgerOptions {
   // Records that may wait in the shared overflow list; beyond it they are dropped.
   size_t overflow_capacity = 4096;
-  // Wake the writer when a ring passes half full. false: only the flush_ms timer,
-  // flush() and stop() wake it (tests that need a full ring).
+  // Wake the writer when a ring passes half full or a record overflows. false: only the
+  // flush_ms timer, flush() and stop() wake it (tests that need a full ring).
   bool early_wake = true;
   // How often retention (ledger.retention_days) runs on the writer thread.
   uint32_t retention_interval_ms = 60'000;
@@ -179,6 +179,7 @@ class Ledger {
   std::vector<Record> overflow_;
   std::vector<Record> overflow_spare_;  // writer only
   const size_t overflow_capacity_;
+  const bool early_wake_;
 
   // Writer coordination.
   std::mutex mu_;
