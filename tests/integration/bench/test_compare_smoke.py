@@ -205,5 +205,26 @@ class CompareSmokeHttps(unittest.TestCase):
             self.assertEqual(list(res[t]["status"]), ["200"], t)
 
 
+class CompareSmokeTranslate(unittest.TestCase):
+    """--translate: the OpenAI client through an Anthropic alias (translated) and the
+    Anthropic client through the same alias (native) both answer every request, and the
+    ratio of the one over the other is reported beside its target."""
+
+    def test_translated_and_native_answer_and_are_compared(self):
+        report, stdout = run_compare(self, ["--targets", "direct,sluice", "--translate",
+                                            "anthropic", "--skip", "latency,streams"],
+                                     "compare-translate-")
+        res = report["results"]["max"]
+        self.assertEqual(sorted(res), ["direct", "native", "sluice", "translated"])
+        for t in ("native", "translated"):
+            self.assertGreater(res[t]["ok"], 0, t)
+            self.assertEqual(res[t]["errors"], 0, t)
+            self.assertEqual(list(res[t]["status"]), ["200"], t)
+        self.assertIsInstance(report["ratios"]["rps_translated_over_native"], float)
+        goals = [g["goal"] for g in report["goals"]]
+        self.assertIn("requests/s translated >= 0.9x the provider passed through", goals)
+        self.assertIn("native", stdout)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
