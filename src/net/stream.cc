@@ -143,7 +143,23 @@ void Stream::send_raw(core::Slice s) {
   if (closing_ || s.empty()) return;
   enqueue(std::move(s));
   if (queued_ > kHighWater) was_high_ = true;
-  if (!send_inflight_) flush();
+  schedule_flush();
+}
+
+// Queued bytes leave at the end of the loop's turn, not send by send: what one turn
+// queues (a response head and its body, a request head and its body, several relayed
+// events) goes out in one sendmsg. The loop runs deferred work before it submits, so
+// the bytes leave in the same submission as before: no added delay.
+void Stream::schedule_flush() {
+  if (send_inflight_ || flush_scheduled_) return;
+  flush_scheduled_ = true;
+  ++inflight_;  // the Stream stays allocated until the deferred flush has run
+  ctx_.loop.defer([this] {
+    flush_scheduled_ = false;
+    --inflight_;
+    if (!send_inflight_) flush();
+    maybe_free();
+  });
 }
 
 // A chunk's footprint is counted once per queue, on its first queued slice, and given
@@ -204,6 +220,7 @@ void Stream::flush() {
   io_uring_sqe_set_data64(sqe, core::make_user_data(this, op_send));
   send_inflight_ = true;
   ++inflight_;
+  ++sendmsgs_;
 }
 
 void Stream::close_after_send() {
@@ -356,7 +373,7 @@ void Stream::on_sent(int res) {
     }
   }
   if (!queue_.empty()) {
-    flush();
+    schedule_flush();
   } else if (close_after_send_) {
     ::shutdown(fd_, SHUT_WR);  // send FIN after the last byte, then let go
     close();

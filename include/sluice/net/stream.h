@@ -78,6 +78,8 @@ class Stream final : public core::IoHandler {
   // whole, however little of it is queued), not their payload. Flow control pauses the
   // producer on this, so a slow reader pins at most about kHighWater.
   size_t queued_bytes() const { return queued_; }
+  // sendmsg operations submitted so far: what one loop turn queues leaves in one.
+  uint64_t sendmsgs() const { return sendmsgs_; }
   bool above_high_water() const { return queued_ > kHighWater; }
 
   // Close once everything queued has been sent (and the peer had a chance to read it).
@@ -116,6 +118,7 @@ class Stream final : public core::IoHandler {
   void arm_recv();
   void cancel(Op op);
   void flush();
+  void schedule_flush();
   void on_recv(int res, uint32_t flags);
   void on_sent(int res);
   void peer_closed(int err);
@@ -131,6 +134,7 @@ class Stream final : public core::IoHandler {
   StreamHandler* handler_;
   std::deque<Pending> queue_;
   size_t queued_ = 0;  // memory the queue keeps alive (see queued_bytes())
+  uint64_t sendmsgs_ = 0;
   iovec iov_[64];
   msghdr msg_{};
   sockaddr_storage connect_addr_{};
@@ -138,7 +142,8 @@ class Stream final : public core::IoHandler {
   bool recv_armed_ = false;  // a multishot recv is live (until its final CQE)
   bool want_read_ = false;
   bool send_inflight_ = false;
-  bool connecting_ = false;  // a connect is in flight
+  bool flush_scheduled_ = false;  // a deferred flush() will run before the next submit
+  bool connecting_ = false;       // a connect is in flight
   bool was_high_ = false;
   bool closing_ = false;
   bool close_after_send_ = false;
