@@ -21,7 +21,8 @@ constexpr Needles kPartialJsonKey{"\"partial_json\""};
 
 }  // namespace
 
-void UsageExtractor::Rules::anthropic_usage(UsageExtractor& x, const rapidjson::Value& usage) {
+template <class Object>
+void UsageExtractor::Rules::anthropic_usage(UsageExtractor& x, const Object& usage) {
   read_count(usage, "input_tokens", x.anthropic_input_);
   read_count(usage, "cache_creation_input_tokens", x.anthropic_cache_creation_);
   read_count(usage, "cache_read_input_tokens", x.anthropic_cache_read_);
@@ -34,6 +35,9 @@ void UsageExtractor::Rules::anthropic_usage(UsageExtractor& x, const rapidjson::
   u.output_tokens = x.anthropic_output_;
   set_usage(x, u);
 }
+
+template void UsageExtractor::Rules::anthropic_usage(UsageExtractor&, const rapidjson::Value&);
+template void UsageExtractor::Rules::anthropic_usage(UsageExtractor&, const detail::ScannedObject&);
 
 void UsageExtractor::Rules::anthropic_body(UsageExtractor& x, const rapidjson::Value& root) {
   if (const rapidjson::Value* usage = object_member(root, "usage")) anthropic_usage(x, *usage);

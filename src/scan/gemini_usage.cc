@@ -59,7 +59,8 @@ ChunkLook look_at_chunk(std::string_view data) {
 
 }  // namespace
 
-void UsageExtractor::Rules::gemini_usage(UsageExtractor& x, const rapidjson::Value& usage) {
+template <class Object>
+void UsageExtractor::Rules::gemini_usage(UsageExtractor& x, const Object& usage) {
   const uint64_t thoughts = count_member(usage, "thoughtsTokenCount");
   Usage u;
   u.input_tokens =
@@ -69,6 +70,9 @@ void UsageExtractor::Rules::gemini_usage(UsageExtractor& x, const rapidjson::Val
   u.reasoning_tokens = thoughts;
   set_usage(x, u);
 }
+
+template void UsageExtractor::Rules::gemini_usage(UsageExtractor&, const rapidjson::Value&);
+template void UsageExtractor::Rules::gemini_usage(UsageExtractor&, const detail::ScannedObject&);
 
 void UsageExtractor::Rules::gemini_body(UsageExtractor& x, const rapidjson::Value& root) {
   if (const rapidjson::Value* usage = object_member(root, "usageMetadata")) {

@@ -80,18 +80,23 @@ ChunkLook look_at_chunk(std::string_view data) {
 
 }  // namespace
 
-void UsageExtractor::Rules::openai_chat_usage(UsageExtractor& x, const rapidjson::Value& usage) {
+template <class Object>
+void UsageExtractor::Rules::openai_chat_usage(UsageExtractor& x, const Object& usage) {
   Usage u;
   u.input_tokens = count_member(usage, "prompt_tokens");
   u.output_tokens = count_member(usage, "completion_tokens");
-  if (const rapidjson::Value* d = object_member(usage, "prompt_tokens_details")) {
+  if (const auto d = object_member(usage, "prompt_tokens_details")) {
     u.cached_tokens = count_member(*d, "cached_tokens");
   }
-  if (const rapidjson::Value* d = object_member(usage, "completion_tokens_details")) {
+  if (const auto d = object_member(usage, "completion_tokens_details")) {
     u.reasoning_tokens = count_member(*d, "reasoning_tokens");
   }
   set_usage(x, u);
 }
+
+template void UsageExtractor::Rules::openai_chat_usage(UsageExtractor&, const rapidjson::Value&);
+template void UsageExtractor::Rules::openai_chat_usage(UsageExtractor&,
+                                                       const detail::ScannedObject&);
 
 void UsageExtractor::Rules::openai_chat_body(UsageExtractor& x, const rapidjson::Value& root) {
   if (const rapidjson::Value* usage = object_member(root, "usage")) openai_chat_usage(x, *usage);

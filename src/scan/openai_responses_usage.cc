@@ -20,20 +20,25 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 
 }  // namespace
 
-void UsageExtractor::Rules::openai_responses_usage(UsageExtractor& x,
-                                                   const rapidjson::Value& usage) {
+template <class Object>
+void UsageExtractor::Rules::openai_responses_usage(UsageExtractor& x, const Object& usage) {
   Usage u;
   u.input_tokens = count_member(usage, "input_tokens");
   u.output_tokens = count_member(usage, "output_tokens");
-  if (const rapidjson::Value* d = object_member(usage, "input_tokens_details")) {
+  if (const auto d = object_member(usage, "input_tokens_details")) {
     u.cached_tokens = count_member(*d, "cached_tokens");
     u.cache_creation_tokens = count_member(*d, "cache_write_tokens");
   }
-  if (const rapidjson::Value* d = object_member(usage, "output_tokens_details")) {
+  if (const auto d = object_member(usage, "output_tokens_details")) {
     u.reasoning_tokens = count_member(*d, "reasoning_tokens");
   }
   set_usage(x, u);
 }
+
+template void UsageExtractor::Rules::openai_responses_usage(UsageExtractor&,
+                                                            const rapidjson::Value&);
+template void UsageExtractor::Rules::openai_responses_usage(UsageExtractor&,
+                                                            const detail::ScannedObject&);
 
 void UsageExtractor::Rules::openai_responses_body(UsageExtractor& x, const rapidjson::Value& root) {
   if (const rapidjson::Value* usage = object_member(root, "usage")) {

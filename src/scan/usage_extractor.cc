@@ -167,23 +167,38 @@ void UsageExtractor::on_parsed_body(const rapidjson::Value& root) {
   saw_terminal_ = true;
 }
 
-bool UsageExtractor::on_usage_object(std::string_view json) {
-  detail::JsonDoc doc;
-  if (!doc.parse(json) || !doc.root().IsObject()) return false;
+template <class Object>
+void UsageExtractor::read_usage(const Object& usage) {
   switch (api_) {
     case ResponseApi::openai_chat:
-      Rules::openai_chat_usage(*this, doc.root());
+      Rules::openai_chat_usage(*this, usage);
       break;
     case ResponseApi::openai_responses:
-      Rules::openai_responses_usage(*this, doc.root());
+      Rules::openai_responses_usage(*this, usage);
       break;
     case ResponseApi::anthropic:
-      Rules::anthropic_usage(*this, doc.root());
+      Rules::anthropic_usage(*this, usage);
       break;
     case ResponseApi::gemini:
-      Rules::gemini_usage(*this, doc.root());
+      Rules::gemini_usage(*this, usage);
       break;
   }
+}
+
+bool UsageExtractor::on_usage_object(std::string_view json) {
+  // Nearly every usage object is integers under plain keys: the scanner reads those in
+  // one pass; the parser reads whatever else there is.
+  if (const std::optional<detail::ScannedObject> usage = detail::ScannedObject::read(json)) {
+    read_usage(*usage);
+    return true;
+  }
+  return on_usage_object_parsed(json);
+}
+
+bool UsageExtractor::on_usage_object_parsed(std::string_view json) {
+  detail::JsonDoc doc;
+  if (!doc.parse(json) || !doc.root().IsObject()) return false;
+  read_usage(doc.root());
   return true;
 }
 

@@ -5,6 +5,7 @@
 
 #include <string_view>
 
+#include "flat_usage.h"
 #include "json_doc.h"
 #include "sluice/scan/usage_extractor.h"
 
@@ -14,19 +15,25 @@ struct UsageExtractor::Rules {
   // Streams: one event. Bodies: the parsed root. Usage objects: the provider's usage value.
   static EventFacts openai_chat_event(UsageExtractor& x, const SseEvent& event);
   static void openai_chat_body(UsageExtractor& x, const rapidjson::Value& root);
-  static void openai_chat_usage(UsageExtractor& x, const rapidjson::Value& usage);
+  // Usage objects: a parsed one (rapidjson::Value) or a scanned one
+  // (detail::ScannedObject), instantiated for both in the provider's file.
+  template <class Object>
+  static void openai_chat_usage(UsageExtractor& x, const Object& usage);
 
   static EventFacts openai_responses_event(UsageExtractor& x, const SseEvent& event);
   static void openai_responses_body(UsageExtractor& x, const rapidjson::Value& root);
-  static void openai_responses_usage(UsageExtractor& x, const rapidjson::Value& usage);
+  template <class Object>
+  static void openai_responses_usage(UsageExtractor& x, const Object& usage);
 
   static EventFacts anthropic_event(UsageExtractor& x, const SseEvent& event);
   static void anthropic_body(UsageExtractor& x, const rapidjson::Value& root);
-  static void anthropic_usage(UsageExtractor& x, const rapidjson::Value& usage);
+  template <class Object>
+  static void anthropic_usage(UsageExtractor& x, const Object& usage);
 
   static EventFacts gemini_event(UsageExtractor& x, const SseEvent& event);
   static void gemini_body(UsageExtractor& x, const rapidjson::Value& root);
-  static void gemini_usage(UsageExtractor& x, const rapidjson::Value& usage);
+  template <class Object>
+  static void gemini_usage(UsageExtractor& x, const Object& usage);
 
   // Shared. An error was seen; `root` is its parsed JSON (or null when it did not parse).
   static void note_error(UsageExtractor& x, const rapidjson::Value* root);

@@ -1,8 +1,8 @@
 // The usage extractors and the JSON looks behind them on arbitrary bytes: as a whole
 // non-streaming body, as a usage object, as the data (or stray text) of an SSE event of
 // each type the rules treat apart, and through the scanner's over-cap tail path. Nothing
-// may crash, read outside the input or report inconsistent counts, and a body's cheap
-// look must read what a full parse of it reads.
+// may crash, read outside the input or report inconsistent counts, a body's cheap look
+// must read what a full parse of it reads, and a usage object's scan what its parse reads.
 //
 // Input: the bytes first; from the end, the event type to use.
 
@@ -93,9 +93,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         std::abort();
       }
     }
+    // A usage object: the scanner's reading (or its hand-off to the parser) is the
+    // parser's, verdict and counts.
     UsageExtractor object(api);
-    object.on_usage_object(text);
+    const bool object_ok = object.on_usage_object(text);
     check(object.usage());
+    UsageExtractor object_parsed(api);
+    if (object_parsed.on_usage_object_parsed(text) != object_ok ||
+        !(object.usage() == object_parsed.usage())) {
+      std::abort();
+    }
 
     UsageExtractor stream(api);
     SseEvent event;

@@ -59,6 +59,8 @@ class UsageExtractor {
   // A usage object alone (the provider's `usage` / `usageMetadata` value), for bodies too
   // large to keep whole. Returns false when it is not a JSON object.
   bool on_usage_object(std::string_view json);
+  // The same by a parse into a tree, always: the reference the scanner is held to.
+  bool on_usage_object_parsed(std::string_view json);
 
   ResponseApi api() const { return api_; }
   const Usage& usage() const { return usage_; }
@@ -76,6 +78,9 @@ class UsageExtractor {
   friend struct Rules;
 
   BodyLook peek_body(std::span<const json::Member> members);
+  // The provider's rules on its usage object, parsed or scanned.
+  template <class Object>
+  void read_usage(const Object& usage);
 
   ResponseApi api_;
   Usage usage_;
