@@ -5,8 +5,8 @@
 
 #include <string_view>
 
-#include "flat_usage.h"
 #include "json_doc.h"
+#include "scanned_object.h"
 #include "sluice/scan/usage_extractor.h"
 
 namespace sluice::scan {

@@ -1,4 +1,4 @@
-#include "flat_usage.h"
+#include "scanned_object.h"
 
 #include <cstddef>
 
