@@ -13,7 +13,7 @@ namespace {
 // at its deadline, or by its client hanging up.
 class QueuedRequest final : public limit::Waiter, public net::ExchangeObserver {
  public:
-  QueuedRequest(Admission& a, net::Exchange& ex, UpstreamRequest req, core::EventLoop& loop)
+  QueuedRequest(Admission& a, net::Exchange& ex, UpstreamRequest&& req, core::EventLoop& loop)
       : a_(a), ex_(&ex), req_(std::move(req)), loop_(loop), queued_ns_(core::mono_ns()) {}
 
   void admitted(limit::Ticket t) override {
@@ -121,7 +121,7 @@ bool Admission::readmit(RequestInfo& info, const std::string& alias, const std::
   return true;
 }
 
-void Admission::admit(net::Exchange& ex, UpstreamRequest req) {
+void Admission::admit(net::Exchange& ex, UpstreamRequest&& req) {
   if (!limiter_) return start(ex, std::move(req));
   RequestInfo& info = req.info;
   limit::Plan* plan = limiter_->plan({info.project, info.key_id, info.alias, info.provider}, *cfg_);
@@ -159,7 +159,7 @@ void Admission::queue_waited(const limit::Plan& plan, const RequestInfo& info, u
   sink_.on_queue_wait(info, ns);
 }
 
-void Admission::start(net::Exchange& ex, UpstreamRequest req) {
+void Admission::start(net::Exchange& ex, UpstreamRequest&& req) {
   if (limiter_ && req.info.ticket.held)
     add_rate_headers(req.response_headers, *req.info.ticket.plan);
   ProxyExchange::start(ex, pool_, std::move(req), &sink_);

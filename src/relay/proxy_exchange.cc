@@ -13,7 +13,7 @@
 namespace sluice::relay {
 
 ProxyExchange* ProxyExchange::start(net::Exchange& ex, upstream::UpstreamPool& pool,
-                                    UpstreamRequest req, ExchangeSink* sink) {
+                                    UpstreamRequest&& req, ExchangeSink* sink) {
   auto* p = new ProxyExchange(ex, pool, std::move(req), sink);
   p->req_.info.dispatch_ns = core::mono_ns();  // a real reading: the loop clock is per turn
   ex.set_observer(p);
@@ -26,7 +26,7 @@ ProxyExchange* ProxyExchange::start(net::Exchange& ex, upstream::UpstreamPool& p
   return p;
 }
 
-ProxyExchange::ProxyExchange(net::Exchange& ex, upstream::UpstreamPool& pool, UpstreamRequest req,
+ProxyExchange::ProxyExchange(net::Exchange& ex, upstream::UpstreamPool& pool, UpstreamRequest&& req,
                              ExchangeSink* sink)
     : ex_(&ex), loop_(ex.server().io.loop), pool_(pool), req_(std::move(req)), sink_(sink) {}
 

@@ -29,7 +29,7 @@ class Admission final : public core::TimerTarget {
   ~Admission();
 
   // Admits and starts the exchange, queues it, or answers 429.
-  void admit(net::Exchange& ex, UpstreamRequest req);
+  void admit(net::Exchange& ex, UpstreamRequest&& req);
   // A fallback to `alias` on `provider`: admitted there at once or not at all (false).
   bool readmit(RequestInfo& info, const std::string& alias, const std::string& provider);
   // Settlement: the reservation becomes the record's real tokens and cost.
@@ -42,7 +42,7 @@ class Admission final : public core::TimerTarget {
   void set_config(const config::Config& cfg) { cfg_ = &cfg; }
 
   // For a queued request (admission.cc).
-  void start(net::Exchange& ex, UpstreamRequest req);
+  void start(net::Exchange& ex, UpstreamRequest&& req);
   void refuse(net::Exchange& ex, UpstreamRequest& req, const limit::Decision& d, bool queue_full);
   void refuse_fleet_down(net::Exchange& ex, UpstreamRequest& req);
   void left_queue(UpstreamRequest& req);

@@ -97,8 +97,8 @@ class ProxyExchange final : public net::ExchangeObserver,
                             public core::TimerTarget {
  public:
   // Starts the exchange; the object deletes itself when it ends.
-  static ProxyExchange* start(net::Exchange& ex, upstream::UpstreamPool& pool, UpstreamRequest req,
-                              ExchangeSink* sink);
+  static ProxyExchange* start(net::Exchange& ex, upstream::UpstreamPool& pool,
+                              UpstreamRequest&& req, ExchangeSink* sink);
 
   void on_client_gone() override;
   void on_client_drained() override;
@@ -113,7 +113,7 @@ class ProxyExchange final : public net::ExchangeObserver,
   const scan::UsageScanner* scanner() const { return scanner_.get(); }
 
  private:
-  ProxyExchange(net::Exchange& ex, upstream::UpstreamPool& pool, UpstreamRequest req,
+  ProxyExchange(net::Exchange& ex, upstream::UpstreamPool& pool, UpstreamRequest&& req,
                 ExchangeSink* sink);
   enum TimerTag { kConnect = 1, kFirstByte = 2, kIdle = 3, kBackoff = 4, kTotal = 5 };
   // Every upstream try starts here: the breaker (and any later per-try admission)
