@@ -4,19 +4,6 @@
 
 namespace sluice::http {
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    // Folding with 0x20 is only valid for letters: check that both are the same
-    // letter, or the very same byte.
-    const auto x = static_cast<unsigned char>(a[i]);
-    const auto y = static_cast<unsigned char>(b[i]);
-    if (x == y) continue;
-    if ((x | 0x20) != (y | 0x20) || !detail::is_alpha(x)) return false;
-  }
-  return true;
-}
-
 namespace detail {
 
 Scan skip_empty_lines(const char* p, Window w) {

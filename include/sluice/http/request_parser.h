@@ -88,7 +88,19 @@ struct RequestParse {
 RequestParse parse_request_head(std::string_view buf, const RequestLimits& limits,
                                 RequestHead& out);
 
-// ASCII case-insensitive equality, for header names and tokens.
-bool iequals(std::string_view a, std::string_view b);
+// ASCII case-insensitive equality, for header names and tokens. Inline: most calls
+// compare a name with one of another length and end at the first test.
+inline bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const auto x = static_cast<unsigned char>(a[i]);
+    const auto y = static_cast<unsigned char>(b[i]);
+    if (x == y) continue;
+    // Folding with 0x20 is only valid for letters: the same letter, or the same byte.
+    const unsigned folded = x | 0x20u;
+    if (folded != (y | 0x20u) || folded < 'a' || folded > 'z') return false;
+  }
+  return true;
+}
 
 }  // namespace sluice::http
