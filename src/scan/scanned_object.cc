@@ -1,6 +1,6 @@
 #include "scanned_object.h"
 
-#include <cstddef>
+#include <cstring>
 
 namespace sluice::scan::detail {
 namespace {
@@ -15,17 +15,27 @@ constexpr size_t kMaxNegativeDigits = 18;
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-// One pass over the text, as a strict JSON reader with the limits above.
-class Checker {
- public:
-  explicit Checker(std::string_view text) : t_(text) {}
+// Whether any of these eight bytes is a quote, a backslash or below 0x20.
+bool special_in(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  auto zero_in = [](uint64_t x) { return (x - kOnes) & ~x & kHigh; };
+  return (((w - kOnes * 0x20) & ~w & kHigh) | zero_in(w ^ (kOnes * '"')) |
+          zero_in(w ^ (kOnes * '\\'))) != 0;
+}
 
-  // Whether the text is whitespace, one object, whitespace; `object` gets the object.
-  bool whole_object(std::string_view& object) {
+}  // namespace
+
+// One pass over the text, as a strict JSON reader with the limits above, noting every
+// object member in the table.
+class UsageChecker {
+ public:
+  UsageChecker(std::string_view text, ScannedUsage& out) : t_(text), out_(out) {}
+
+  bool whole_object() {
     skip_space();
-    const size_t start = i_;
-    if (!at('{') || !container(0)) return false;
-    object = t_.substr(start, i_ - start);
+    uint16_t root = 0;
+    if (!at('{') || !new_object(root) || !container(0, root)) return false;
     skip_space();
     return i_ == t_.size();
   }
@@ -36,12 +46,22 @@ class Checker {
     while (i_ < t_.size() && is_space(t_[i_])) ++i_;
   }
 
-  bool value(int depth) {
+  // Ids for objects, as many as the table may need; past them, the parser's.
+  bool new_object(uint16_t& id) {
+    if (out_.objects_ == ScannedUsage::kMaxObjects) return false;
+    id = out_.objects_++;
+    return true;
+  }
+
+  // A value; `object` gets the id it was given when it is an object.
+  bool value(int depth, uint16_t& object) {
+    object = ScannedUsage::kNotAnObject;
     if (i_ >= t_.size()) return false;
     switch (t_[i_]) {
       case '{':
+        return new_object(object) && container(depth + 1, object);
       case '[':
-        return container(depth + 1);
+        return container(depth + 1, ScannedUsage::kNotAnObject);
       case '"':
         return string();
       case 't':
@@ -55,8 +75,8 @@ class Checker {
     }
   }
 
-  // An object or array at '{' or '['.
-  bool container(int depth) {
+  // An object (`id`, at '{') or an array (at '[').
+  bool container(int depth, uint16_t id) {
     if (depth > kMaxDepth) return false;
     const bool object = t_[i_] == '{';
     const char close = object ? '}' : ']';
@@ -67,14 +87,25 @@ class Checker {
       return true;
     }
     for (;;) {
+      size_t key = 0;
+      size_t key_end = 0;
       if (object) {
+        key = i_ + 1;
         if (!at('"') || !string()) return false;
+        key_end = i_ - 1;
         skip_space();
         if (!at(':')) return false;
         ++i_;
         skip_space();
       }
-      if (!value(depth)) return false;
+      const size_t start = i_;
+      uint16_t nested = 0;
+      if (!value(depth, nested)) return false;
+      if (object) {
+        if (out_.count_ == ScannedUsage::kMaxMembers) return false;
+        out_.members_[out_.count_++] = {t_.substr(key, key_end - key), t_.substr(start, i_ - start),
+                                        id, nested};
+      }
       skip_space();
       if (at(',')) {
         ++i_;
@@ -90,7 +121,14 @@ class Checker {
   // A string at '"' without escapes. The parser copies any other byte as it is (it does
   // not check UTF-8) and refuses a control character.
   bool string() {
-    for (++i_; i_ < t_.size(); ++i_) {
+    ++i_;
+    while (i_ + 8 <= t_.size()) {
+      uint64_t w;
+      std::memcpy(&w, t_.data() + i_, sizeof w);
+      if (special_in(w)) break;
+      i_ += 8;
+    }
+    for (; i_ < t_.size(); ++i_) {
       const auto c = static_cast<unsigned char>(t_[i_]);
       if (c == '"') {
         ++i_;
@@ -123,59 +161,36 @@ class Checker {
   }
 
   std::string_view t_;
+  ScannedUsage& out_;
   size_t i_ = 0;
 };
 
-// The end of the checked value starting at `i`.
-size_t value_end(std::string_view t, size_t i) {
-  if (t[i] == '"') return t.find('"', i + 1) + 1;  // checked: no escapes
-  if (t[i] != '{' && t[i] != '[') {
-    while (i < t.size() && t[i] != ',' && t[i] != '}' && t[i] != ']' && !is_space(t[i])) ++i;
-    return i;
-  }
-  int depth = 0;
-  for (; i < t.size(); ++i) {
-    const char c = t[i];
-    if (c == '"') {
-      i = t.find('"', i + 1);
-    } else if (c == '{' || c == '[') {
-      ++depth;
-    } else if ((c == '}' || c == ']') && --depth == 0) {
-      return i + 1;
-    }
-  }
-  return t.size();
-}
-
-}  // namespace
-
-std::optional<ScannedObject> ScannedObject::read(std::string_view text) {
-  std::string_view object;
-  if (!Checker(text).whole_object(object)) return std::nullopt;
-  return ScannedObject(object);
+bool ScannedUsage::read(std::string_view text) {
+  count_ = 0;
+  objects_ = 0;
+  return UsageChecker(text, *this).whole_object();
 }
 
 std::optional<std::string_view> ScannedObject::member(std::string_view key) const {
-  const std::string_view t = text_;
-  size_t i = 1;
-  for (;;) {
-    while (is_space(t[i])) ++i;
-    if (t[i] != '"') return std::nullopt;  // '}': no more members
-    const size_t key_end = t.find('"', i + 1);
-    const std::string_view name = t.substr(i + 1, key_end - i - 1);
-    i = key_end + 1;
-    while (is_space(t[i]) || t[i] == ':') ++i;
-    const size_t end = value_end(t, i);
-    if (name == key) return t.substr(i, end - i);
-    i = end;
-    while (is_space(t[i]) || t[i] == ',') ++i;
+  for (size_t i = 0; i < usage_->count_; ++i) {
+    const ScannedUsage::Member& m = usage_->members_[i];
+    if (m.holder == id_ && m.key == key) return m.value;
   }
+  return std::nullopt;
+}
+
+std::optional<ScannedObject> ScannedObject::object(std::string_view key) const {
+  for (size_t i = 0; i < usage_->count_; ++i) {
+    const ScannedUsage::Member& m = usage_->members_[i];
+    if (m.holder != id_ || m.key != key) continue;
+    if (m.object == ScannedUsage::kNotAnObject) return std::nullopt;
+    return ScannedObject(*usage_, m.object);
+  }
+  return std::nullopt;
 }
 
 std::optional<ScannedObject> object_member(const ScannedObject& object, std::string_view key) {
-  const std::optional<std::string_view> v = object.member(key);
-  if (!v || v->front() != '{') return std::nullopt;
-  return ScannedObject::read(*v);  // checked already; this only wraps it
+  return object.object(key);
 }
 
 bool read_count(const ScannedObject& object, std::string_view key, uint64_t& out) {

@@ -1,30 +1,59 @@
 #pragma once
 // A usage object read by the project's own scanner, not by a parse into a tree: one
-// pass checks it, and its members are then looked up in the checked text. It reads only
-// the objects it reads exactly as the parser would, and says so; the parser takes any
-// other (escapes in strings, fractions and exponents, integers beyond 64 bits, deep
-// nesting), so its verdicts and values never differ from the parser's.
+// pass checks it and notes every object member (key, value text, which object holds
+// it) in a small table, and lookups read the table. It reads only the objects it reads
+// exactly as the parser would, and says so; the parser takes any other (escapes in
+// strings, fractions and exponents, integers beyond 64 bits, deep nesting, more members
+// than the table holds), so its verdicts and values never differ from the parser's.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
 
 namespace sluice::scan::detail {
 
+class ScannedUsage;
+
+// One object of a scanned usage object (the root, or an object nested in it).
 class ScannedObject {
  public:
-  // The object `text` holds (whitespace around it allowed) when the scanner reads it as
-  // the parser does; nullopt when `text` is not one whole JSON object or when it holds
-  // something the scanner leaves to the parser.
-  static std::optional<ScannedObject> read(std::string_view text);
-
-  // As detail::member on a parsed object: the first member named `key`, else nullopt.
-  // The member's value text, whitespace trimmed.
+  // As detail::member on a parsed object: the value text of the first member named
+  // `key`, else nullopt.
   std::optional<std::string_view> member(std::string_view key) const;
+  // The member `key` when it is an object.
+  std::optional<ScannedObject> object(std::string_view key) const;
 
  private:
-  explicit ScannedObject(std::string_view text) : text_(text) {}
-  std::string_view text_;  // one checked object, from '{' to '}'
+  friend class ScannedUsage;
+  ScannedObject(const ScannedUsage& usage, uint16_t id) : usage_(&usage), id_(id) {}
+  const ScannedUsage* usage_;
+  uint16_t id_;  // which object of usage_
+};
+
+class ScannedUsage {
+ public:
+  // Reads `text` (whitespace around one object): false when it is not one whole JSON
+  // object or when it holds something the scanner leaves to the parser. The text must
+  // outlive this.
+  bool read(std::string_view text);
+  ScannedObject root() const { return ScannedObject(*this, 0); }
+
+ private:
+  friend class ScannedObject;
+  friend class UsageChecker;
+  static constexpr size_t kMaxMembers = 64;
+  static constexpr uint16_t kMaxObjects = 64;
+  static constexpr uint16_t kNotAnObject = UINT16_MAX;
+  struct Member {
+    std::string_view key;  // without its quotes (the scanner takes no escapes)
+    std::string_view value;
+    uint16_t holder;  // the object the member belongs to (0: the root)
+    uint16_t object;  // the object the value is, or kNotAnObject
+  };
+  Member members_[kMaxMembers];
+  size_t count_ = 0;
+  uint16_t objects_ = 0;
 };
 
 // The helpers of json_doc.h for a scanned object, with the same results.

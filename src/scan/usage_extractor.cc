@@ -188,8 +188,9 @@ void UsageExtractor::read_usage(const Object& usage) {
 bool UsageExtractor::on_usage_object(std::string_view json) {
   // Nearly every usage object is integers under plain keys: the scanner reads those in
   // one pass; the parser reads whatever else there is.
-  if (const std::optional<detail::ScannedObject> usage = detail::ScannedObject::read(json)) {
-    read_usage(*usage);
+  detail::ScannedUsage scanned;
+  if (scanned.read(json)) {
+    read_usage(scanned.root());
     return true;
   }
   return on_usage_object_parsed(json);

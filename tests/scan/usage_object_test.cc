@@ -139,5 +139,31 @@ TEST(UsageObject, EdgeCasesReadAsParsed) {
   }
 }
 
+TEST(UsageObject, LargeAndTrickyObjectsReadAsParsed) {
+  // More members than the scanner's table holds, and more objects: the parser's.
+  std::string many = "{";
+  for (int i = 0; i < 70; ++i) many += "\"m" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+  expect_as_parsed(many + "\"prompt_tokens\":3}");
+  std::string objects = "{\"x\":[";
+  for (int i = 0; i < 100; ++i) objects += "{},";
+  expect_as_parsed(objects + "{}],\"prompt_tokens\":3}");
+  for (
+      std::string_view text : std::initializer_list<std::string_view>{
+          // A nested object's member is not the root's, and the other way round.
+          R"({"a":{"prompt_tokens":5},"prompt_tokens":2})",
+          R"({"prompt_tokens_details":{"cached_tokens":4},"cached_tokens":9})",
+          R"({"prompt_tokens_details":1,"prompt_tokens_details":{"cached_tokens":3}})",
+          R"({"prompt_tokens_details":{"cached_tokens":3},"prompt_tokens_details":{"cached_tokens":7}})",
+          // Strings longer than a word, with the character that ends the scan here and there.
+          R"({"abcdefghijklmnopq":1,"prompt_tokens":2})",
+          "{\"abcdefgh\x1fijklmnop\":1,\"prompt_tokens\":2}",
+          R"({"abcdefgh\ijklmnop":1,"prompt_tokens":2})",
+          R"({"abcdefg\"hijklmnop":1,"prompt_tokens":2})",
+          "{\"x\":\"abcdefghijklmnop\x7f\xff\",\"completion_tokens\":2}",
+      }) {
+    expect_as_parsed(text);
+  }
+}
+
 }  // namespace
 }  // namespace sluice::scan
