@@ -1,7 +1,7 @@
 #include "sluice/limit/rate_headers.h"
 
+#include <charconv>
 #include <chrono>
-#include <cstdio>
 
 namespace sluice::limit {
 namespace {
@@ -150,23 +150,35 @@ std::optional<int64_t> parse_rfc3339_ms(std::string_view s) {
   return secs * 1000 + ms;
 }
 
+// On every admitted request's rate headers: std::to_chars, not snprintf.
 std::string format_duration(uint64_t ns) {
-  char buf[48];
-  uint64_t ms = ns / 1000000 + (ns % 1000000 != 0);
+  const uint64_t ms = ns / 1000000 + (ns % 1000000 != 0);
+  std::string out;  // short enough to stay in the string itself
+  auto number = [&out](uint64_t v) {
+    char digits[20];
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, v).ptr);
+  };
   if (ms < 1000) {
-    snprintf(buf, sizeof buf, "%llums", static_cast<unsigned long long>(ms));
+    number(ms);
+    out += "ms";
   } else if (ms < 60000) {
-    int n = snprintf(buf, sizeof buf, "%.3f", static_cast<double>(ms) / 1000.0);
-    while (n > 0 && buf[n - 1] == '0') buf[--n] = '\0';
-    if (n > 0 && buf[n - 1] == '.') buf[--n] = '\0';
-    buf[n] = 's';
-    buf[n + 1] = '\0';
+    // Seconds with up to three decimals, no trailing zeros: "1.5s", "12.345s", "2s".
+    number(ms / 1000);
+    if (uint64_t frac = ms % 1000; frac != 0) {
+      out += '.';
+      out += static_cast<char>('0' + frac / 100);
+      if (frac % 100 != 0) out += static_cast<char>('0' + frac / 10 % 10);
+      if (frac % 10 != 0) out += static_cast<char>('0' + frac % 10);
+    }
+    out += 's';
   } else {
-    uint64_t s = ms / 1000;
-    snprintf(buf, sizeof buf, "%llum%llus", static_cast<unsigned long long>(s / 60),
-             static_cast<unsigned long long>(s % 60));
+    const uint64_t s = ms / 1000;
+    number(s / 60);
+    out += 'm';
+    number(s % 60);
+    out += 's';
   }
-  return buf;
+  return out;
 }
 
 }  // namespace sluice::limit

@@ -17,6 +17,20 @@ TEST(RateHeaders, OpenAiDurations) {
   EXPECT_EQ(parse_duration_ns("250us"), 250'000u);
 }
 
+TEST(RateHeaders, DurationsPrintAsOpenAiWritesThem) {
+  EXPECT_EQ(format_duration(0), "0ms");
+  EXPECT_EQ(format_duration(1), "1ms");  // rounded up to the millisecond
+  EXPECT_EQ(format_duration(999 * kMs), "999ms");
+  EXPECT_EQ(format_duration(1000 * kMs), "1s");
+  EXPECT_EQ(format_duration(1500 * kMs), "1.5s");
+  EXPECT_EQ(format_duration(17'455 * kMs), "17.455s");
+  EXPECT_EQ(format_duration(10'050 * kMs), "10.05s");
+  EXPECT_EQ(format_duration(59'999 * kMs), "59.999s");
+  EXPECT_EQ(format_duration(60'000 * kMs), "1m0s");
+  EXPECT_EQ(format_duration(360'000 * kMs), "6m0s");
+  EXPECT_EQ(format_duration(3'723'500 * kMs), "62m3s");
+}
+
 TEST(RateHeaders, LongDurationsPrintedBackParseAgain) {
   // Hundreds of millions of minutes: what format_duration writes for a huge reset.
   const uint64_t ns = 1'200'000'000ull * 3'600'000'000'000ull / 1000;
