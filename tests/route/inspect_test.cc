@@ -194,6 +194,31 @@ TEST(Inspect, NulByteAfterObjectIsMalformed) {
   EXPECT_EQ(inspect_err(std::string("{}\0{}", 5)).status, InspectStatus::malformed_json);
 }
 
+// Strings are copied a word at a time up to the first byte that needs a look: every
+// length, with an escape, a control character or the body's end at every position,
+// reads as byte by byte.
+TEST(Inspect, StringsOfEveryLengthReadWithWhatEndsTheirRunAnywhere) {
+  for (size_t len = 0; len <= 24; ++len) {
+    const std::string plain(len, 'a');
+    EXPECT_EQ(inspect_ok("{\"model\":\"" + plain + "\"}").model, plain);
+    BodyInfo counted = inspect_ok("{\"messages\":[\"" + plain + "\u00e9\"]}");
+    EXPECT_EQ(counted.input_chars, len + 1);
+    for (size_t at = 0; at <= len; ++at) {
+      const std::string head = plain.substr(0, at);
+      const std::string tail = plain.substr(at);
+      EXPECT_EQ(inspect_ok("{\"model\":\"" + head + "\\n" + tail + "\"}").model,
+                head + "\n" + tail);
+      EXPECT_EQ(inspect_ok("{\"model\":\"" + head + "\\\"" + tail + "\"}").model,
+                head + "\"" + tail);
+      EXPECT_EQ(inspect_err("{\"model\":\"" + head + "\x01" + tail + "\"}").status,
+                InspectStatus::malformed_json);
+      EXPECT_EQ(inspect_err(std::string("{\"model\":\"") + head + '\0' + tail + "\"}").status,
+                InspectStatus::malformed_json);
+      EXPECT_EQ(inspect_err("{\"model\":\"" + head).status, InspectStatus::malformed_json);
+    }
+  }
+}
+
 TEST(Inspect, InvalidUtf8IsLeftToTheProvider) {
   EXPECT_EQ(inspect_ok("{\"model\":\"m\xff\"}").model, "m\xff");
 }
