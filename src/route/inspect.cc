@@ -12,6 +12,8 @@
 #include <string>
 #include <utility>
 
+#include "sluice/core/json_string.h"
+
 // rapidjson 1.1.0 (Debian's) adds an offset to its parse stack's null pointer before the
 // first allocation, which clang's UBSan reports on every parse in the fuzz build. The
 // result is only compared, never dereferenced, so that check is off for rapidjson's
@@ -45,21 +47,7 @@ template <>
 inline void rapidjson::Reader::ScanCopyUnescapedString<sluice::route::detail::BodyStream,
                                                        rapidjson::Reader::StackStream<char>>(
     sluice::route::detail::BodyStream& is, rapidjson::Reader::StackStream<char>& os) {
-  constexpr uint64_t kOnes = 0x0101010101010101ull;
-  constexpr uint64_t kHigh = 0x8080808080808080ull;
-  auto any_zero = [](uint64_t x) { return (x - kOnes) & ~x & kHigh; };
-  const char* p = is.src_;
-  while (is.end_ - p >= 8) {
-    uint64_t w;
-    std::memcpy(&w, p, sizeof w);
-    // A byte below 0x20, a quote or a backslash somewhere in these eight.
-    if (((w - kOnes * 0x20) & ~w & kHigh) | any_zero(w ^ (kOnes * '"')) |
-        any_zero(w ^ (kOnes * '\\'))) {
-      break;
-    }
-    p += sizeof w;
-  }
-  while (p != is.end_ && static_cast<unsigned char>(*p) >= 0x20 && *p != '"' && *p != '\\') ++p;
+  const char* p = is.src_ + sluice::core::plain_string_run(is.src_, is.end_);
   const auto n = static_cast<rapidjson::SizeType>(p - is.src_);
   if (n == 0) return;
   std::memcpy(os.Push(n), is.src_, n);

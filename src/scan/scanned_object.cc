@@ -1,6 +1,6 @@
 #include "scanned_object.h"
 
-#include <cstring>
+#include "sluice/core/json_string.h"
 
 namespace sluice::scan::detail {
 namespace {
@@ -14,15 +14,6 @@ constexpr size_t kMaxNegativeDigits = 18;
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-// Whether any of these eight bytes is a quote, a backslash or below 0x20.
-bool special_in(uint64_t w) {
-  constexpr uint64_t kOnes = 0x0101010101010101ull;
-  constexpr uint64_t kHigh = 0x8080808080808080ull;
-  auto zero_in = [](uint64_t x) { return (x - kOnes) & ~x & kHigh; };
-  return (((w - kOnes * 0x20) & ~w & kHigh) | zero_in(w ^ (kOnes * '"')) |
-          zero_in(w ^ (kOnes * '\\'))) != 0;
-}
 
 }  // namespace
 
@@ -122,21 +113,10 @@ class UsageChecker {
   // not check UTF-8) and refuses a control character.
   bool string() {
     ++i_;
-    while (i_ + 8 <= t_.size()) {
-      uint64_t w;
-      std::memcpy(&w, t_.data() + i_, sizeof w);
-      if (special_in(w)) break;
-      i_ += 8;
-    }
-    for (; i_ < t_.size(); ++i_) {
-      const auto c = static_cast<unsigned char>(t_[i_]);
-      if (c == '"') {
-        ++i_;
-        return true;
-      }
-      if (c == '\\' || c < 0x20) return false;
-    }
-    return false;
+    i_ += core::plain_string_run(t_.data() + i_, t_.data() + t_.size());
+    if (!at('"')) return false;  // a backslash, a control character or the end
+    ++i_;
+    return true;
   }
 
   bool word(std::string_view w) {

@@ -8,10 +8,11 @@
 namespace sluice::translate::json::detail {
 
 // rapidjson's in-place stream, as its own type so that the reader below can copy a run of
-// ordinary string characters eight at a time. Its buffer ends in a NUL and eight more
-// bytes, so a word read never passes the end.
+// ordinary string characters eight at a time. `end` is just past the NUL that ends its
+// buffer.
 struct InPlace : rapidjson::InsituStringStream {
-  explicit InPlace(char* text) : rapidjson::InsituStringStream(text) {}
+  InPlace(char* text, const char* end) : rapidjson::InsituStringStream(text), end(end) {}
+  const char* end;
 };
 
 }  // namespace sluice::translate::json::detail
@@ -27,25 +28,10 @@ rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>, rapidjson::Memory
                             sluice::translate::json::detail::InPlace>(
         sluice::translate::json::detail::InPlace& is,
         sluice::translate::json::detail::InPlace& os) {
-  constexpr uint64_t kOnes = 0x0101010101010101ull;
-  constexpr uint64_t kHigh = 0x8080808080808080ull;
-  auto any_zero = [](uint64_t x) { return (x - kOnes) & ~x & kHigh; };
-  char* p = is.src_;
-  for (;;) {
-    uint64_t w;
-    std::memcpy(&w, p, sizeof w);
-    // A byte below 0x20, a quote or a backslash somewhere in these eight.
-    if (((w - kOnes * 0x20) & ~w & kHigh) | any_zero(w ^ (kOnes * '"')) |
-        any_zero(w ^ (kOnes * '\\'))) {
-      break;
-    }
-    p += sizeof w;
-  }
-  while (static_cast<unsigned char>(*p) >= 0x20 && *p != '"' && *p != '\\') ++p;
-  const size_t n = static_cast<size_t>(p - is.src_);
+  const size_t n = sluice::core::plain_string_run(is.src_, is.end);
   if (os.dst_ != is.src_) std::memmove(os.dst_, is.src_, n);
   os.dst_ += n;
-  is.src_ = p;
+  is.src_ += n;
 }
 
 namespace sluice::translate::json {
@@ -112,12 +98,11 @@ bool parse(std::string_view text, Document& doc, std::string& error) {
   DepthLimit limit{doc};
   // In place, on a copy in the document's own pool: strings are unescaped where they lie
   // instead of through the parse stack and into a second copy. The copy ends in the NUL
-  // where rapidjson's in-place stream stops (as its MemoryStream stops at a NUL byte)
-  // and eight more for the word scan.
-  auto* copy = static_cast<char*>(doc.GetAllocator().Malloc(text.size() + 9));
+  // where rapidjson's in-place stream stops (as its MemoryStream stops at a NUL byte).
+  auto* copy = static_cast<char*>(doc.GetAllocator().Malloc(text.size() + 1));
   if (!text.empty()) std::memcpy(copy, text.data(), text.size());
-  std::memset(copy + text.size(), 0, 9);
-  detail::InPlace in(copy);
+  copy[text.size()] = '\0';
+  detail::InPlace in(copy, copy + text.size() + 1);
   rapidjson::ParseResult result = parse_from<rapidjson::kParseInsituFlag>(in, doc, limit);
   if (limit.too_deep) {
     error = "the body nests arrays and objects deeper than " + std::to_string(kMaxDepth);

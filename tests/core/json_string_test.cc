@@ -78,5 +78,29 @@ TEST(JsonString, EscapesAtEveryOffsetOfALongRun) {
   }
 }
 
+// The reading side: the run of plain bytes ends at the first quote, backslash or control
+// character wherever it is (word scan, byte tail), or at the end; any other byte, high
+// ones included, is part of it. Held to a byte-by-byte count.
+TEST(JsonString, PlainRunEndsAtTheFirstByteThatNeedsALook) {
+  auto slow = [](std::string_view s) {
+    size_t n = 0;
+    while (n < s.size() && static_cast<unsigned char>(s[n]) >= 0x20 && s[n] != '"' && s[n] != '\\')
+      ++n;
+    return n;
+  };
+  for (char stop : {'"', '\\', '\n', '\0', '\x1f'}) {
+    for (size_t len = 0; len <= 20; ++len) {
+      for (size_t at = 0; at <= len; ++at) {
+        std::string s(len, '\xe9');
+        if (at < len) s[at] = stop;
+        if (at + 1 < len) s[at + 1] = '"';  // a later stop never hides the first
+        EXPECT_EQ(plain_string_run(s.data(), s.data() + s.size()), slow(s)) << len << " " << at;
+      }
+    }
+  }
+  const std::string plain = "abcdefghijklmnop ~\x7f\x80\xff";
+  EXPECT_EQ(plain_string_run(plain.data(), plain.data() + plain.size()), plain.size());
+}
+
 }  // namespace
 }  // namespace sluice::core
