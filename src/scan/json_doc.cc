@@ -1,5 +1,7 @@
 #include "json_doc.h"
 
+#include <cstring>
+
 namespace sluice::scan::detail {
 
 bool JsonDoc::parse(std::string_view text) {
@@ -7,25 +9,30 @@ bool JsonDoc::parse(std::string_view text) {
   return !doc_.HasParseError();
 }
 
-const rapidjson::Value* member(const rapidjson::Value& object, const char* key) {
+const rapidjson::Value* member(const rapidjson::Value& object, std::string_view key) {
   if (!object.IsObject()) return nullptr;
-  const auto it = object.FindMember(key);
-  if (it == object.MemberEnd()) return nullptr;
-  return &it->value;
+  // Lengths first: rapidjson's FindMember(const char*) measures the key on every call.
+  for (auto it = object.MemberBegin(); it != object.MemberEnd(); ++it) {
+    if (it->name.GetStringLength() == key.size() &&
+        std::memcmp(it->name.GetString(), key.data(), key.size()) == 0) {
+      return &it->value;
+    }
+  }
+  return nullptr;
 }
 
-const rapidjson::Value* object_member(const rapidjson::Value& object, const char* key) {
+const rapidjson::Value* object_member(const rapidjson::Value& object, std::string_view key) {
   const rapidjson::Value* v = member(object, key);
   return (v != nullptr && v->IsObject()) ? v : nullptr;
 }
 
-std::string_view string_member(const rapidjson::Value& object, const char* key) {
+std::string_view string_member(const rapidjson::Value& object, std::string_view key) {
   const rapidjson::Value* v = member(object, key);
   if (v == nullptr || !v->IsString()) return {};
   return std::string_view(v->GetString(), v->GetStringLength());
 }
 
-bool read_count(const rapidjson::Value& object, const char* key, uint64_t& out) {
+bool read_count(const rapidjson::Value& object, std::string_view key, uint64_t& out) {
   const rapidjson::Value* v = member(object, key);
   if (v == nullptr || !v->IsNumber()) return false;
   if (v->IsUint64()) {
@@ -46,7 +53,7 @@ bool read_count(const rapidjson::Value& object, const char* key, uint64_t& out) 
   return true;
 }
 
-uint64_t count_member(const rapidjson::Value& object, const char* key) {
+uint64_t count_member(const rapidjson::Value& object, std::string_view key) {
   uint64_t n = 0;
   read_count(object, key, n);
   return n;

@@ -58,15 +58,15 @@ class JsonDoc {
 };
 
 // The member `key` of `object` when `object` is an object holding one, else nullptr.
-const rapidjson::Value* member(const rapidjson::Value& object, const char* key);
+const rapidjson::Value* member(const rapidjson::Value& object, std::string_view key);
 // The member `key` when it is an object, else nullptr.
-const rapidjson::Value* object_member(const rapidjson::Value& object, const char* key);
+const rapidjson::Value* object_member(const rapidjson::Value& object, std::string_view key);
 // The member `key` when it is a string, else empty.
-std::string_view string_member(const rapidjson::Value& object, const char* key);
+std::string_view string_member(const rapidjson::Value& object, std::string_view key);
 // Whether the member `key` is a number; `out` gets it as a count (negative → 0,
 // fractions dropped, huge values clamped).
-bool read_count(const rapidjson::Value& object, const char* key, uint64_t& out);
+bool read_count(const rapidjson::Value& object, std::string_view key, uint64_t& out);
 // The member `key` as a count, 0 when absent or not a number.
-uint64_t count_member(const rapidjson::Value& object, const char* key);
+uint64_t count_member(const rapidjson::Value& object, std::string_view key);
 
 }  // namespace sluice::scan::detail
