@@ -18,6 +18,7 @@
 #include "sluice/tls/plaintext_buffer.h"
 #include "sluice/tls/tls_client.h"
 #include "sluice/tls/tls_server.h"
+#include "stream_pair.h"
 #include "test_pki.h"
 
 namespace sluice::net {
@@ -34,30 +35,7 @@ struct Collect final : StreamHandler {
   int closed_err = 1;
 };
 
-class StreamBacklog : public ::testing::Test {
- protected:
-  core::EventLoop loop{256};
-  core::BufferRing buffers{loop.ring(), 0, 64, 4096};
-  IoContext io{loop, buffers, {}};
-  Collect handler;
-  int peer = -1;
-
-  ~StreamBacklog() override {
-    if (peer >= 0) ::close(peer);
-  }
-
-  Stream* adopt_pair() {
-    int sv[2];
-    EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-    peer = sv[1];
-    return Stream::adopt(io, sv[0], &handler);
-  }
-
-  bool all_freed() {
-    for (int i = 0; i < 2000 && io.live_streams > 0; ++i) loop.run_once(5000000);
-    return io.live_streams == 0;
-  }
-};
+class StreamBacklog : public StreamPairTest<Collect> {};
 
 // A 100-byte piece in a buffer of its own, as a decrypted TLS record used to be.
 core::Slice small_piece_of_a_big_buffer() {

@@ -14,6 +14,7 @@
 #include "sluice/core/buffer_ring.h"
 #include "sluice/core/event_loop.h"
 #include "sluice/net/stream.h"
+#include "stream_pair.h"
 
 namespace sluice::net {
 namespace {
@@ -31,32 +32,7 @@ struct Quiet final : StreamHandler {
   int last_err = 1;
 };
 
-class StreamClose : public ::testing::Test {
- protected:
-  core::EventLoop loop{256};
-  core::BufferRing buffers{loop.ring(), 0, 64, 4096};
-  IoContext io{loop, buffers, {}};
-  Quiet handler;
-  std::vector<int> peers;  // the other ends, kept open so nothing completes on its own
-
-  ~StreamClose() override {
-    for (int fd : peers) ::close(fd);
-  }
-
-  // A connected pair; the first end becomes a Stream.
-  Stream* adopt_pair() {
-    int sv[2];
-    EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-    peers.push_back(sv[1]);
-    return Stream::adopt(io, sv[0], &handler);
-  }
-
-  // Turns the loop until every Stream is freed, or gives up after many turns.
-  bool all_freed() {
-    for (int i = 0; i < 2000 && io.live_streams > 0; ++i) loop.run_once(5000000);
-    return io.live_streams == 0;
-  }
-};
+class StreamClose : public StreamPairTest<Quiet> {};
 
 TEST_F(StreamClose, ClosingReadingStreamsFreesEveryOne) {
   std::vector<Stream*> streams;

@@ -11,6 +11,7 @@
 #include "sluice/core/buffer_ring.h"
 #include "sluice/core/event_loop.h"
 #include "sluice/net/stream.h"
+#include "stream_pair.h"
 
 namespace sluice::net {
 namespace {
@@ -20,25 +21,8 @@ struct Ignore final : StreamHandler {
   void on_peer_closed(Stream&, int) override {}
 };
 
-class StreamSend : public ::testing::Test {
+class StreamSend : public StreamPairTest<Ignore> {
  protected:
-  core::EventLoop loop{256};
-  core::BufferRing buffers{loop.ring(), 0, 64, 4096};
-  IoContext io{loop, buffers, {}};
-  Ignore handler;
-  int peer = -1;
-
-  ~StreamSend() override {
-    if (peer >= 0) ::close(peer);
-  }
-
-  Stream* adopt_pair() {
-    int sv[2];
-    EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-    peer = sv[1];
-    return Stream::adopt(io, sv[0], &handler);
-  }
-
   // Turns the loop until the peer has read `n` bytes (or gives up); returns them.
   std::string read_peer(size_t n) {
     std::string got;
@@ -49,11 +33,6 @@ class StreamSend : public ::testing::Test {
       if (r > 0) got.append(buf, static_cast<size_t>(r));
     }
     return got;
-  }
-
-  bool all_freed() {
-    for (int i = 0; i < 2000 && io.live_streams > 0; ++i) loop.run_once(5000000);
-    return io.live_streams == 0;
   }
 };
 
