@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "sluice/core/append_number.h"
 #include "sluice/core/json_string.h"
 #include "sluice/ledger/spsc_ring.h"
 
@@ -224,15 +225,24 @@ void field(std::string& out, const char* name, const std::string& value) {
   core::append_json_chars(out, value);
   out += '"';
 }
-void number(std::string& out, const char* name, double value) {
-  char buf[64];
-  int n = snprintf(buf, sizeof buf, ",\"%s\":%.3f", name, value);
-  out.append(buf, static_cast<size_t>(n));
+void name_of(std::string& out, const char* name) {
+  out += ",\"";
+  out += name;
+  out += "\":";
+}
+// A duration in milliseconds with three decimals, rounded to the microsecond.
+void millis(std::string& out, const char* name, uint64_t ns) {
+  name_of(out, name);
+  core::append_ms3(out, (ns + 500) / 1000 * 1000);
 }
 void integer(std::string& out, const char* name, uint64_t value) {
-  char buf[64];
-  int n = snprintf(buf, sizeof buf, ",\"%s\":%llu", name, static_cast<unsigned long long>(value));
-  out.append(buf, static_cast<size_t>(n));
+  name_of(out, name);
+  core::append_uint(out, value);
+}
+// Two digits, zero-padded (a date or time field).
+void two(std::string& out, int v) {
+  out += static_cast<char>('0' + v / 10 % 10);
+  out += static_cast<char>('0' + v % 10);
 }
 }  // namespace
 
@@ -261,18 +271,35 @@ void AccessLog::record(const RequestInfo& r, uint64_t now_ns, uint64_t ttfb_ns,
   time_t secs = static_cast<time_t>(r.ts_ms / 1000);
   tm t{};
   gmtime_r(&secs, &t);
-  char ts[64];
-  snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", t.tm_year + 1900, t.tm_mon + 1,
-           t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, static_cast<int>(r.ts_ms % 1000));
-  double total_ms = static_cast<double>(now_ns - r.arrival_ns) / 1e6;
-  double ttfb_ms = static_cast<double>(ttfb_ns) / 1e6;
+  // Numbers without printf: "2026-01-31T12:00:05.250Z", then std::to_chars.
+  const uint64_t total_ns = now_ns - r.arrival_ns;
   // Gateway overhead: time spent before handing the request upstream. After that the
   // relay forwards bytes as they come, so the rest is the provider's.
-  double overhead_ms =
-      r.dispatch_ns ? static_cast<double>(r.dispatch_ns - r.arrival_ns) / 1e6 : total_ms;
+  const uint64_t overhead_ns =
+      r.dispatch_ns ? (r.dispatch_ns > r.arrival_ns ? r.dispatch_ns - r.arrival_ns : 0) : total_ns;
   buf_ += "{\"time\":\"";
-  buf_ += ts;
-  buf_ += '"';
+  const int year = t.tm_year + 1900;
+  if (year >= 0 && year <= 9999) {
+    two(buf_, year / 100);
+    two(buf_, year % 100);
+  } else {
+    core::append_uint(buf_, static_cast<uint64_t>(year < 0 ? 0 : year));
+  }
+  buf_ += '-';
+  two(buf_, t.tm_mon + 1);
+  buf_ += '-';
+  two(buf_, t.tm_mday);
+  buf_ += 'T';
+  two(buf_, t.tm_hour);
+  buf_ += ':';
+  two(buf_, t.tm_min);
+  buf_ += ':';
+  two(buf_, t.tm_sec);
+  buf_ += '.';
+  const int ms = static_cast<int>(r.ts_ms % 1000);
+  buf_ += static_cast<char>('0' + ms / 100);
+  two(buf_, ms % 100);
+  buf_ += "Z\"";
   field(buf_, "request_id", r.request_id);
   field(buf_, "key_id", r.key_id);
   field(buf_, "project", r.project);
@@ -284,9 +311,9 @@ void AccessLog::record(const RequestInfo& r, uint64_t now_ns, uint64_t ttfb_ns,
   if (!r.error_class.empty()) field(buf_, "error_class", r.error_class);
   integer(buf_, "bytes_in", r.bytes_in);
   integer(buf_, "bytes_out", bytes_out);
-  number(buf_, "latency_ms", total_ms);
-  number(buf_, "upstream_ttfb_ms", ttfb_ms);
-  number(buf_, "overhead_ms", overhead_ms);
+  millis(buf_, "latency_ms", total_ns);
+  millis(buf_, "upstream_ttfb_ms", ttfb_ns);
+  millis(buf_, "overhead_ms", overhead_ns);
   buf_ += "}\n";
   ++lines_;
   if (buf_.size() > 64 * 1024) flush();

@@ -193,9 +193,12 @@ void Admission::refuse(net::Exchange& ex, UpstreamRequest& req, const limit::Dec
     message = "rate limit reached: " + (d.limit ? d.limit->id : std::string("limit")) + " " +
               std::string(d.what) + (queue_full ? " (queue full)" : "");
   }
-  char retry[96];
-  snprintf(retry, sizeof retry, "; retry in %.3fs", static_cast<double>(wait_ms) / 1000.0);
-  message += retry;
+  message += "; retry in ";  // seconds with three decimals, "1.250s"
+  core::append_uint(message, wait_ms / 1000);
+  const char frac[5] = {'.', static_cast<char>('0' + wait_ms % 1000 / 100),
+                        static_cast<char>('0' + wait_ms % 100 / 10),
+                        static_cast<char>('0' + wait_ms % 10), 's'};
+  message.append(frac, sizeof frac);
   std::string extra = "x-sluice-error-class: ";
   extra += route::error_class_name(ec);
   extra += "\r\n";

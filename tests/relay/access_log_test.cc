@@ -58,6 +58,36 @@ class AccessLogFile : public ::testing::Test {
   int fd_ = -1;
 };
 
+TEST_F(AccessLogFile, ALineHoldsEveryFieldWithItsNumbersWritten) {
+  AccessLog log(fd_);
+  RequestInfo r;
+  r.request_id = "req-1";
+  r.key_id = "k";
+  r.project = "p";
+  r.route = "chat_completions";
+  r.alias = "gpt \"4\"";
+  r.provider = "openai";
+  r.upstream_model = "gpt-4o";
+  r.status = 429;
+  r.error_class = "rate_limited";
+  r.bytes_in = 5;
+  r.ts_ms = 1738324805050;  // 2025-01-31T12:00:05.050Z
+  r.arrival_ns = 1'000'000;
+  r.dispatch_ns = 1'500'000;
+  log.record(r, /*now_ns=*/13'345'600, /*ttfb_ns=*/2'000'499, /*bytes_out=*/70);
+  log.flush();
+  ASSERT_TRUE(log.wait_written());
+  std::ifstream in(path_);
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_EQ(line,
+            R"({"time":"2025-01-31T12:00:05.050Z","request_id":"req-1","key_id":"k",)"
+            R"("project":"p","route":"chat_completions","alias":"gpt \"4\"","provider":"openai",)"
+            R"("upstream_model":"gpt-4o","status":429,"error_class":"rate_limited",)"
+            R"("bytes_in":5,"bytes_out":70,"latency_ms":12.346,"upstream_ttfb_ms":2.000,)"
+            R"("overhead_ms":0.500})");
+}
+
 TEST_F(AccessLogFile, ReopenWritesOnToANewFileByThePath) {
   AccessLog log(fd_);
   write_line(log, "a");

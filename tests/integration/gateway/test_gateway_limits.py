@@ -8,6 +8,7 @@ import email.utils
 import http.server
 import json
 import os
+import re
 import socket
 import sys
 import tempfile
@@ -121,6 +122,14 @@ class Overshoot(unittest.TestCase):
         self.assertEqual(r.json()["error"]["type"], "rate_limit_error")
         self.assertGreaterEqual(int(r.header("retry-after")), 1)
         self.assertGreaterEqual(int(r.header("retry-after-ms")), 1)
+        # The message gives the same wait in seconds with three decimals.
+        wait = re.search(r"; retry in (\d+)\.(\d{3})s$", r.json()["error"]["message"])
+        self.assertIsNotNone(wait, r.json()["error"]["message"])
+        self.assertEqual(int(wait.group(1)) * 1000 + int(wait.group(2)),
+                         int(r.header("retry-after-ms")))
+        # The reset header is a duration as OpenAI writes it ("6m0s", "1.5s", "20ms").
+        self.assertRegex(r.header("x-ratelimit-reset-requests"),
+                         r"^(\d+ms|\d+(\.\d{1,3})?s|\d+m\d+s)$")
         self.assertEqual(r.header("x-ratelimit-limit-requests"), str(rpm))
         self.assertIsNotNone(r.header("x-ratelimit-remaining-requests"))
         self.assertIsNotNone(r.header("x-ratelimit-reset-requests"))
