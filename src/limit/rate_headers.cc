@@ -1,7 +1,8 @@
 #include "sluice/limit/rate_headers.h"
 
-#include <charconv>
 #include <chrono>
+
+#include "sluice/core/append_number.h"
 
 namespace sluice::limit {
 namespace {
@@ -154,16 +155,12 @@ std::optional<int64_t> parse_rfc3339_ms(std::string_view s) {
 std::string format_duration(uint64_t ns) {
   const uint64_t ms = ns / 1000000 + (ns % 1000000 != 0);
   std::string out;  // short enough to stay in the string itself
-  auto number = [&out](uint64_t v) {
-    char digits[20];
-    out.append(digits, std::to_chars(digits, digits + sizeof digits, v).ptr);
-  };
   if (ms < 1000) {
-    number(ms);
+    core::append_uint(out, ms);
     out += "ms";
   } else if (ms < 60000) {
     // Seconds with up to three decimals, no trailing zeros: "1.5s", "12.345s", "2s".
-    number(ms / 1000);
+    core::append_uint(out, ms / 1000);
     if (uint64_t frac = ms % 1000; frac != 0) {
       out += '.';
       out += static_cast<char>('0' + frac / 100);
@@ -173,9 +170,9 @@ std::string format_duration(uint64_t ns) {
     out += 's';
   } else {
     const uint64_t s = ms / 1000;
-    number(s / 60);
+    core::append_uint(out, s / 60);
     out += 'm';
-    number(s % 60);
+    core::append_uint(out, s % 60);
     out += 's';
   }
   return out;

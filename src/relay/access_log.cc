@@ -233,7 +233,7 @@ void name_of(std::string& out, const char* name) {
 // A duration in milliseconds with three decimals, rounded to the microsecond.
 void millis(std::string& out, const char* name, uint64_t ns) {
   name_of(out, name);
-  core::append_ms3(out, (ns + 500) / 1000 * 1000);
+  core::append_thousandths(out, (ns + 500) / 1000);
 }
 void integer(std::string& out, const char* name, uint64_t value) {
   name_of(out, name);
@@ -278,13 +278,7 @@ void AccessLog::record(const RequestInfo& r, uint64_t now_ns, uint64_t ttfb_ns,
   const uint64_t overhead_ns =
       r.dispatch_ns ? (r.dispatch_ns > r.arrival_ns ? r.dispatch_ns - r.arrival_ns : 0) : total_ns;
   buf_ += "{\"time\":\"";
-  const int year = t.tm_year + 1900;
-  if (year >= 0 && year <= 9999) {
-    two(buf_, year / 100);
-    two(buf_, year % 100);
-  } else {
-    core::append_uint(buf_, static_cast<uint64_t>(year < 0 ? 0 : year));
-  }
+  core::append_uint(buf_, static_cast<uint64_t>(t.tm_year + 1900));  // from 1970: 4 digits
   buf_ += '-';
   two(buf_, t.tm_mon + 1);
   buf_ += '-';

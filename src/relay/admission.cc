@@ -194,11 +194,8 @@ void Admission::refuse(net::Exchange& ex, UpstreamRequest& req, const limit::Dec
               std::string(d.what) + (queue_full ? " (queue full)" : "");
   }
   message += "; retry in ";  // seconds with three decimals, "1.250s"
-  core::append_uint(message, wait_ms / 1000);
-  const char frac[5] = {'.', static_cast<char>('0' + wait_ms % 1000 / 100),
-                        static_cast<char>('0' + wait_ms % 100 / 10),
-                        static_cast<char>('0' + wait_ms % 10), 's'};
-  message.append(frac, sizeof frac);
+  core::append_thousandths(message, wait_ms);
+  message += 's';
   std::string extra = "x-sluice-error-class: ";
   extra += route::error_class_name(ec);
   extra += "\r\n";

@@ -151,22 +151,24 @@ bool ScannedUsage::read(std::string_view text) {
   return UsageChecker(text, *this).whole_object();
 }
 
-std::optional<std::string_view> ScannedObject::member(std::string_view key) const {
+const ScannedMember* ScannedObject::find(std::string_view key) const {
   for (size_t i = 0; i < usage_->count_; ++i) {
-    const ScannedUsage::Member& m = usage_->members_[i];
-    if (m.holder == id_ && m.key == key) return m.value;
+    const ScannedMember& m = usage_->members_[i];
+    if (m.holder == id_ && m.key == key) return &m;
   }
-  return std::nullopt;
+  return nullptr;
+}
+
+std::optional<std::string_view> ScannedObject::member(std::string_view key) const {
+  const ScannedMember* m = find(key);
+  if (m == nullptr) return std::nullopt;
+  return m->value;
 }
 
 std::optional<ScannedObject> ScannedObject::object(std::string_view key) const {
-  for (size_t i = 0; i < usage_->count_; ++i) {
-    const ScannedUsage::Member& m = usage_->members_[i];
-    if (m.holder != id_ || m.key != key) continue;
-    if (m.object == ScannedUsage::kNotAnObject) return std::nullopt;
-    return ScannedObject(*usage_, m.object);
-  }
-  return std::nullopt;
+  const ScannedMember* m = find(key);
+  if (m == nullptr || m->object == ScannedUsage::kNotAnObject) return std::nullopt;
+  return ScannedObject(*usage_, m->object);
 }
 
 std::optional<ScannedObject> object_member(const ScannedObject& object, std::string_view key) {

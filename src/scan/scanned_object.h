@@ -15,6 +15,14 @@ namespace sluice::scan::detail {
 
 class ScannedUsage;
 
+// A member of a scanned object, as the check noted it.
+struct ScannedMember {
+  std::string_view key;  // without its quotes (the scanner takes no escapes)
+  std::string_view value;
+  uint16_t holder;  // the object the member belongs to (0: the root)
+  uint16_t object;  // the object the value is, or ScannedUsage::kNotAnObject
+};
+
 // One object of a scanned usage object (the root, or an object nested in it).
 class ScannedObject {
  public:
@@ -27,6 +35,8 @@ class ScannedObject {
  private:
   friend class ScannedUsage;
   ScannedObject(const ScannedUsage& usage, uint16_t id) : usage_(&usage), id_(id) {}
+  // The first member named `key` of this object, else nullptr.
+  const ScannedMember* find(std::string_view key) const;
   const ScannedUsage* usage_;
   uint16_t id_;  // which object of usage_
 };
@@ -45,13 +55,7 @@ class ScannedUsage {
   static constexpr size_t kMaxMembers = 64;
   static constexpr uint16_t kMaxObjects = 64;
   static constexpr uint16_t kNotAnObject = UINT16_MAX;
-  struct Member {
-    std::string_view key;  // without its quotes (the scanner takes no escapes)
-    std::string_view value;
-    uint16_t holder;  // the object the member belongs to (0: the root)
-    uint16_t object;  // the object the value is, or kNotAnObject
-  };
-  Member members_[kMaxMembers];
+  ScannedMember members_[kMaxMembers];
   size_t count_ = 0;
   uint16_t objects_ = 0;
 };

@@ -40,5 +40,14 @@ TEST(AppendNumber, MillisecondsWithThreeDecimals) {
   EXPECT_EQ(s, "0.000 1.234 12000.000 0.005");
 }
 
+TEST(AppendNumber, ThousandthsWithThreeDecimals) {
+  std::string s;
+  for (uint64_t v : {0, 5, 50, 999, 1000, 1250, 60'001}) {
+    append_thousandths(s, v);
+    s += ' ';
+  }
+  EXPECT_EQ(s, "0.000 0.005 0.050 0.999 1.000 1.250 60.001 ");
+}
+
 }  // namespace
 }  // namespace sluice::core

@@ -21,13 +21,17 @@ inline void append_hex(std::string& out, uint64_t v) {
   out.append(buf, static_cast<size_t>(r.ptr - buf));
 }
 
-// Nanoseconds as milliseconds with three decimals ("12.345"), truncated.
-inline void append_ms3(std::string& out, uint64_t ns) {
-  uint64_t us = ns / 1000;
-  append_uint(out, us / 1000);
-  char frac[4] = {'.', static_cast<char>('0' + us % 1000 / 100),
-                  static_cast<char>('0' + us % 100 / 10), static_cast<char>('0' + us % 10)};
+// `thousandths` / 1000 with exactly three decimals ("12.345"): milliseconds from
+// microseconds, seconds from milliseconds.
+inline void append_thousandths(std::string& out, uint64_t thousandths) {
+  append_uint(out, thousandths / 1000);
+  const char frac[4] = {'.', static_cast<char>('0' + thousandths % 1000 / 100),
+                        static_cast<char>('0' + thousandths % 100 / 10),
+                        static_cast<char>('0' + thousandths % 10)};
   out.append(frac, 4);
 }
+
+// Nanoseconds as milliseconds with three decimals ("12.345"), truncated.
+inline void append_ms3(std::string& out, uint64_t ns) { append_thousandths(out, ns / 1000); }
 
 }  // namespace sluice::core
