@@ -418,7 +418,7 @@ bool Fleet::renew(uint64_t now_ns, bool all) {
     Reply again(call());
     std::swap(r.r, again.r);
   }
-  if (r.error() || r.r->type != REDIS_REPLY_ARRAY || r.r->elements != 5 + 3 * due.size() ||
+  if (r.error() || r.r->type != REDIS_REPLY_ARRAY || r.r->elements != 5 + 4 * due.size() ||
       r.r->element[1]->type != REDIS_REPLY_ARRAY || r.r->element[2]->type != REDIS_REPLY_ARRAY ||
       r.r->element[3]->type != REDIS_REPLY_ARRAY ||
       r.r->element[3]->elements != sig.budgets.size() ||
@@ -440,11 +440,12 @@ bool Fleet::renew(uint64_t now_ns, bool all) {
     e.valid_until_ns = sent + lease_ns_ - lease_ns_ / 10;
   }
   for (size_t i = 0; i < due.size(); ++i) {
-    int64_t units = r.r->element[5 + 3 * i]->integer;
-    int64_t retry_ms = r.r->element[6 + 3 * i]->integer;
+    int64_t units = r.r->element[5 + 4 * i]->integer;
+    int64_t retry_ms = r.r->element[6 + 4 * i]->integer;
     // The provider's limit another instance read from its headers paces this one too.
-    if (int64_t pl = r.r->element[7 + 3 * i]->integer; pl > 0)
+    if (int64_t pl = r.r->element[7 + 4 * i]->integer; pl > 0)
       due[i]->bucket->adopt_provider_limit(static_cast<uint64_t>(pl));
+    due[i]->bucket->fleet_set_room(r.r->element[8 + 4 * i]->integer);
     due[i]->lease.granted(*due[i]->bucket, units, sent, lease_ns_,
                           static_cast<uint64_t>(std::max<int64_t>(0, retry_ms)) * kMs,
                           std::uniform_real_distribution<double>(0.0, 1.0)(rng_));

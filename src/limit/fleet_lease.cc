@@ -129,6 +129,7 @@ void FleetLease::reset(GlobalBucket& b) {
   renew_at_ns_ = valid_until_ns_ = not_before_ns_ = dry_until_ns_ = 0;
   asked_ = false;
   b.fleet_set_dry(false);
+  b.fleet_set_room(0);
 }
 
 void ShareGranter::configure(uint64_t per_minute, uint64_t burst, double share) {

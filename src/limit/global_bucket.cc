@@ -39,9 +39,13 @@ int64_t GlobalBucket::level(int64_t tat, uint64_t now_ns) const {
   return b - static_cast<int64_t>(std::min<i128>(units, INT64_MAX / 2));
 }
 
+int64_t GlobalBucket::available_here(uint64_t now_ns) const {
+  return level(tat_.load(std::memory_order_acquire), now_ns) -
+         outstanding_.load(std::memory_order_acquire);
+}
+
 int64_t GlobalBucket::available(uint64_t now_ns) const {
-  int64_t o = outstanding_.load(std::memory_order_acquire);
-  int64_t local = level(tat_.load(std::memory_order_acquire), now_ns) - o;
+  int64_t local = available_here(now_ns);
   if (!fleet_on()) return local;
   return std::min(local, fleet_cap_.load() - fleet_taken_.load());
 }

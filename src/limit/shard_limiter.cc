@@ -12,6 +12,8 @@ constexpr double kUsageTauNs = 1e9;            // and decay with this time const
 // A better priority tier weighs this much more than any weight: the lower tier leases
 // only what the bucket holds beyond (nearly) all of its burst.
 constexpr double kTierWeight = 1e6;
+// Requests a project may keep waiting per shard for the fleet's grant, beyond its queue.
+constexpr size_t kLeaseWaiters = 1024;
 
 void roll(BudgetWindow& w, int64_t start) {
   int64_t seen = w.start_ms.load(std::memory_order_acquire);
@@ -157,7 +159,15 @@ bool ShardLimiter::ensure(LeaseSet& s, Lease& lease, GlobalBucket& b, int64_t ne
     want = missing;
     ok = b.take(want, reserve, now_ns);
   }
-  if (!ok) return false;
+  if (!ok) {
+    // Only the fleet's cap said no, and the fleet's bucket had room to spare at the last
+    // grant: the units are the fleet's to grant, not yet in this process's lease. Room
+    // is a quarter of the burst at least, so a contended fleet (whose free level stays
+    // near zero) refuses at once and no instance's waiting skews the fair share.
+    lease_short_ = b.fleet_on() && b.fleet_room() >= std::max(missing, (b.burst() + 3) / 4) &&
+                   b.available_here(now_ns) - reserve >= missing;
+    return false;
+  }
   lease.units += want;
   if (s.limit->shared && s.project >= 0) {
     bool counts = &b == &s.limit->requests || !s.limit->limits_requests();
@@ -209,6 +219,13 @@ Decision ShardLimiter::check_budgets(Plan& plan, int64_t cost_nusd, int64_t now_
   return {};
 }
 
+// A refusal by a request or token bucket: marked when the fleet lease alone was short.
+Decision ShardLimiter::lease_refusal(Decision d) {
+  d.lease_wait = lease_short_;
+  lease_short_ = false;
+  return d;
+}
+
 Decision ShardLimiter::admit(Plan& plan, int64_t tokens, int64_t cost_nusd, int64_t now_ms,
                              uint64_t now_ns, Ticket& out) {
   Decision d = check_budgets(plan, cost_nusd, now_ms);
@@ -219,17 +236,18 @@ Decision ShardLimiter::admit(Plan& plan, int64_t tokens, int64_t cost_nusd, int6
   for (LeaseSet* s : plan.sets) {
     Limit& l = *s->limit;
     if (l.limits_requests() && !ensure(*s, s->requests, l.requests, 1, now_ns))
-      return refusal(Verdict::rate_limited,
-                     l.requests.wait_ns(1, reserve_for(*s, l.requests, now_ns), now_ns), &l,
-                     "requests per minute");
+      return lease_refusal(refusal(
+          Verdict::rate_limited, l.requests.wait_ns(1, reserve_for(*s, l.requests, now_ns), now_ns),
+          &l, "requests per minute"));
     if (l.limits_tokens()) {
       if (tokens > l.tokens.burst())
         return refusal(Verdict::rate_limited, 60'000'000'000ull, &l,
                        "tokens per minute (the request alone exceeds the burst)");
       if (!ensure(*s, s->tokens, l.tokens, tokens, now_ns))
-        return refusal(Verdict::rate_limited,
-                       l.tokens.wait_ns(tokens, reserve_for(*s, l.tokens, now_ns), now_ns), &l,
-                       "tokens per minute");
+        return lease_refusal(
+            refusal(Verdict::rate_limited,
+                    l.tokens.wait_ns(tokens, reserve_for(*s, l.tokens, now_ns), now_ns), &l,
+                    "tokens per minute"));
     }
     if (l.limits_concurrency() && !ensure_pool(*s, now_ns))
       return refusal(Verdict::rate_limited, 1'000'000'000ull, &l, "concurrent requests");
@@ -318,12 +336,14 @@ RateView ShardLimiter::view(const Plan& plan, uint64_t now_ns) const {
   return v;
 }
 
-bool ShardLimiter::enqueue(Waiter& w) {
+bool ShardLimiter::enqueue(Waiter& w, bool lease_wait) {
   int p = w.plan->project;
-  if (p < 0 || w.plan->queue_max_wait_ms == 0) return false;
+  if (p < 0 || (w.plan->queue_max_wait_ms == 0 && !lease_wait)) return false;
   if (queues_.size() <= static_cast<size_t>(p)) queues_.resize(static_cast<size_t>(p) + 1);
   auto& q = queues_[static_cast<size_t>(p)];
-  if (q.size() >= w.plan->queue_max_length) return false;
+  const size_t room = lease_wait ? std::max<size_t>(w.plan->queue_max_length, kLeaseWaiters)
+                                 : w.plan->queue_max_length;
+  if (q.size() >= room) return false;
   q.push_back(&w);
   w.queued = true;
   registry_.project(p).queued.fetch_add(1, std::memory_order_relaxed);

@@ -137,17 +137,25 @@ void Admission::admit(net::Exchange& ex, UpstreamRequest&& req) {
     info.ticket = ticket;
     return start(ex, std::move(req));
   }
-  if (d.verdict == limit::Verdict::rate_limited && plan->queue_max_wait_ms > 0) {
+  // Short only of this instance's fleet lease while Redis answers and the fleet's bucket
+  // has room: the units are the fleet's to grant, so the request waits for the renewal
+  // (as long as a renewal may take) rather than a 429 for a limit that is not reached.
+  const bool lease_wait =
+      d.lease_wait && !registry_->fleet.degraded.load(std::memory_order_relaxed);
+  if (d.verdict == limit::Verdict::rate_limited && (plan->queue_max_wait_ms > 0 || lease_wait)) {
+    uint64_t wait_ms = plan->queue_max_wait_ms;
+    if (lease_wait) wait_ms = std::max<uint64_t>(wait_ms, std::min(cfg_->fleet.lease_ms / 4, 500u));
     auto* w = new QueuedRequest(*this, ex, std::move(req), io_.loop);
     w->plan = plan;
     w->tokens = e.tokens;
     w->cost_nusd = e.cost_nusd;
-    w->deadline_ns = core::mono_ns() + core::ms_to_ns(plan->queue_max_wait_ms);
-    if (limiter_->enqueue(*w)) {
+    w->deadline_ns = core::mono_ns() + core::ms_to_ns(wait_ms);
+    if (limiter_->enqueue(*w, lease_wait)) {
       ex.set_observer(w);
       return;
     }
-    refuse(ex, w->request(), d, true);  // the queue is full: overflow is a 429
+    // The queue is full: overflow is a 429 (a plain one where only the lease made it wait).
+    refuse(ex, w->request(), d, plan->queue_max_wait_ms > 0);
     delete w;
     return;
   }

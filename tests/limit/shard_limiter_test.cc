@@ -328,5 +328,73 @@ TEST(ShardLimiter, APausedAccountAdmitsNothingFromLeasesInHand) {
   EXPECT_EQ(s.admit(*plan, 1, 0, kWall, kT0 + 3 * kSec, t).verdict, Verdict::admitted);
 }
 
+TEST(ShardLimiter, ARefusalByTheFleetLeaseAloneWaitsOnlyWhileTheFleetHasRoom) {
+  config::Config c = base_config();
+  c.providers[0].limits.requests_per_minute = 6000;
+  c.providers[0].limits.burst_requests = 40;
+  c.projects.push_back(project("a"));
+  Registry reg(c, 1);
+  ShardLimiter s(reg, 0);
+  Plan* plan = s.plan(who("a"), c);
+  GlobalBucket& b = reg.provider("acct")->requests;
+  b.fleet_enable();
+  b.fleet_set_cap(b.fleet_counters().taken + 1);  // the fleet granted one unit
+  b.fleet_set_room(10);                           // and had a quarter of the burst left
+  Ticket t;
+  ASSERT_EQ(s.admit(*plan, 1, 0, kWall, kT0, t).verdict, Verdict::admitted);
+  // The process bucket has the units; only the lease is spent: the request may wait.
+  Decision d = s.admit(*plan, 1, 0, kWall, kT0, t);
+  EXPECT_EQ(d.verdict, Verdict::rate_limited);
+  EXPECT_TRUE(d.lease_wait);
+  // The fleet's bucket had less than a quarter of its burst free: the fleet is near its
+  // limit, so the refusal is the fleet's and comes at once.
+  b.fleet_set_room(9);
+  d = s.admit(*plan, 1, 0, kWall, kT0, t);
+  EXPECT_EQ(d.verdict, Verdict::rate_limited);
+  EXPECT_FALSE(d.lease_wait);
+  b.fleet_set_room(0);
+  d = s.admit(*plan, 1, 0, kWall, kT0, t);
+  EXPECT_FALSE(d.lease_wait);
+  // Room again: the wait is marked again (a refusal without room cleared nothing).
+  b.fleet_set_room(10);
+  EXPECT_TRUE(s.admit(*plan, 1, 0, kWall, kT0, t).lease_wait);
+  // Without a fleet, a refusal is the limit's own.
+  config::Config c2 = base_config();
+  c2.providers[0].limits.requests_per_minute = 60;
+  c2.providers[0].limits.burst_requests = 1;
+  c2.projects.push_back(project("a"));
+  Registry reg2(c2, 1);
+  ShardLimiter s2(reg2, 0);
+  Plan* plan2 = s2.plan(who("a"), c2);
+  ASSERT_EQ(s2.admit(*plan2, 1, 0, kWall, kT0, t).verdict, Verdict::admitted);
+  d = s2.admit(*plan2, 1, 0, kWall, kT0, t);
+  EXPECT_EQ(d.verdict, Verdict::rate_limited);
+  EXPECT_FALSE(d.lease_wait);
+}
+
+TEST(ShardLimiter, ALeaseWaitQueuesEvenWithoutAProjectQueue) {
+  config::Config c = base_config();
+  c.providers[0].limits.requests_per_minute = 6000;
+  c.projects.push_back(project("a"));
+  Registry reg(c, 1);
+  ShardLimiter s(reg, 0);
+  Plan* plan = s.plan(who("a"), c);
+  ASSERT_EQ(plan->queue_max_wait_ms, 0u);
+  struct W : Waiter {
+    int admitted_n = 0;
+    void admitted(Ticket) override { ++admitted_n; }
+    void refused(const Decision&) override {}
+  } w;
+  w.plan = plan;
+  w.tokens = 1;
+  w.deadline_ns = kT0 + kSec;
+  EXPECT_FALSE(s.enqueue(w));       // no queue for this project
+  EXPECT_TRUE(s.enqueue(w, true));  // but a wait for the fleet's grant is taken
+  EXPECT_EQ(s.queued(), 1u);
+  s.tick(kT0, kWall);  // no fleet cap: admitted at the next tick
+  EXPECT_EQ(w.admitted_n, 1);
+  EXPECT_EQ(s.queued(), 0u);
+}
+
 }  // namespace
 }  // namespace sluice::limit

@@ -32,7 +32,8 @@
 //                { provider, 1 if this holder has the probe token, ... },
 //                { per window: the other instances' spend }, { per pool: slots held },
 //                then per bucket: units held, retry_ms, the provider's limit in
-//                effect (0: none) }
+//                effect (0: none), room: units still free in the bucket after
+//                this grant, beyond this instance's fair-share reserve (0 when none) }
 
 #include <string_view>
 
@@ -303,6 +304,7 @@ for i = 4, 3 + nb do
   out[#out + 1] = units
   out[#out + 1] = retry
   out[#out + 1] = pl
+  out[#out + 1] = math.max(0, free - math.max(0, units - mine))
 end
 return out
 )lua";

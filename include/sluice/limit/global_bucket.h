@@ -28,6 +28,8 @@ class GlobalBucket {
 
   // Units a shard may lease now, after leaving `reserve` for others (may be negative).
   int64_t available(uint64_t now_ns) const;
+  // The same without the fleet's cap: what this process's bucket alone would allow.
+  int64_t available_here(uint64_t now_ns) const;
   // Moves `n` units into a lease if `available - reserve >= n`. One atomic add on
   // `outstanding_` (undone when the check fails) and one load of `tat_`.
   bool take(int64_t n, int64_t reserve, uint64_t now_ns);
@@ -81,6 +83,11 @@ class GlobalBucket {
   // lease is sized by demand alone (no floor; fleet_lease.cc).
   bool fleet_dry() const { return fleet_dry_.load(std::memory_order_relaxed); }
   void fleet_set_dry(bool dry) { fleet_dry_.store(dry, std::memory_order_relaxed); }
+  // Units the fleet's bucket still had free (unleased, beyond any fair-share reserve
+  // this instance must leave) after its last grant here; 0 when unknown. A shard short
+  // of the cap while the fleet has room is waiting for a grant, not at the limit.
+  int64_t fleet_room() const { return fleet_room_.load(std::memory_order_relaxed); }
+  void fleet_set_room(int64_t room) { fleet_room_.store(room, std::memory_order_relaxed); }
   // The lowest remaining count the provider reported (clamp_level) since the fleet
   // thread last took it, for the fleet's bucket; INT64_MAX when none. Taking resets it.
   int64_t fleet_clamp() const { return fleet_clamp_.load(std::memory_order_relaxed); }
@@ -110,6 +117,7 @@ class GlobalBucket {
   std::atomic<int64_t> fleet_refunded_{0};
   std::atomic<int64_t> fleet_short_{0};
   std::atomic<int64_t> fleet_clamp_{INT64_MAX};
+  std::atomic<int64_t> fleet_room_{0};
 };
 
 // A limit that does not refill: concurrent requests. Shards lease slots and give them

@@ -59,6 +59,10 @@ struct Decision {
   const Limit* limit = nullptr;  // refused by (rate_limited)
   const Budget* budget = nullptr;
   std::string_view what;  // "requests", "tokens", "concurrent requests", "daily budget", ...
+  // Refused only because this instance's fleet lease is spent while the fleet's bucket
+  // had room at its last grant: the fleet thread is asking Redis for more, so the
+  // request may wait for that grant instead of a 429 (docs/FLEET.md).
+  bool lease_wait = false;
 };
 
 // What an admitted request holds until it settles.
@@ -109,7 +113,9 @@ class ShardLimiter {
   RateView view(const Plan& plan, uint64_t now_ns) const;
 
   // Queue: false when the project's queue here is full.
-  bool enqueue(Waiter& w);
+  // `lease_wait` (a Decision's): the request may wait for the fleet's grant even where
+  // its project has no queue.
+  bool enqueue(Waiter& w, bool lease_wait = false);
   void cancel(Waiter& w);  // a client that hung up leaves at once
   size_t queued() const;
 
@@ -125,6 +131,7 @@ class ShardLimiter {
   int64_t reserve_for(const LeaseSet& s, const GlobalBucket& b, uint64_t now_ns) const;
   double norm_usage(const Limit* limit, int project) const;
   Decision check_budgets(Plan& plan, int64_t cost_nusd, int64_t now_ms);
+  Decision lease_refusal(Decision d);
   void release(Ticket& t);
   void serve_queues(uint64_t now_ns, int64_t now_ms);
   void update_usage(uint64_t now_ns);
@@ -146,6 +153,7 @@ class ShardLimiter {
   std::unordered_map<const Limit*, Usage> usage_;
   uint64_t last_usage_ns_ = 0;
   std::vector<std::deque<Waiter*>> queues_;  // per project index
+  bool lease_short_ = false;  // the last failed refill was short of the fleet lease only
   struct Published {
     Limit* limit;
     int64_t reserved_tokens;

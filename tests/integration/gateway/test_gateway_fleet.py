@@ -8,6 +8,7 @@ fleet mode by itself. Elapsed time only widens the bounds; nothing asserts speed
 import json
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import threading
@@ -22,6 +23,7 @@ ADMIN = "admin-key-fleet"
 BODY = {"model": "gpt", "max_tokens": 16,
         "messages": [{"role": "user", "content": "Say something short."}]}
 RPM, BURST = 120, 10
+LOAD = os.environ.get("SLUICE_LOAD_BIN", "build/tools/load/sluice-load")
 
 
 def config(directory, mock_port, redis_url, instance, on_down="local_share", lease_ms=1000,
@@ -183,6 +185,39 @@ class Fleet(unittest.TestCase):
         self.assertIn("leases returned", self.procs[0].stderr())
         fields = self.redis.command("HKEYS", key)
         self.assertFalse([f for f in fields if f.startswith(b"l:gw-a:")], fields)
+
+    def test_hundreds_of_clients_through_three_instances_stay_within_the_bound(self):
+        # 300 keep-alive connections, a hundred on each instance, from three sluice-load
+        # processes at once (open loop, 150 requests/s each: twenty times the limit).
+        ports = self.start(["gw-a", "gw-b", "gw-c"])
+        before = mock_requests(self.mock.port)
+        loads = []
+        t0 = time.monotonic()
+        for port in ports:
+            out = os.path.join(self.dir, "load-%d.json" % port)
+            loads.append((out, subprocess.Popen(
+                [LOAD, "--url", "http://127.0.0.1:%d" % port, "--model", "gpt",
+                 "--connections", "100", "--threads", "1", "--rate", "150",
+                 "--duration", "10s", "--drain", "10s", "--max-tokens", "16",
+                 "--no-progress", "--json", out],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)))
+        statuses = {}
+        for out, proc in loads:
+            text = proc.communicate(timeout=120)[0].decode(errors="replace")
+            self.assertEqual(proc.returncode, 0, text)
+            with open(out) as f:
+                for code, n in json.load(f)["totals"]["status"].items():
+                    statuses[code] = statuses.get(code, 0) + n
+        elapsed = time.monotonic() - t0
+        reached = mock_requests(self.mock.port) - before
+        bound = self.bound(elapsed)
+        print("\nfleet, 300 connections: %d reached in %.1fs (bound %.1f), statuses %s"
+              % (reached, elapsed, bound, statuses), file=sys.stderr)
+        self.assertLessEqual(reached, bound)
+        self.assertEqual(statuses.get("200", 0), reached)
+        self.assertEqual(set(statuses), {"200", "429"})
+        # The flood was real: far more were asked for than the limit lets through.
+        self.assertGreater(statuses["429"], 10 * reached)
 
     def test_admin_limits_shows_every_instances_leases_and_demand_from_redis(self):
         ports = self.start(["gw-a", "gw-b", "gw-c"])

@@ -1,8 +1,10 @@
 """A fleet instance that went quiet meets a burst far below the limit (docs/FLEET.md
 "Leases after a quiet spell"): every request is admitted. Its lease shrinks while it is
 idle, but not below a tenth of a second of the limit's rate, so a burst within that
-needs no string of doublings first and is not answered 429 for a limit the fleet has
-not reached. A real redis-server and two real sluice processes; nothing asserts speed."""
+needs no string of doublings first; a larger burst waits for the grants that grow the
+lease while the fleet's bucket has room, and is not answered 429 for a limit the fleet
+has not reached. A real redis-server and two real sluice processes; nothing asserts
+speed."""
 
 import json
 import os
@@ -66,6 +68,11 @@ class FleetBurst(unittest.TestCase):
                   rpm, requests, connections, statuses,
                   metric(port, "sluice_fleet_round_trips_total")), file=sys.stderr)
         self.assertEqual(statuses, {"200": requests})
+
+    def test_a_burst_beyond_the_idle_lease_waits_for_the_grant(self):
+        # A tenth of a second of 60,000/min is 100 requests: the idle lease holds that
+        # much; the burst of 3,000 on 64 connections needs more, asked while they wait.
+        self.quiet_then_burst(60_000, 64, 3000)
 
     def test_a_large_limit_keeps_a_tenth_of_a_second_of_its_rate_while_quiet(self):
         # 6,000,000/min: the idle lease still holds 10,000 requests.
