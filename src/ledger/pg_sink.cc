@@ -93,7 +93,10 @@ class PgSink final : public Sink {
   }
 
   void tick() override {
-    if (spool_.backlog() == 0) return;
+    if (spool_.backlog() == 0) {
+      spool_.tidy();
+      return;
+    }
     if (!conn_) try_connect(core::mono_ns());
     if (conn_) replay();
   }
@@ -178,6 +181,7 @@ class PgSink final : public Sink {
 
   // Writes spooled rows, oldest first; true once the spool is empty.
   bool replay() {
+    spool_.tidy();
     size_t replayed = 0;
     while (spool_.backlog() != 0) {
       if (replayed >= kReplayRowsPerCycle) return false;
@@ -193,12 +197,11 @@ class PgSink final : public Sink {
         lost_connection(error);
         return false;
       }
-      // Written: a failure to delete only means the rows are sent again, and skipped.
+      // Written: they are no longer waiting even if the file cannot delete them now (a
+      // full disk refuses deletes too). They stay behind until tidy() can, never read
+      // again; after a restart they would be sent again, and skipped by their ids.
       SinkResult removed = spool_.remove_through(last, replay_rows_.size());
-      if (!removed.ok) {
-        log_.failed(removed.cause, removed.error);
-        return false;
-      }
+      if (!removed.ok) log_.failed(removed.cause, removed.error);
       replayed += replay_rows_.size();
       stats_.replayed.fetch_add(replay_rows_.size(), std::memory_order_relaxed);
       stats_.spool_backlog.store(spool_.backlog(), std::memory_order_relaxed);

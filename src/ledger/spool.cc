@@ -1,5 +1,6 @@
 #include "spool.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <stdexcept>
 #include <utility>
@@ -81,10 +82,10 @@ Spool::Spool(const std::string& path) : path_(path) {
                                 "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
                             &error);
   if (insert_)
-    select_ = sqlite::prepare(
-        db_.get(),
-        std::string("SELECT seq, row_id, ") + kFields + " FROM spool ORDER BY seq LIMIT ?1",
-        &error);
+    select_ = sqlite::prepare(db_.get(),
+                              std::string("SELECT seq, row_id, ") + kFields +
+                                  " FROM spool WHERE seq > ?2 ORDER BY seq LIMIT ?1",
+                              &error);
   if (select_) delete_ = sqlite::prepare(db_.get(), "DELETE FROM spool WHERE seq <= ?1", &error);
   if (!delete_) throw std::runtime_error("ledger spool " + path + ": " + error);
   sqlite::Stmt count = sqlite::prepare(db_.get(), "SELECT count(*) FROM spool", &error);
@@ -124,6 +125,7 @@ SinkResult Spool::oldest(size_t limit, std::vector<Record>& rows, std::vector<st
   rows.clear();
   ids.clear();
   sqlite3_bind_int64(select_.get(), 1, static_cast<int64_t>(limit));
+  sqlite3_bind_int64(select_.get(), 2, sent_through_);
   int rc;
   while ((rc = sqlite3_step(select_.get())) == SQLITE_ROW) {
     last = sqlite3_column_int64(select_.get(), 0);
@@ -137,12 +139,24 @@ SinkResult Spool::oldest(size_t limit, std::vector<Record>& rows, std::vector<st
 }
 
 SinkResult Spool::remove_through(int64_t last, size_t rows) {
-  sqlite3_bind_int64(delete_.get(), 1, last);
+  sent_through_ = std::max(sent_through_, last);
+  backlog_ = backlog_ > rows ? backlog_ - rows : 0;
+  sqlite3_bind_int64(delete_.get(), 1, sent_through_);
   const int rc = sqlite3_step(delete_.get());
   sqlite3_reset(delete_.get());
-  if (rc != SQLITE_DONE) return fail(rc);
-  backlog_ = backlog_ > rows ? backlog_ - rows : 0;
+  undeleted_ = rc != SQLITE_DONE;
+  if (undeleted_) return fail(rc);
   return {};
+}
+
+bool Spool::tidy() {
+  if (!undeleted_) return true;
+  sqlite3_bind_int64(delete_.get(), 1, sent_through_);
+  const int rc = sqlite3_step(delete_.get());
+  sqlite3_reset(delete_.get());
+  undeleted_ = rc != SQLITE_DONE;
+  if (undeleted_) sqlite::exec(db_.get(), "ROLLBACK", nullptr);
+  return !undeleted_;
 }
 
 }  // namespace sluice::ledger

@@ -391,6 +391,60 @@ class LedgerInPostgres(unittest.TestCase):
         self.assertEqual(int(self.db.query("SELECT count(DISTINCT row_id) FROM requests")[0][0]),
                          self.rows())
 
+    def test_a_row_spooled_before_the_disk_filled_does_not_keep_it_refusing(self):
+        # The other order of the test above: a row reaches the spool, then the disk
+        # fills. Once PostgreSQL is back the row goes there, but the spool cannot delete
+        # it on a full disk (a delete needs room too); that must not hold up the rows
+        # behind it, nor keep the gateway refusing, while the disk stays full.
+        if os.geteuid() != 0:
+            self.skipTest("mounting a tmpfs needs root")
+        d = tempfile.mkdtemp()
+        spool_dir = os.path.join(d, "spool")
+        os.mkdir(spool_dir)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", spool_dir],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if r.returncode != 0:
+            self.skipTest("cannot mount a tmpfs here: " + r.stderr.decode())
+        self.addCleanup(subprocess.run, ["umount", "-l", spool_dir])
+        self.addCleanup(self.ensure_server)
+        ledger = ('"kind": "postgres", "url": "%s", "spool": "%s/spool.db", '
+                  '"on_ledger_failure": "refuse"' % (self.db.url(), spool_dir))
+        p = h.start_sluice(h.mock_config(self.mock.port, d, ledger=ledger))
+        self.procs.append(p)
+        self.assertEqual(chat(p.port, "up").status, 200)
+        self.assertTrue(wait_until(lambda: self.rows() == 1))
+        self.db.stop_server()
+        self.assertEqual(chat(p.port, "spooled").status, 200)
+        backlog = lambda: h.http(p.port, "GET", "/readyz").json()["ledger"]["spool_backlog"]
+        self.assertTrue(wait_until(lambda: backlog() >= 1))
+        filler = os.path.join(spool_dir, "filler")
+        with open(filler, "wb", buffering=0) as f:
+            try:
+                while True:
+                    f.write(b"\0" * 4096)
+            except OSError:
+                pass
+        statuses = []
+        while 503 not in statuses and len(statuses) < 400:
+            statuses.append(chat(p.port, "full-%d" % len(statuses)).status)
+            time.sleep(0.005)
+        self.assertIn(503, statuses)
+        # PostgreSQL back, the disk still full: the spooled row reaches it, and the
+        # gateway serves again.
+        self.db.start_server()
+        self.assertTrue(wait_until(lambda: chat(p.port, "back").status == 200, timeout=40),
+                        p.stderr()[-3000:])
+        self.assertTrue(wait_until(lambda: self.rows("request_id = 'spooled'") == 1))
+        self.assertTrue(wait_until(lambda: self.rows("request_id = 'back'") >= 1))
+        self.assertEqual(backlog(), 0)
+        self.assertEqual(h.http(p.port, "GET", "/readyz").status, 200)
+        # Room again: the rows already sent leave the file; nothing was written twice.
+        os.unlink(filler)
+        self.assertEqual(chat(p.port, "after").status, 200)
+        self.assertTrue(wait_until(lambda: self.rows("request_id = 'after'") == 1))
+        self.assertEqual(int(self.db.query("SELECT count(DISTINCT row_id) FROM requests")[0][0]),
+                         self.rows())
+
     def test_kill_9_loses_at_most_one_flush_interval(self):
         flush_ms = 300
         p = self.start(tempfile.mkdtemp(), flush_ms=flush_ms)
