@@ -218,7 +218,7 @@ class Writer {
   std::thread thread_;
 };
 
-void field(std::string& out, const char* name, const std::string& value) {
+void field(std::string& out, const char* name, std::string_view value) {
   out += ",\"";
   out += name;
   out += "\":\"";

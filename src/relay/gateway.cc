@@ -276,7 +276,9 @@ Gateway::Request Gateway::begin(net::Exchange& ex, const route::Route& route) {
   r.info.route = endpoint_name(r.route);
   r.info.bytes_in = ex.body().size();
   metrics_.on_arrival(r.info, ex.head());
-  r.response_headers = "x-request-id: " + r.info.request_id + "\r\n";
+  // One allocation for every line a proxied answer adds (the id, rate limits, CORS).
+  r.response_headers.reserve(384);
+  r.response_headers.append("x-request-id: ").append(r.info.request_id).append("\r\n");
   return r;
 }
 

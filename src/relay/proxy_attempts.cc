@@ -115,6 +115,7 @@ bool ProxyExchange::next_fallback() {
   while (next_fallback_ < req_.fallbacks.size()) {
     const std::string alias = req_.fallbacks[next_fallback_++];
     if (!builder->build_fallback(alias, *ex_, req_)) continue;
+    request_slice_ = {};  // the fallback's own request bytes go next
     tries_on_target_ = 0;
     req_.resilience->budget(req_.provider).on_request(now_ms());
     return true;

@@ -46,8 +46,11 @@ void ProxyExchange::on_upstream_ready(upstream::UpstreamConnection&, int err) {
                     "TLS handshake with upstream failed: " + why);
     return;
   }
-  // The request stays ours until the exchange ends, for one retry on a stale connection.
-  conn_->send(core::Slice::copy_of(req_.bytes));
+  // The request stays ours until the exchange ends, for one retry on a stale connection:
+  // its bytes move into one chunk at the first send, and each later send of the same
+  // request (a retry) shares that chunk. A fallback builds new bytes and clears it.
+  if (request_slice_.empty()) request_slice_ = core::Slice::copy_of(std::move(req_.bytes));
+  conn_->send(request_slice_);
   arm(req_.timeouts.first_byte_ms, kFirstByte);
 }
 
@@ -118,6 +121,8 @@ bool ProxyExchange::relay_head(core::Slice& data) {
     if (req_.info.capture) scanner_->set_tap(req_.info.capture.get());
     bool compressed = start_decoding();
     reframe_ = sse_ && req_.hide_usage_chunk && !compressed;
+    if (!sse_ && !compressed && head_.body == http::ResponseBody::content_length)
+      scanner_->expect_body_bytes(head_.content_length);
   }
   if (translating() && scanner_) {
     if (head_.body == http::ResponseBody::content_length) body_left_ = head_.content_length;
@@ -264,8 +269,8 @@ void ProxyExchange::scan_piece(const core::Slice& data, std::string_view piece) 
 void ProxyExchange::emit_settled(bool all) {
   uint64_t settled = all ? decoded_ : scanner_->settled_offset();
   const auto& hidden = scanner_->usage_only_chunks();
-  while (!held_.empty() && held_.front().offset < settled) {
-    Piece& p = held_.front();
+  while (held_head_ < held_.size() && held_[held_head_].offset < settled) {
+    Piece& p = held_[held_head_];
     uint64_t len = std::min<uint64_t>(p.bytes.size(), settled - p.offset);
     // Cut [p.offset, p.offset + len) by the hidden ranges.
     uint64_t at = p.offset;
@@ -293,11 +298,20 @@ void ProxyExchange::emit_settled(bool all) {
       at = next;
     }
     if (len == p.bytes.size()) {
-      held_.pop_front();
+      p.bytes = {};
+      ++held_head_;
     } else {
       p.bytes.remove_prefix(static_cast<size_t>(len));
       p.offset += len;
     }
+  }
+  // What was sent leaves the vector once it is most of it.
+  if (held_head_ == held_.size()) {
+    held_.clear();
+    held_head_ = 0;
+  } else if (held_head_ > 16 && held_head_ * 2 > held_.size()) {
+    held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(held_head_));
+    held_head_ = 0;
   }
 }
 

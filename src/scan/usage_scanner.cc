@@ -20,6 +20,13 @@ void UsageScanner::feed(std::string_view decoded) {
   if (finished_) return;
   bytes_fed_ += decoded.size();
   if (!streaming_) {
+    if (expected_body_ != 0 && bytes_fed_ == decoded.size() && decoded.size() == expected_body_ &&
+        decoded.size() <= max_body_bytes_) {
+      read_whole_ = true;
+      extractor_.on_body(decoded);
+      if (tap_) tap_->on_body(decoded);
+      return;
+    }
     feed_body(decoded);
     return;
   }
@@ -82,6 +89,7 @@ void UsageScanner::feed_body(std::string_view decoded) {
 }
 
 void UsageScanner::finish_body() {
+  if (read_whole_) return;
   if (!body_over_cap_) {
     extractor_.on_body(body_);  // not JSON (cut off): no usage, outcome cut_off
     if (tap_) tap_->on_body(body_);

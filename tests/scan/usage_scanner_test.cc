@@ -112,6 +112,28 @@ TEST_P(FixtureScan, GivesTheSameResultOnCpusWithoutAvx2) {
   EXPECT_EQ(sse2_bytes, best);
 }
 
+// A body whose length the head gave is read where it lies when it comes in one piece,
+// and copied as before when it comes in several: the same result either way.
+TEST_P(FixtureScan, GivesTheSameResultWhenTheBodyLengthIsKnown) {
+  const FixtureCase& c = GetParam();
+  const ScanResult whole = scan(c.api, c.streaming, body_);
+  auto with_length = [&](const std::vector<std::string_view>& pieces, uint64_t length) {
+    UsageScanner scanner(c.api, c.streaming);
+    scanner.expect_body_bytes(length);
+    testing::feed_pieces(pieces, [&](std::string_view in) { scanner.feed(in); });
+    scanner.finish();
+    return ScanResult{
+        scanner.usage(),        scanner.outcome(),           std::string(scanner.error_type()),
+        scanner.output_chars(), scanner.usage_only_chunks(), scanner.events(),
+        scanner.truncated()};
+  };
+  EXPECT_EQ(with_length({body_}, body_.size()), whole);
+  for (size_t at = 1; at < body_.size(); at += 7)
+    ASSERT_EQ(with_length(cut(body_, {at}), body_.size()), whole) << "split at " << at;
+  // A length that does not match what came (a head that lied) is not trusted.
+  EXPECT_EQ(with_length({body_}, body_.size() + 1), whole);
+}
+
 INSTANTIATE_TEST_SUITE_P(Fixtures, FixtureScan, ::testing::ValuesIn(kFixtures),
                          [](const ::testing::TestParamInfo<FixtureCase>& info) {
                            std::string name = info.param.file;

@@ -6,7 +6,6 @@
 // bounded; a client that hangs up closes the upstream connection at once.
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -158,6 +157,7 @@ class ProxyExchange final : public net::ExchangeObserver,
   core::EventLoop& loop_;
   upstream::UpstreamPool& pool_;
   UpstreamRequest req_;
+  core::Slice request_slice_;  // req_.bytes once first sent (they move here)
   ExchangeSink* sink_;
   upstream::UpstreamConnection* conn_ = nullptr;
   std::string head_buf_;  // a response head that straddles receive buffers
@@ -193,7 +193,10 @@ class ProxyExchange final : public net::ExchangeObserver,
     uint64_t offset;  // in the decoded body
     core::Slice bytes;
   };
-  std::deque<Piece> held_;
+  // A vector read from held_head_ on (a deque would allocate for every exchange, even
+  // those that never hold anything).
+  std::vector<Piece> held_;
+  size_t held_head_ = 0;
   uint64_t decoded_ = 0;
   // A translated 2xx answer: event streams go through `stream_translator_` as they come
   // (the client gets new chunks); a whole body is gathered in `whole_body_`, since its

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "sluice/config/config.h"
 #include "sluice/limit/shard_limiter.h"
@@ -26,8 +27,8 @@ struct RequestInfo {
   // or run-time key alike, so a fallback checks the same permissions. Null: no key.
   const config::Key* key = nullptr;
   std::string project;
-  std::string route;  // "chat_completions", "anthropic", "healthz", ...
-  std::string alias;  // model alias (unified) or the model named (native)
+  std::string_view route;  // "chat_completions", "anthropic", "healthz", ...: a static name
+  std::string alias;       // model alias (unified) or the model named (native)
   std::string provider;
   std::string upstream_model;
   std::string upstream_request_id;  // the provider's id for the last try, when it sent one

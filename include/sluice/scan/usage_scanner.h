@@ -58,6 +58,9 @@ class UsageScanner {
   void set_tap(ScanTap* tap) { tap_ = tap; }
 
   void feed(std::string_view decoded);
+  // Non-streaming: the body's length from its head (Content-Length, identity coding). A
+  // body that then arrives in one piece is read where it lies, with no copy.
+  void expect_body_bytes(uint64_t n) { expected_body_ = n; }
   // End of body. Usage and outcome are final after it.
   void finish();
   // Instead of feed() and finish() for a non-streaming body: the whole `body`, already
@@ -93,6 +96,8 @@ class UsageScanner {
   std::vector<ByteRange> usage_only_chunks_;
   std::string body_;  // non-streaming: the body, or its tail once over the cap
   bool body_over_cap_ = false;
+  bool read_whole_ = false;     // the whole body came in one piece and was read in place
+  uint64_t expected_body_ = 0;  // 0: not known
   bool finished_ = false;
   bool truncated_ = false;
   uint64_t bytes_fed_ = 0;
