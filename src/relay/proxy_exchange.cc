@@ -1,5 +1,6 @@
 #include "sluice/relay/proxy_exchange.h"
 
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 
@@ -287,10 +288,12 @@ void ProxyExchange::emit_settled(bool all) {
         if (h.offset > at && h.offset < next) next = h.offset;
       }
       if (!skip) {
-        std::string size_line;
-        core::append_hex(size_line, next - at);
-        size_line += "\r\n";
-        ex_->send_body(core::Slice::copy_of(std::move(size_line)));
+        // The chunk-size line, into the exchange's scratch block: no allocation per line.
+        char line[20];
+        char* end = std::to_chars(line, line + 16, next - at, 16).ptr;
+        *end++ = '\r';
+        *end++ = '\n';
+        ex_->send_body(scratch_.put(std::string_view(line, static_cast<size_t>(end - line))));
         ex_->send_body(
             p.bytes.sub(static_cast<size_t>(at - p.offset), static_cast<size_t>(next - at)));
         ex_->send_body(core::Slice::from_static("\r\n"));

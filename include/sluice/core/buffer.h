@@ -103,4 +103,48 @@ class Slice {
   size_t len_ = 0;
 };
 
+// Small bytes that many slices share: the chunk-size lines of a re-framed body. They are
+// copied into one block; the block is reused from its start whenever no slice of it is
+// left (only the arena holds it), so a steady stream allocates nothing per line, and a
+// new block is made only while the old one is full and still in a send queue.
+class ScratchArena {
+ public:
+  ScratchArena() = default;
+  ScratchArena(const ScratchArena&) = delete;
+  ScratchArena& operator=(const ScratchArena&) = delete;
+  ~ScratchArena() {
+    if (block_) block_->unref();
+  }
+
+  // A slice holding a copy of `bytes` (at most kBlockBytes; longer ones get a chunk of
+  // their own).
+  Slice put(std::string_view bytes) {
+    if (bytes.size() > kBlockBytes) return Slice::copy_of(std::string(bytes));
+    if (block_ && block_->refs() == 1) block_->used = 0;  // nothing else holds it
+    if (!block_ || block_->used + bytes.size() > kBlockBytes) {
+      if (block_) block_->unref();
+      block_ = new Block;
+      block_->retain();
+      ++blocks_made_;
+    }
+    char* at = block_->data + block_->used;
+    bytes.copy(at, bytes.size());
+    block_->used += bytes.size();
+    return Slice(block_, at, bytes.size());
+  }
+  uint64_t blocks_made() const { return blocks_made_; }
+
+  static constexpr size_t kBlockBytes = 1024 - 64;
+
+ private:
+  struct Block final : Chunk {
+    size_t footprint() const override { return sizeof(*this); }
+    void release() override { delete this; }
+    size_t used = 0;
+    char data[kBlockBytes];
+  };
+  Block* block_ = nullptr;  // one reference held by the arena
+  uint64_t blocks_made_ = 0;
+};
+
 }  // namespace sluice::core

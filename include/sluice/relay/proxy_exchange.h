@@ -197,6 +197,7 @@ class ProxyExchange final : public net::ExchangeObserver,
   // those that never hold anything).
   std::vector<Piece> held_;
   size_t held_head_ = 0;
+  core::ScratchArena scratch_;  // the re-framed chunks' size lines
   uint64_t decoded_ = 0;
   // A translated 2xx answer: event streams go through `stream_translator_` as they come
   // (the client gets new chunks); a whole body is gathered in `whole_body_`, since its
