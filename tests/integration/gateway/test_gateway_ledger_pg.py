@@ -82,6 +82,27 @@ def chat(port, request_id, timeout=20):
     return r
 
 
+def fill_disk(directory):
+    """Writes a file in `directory` until its file system is full; the file's path."""
+    filler = os.path.join(directory, "filler")
+    with open(filler, "wb", buffering=0) as f:
+        try:
+            while True:
+                f.write(b"\0" * 4096)
+        except OSError:
+            pass
+    return filler
+
+
+def until_refused(port):
+    """Requests until one is answered 503 (at most 400); their statuses."""
+    statuses = []
+    while 503 not in statuses and len(statuses) < 400:
+        statuses.append(chat(port, "full-%d" % len(statuses)).status)
+        time.sleep(0.005)
+    return statuses
+
+
 def wait_until(predicate, timeout=20):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -342,7 +363,10 @@ class LedgerInPostgres(unittest.TestCase):
                         self.rows("request_id = 'old'"))
         self.assertEqual(self.rows(), 2)
 
-    def test_refuse_while_postgres_is_down_and_the_spool_disk_is_full(self):
+    def refusing_with_a_small_spool_disk(self):
+        """A gateway with `on_ledger_failure: refuse` whose spool is on a 1 MiB tmpfs,
+        one row written to PostgreSQL, then PostgreSQL stopped (started again at the
+        end). Skips where a tmpfs cannot be mounted."""
         if os.geteuid() != 0:
             self.skipTest("mounting a tmpfs needs root")
         d = tempfile.mkdtemp()
@@ -361,21 +385,16 @@ class LedgerInPostgres(unittest.TestCase):
         self.assertEqual(chat(p.port, "up").status, 200)
         self.assertTrue(wait_until(lambda: self.rows() == 1))
         self.db.stop_server()
+        return p, spool_dir
+
+    def test_refuse_while_postgres_is_down_and_the_spool_disk_is_full(self):
+        p, spool_dir = self.refusing_with_a_small_spool_disk()
         # PostgreSQL away and the spool's disk full. (Filled first: a row that reached
         # the spool before the disk filled would have to leave it again on a full disk.)
-        filler = os.path.join(spool_dir, "filler")
-        with open(filler, "wb", buffering=0) as f:
-            try:
-                while True:
-                    f.write(b"\0" * 4096)
-            except OSError:
-                pass
+        filler = fill_disk(spool_dir)
         # Requests are served until the ledger has failed to keep a row, then refused.
         self.assertEqual(chat(p.port, "spooled").status, 200)
-        statuses = []
-        while 503 not in statuses and len(statuses) < 400:
-            statuses.append(chat(p.port, "full-%d" % len(statuses)).status)
-            time.sleep(0.005)
+        statuses = until_refused(p.port)
         self.assertIn(503, statuses)
         self.assertLessEqual(set(statuses[:statuses.index(503)]), {200})
         ready = h.http(p.port, "GET", "/readyz")
@@ -396,38 +415,12 @@ class LedgerInPostgres(unittest.TestCase):
         # fills. Once PostgreSQL is back the row goes there, but the spool cannot delete
         # it on a full disk (a delete needs room too); that must not hold up the rows
         # behind it, nor keep the gateway refusing, while the disk stays full.
-        if os.geteuid() != 0:
-            self.skipTest("mounting a tmpfs needs root")
-        d = tempfile.mkdtemp()
-        spool_dir = os.path.join(d, "spool")
-        os.mkdir(spool_dir)
-        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", spool_dir],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        if r.returncode != 0:
-            self.skipTest("cannot mount a tmpfs here: " + r.stderr.decode())
-        self.addCleanup(subprocess.run, ["umount", "-l", spool_dir])
-        self.addCleanup(self.ensure_server)
-        ledger = ('"kind": "postgres", "url": "%s", "spool": "%s/spool.db", '
-                  '"on_ledger_failure": "refuse"' % (self.db.url(), spool_dir))
-        p = h.start_sluice(h.mock_config(self.mock.port, d, ledger=ledger))
-        self.procs.append(p)
-        self.assertEqual(chat(p.port, "up").status, 200)
-        self.assertTrue(wait_until(lambda: self.rows() == 1))
-        self.db.stop_server()
+        p, spool_dir = self.refusing_with_a_small_spool_disk()
         self.assertEqual(chat(p.port, "spooled").status, 200)
         backlog = lambda: h.http(p.port, "GET", "/readyz").json()["ledger"]["spool_backlog"]
         self.assertTrue(wait_until(lambda: backlog() >= 1))
-        filler = os.path.join(spool_dir, "filler")
-        with open(filler, "wb", buffering=0) as f:
-            try:
-                while True:
-                    f.write(b"\0" * 4096)
-            except OSError:
-                pass
-        statuses = []
-        while 503 not in statuses and len(statuses) < 400:
-            statuses.append(chat(p.port, "full-%d" % len(statuses)).status)
-            time.sleep(0.005)
+        filler = fill_disk(spool_dir)
+        statuses = until_refused(p.port)
         self.assertIn(503, statuses)
         # PostgreSQL back, the disk still full: the spooled row reaches it, and the
         # gateway serves again.
