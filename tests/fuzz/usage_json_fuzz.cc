@@ -122,6 +122,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     tail.feed(text);
     tail.finish();
     check(tail.usage());
+
+    // A body read in place (its length known, one piece) reads as the copied one.
+    UsageScanner copied(api, /*streaming=*/false);
+    copied.feed(text);
+    copied.finish();
+    UsageScanner in_place(api, /*streaming=*/false);
+    in_place.expect_body_bytes(text.size());
+    in_place.feed(text);
+    in_place.finish();
+    if (!(copied.usage() == in_place.usage()) || copied.outcome() != in_place.outcome() ||
+        copied.error_type() != in_place.error_type() ||
+        copied.output_chars() != in_place.output_chars())
+      std::abort();
   }
   return 0;
 }
