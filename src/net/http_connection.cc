@@ -40,7 +40,8 @@ size_t Exchange::client_backlog() const {
 void Exchange::send_head(int status, std::string_view headers, int64_t content_length,
                          bool chunked_passthrough) {
   HttpConnection& c = *conn_;
-  std::string h;
+  std::string& h = c.ctx_.head_scratch;
+  h.clear();
   h.reserve(128 + headers.size());
   h += "HTTP/1.1 ";
   core::append_uint(h, static_cast<uint64_t>(status));
@@ -61,7 +62,7 @@ void Exchange::send_head(int status, std::string_view headers, int64_t content_l
   if (!c.keep_alive_ || c.ctx_.draining) h += "Connection: close\r\n";
   h += "\r\n";
   head_sent_ = true;
-  if (c.stream_) c.stream_->send(std::move(h));
+  if (c.stream_) c.stream_->send(c.ctx_.heads.put(h));
 }
 
 void Exchange::send_body(core::Slice bytes) {

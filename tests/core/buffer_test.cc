@@ -52,12 +52,12 @@ TEST(ScratchArena, AFullBlockStillHeldGivesWayToANewOneAndKeepsItsBytes) {
 
 TEST(ScratchArena, BytesLongerThanABlockGetAChunkOfTheirOwn) {
   ScratchArena arena;
-  std::string big(ScratchArena::kBlockBytes + 1, 'z');
+  std::string big(arena.block_bytes() + 1, 'z');
   Slice s = arena.put(big);
   EXPECT_EQ(s.view(), big);
   EXPECT_EQ(arena.blocks_made(), 0u);
-  Slice exact = arena.put(std::string(ScratchArena::kBlockBytes, 'y'));
-  EXPECT_EQ(exact.size(), ScratchArena::kBlockBytes);
+  Slice exact = arena.put(std::string(arena.block_bytes(), 'y'));
+  EXPECT_EQ(exact.size(), arena.block_bytes());
   EXPECT_EQ(arena.blocks_made(), 1u);
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <new>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -103,46 +104,56 @@ class Slice {
   size_t len_ = 0;
 };
 
-// Small bytes that many slices share: the chunk-size lines of a re-framed body. They are
-// copied into one block; the block is reused from its start whenever no slice of it is
-// left (only the arena holds it), so a steady stream allocates nothing per line, and a
-// new block is made only while the old one is full and still in a send queue.
+// Small bytes that many slices share: chunk-size lines of a re-framed body, response
+// heads. They are copied into one block; the block is reused from its start whenever no
+// slice of it is left (only the arena holds it), so steady traffic allocates nothing per
+// piece, and a new block is made only while the old one is full and still in a send
+// queue. Single-threaded, like every Slice.
 class ScratchArena {
  public:
-  ScratchArena() = default;
+  explicit ScratchArena(size_t block_bytes = 1024 - 64) : block_bytes_(block_bytes) {}
   ScratchArena(const ScratchArena&) = delete;
   ScratchArena& operator=(const ScratchArena&) = delete;
   ~ScratchArena() {
     if (block_) block_->unref();
   }
 
-  // A slice holding a copy of `bytes` (at most kBlockBytes; longer ones get a chunk of
-  // their own).
+  // A slice holding a copy of `bytes` (longer than a block: a chunk of their own).
   Slice put(std::string_view bytes) {
-    if (bytes.size() > kBlockBytes) return Slice::copy_of(std::string(bytes));
+    if (bytes.size() > block_bytes_) return Slice::copy_of(std::string(bytes));
     if (block_ && block_->refs() == 1) block_->used = 0;  // nothing else holds it
-    if (!block_ || block_->used + bytes.size() > kBlockBytes) {
+    if (!block_ || block_->used + bytes.size() > block_->cap) {
       if (block_) block_->unref();
-      block_ = new Block;
-      block_->retain();
+      block_ = Block::make(block_bytes_);
       ++blocks_made_;
     }
-    char* at = block_->data + block_->used;
+    char* at = block_->data() + block_->used;
     bytes.copy(at, bytes.size());
     block_->used += bytes.size();
     return Slice(block_, at, bytes.size());
   }
+  size_t block_bytes() const { return block_bytes_; }
   uint64_t blocks_made() const { return blocks_made_; }
 
-  static constexpr size_t kBlockBytes = 1024 - 64;
-
  private:
+  // A block's bytes follow it in the same allocation.
   struct Block final : Chunk {
-    size_t footprint() const override { return sizeof(*this); }
-    void release() override { delete this; }
+    static Block* make(size_t cap) {
+      auto* b = new (::operator new(sizeof(Block) + cap)) Block;
+      b->cap = cap;
+      b->retain();  // the arena's reference
+      return b;
+    }
+    char* data() { return reinterpret_cast<char*>(this + 1); }
+    size_t footprint() const override { return sizeof(Block) + cap; }
+    void release() override {
+      this->~Block();
+      ::operator delete(this);
+    }
     size_t used = 0;
-    char data[kBlockBytes];
+    size_t cap = 0;
   };
+  size_t block_bytes_;
   Block* block_ = nullptr;  // one reference held by the arena
   uint64_t blocks_made_ = 0;
 };

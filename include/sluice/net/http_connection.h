@@ -76,6 +76,10 @@ struct ServerContext {
   uint64_t buffered_body_bytes = 0;  // sum of the connections' body_held_
   uint64_t refused_busy = 0;         // connections answered 503: over a limit above
   bool draining = false;             // stop keep-alive; close idle connections
+  // Response heads: built in one string kept between responses, then copied into a
+  // shared block, so a head costs no allocation once the shard is warm.
+  std::string head_scratch;
+  core::ScratchArena heads{4096 - 64};
 };
 
 class Exchange {
