@@ -140,7 +140,12 @@ void ProxyExchange::fail_fast_degraded() {
 // dropped ones, its x-request-id renamed x-upstream-request-id.
 std::string ProxyExchange::client_head_lines() const {
   std::string headers;
-  headers.reserve(512 + req_.response_headers.size());
+  append_client_head_lines(headers);
+  return headers;
+}
+
+void ProxyExchange::append_client_head_lines(std::string& headers) const {
+  headers.reserve(headers.size() + 512 + req_.response_headers.size());
   headers += req_.response_headers;
   headers += "server-timing: gateway;dur=";
   core::append_ms3(headers, req_.info.dispatch_ns - req_.info.arrival_ns);
@@ -172,7 +177,6 @@ std::string ProxyExchange::client_head_lines() const {
     headers.append(h.value);
     headers += "\r\n";
   }
-  return headers;
 }
 
 // Copies what the decision needs out of the head (whose views die with the buffer).

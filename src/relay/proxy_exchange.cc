@@ -114,11 +114,14 @@ bool ProxyExchange::relay_head(core::Slice& data) {
   }
   relayed_ = true;
   if (head_.status < 400) req_.info.error_class.clear();  // an earlier try's failure was overcome
-  std::string headers = client_head_lines();
+  // Built in the shard's string kept for it (send_head copies the head out at once).
+  std::string& headers = ex_->server().head_lines_scratch;
+  headers.clear();
+  append_client_head_lines(headers);
   bool has_body = head_.body != http::ResponseBody::none;
   sse_ = head_.header("content-type").find("text/event-stream") != std::string_view::npos;
   if (req_.scan && has_body && head_.status >= 200 && head_.status < 300) {
-    scanner_ = std::make_unique<scan::UsageScanner>(req_.api, sse_);
+    scanner_.emplace(req_.api, sse_);
     if (req_.info.capture) scanner_->set_tap(req_.info.capture.get());
     bool compressed = start_decoding();
     reframe_ = sse_ && req_.hide_usage_chunk && !compressed;
@@ -127,7 +130,7 @@ bool ProxyExchange::relay_head(core::Slice& data) {
   }
   if (translating() && scanner_) {
     if (head_.body == http::ResponseBody::content_length) body_left_ = head_.content_length;
-    start_translation(std::move(headers));
+    start_translation(std::string(headers));
   } else if (reframe_) {
     // The body changes length, so whatever the upstream framing, the client gets chunks.
     if (head_.body == http::ResponseBody::content_length) body_left_ = head_.content_length;

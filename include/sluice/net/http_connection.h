@@ -79,6 +79,7 @@ struct ServerContext {
   // Response heads: built in one string kept between responses, then copied into a
   // shared block, so a head costs no allocation once the shard is warm.
   std::string head_scratch;
+  std::string head_lines_scratch;  // a relayed head's lines, before send_head
   core::ScratchArena heads{4096 - 64};
 };
 

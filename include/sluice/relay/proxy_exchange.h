@@ -109,7 +109,7 @@ class ProxyExchange final : public net::ExchangeObserver,
   const RequestInfo& info() const { return req_.info; }
   RequestInfo& info() { return req_.info; }
   // The scan of the response body (null when it was not scanned: errors, no body).
-  const scan::UsageScanner* scanner() const { return scanner_.get(); }
+  const scan::UsageScanner* scanner() const { return scanner_ ? &*scanner_ : nullptr; }
 
  private:
   ProxyExchange(net::Exchange& ex, upstream::UpstreamPool& pool, UpstreamRequest&& req,
@@ -126,6 +126,7 @@ class ProxyExchange final : public net::ExchangeObserver,
   void report_to_breaker(resilience::FailureClass failure);
   void fail_fast_degraded();
   std::string client_head_lines() const;
+  void append_client_head_lines(std::string& out) const;
   void start_holding();
   void hold_body(core::Slice data);
   void finish_holding(bool upstream_reusable);
@@ -183,7 +184,7 @@ class ProxyExchange final : public net::ExchangeObserver,
     bool should_retry = true;
     bool overflow = false;  // body larger than we hold: relayed as a gateway error
   } error_held_;
-  std::unique_ptr<scan::UsageScanner> scanner_;
+  std::optional<scan::UsageScanner> scanner_;  // in place: no allocation per exchange
   // The body's Content-Encoding, decoded for the scanner only (null: identity).
   std::unique_ptr<http::ContentDecoder> decoder_;
   // Hiding the usage-only chunk: the client's body is re-framed in chunks of decoded
