@@ -422,3 +422,15 @@ class FixtureServer:
             c.sendall(b"0\r\n\r\n")
         else:
             c.sendall((head + "Content-Length: %d\r\n\r\n" % len(self.body)).encode() + self.body)
+
+
+def fill_disk(directory):
+    """Writes a file in `directory` until its file system is full; the file's path."""
+    filler = os.path.join(directory, "filler")
+    with open(filler, "wb", buffering=0) as f:
+        try:
+            while True:
+                f.write(b"\0" * 4096)
+        except OSError:
+            pass
+    return filler

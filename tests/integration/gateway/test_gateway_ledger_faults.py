@@ -38,18 +38,6 @@ def wait_until(predicate, timeout=20):
     return predicate()
 
 
-def fill(directory):
-    """Writes a file until the file system is full; returns its path."""
-    path = os.path.join(directory, "filler")
-    with open(path, "wb", buffering=0) as f:
-        try:
-            while True:
-                f.write(b"\0" * 4096)
-        except OSError:
-            pass
-    return path
-
-
 class FullDisk(unittest.TestCase):
     def setUp(self):
         if os.geteuid() != 0:
@@ -80,7 +68,7 @@ class FullDisk(unittest.TestCase):
         port = self.start("continue")
         self.assertEqual(chat(port, "first").status, 200)
         self.assertEqual(len(h.ledger_rows(self.dir, wait_for=1)), 1)
-        filler = fill(self.dir)
+        filler = h.fill_disk(self.dir)
         sent = 1
         sample = 'sluice_ledger_write_errors_total{cause="disk_full"}'
         while metric(port, sample) == 0 and sent < 400:
@@ -104,7 +92,7 @@ class FullDisk(unittest.TestCase):
         port = self.start("refuse")
         self.assertEqual(chat(port, "first").status, 200)
         self.assertEqual(len(h.ledger_rows(self.dir, wait_for=1)), 1)
-        filler = fill(self.dir)
+        filler = h.fill_disk(self.dir)
         statuses = []
         while 503 not in statuses and len(statuses) < 400:
             r = chat(port, "refuse-%d" % len(statuses))

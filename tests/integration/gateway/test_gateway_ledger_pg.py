@@ -82,18 +82,6 @@ def chat(port, request_id, timeout=20):
     return r
 
 
-def fill_disk(directory):
-    """Writes a file in `directory` until its file system is full; the file's path."""
-    filler = os.path.join(directory, "filler")
-    with open(filler, "wb", buffering=0) as f:
-        try:
-            while True:
-                f.write(b"\0" * 4096)
-        except OSError:
-            pass
-    return filler
-
-
 def until_refused(port):
     """Requests until one is answered 503 (at most 400); their statuses."""
     statuses = []
@@ -391,7 +379,7 @@ class LedgerInPostgres(unittest.TestCase):
         p, spool_dir = self.refusing_with_a_small_spool_disk()
         # PostgreSQL away and the spool's disk full. (Filled first: a row that reached
         # the spool before the disk filled would have to leave it again on a full disk.)
-        filler = fill_disk(spool_dir)
+        filler = h.fill_disk(spool_dir)
         # Requests are served until the ledger has failed to keep a row, then refused.
         self.assertEqual(chat(p.port, "spooled").status, 200)
         statuses = until_refused(p.port)
@@ -419,7 +407,7 @@ class LedgerInPostgres(unittest.TestCase):
         self.assertEqual(chat(p.port, "spooled").status, 200)
         backlog = lambda: h.http(p.port, "GET", "/readyz").json()["ledger"]["spool_backlog"]
         self.assertTrue(wait_until(lambda: backlog() >= 1))
-        filler = fill_disk(spool_dir)
+        filler = h.fill_disk(spool_dir)
         statuses = until_refused(p.port)
         self.assertIn(503, statuses)
         # PostgreSQL back, the disk still full: the spooled row reaches it, and the
