@@ -257,7 +257,7 @@ void Fleet::scan() {
 }
 
 bool Fleet::connect() {
-  timeval tv = to_timeval(std::min<uint64_t>(lease_ns_ / 4, 500 * kMs));
+  timeval tv = to_timeval(limit::fleet_call_ms(lease_ns_ / kMs) * kMs);
   redisContext* c = cfg_.unix_path.empty()
                         ? redisConnectWithTimeout(cfg_.host.c_str(), cfg_.port, tv)
                         : redisConnectUnixWithTimeout(cfg_.unix_path.c_str(), tv);

@@ -141,22 +141,24 @@ SinkResult Spool::oldest(size_t limit, std::vector<Record>& rows, std::vector<st
 SinkResult Spool::remove_through(int64_t last, size_t rows) {
   sent_through_ = std::max(sent_through_, last);
   backlog_ = backlog_ > rows ? backlog_ - rows : 0;
-  sqlite3_bind_int64(delete_.get(), 1, sent_through_);
-  const int rc = sqlite3_step(delete_.get());
-  sqlite3_reset(delete_.get());
-  undeleted_ = rc != SQLITE_DONE;
-  if (undeleted_) return fail(rc);
+  const int rc = delete_sent();
+  if (rc != SQLITE_DONE) return fail(rc);
   return {};
 }
 
 bool Spool::tidy() {
   if (!undeleted_) return true;
+  if (delete_sent() == SQLITE_DONE) return true;
+  sqlite::exec(db_.get(), "ROLLBACK", nullptr);
+  return false;
+}
+
+int Spool::delete_sent() {
   sqlite3_bind_int64(delete_.get(), 1, sent_through_);
   const int rc = sqlite3_step(delete_.get());
   sqlite3_reset(delete_.get());
   undeleted_ = rc != SQLITE_DONE;
-  if (undeleted_) sqlite::exec(db_.get(), "ROLLBACK", nullptr);
-  return !undeleted_;
+  return rc;
 }
 
 }  // namespace sluice::ledger

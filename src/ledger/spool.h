@@ -34,6 +34,8 @@ class Spool {
 
  private:
   SinkResult fail(int rc);
+  // Deletes the rows through sent_through_; SQLite's result code.
+  int delete_sent();
 
   std::string path_;
   sqlite::Db db_;

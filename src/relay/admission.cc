@@ -3,6 +3,7 @@
 #include "sluice/core/append_number.h"
 #include "sluice/core/clock.h"
 #include "sluice/ledger/price.h"
+#include "sluice/limit/fleet_lease.h"
 #include "sluice/limit/rate_headers.h"
 #include "sluice/relay/settle.h"
 #include "sluice/resilience/retry_after.h"
@@ -144,7 +145,7 @@ void Admission::admit(net::Exchange& ex, UpstreamRequest&& req) {
       d.lease_wait && !registry_->fleet.degraded.load(std::memory_order_relaxed);
   if (d.verdict == limit::Verdict::rate_limited && (plan->queue_max_wait_ms > 0 || lease_wait)) {
     uint64_t wait_ms = plan->queue_max_wait_ms;
-    if (lease_wait) wait_ms = std::max<uint64_t>(wait_ms, std::min(cfg_->fleet.lease_ms / 4, 500u));
+    if (lease_wait) wait_ms = std::max(wait_ms, limit::fleet_call_ms(cfg_->fleet.lease_ms));
     auto* w = new QueuedRequest(*this, ex, std::move(req), io_.loop);
     w->plan = plan;
     w->tokens = e.tokens;

@@ -12,6 +12,10 @@
 
 namespace sluice::limit {
 
+// How long a call to Redis may take before Redis counts as down (docs/FLEET.md): a
+// quarter of a lease, 500 ms at most. A request waiting for a lease's grant waits as long.
+inline uint64_t fleet_call_ms(uint64_t lease_ms) { return lease_ms / 4 < 500 ? lease_ms / 4 : 500; }
+
 // One bucket's part of one request to the granter.
 struct FleetAsk {
   int64_t spent = 0;   // units admitted since the last report: they leave the lease for good
