@@ -10,6 +10,10 @@
 
 namespace sluice::relay {
 namespace {
+// The longest a provider's own reset or retry hint pauses its account.
+constexpr uint64_t kHourMs = 3600ull * 1000ull;
+constexpr uint64_t kHourNs = kHourMs * 1000000ull;
+
 // A request waiting for capacity. Owned by itself: it ends by being admitted, refused
 // at its deadline, or by its client hanging up.
 class QueuedRequest final : public limit::Waiter, public net::ExchangeObserver {
@@ -312,11 +316,13 @@ void Admission::feedback(const RequestInfo& info, const http::ResponseHead& head
     std::optional<uint64_t> reset_ns;
     if (f.rfc3339) {
       if (auto at = limit::parse_rfc3339_ms(head.header(f.reset)); at && *at > now_ms)
-        reset_ns = static_cast<uint64_t>(*at - now_ms) * 1000000ull;
+        reset_ns = std::min<uint64_t>(static_cast<uint64_t>(*at - now_ms), kHourMs) * 1000000ull;
     } else {
       reset_ns = limit::parse_duration_ns(head.header(f.reset));
     }
-    if (reset_ns) f.bucket->pause_until(now + *reset_ns / *lim);
+    // Capped at an hour, like a retry-after: a far-off or absurd reset must neither wrap
+    // the clock nor shut the account for good.
+    if (reset_ns) f.bucket->pause_until(now + std::min(*reset_ns / *lim, kHourNs));
   }
   if (head.status == 429) {
     // The same reading of the hint as the attempt loop's: delta-seconds, an HTTP-date,
@@ -324,7 +330,7 @@ void Admission::feedback(const RequestInfo& info, const http::ResponseHead& head
     std::optional<uint64_t> ra_ms =
         resilience::wait_hint_ms(head.header("retry-after"), head.header("retry-after-ms"), now_ms);
     if (ra_ms) {
-      uint64_t until = now + std::min<uint64_t>(*ra_ms, 3600ull * 1000ull) * 1000000ull;
+      uint64_t until = now + std::min<uint64_t>(*ra_ms, kHourMs) * 1000000ull;
       if (acct->limits_requests()) acct->requests.pause_until(until);
       if (acct->limits_tokens()) acct->tokens.pause_until(until);
     }

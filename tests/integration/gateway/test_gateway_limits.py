@@ -382,6 +382,59 @@ class DatedPause(unittest.TestCase):
             server.shutdown()
 
 
+class FarReset(http.server.BaseHTTPRequestHandler):
+    """Answers 200 saying the account has nothing left until a reset 2^64-1 ns away (more
+    than 584 years); counts what reached it."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.seen += 1
+        body = json.dumps({"id": "c", "object": "chat.completion", "model": "gpt-4o-mini",
+                           "choices": [{"index": 0, "finish_reason": "stop",
+                                        "message": {"role": "assistant", "content": "hi"}}],
+                           "usage": {"prompt_tokens": 5, "completion_tokens": 1,
+                                     "total_tokens": 6}}).encode()
+        self.send_response(200)
+        self.send_header("x-ratelimit-limit-requests", "1")
+        self.send_header("x-ratelimit-remaining-requests", "0")
+        self.send_header("x-ratelimit-reset-requests", "18446744073709551615ns")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class FarResetPause(unittest.TestCase):
+    def test_an_absurd_reset_pauses_for_an_hour_at_most(self):
+        """The reset, added to the clock, would wrap it and pause only for the refill of a
+        1-a-minute account (120 s); it is capped at an hour, like a retry-after."""
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FarReset)
+        server.seen = 0
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        d = tempfile.mkdtemp()
+        sluice = h.start_sluice(config(d, server.server_address[1],
+                                       provider_limits='{ "requests_per_minute": 600 }'))
+        try:
+            self.assertEqual(post(sluice.port).status, 200)
+            for _ in range(3):
+                r = post(sluice.port)
+                self.assertEqual(r.status, 429)
+                wait = int(r.header("retry-after"))
+                self.assertGreater(wait, 3000)
+                # The hour, plus the refill of an account the provider says allows 1 a
+                # minute (the request it owes for).
+                self.assertLessEqual(wait, 3600 + 300)
+            self.assertEqual(server.seen, 1)
+        finally:
+            sluice.stop()
+            server.shutdown()
+
+
 class ThreeAM(unittest.TestCase):
     """The provider account is shared: production (weight 3) at a steady rate, an
     experiment (weight 1) flooding at ten times the account's rate."""
