@@ -681,19 +681,23 @@ std::string Fleet::demand_of(Entry& e, uint64_t now_ns) {
   limit::Limit* l = e.limit;
   if (l == nullptr || !l->shared || !l->shares) return {};
   const size_t n = registry_.project_count();
-  e.last_taken.resize(n, 0);
+  e.last_wanted.resize(n, 0);
   e.rate.resize(n, 0.0);
   const double dt = e.demand_ns ? static_cast<double>(now_ns - e.demand_ns) / 1e9 : 0;
   e.demand_ns = now_ns;
   const double keep = dt > 0 ? std::exp(-dt / 2.0) : 1;
   std::string out;
   for (size_t p = 0; p < n; ++p) {
-    const uint64_t taken = l->shares[p].taken.load(std::memory_order_relaxed);
+    // What its requests asked for here, admitted or refused: an instance whose requests
+    // are all refused still wants its part of the project's share, and says so.
+    const uint64_t wanted = l->shares[p].taken.load(std::memory_order_relaxed) +
+                            l->shares[p].refused.load(std::memory_order_relaxed);
     if (dt > 0)
-      e.rate[p] = e.rate[p] * keep + static_cast<double>(taken - e.last_taken[p]) / dt * (1 - keep);
-    e.last_taken[p] = taken;
+      e.rate[p] =
+          e.rate[p] * keep + static_cast<double>(wanted - e.last_wanted[p]) / dt * (1 - keep);
+    e.last_wanted[p] = wanted;
     const limit::ProjectInfo& info = registry_.project(static_cast<int>(p));
-    // Demand: recent takes plus requests waiting in the queues.
+    // Demand: recent asks plus requests waiting in the queues.
     double d = e.rate[p] + static_cast<double>(std::max<int64_t>(0, info.queued.load()));
     const bool active = l->shares[p].demand_until_ns.load(std::memory_order_relaxed) > now_ns;
     if (!active && d < 0.01) continue;

@@ -220,9 +220,16 @@ Decision ShardLimiter::check_budgets(Plan& plan, int64_t cost_nusd, int64_t now_
 }
 
 // A refusal by a request or token bucket: marked when the fleet lease alone was short.
-Decision ShardLimiter::lease_refusal(Decision d) {
+// A new request refused by a shared limit counts as its project's demand there (a
+// queued one is counted by the queue's length instead).
+Decision ShardLimiter::lease_refusal(Decision d, LeaseSet& s, const GlobalBucket& b,
+                                     int64_t units) {
   d.lease_wait = lease_short_;
   lease_short_ = false;
+  if (!serving_queue_ && s.limit->shared && s.project >= 0 &&
+      (&b == &s.limit->requests || !s.limit->limits_requests()))
+    s.limit->shares[s.project].refused.fetch_add(static_cast<uint64_t>(units),
+                                                 std::memory_order_relaxed);
   return d;
 }
 
@@ -236,9 +243,11 @@ Decision ShardLimiter::admit(Plan& plan, int64_t tokens, int64_t cost_nusd, int6
   for (LeaseSet* s : plan.sets) {
     Limit& l = *s->limit;
     if (l.limits_requests() && !ensure(*s, s->requests, l.requests, 1, now_ns))
-      return lease_refusal(refusal(
-          Verdict::rate_limited, l.requests.wait_ns(1, reserve_for(*s, l.requests, now_ns), now_ns),
-          &l, "requests per minute"));
+      return lease_refusal(
+          refusal(Verdict::rate_limited,
+                  l.requests.wait_ns(1, reserve_for(*s, l.requests, now_ns), now_ns), &l,
+                  "requests per minute"),
+          *s, l.requests, 1);
     if (l.limits_tokens()) {
       if (tokens > l.tokens.burst())
         return refusal(Verdict::rate_limited, 60'000'000'000ull, &l,
@@ -247,7 +256,8 @@ Decision ShardLimiter::admit(Plan& plan, int64_t tokens, int64_t cost_nusd, int6
         return lease_refusal(
             refusal(Verdict::rate_limited,
                     l.tokens.wait_ns(tokens, reserve_for(*s, l.tokens, now_ns), now_ns), &l,
-                    "tokens per minute"));
+                    "tokens per minute"),
+            *s, l.tokens, tokens);
     }
     if (l.limits_concurrency() && !ensure_pool(*s, now_ns))
       return refusal(Verdict::rate_limited, 1'000'000'000ull, &l, "concurrent requests");
@@ -404,7 +414,9 @@ void ShardLimiter::serve_queues(uint64_t now_ns, int64_t now_ms) {
     while (!q.empty()) {
       Waiter* w = q.front();
       Ticket t;
+      serving_queue_ = true;
       Decision d = admit(*w->plan, w->tokens, w->cost_nusd, now_ms, now_ns, t);
+      serving_queue_ = false;
       if (d.verdict != Verdict::admitted && now_ns < w->deadline_ns) break;
       q.pop_front();
       w->queued = false;

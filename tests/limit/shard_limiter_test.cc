@@ -372,6 +372,37 @@ TEST(ShardLimiter, ARefusalByTheFleetLeaseAloneWaitsOnlyWhileTheFleetHasRoom) {
   EXPECT_FALSE(d.lease_wait);
 }
 
+TEST(ShardLimiter, ANewRequestRefusedByASharedLimitCountsAsItsProjectsDemand) {
+  config::Config c = base_config();
+  c.providers[0].limits.requests_per_minute = 60;
+  c.providers[0].limits.burst_requests = 1;
+  c.projects.push_back(project("a"));
+  c.projects[0].queue.max_wait_ms = 5000;
+  c.projects[0].queue.max_length = 4;
+  Registry reg(c, 1);
+  ShardLimiter s(reg, 0);
+  Plan* plan = s.plan(who("a"), c);
+  const ProjectShare& share = reg.provider("acct")->shares[0];
+  Ticket t;
+  ASSERT_EQ(s.admit(*plan, 1, 0, kWall, kT0, t).verdict, Verdict::admitted);
+  EXPECT_EQ(share.taken.load(), 1u);
+  EXPECT_EQ(share.refused.load(), 0u);
+  // Two new requests refused: the project wanted three units here, took one.
+  EXPECT_EQ(s.admit(*plan, 1, 0, kWall, kT0, t).verdict, Verdict::rate_limited);
+  EXPECT_EQ(s.admit(*plan, 1, 0, kWall, kT0, t).verdict, Verdict::rate_limited);
+  EXPECT_EQ(share.refused.load(), 2u);
+  // A queued request is retried at every tick; it counts once, by the queue's length,
+  // not once per retry.
+  Waiting w;
+  w.plan = plan;
+  w.tokens = 1;
+  w.deadline_ns = kT0 + 5 * kSec;
+  ASSERT_TRUE(s.enqueue(w));
+  for (int i = 1; i <= 10; ++i) s.tick(kT0 + i * 10 * kMs, kWall);
+  EXPECT_EQ(w.admits, 0);
+  EXPECT_EQ(share.refused.load(), 2u);
+}
+
 TEST(ShardLimiter, ALeaseWaitQueuesEvenWithoutAProjectQueue) {
   config::Config c = base_config();
   c.providers[0].limits.requests_per_minute = 6000;

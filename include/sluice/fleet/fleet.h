@@ -57,12 +57,12 @@ class Fleet {
     limit::GlobalBucket* bucket = nullptr;
     limit::FleetLease lease;
     limit::ShareGranter share;
-    bool seen = false;                 // still live at the last scan
-    uint64_t pause_known_ns = 0;       // the latest pause the fleet knows of (mono ns)
-    limit::Limit* limit = nullptr;     // the bucket's limit: shared between projects?
-    std::vector<uint64_t> last_taken;  // per project: its share's `taken` at the last ask
-    std::vector<double> rate;          // per project: units per second taken, smoothed
-    uint64_t demand_ns = 0;            // when `rate` was last brought up to date
+    bool seen = false;                  // still live at the last scan
+    uint64_t pause_known_ns = 0;        // the latest pause the fleet knows of (mono ns)
+    limit::Limit* limit = nullptr;      // the bucket's limit: shared between projects?
+    std::vector<uint64_t> last_wanted;  // per project: taken + refused at the last ask
+    std::vector<double> rate;           // per project: units per second wanted, smoothed
+    uint64_t demand_ns = 0;             // when `rate` was last brought up to date
   };
   // One provider's breaker as the fleet sees it.
   struct BreakerView {

@@ -77,11 +77,15 @@ local function fair_reserve(key, h, demand, spent, burst, per_minute)
   end
   local dt = math.max(now - me_at, 1000)
   local keep = math.exp(-dt / tau)
+  -- Compared as the others are: as of the last report, decayed to now. With this
+  -- report's spend in it, an instance would always find the others (whose spend since
+  -- their reports is not in yet) behind it, and two of one project each leave the other
+  -- a reserve that neither can take.
+  usage[inst] = me_u * keep
   me_u = me_u * keep + spent * 1000000 / dt * (1 - keep)
   redis.call('HSET', key, 'u:' .. inst, string.format('%.17g %d', me_u, now))
   redis.call('HSET', key, 'd:' .. inst, string.format('%d ', now + lease) .. demand)
   specs[inst] = demand
-  usage[inst] = me_u
   -- "<project> <weight> <demand> <priority>" per project; the priority only while the
   -- project is active there (a decaying demand claims no tier). An instance's tier is
   -- the best (lowest) priority among its active projects, none (math.huge) without.
@@ -118,11 +122,34 @@ local function fair_reserve(key, h, demand, spent, burst, per_minute)
   end
   local mine_w = weight[inst]
   if not mine_w or mine_w <= 0 then return 0 end
-  local my_norm = (usage[inst] or 0) / mine_w
+  -- Instances with the same projects form a group. Groups are compared by their usage
+  -- per weight, so an instance of a project that is ahead as a whole never counts as
+  -- behind another project's; within a group, instances are compared one by one, so
+  -- each gets its part of its projects' share (weights split by what each one's
+  -- clients ask for).
+  local group, gu, gw = {}, {}, {}
+  for who, list in pairs(parsed) do
+    local names = {}
+    for _, e in ipairs(list) do names[#names + 1] = e[1] end
+    table.sort(names)
+    local g = table.concat(names, ' ')
+    group[who] = g
+    gu[g] = (gu[g] or 0) + (usage[who] or 0)
+    gw[g] = (gw[g] or 0) + weight[who]
+  end
+  local function group_norm(who)
+    local g = group[who]
+    if gw[g] <= 0 then return 0 end
+    return gu[g] / gw[g]
+  end
+  local my_norm, my_group_norm = (usage[inst] or 0) / mine_w, group_norm(inst)
   local behind = 0
   for who, w in pairs(weight) do
-    if who ~= inst and w > 0 and tier[who] == my_tier and (usage[who] or 0) / w < my_norm then
-      behind = behind + w
+    if who ~= inst and w > 0 and tier[who] == my_tier then
+      local lower
+      if group[who] == group[inst] then lower = (usage[who] or 0) / w < my_norm
+      else lower = group_norm(who) < my_group_norm end
+      if lower then behind = behind + w end
     end
   end
   if behind == 0 then return 0 end

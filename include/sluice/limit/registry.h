@@ -31,6 +31,9 @@ inline constexpr size_t kMaxProjects = 256;
 struct ProjectShare {
   std::atomic<uint64_t> demand_until_ns{0};  // some shard wants capacity for it until then
   std::atomic<uint64_t> taken{0};            // units leased for it, ever (its usage)
+  // Units its new requests asked for and this limit refused, ever: with `taken`, what
+  // the project wanted here (the fleet splits its weight between instances by that).
+  std::atomic<uint64_t> refused{0};
 };
 
 // One live limit.

@@ -131,7 +131,7 @@ class ShardLimiter {
   int64_t reserve_for(const LeaseSet& s, const GlobalBucket& b, uint64_t now_ns) const;
   double norm_usage(const Limit* limit, int project) const;
   Decision check_budgets(Plan& plan, int64_t cost_nusd, int64_t now_ms);
-  Decision lease_refusal(Decision d);
+  Decision lease_refusal(Decision d, LeaseSet& s, const GlobalBucket& b, int64_t units);
   void release(Ticket& t);
   void serve_queues(uint64_t now_ns, int64_t now_ms);
   void update_usage(uint64_t now_ns);
@@ -153,7 +153,8 @@ class ShardLimiter {
   std::unordered_map<const Limit*, Usage> usage_;
   uint64_t last_usage_ns_ = 0;
   std::vector<std::deque<Waiter*>> queues_;  // per project index
-  bool lease_short_ = false;  // the last failed refill was short of the fleet lease only
+  bool lease_short_ = false;    // the last failed refill was short of the fleet lease only
+  bool serving_queue_ = false;  // admit() is retrying a queued request, not a new one
   struct Published {
     Limit* limit;
     int64_t reserved_tokens;
