@@ -137,11 +137,11 @@ class FleetShare(unittest.TestCase):
             self.assertGreaterEqual(min(b, c), 0.3 * (b + c))
             self.assertEqual(len(windows), 6, "the machine stalled the test too often")
             # Both flood: the account is split 3:1, within 10 % in the median window and
-            # within 20 % over the six clean windows together. Below by up to 13 %: a
-            # project spread over two instances measures about 5 % above its share
+            # within 20 % over the six clean windows together. Below by up to 15 %: a
+            # project spread over two instances measures 4 to 10 % above its share
             # (docs/LIMITS.md "Fair share across instances").
             self.assertGreater(exp, 0)
-            self.assertGreaterEqual(median, 3 * 0.87)
+            self.assertGreaterEqual(median, 3 * 0.85)
             self.assertLessEqual(median, 3 * 1.1)
             self.assertGreaterEqual(ratio, 3 * 0.8)
             self.assertLessEqual(ratio, 3 * 1.2)
