@@ -1,35 +1,17 @@
 #include "sluice/auth/key_hash.h"
 
+// SHA-256 through OpenSSL's direct interface, not EVP: in OpenSSL 3.0 every
+// EVP_DigestInit allocates the provider's context again (one heap allocation per
+// request for the key's digest), and its dispatch costs more than hashing a short key.
+// The direct interface is deprecated in 3.0 but kept, and hashes on the stack.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include <cstdlib>
-#include <memory>
 
 namespace sluice::auth {
 namespace {
-
-// Fetched once: in OpenSSL 3 an implicit EVP_sha256() lookup per call costs more than
-// hashing a short key.
-const EVP_MD* sha256_md() {
-  static const EVP_MD* md = [] {
-    EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    if (fetched == nullptr) std::abort();  // no default provider: nothing can work
-    return fetched;
-  }();
-  return md;
-}
-
-struct CtxFree {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-
-// One context per thread (shards and the control thread), reused for every digest.
-EVP_MD_CTX* thread_ctx() {
-  thread_local std::unique_ptr<EVP_MD_CTX, CtxFree> ctx(EVP_MD_CTX_new());
-  if (!ctx) std::abort();
-  return ctx.get();
-}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -41,12 +23,11 @@ int hex_value(char c) {
 }  // namespace
 
 KeyDigest sha256(std::string_view data) {
+  static_assert(sizeof(KeyDigest) == SHA256_DIGEST_LENGTH);
   KeyDigest out{};
-  EVP_MD_CTX* ctx = thread_ctx();
-  unsigned int len = 0;
-  if (EVP_DigestInit_ex2(ctx, sha256_md(), nullptr) != 1 ||
-      EVP_DigestUpdate(ctx, data.data(), data.size()) != 1 ||
-      EVP_DigestFinal_ex(ctx, out.data(), &len) != 1 || len != out.size()) {
+  SHA256_CTX ctx;
+  if (SHA256_Init(&ctx) != 1 || SHA256_Update(&ctx, data.data(), data.size()) != 1 ||
+      SHA256_Final(out.data(), &ctx) != 1) {
     std::abort();
   }
   return out;

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 #include <new>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -425,7 +426,13 @@ InspectResult inspect_body(std::string_view body, BodyInfo& out) {
   out = BodyInfo{};
   detail::BodyStream stream(body.data(), body.size());
   Inspector inspector(body, stream, out);
-  rapidjson::Reader reader;
+  // One reader per thread, kept: its stack (where strings are unescaped) keeps its
+  // memory between requests, so inspecting allocates nothing once warm. A body too
+  // large to keep memory for gets a reader of its own.
+  constexpr size_t kKeptReaderBytes = 256 * 1024;
+  thread_local rapidjson::Reader kept;
+  std::optional<rapidjson::Reader> own;
+  rapidjson::Reader& reader = body.size() <= kKeptReaderBytes ? kept : own.emplace();
   // Iterative: nesting depth cannot overflow the stack. No UTF-8 validation: it
   // triples the parse time, and the provider judges encoding anyway; what sluice
   // itself writes from these strings goes through append_json_string.
