@@ -66,7 +66,7 @@ bool Gateway::prepare_upstream(const route::Route& route, const net::Exchange& e
     route::RewriteSpec spec;
     switch (client) {
       case route::ApiFlavor::openai:
-        out.path = std::string(route.upstream_path);
+        out.path = route.upstream_path;
         spec.upstream_model = model;
         spec.request_usage = body.stream && !body.include_usage && openai_usage_option(route);
         out.hide_usage_chunk = spec.request_usage;
@@ -77,10 +77,11 @@ bool Gateway::prepare_upstream(const route::Route& route, const net::Exchange& e
         spec.upstream_model = model;
         break;
       case route::ApiFlavor::gemini:  // the model is in the path; the body goes as sent
-        out.path = "/v1beta/models/";
-        out.path += model;
-        out.path += ':';
-        out.path += route.gemini_method;
+        path_ = "/v1beta/models/";
+        path_ += model;
+        path_ += ':';
+        path_ += route.gemini_method;
+        out.path = path_;
         out.body = ex.body();
         return true;
     }
@@ -113,7 +114,8 @@ bool Gateway::prepare_upstream(const route::Route& route, const net::Exchange& e
   // writer always asks (the stream translator decides what the client sees of it).
   scratch_ = std::move(t.body);
   out.body = scratch_;
-  out.path = provider_path(provider, model, stream);
+  path_ = provider_path(provider, model, stream);
+  out.path = path_;
   out.client_query = false;
   out.translation.on = true;
   out.translation.provider = provider;

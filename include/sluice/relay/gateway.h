@@ -113,13 +113,14 @@ class Gateway final : public net::RequestHandler, public ExchangeSink, public Fa
   bool ledger_refusing() const;
   void unified(Request& r);
   // What goes upstream for one target of an alias, in the target provider's format
-  // (gateway_translate.cc). `body` points into the exchange or into scratch_.
+  // (gateway_translate.cc). `body` points into the exchange or into scratch_, `path`
+  // into the route or into path_: both are read before the call that made them returns.
   struct Upstream {
     bool ok = true;
     route::ErrorClass error = route::ErrorClass::bad_request;  // when !ok
     std::string message;                                       // when !ok
-    std::string path;                                          // below the provider's base path
-    std::string_view body;                                     // the request body to send
+    std::string_view path;     // below the provider's base path: static, the route's, or path_
+    std::string_view body;     // the request body to send
     bool client_query = true;  // the client's query goes on (same format only)
     bool hide_usage_chunk = false;
     Translation translation;
@@ -170,6 +171,7 @@ class Gateway final : public net::RequestHandler, public ExchangeSink, public Fa
   Admission admission_;  // the admit stage: limits, budgets, queues
   GatewayMetrics metrics_;
   std::string scratch_;         // reused: decoded ?key=, rewritten bodies
+  std::string path_;            // reused: an upstream path built for one request
   ShardResilience resilience_;  // breakers (shared), retry budgets (this shard's)
 };
 
