@@ -342,6 +342,14 @@ def ledger_rows(directory, where="1=1", wait_for=None, timeout=10):
         time.sleep(0.05)
 
 
+# A small non-streamed chat completion, as a stand-in provider answers it.
+COMPLETION = json.dumps({"id": "c", "object": "chat.completion", "model": "gpt-4o-mini",
+                         "choices": [{"index": 0, "finish_reason": "stop",
+                                      "message": {"role": "assistant", "content": "hi"}}],
+                         "usage": {"prompt_tokens": 5, "completion_tokens": 1,
+                                   "total_tokens": 6}}).encode()
+
+
 def fixture(name):
     with open(os.path.join(FIXTURES, name), "rb") as f:
         return f.read()

@@ -5,7 +5,6 @@ after one instance is killed with its slots leased. The provider is a small HTTP
 in this test that holds each answer a while and counts what it has in flight."""
 
 import http.server
-import json
 import os
 import sys
 import tempfile
@@ -40,11 +39,7 @@ class SlowProvider(http.server.BaseHTTPRequestHandler):
         time.sleep(0.15)
         with srv.lock:
             srv.in_flight -= 1
-        body = json.dumps({"id": "c", "object": "chat.completion", "model": "gpt-4o-mini",
-                           "choices": [{"index": 0, "finish_reason": "stop",
-                                        "message": {"role": "assistant", "content": "hi"}}],
-                           "usage": {"prompt_tokens": 5, "completion_tokens": 1,
-                                     "total_tokens": 6}}).encode()
+        body = h.COMPLETION
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))

@@ -330,14 +330,27 @@ class ProviderFeedback(unittest.TestCase):
         self.assertLessEqual(stats["rate_limited"], 6)
 
 
-class DatedRetryAfter(http.server.BaseHTTPRequestHandler):
-    """Answers the first request 429 with `Retry-After` as an HTTP-date 60 s ahead, every
-    later one 200; counts what reached it."""
+class StandIn(http.server.BaseHTTPRequestHandler):
+    """A stand-in provider that counts what reached it (server.seen)."""
 
     protocol_version = "HTTP/1.1"
 
     def log_message(self, *args):
         pass
+
+    def answer(self, status, body, headers=()):
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class DatedRetryAfter(StandIn):
+    """Answers the first request 429 with `Retry-After` as an HTTP-date 60 s ahead, every
+    later one 200."""
 
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -345,19 +358,10 @@ class DatedRetryAfter(http.server.BaseHTTPRequestHandler):
         if self.server.seen == 1:
             body = json.dumps({"error": {"message": "Rate limit reached", "type": "requests",
                                          "code": "rate_limit_exceeded"}}).encode()
-            self.send_response(429)
-            self.send_header("Retry-After", email.utils.formatdate(time.time() + 60, usegmt=True))
+            date = email.utils.formatdate(time.time() + 60, usegmt=True)
+            self.answer(429, body, [("Retry-After", date)])
         else:
-            body = json.dumps({"id": "c", "object": "chat.completion", "model": "gpt-4o-mini",
-                               "choices": [{"index": 0, "finish_reason": "stop",
-                                            "message": {"role": "assistant", "content": "hi"}}],
-                               "usage": {"prompt_tokens": 5, "completion_tokens": 1,
-                                         "total_tokens": 6}}).encode()
-            self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+            self.answer(200, h.COMPLETION)
 
 
 class DatedPause(unittest.TestCase):
@@ -382,31 +386,16 @@ class DatedPause(unittest.TestCase):
             server.shutdown()
 
 
-class FarReset(http.server.BaseHTTPRequestHandler):
+class FarReset(StandIn):
     """Answers 200 saying the account has nothing left until a reset 2^64-1 ns away (more
-    than 584 years); counts what reached it."""
-
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
+    than 584 years)."""
 
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.server.seen += 1
-        body = json.dumps({"id": "c", "object": "chat.completion", "model": "gpt-4o-mini",
-                           "choices": [{"index": 0, "finish_reason": "stop",
-                                        "message": {"role": "assistant", "content": "hi"}}],
-                           "usage": {"prompt_tokens": 5, "completion_tokens": 1,
-                                     "total_tokens": 6}}).encode()
-        self.send_response(200)
-        self.send_header("x-ratelimit-limit-requests", "1")
-        self.send_header("x-ratelimit-remaining-requests", "0")
-        self.send_header("x-ratelimit-reset-requests", "18446744073709551615ns")
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.answer(200, h.COMPLETION, [("x-ratelimit-limit-requests", "1"),
+                                        ("x-ratelimit-remaining-requests", "0"),
+                                        ("x-ratelimit-reset-requests", "18446744073709551615ns")])
 
 
 class FarResetPause(unittest.TestCase):
