@@ -22,6 +22,14 @@ void roll(BudgetWindow& w, int64_t start) {
     w.spent_nusd.store(0, std::memory_order_release);
 }
 
+// The project's share of a shared limit to count units of `b` in (taken or refused):
+// its request bucket, or its token bucket when it limits no requests. Null otherwise.
+ProjectShare* share_counted(const LeaseSet& s, const GlobalBucket& b) {
+  if (!s.limit->shared || s.project < 0) return nullptr;
+  if (&b != &s.limit->requests && s.limit->limits_requests()) return nullptr;
+  return &s.limit->shares[s.project];
+}
+
 Decision refusal(Verdict v, uint64_t retry_ns, const Limit* limit, std::string_view what) {
   Decision d;
   d.verdict = v;
@@ -169,12 +177,8 @@ bool ShardLimiter::ensure(LeaseSet& s, Lease& lease, GlobalBucket& b, int64_t ne
     return false;
   }
   lease.units += want;
-  if (s.limit->shared && s.project >= 0) {
-    bool counts = &b == &s.limit->requests || !s.limit->limits_requests();
-    if (counts)
-      s.limit->shares[s.project].taken.fetch_add(static_cast<uint64_t>(want),
-                                                 std::memory_order_relaxed);
-  }
+  if (ProjectShare* share = share_counted(s, b))
+    share->taken.fetch_add(static_cast<uint64_t>(want), std::memory_order_relaxed);
   return true;
 }
 
@@ -222,14 +226,12 @@ Decision ShardLimiter::check_budgets(Plan& plan, int64_t cost_nusd, int64_t now_
 // A refusal by a request or token bucket: marked when the fleet lease alone was short.
 // A new request refused by a shared limit counts as its project's demand there (a
 // queued one is counted by the queue's length instead).
-Decision ShardLimiter::lease_refusal(Decision d, LeaseSet& s, const GlobalBucket& b,
+Decision ShardLimiter::lease_refusal(Decision d, const LeaseSet& s, const GlobalBucket& b,
                                      int64_t units) {
   d.lease_wait = lease_short_;
   lease_short_ = false;
-  if (!serving_queue_ && s.limit->shared && s.project >= 0 &&
-      (&b == &s.limit->requests || !s.limit->limits_requests()))
-    s.limit->shares[s.project].refused.fetch_add(static_cast<uint64_t>(units),
-                                                 std::memory_order_relaxed);
+  if (ProjectShare* share = share_counted(s, b); share && !serving_queue_)
+    share->refused.fetch_add(static_cast<uint64_t>(units), std::memory_order_relaxed);
   return d;
 }
 

@@ -131,7 +131,7 @@ class ShardLimiter {
   int64_t reserve_for(const LeaseSet& s, const GlobalBucket& b, uint64_t now_ns) const;
   double norm_usage(const Limit* limit, int project) const;
   Decision check_budgets(Plan& plan, int64_t cost_nusd, int64_t now_ms);
-  Decision lease_refusal(Decision d, LeaseSet& s, const GlobalBucket& b, int64_t units);
+  Decision lease_refusal(Decision d, const LeaseSet& s, const GlobalBucket& b, int64_t units);
   void release(Ticket& t);
   void serve_queues(uint64_t now_ns, int64_t now_ms);
   void update_usage(uint64_t now_ns);

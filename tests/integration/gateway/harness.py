@@ -324,6 +324,15 @@ def closed_after(sock, timeout=5):
 
 # ---- ledger ---------------------------------------------------------------------------
 
+def metric_sum(port, name):
+    """The sum of one metric's samples in /metrics, over its labels (0 when absent)."""
+    total = 0.0
+    for line in http(port, "GET", "/metrics").body.decode().splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
 def ledger_rows(directory, where="1=1", wait_for=None, timeout=10):
     """Rows of the requests table as dicts; waits until `wait_for` rows are there."""
     path = os.path.join(directory, "ledger.db")

@@ -49,15 +49,6 @@ def counts(mock_port):
     return keys.get("production", 0), keys.get("experiments", 0)
 
 
-def metric(port, name):
-    """The sum of a counter's samples in /metrics (0 when absent)."""
-    total = 0.0
-    for line in h.http(port, "GET", "/metrics").body.decode().splitlines():
-        if line.startswith(name) and not line.startswith("#"):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
-
-
 class FleetShare(unittest.TestCase):
     def test_weights_3_to_1_hold_across_instances(self):
         d = tempfile.mkdtemp()
@@ -117,7 +108,7 @@ class FleetShare(unittest.TestCase):
                 done.set()
                 for t in threads:
                     t.join()
-            errors = [metric(p.port, "sluice_fleet_errors_total") for p in procs]
+            errors = [h.metric_sum(p.port, "sluice_fleet_errors_total") for p in procs]
             prod, exp = sum(w[0] for w in windows), sum(w[1] for w in windows)
             ratio = prod / max(exp, 1)
             print("\nfleet share: production %d, experiments %d in %d clean windows of 5 s: "
