@@ -15,7 +15,7 @@ constexpr uint64_t kHourMs = 3600ull * 1000ull;
 constexpr uint64_t kHourNs = kHourMs * 1000000ull;
 
 // A request waiting for capacity. Owned by itself: it ends by being admitted, refused
-// at its deadline, or by its client hanging up.
+// at its deadline, or by its client hanging up; each hands it back to the flow.
 class QueuedRequest final : public limit::Waiter, public net::ExchangeObserver {
  public:
   QueuedRequest(Admission& a, net::Exchange& ex, UpstreamRequest&& req, core::EventLoop& loop)
@@ -24,20 +24,20 @@ class QueuedRequest final : public limit::Waiter, public net::ExchangeObserver {
   void admitted(limit::Ticket t) override {
     waited();
     req_.info.ticket = t;
-    a_.start(*ex_, std::move(req_));
+    a_.exit().admitted_from_queue(*ex_, std::move(req_));
     gone();
   }
   void refused(const limit::Decision& d) override {
     ex_->set_observer(nullptr);  // answered now; nothing may reach this object again
     waited();
-    a_.refuse(*ex_, req_, d, false);
+    a_.exit().refused_from_queue(*ex_, req_, d);
     gone();
   }
   UpstreamRequest& request() { return req_; }
   void on_client_gone() override {
     a_.limiter().cancel(*this);
     waited();
-    a_.left_queue(req_);
+    a_.exit().left_queue(req_);
     gone();
   }
 
@@ -68,15 +68,8 @@ void append_line(std::string& out, std::string_view name, int64_t value) {
 }  // namespace
 
 Admission::Admission(limit::Registry* registry, const config::Config& cfg, net::IoContext& io,
-                     unsigned shard, upstream::UpstreamPool& pool, ExchangeSink& sink,
-                     AccessLog& log, ledger::LedgerQueue* ledger)
-    : registry_(registry),
-      cfg_(&cfg),
-      io_(io),
-      pool_(pool),
-      sink_(sink),
-      log_(log),
-      ledger_(ledger) {
+                     unsigned shard, QueueExit& exit)
+    : registry_(registry), cfg_(&cfg), io_(io), exit_(exit) {
   if (!registry_) return;
   limiter_ = std::make_unique<limit::ShardLimiter>(*registry_, shard);
   tick_.arm(io_.loop.timers(), core::mono_ns() + core::ms_to_ns(cfg_->admission.tick_ms), this, 0);
@@ -126,59 +119,71 @@ bool Admission::readmit(RequestInfo& info, const std::string& alias, const std::
   return true;
 }
 
-void Admission::admit(net::Exchange& ex, UpstreamRequest&& req) {
-  if (!limiter_) return start(ex, std::move(req));
-  RequestInfo& info = req.info;
+AdmitVerdict Admission::admit(RequestInfo& info) {
+  using Kind = AdmitVerdict::Kind;
+  if (!limiter_) return {};
   limit::Plan* plan = limiter_->plan({info.project, info.key_id, info.alias, info.provider}, *cfg_);
-  if (plan->sets.empty() && plan->budgets.empty()) return start(ex, std::move(req));
-  if (registry_->fleet.refusing.load(std::memory_order_relaxed) && !plan->sets.empty())
-    return refuse_fleet_down(ex, req);
-
+  if (plan->sets.empty() && plan->budgets.empty()) return {};
+  AdmitVerdict v;
+  if (registry_->fleet.refusing.load(std::memory_order_relaxed) && !plan->sets.empty()) {
+    v.kind = Kind::fleet_down;
+    return v;
+  }
   Estimate e = estimate(info, cfg_->provider(info.provider));
   limit::Ticket ticket;
-  limit::Decision d = limiter_->admit(
-      *plan, e.tokens, e.cost_nusd, static_cast<int64_t>(core::wall_ms()), core::mono_ns(), ticket);
+  v.decision = limiter_->admit(*plan, e.tokens, e.cost_nusd, static_cast<int64_t>(core::wall_ms()),
+                               core::mono_ns(), ticket);
+  const limit::Decision& d = v.decision;
   if (d.verdict == limit::Verdict::admitted) {
     info.ticket = ticket;
-    return start(ex, std::move(req));
+    return v;
   }
   // Short only of this instance's fleet lease while Redis answers and the fleet's bucket
   // has room: the units are the fleet's to grant, so the request waits for the renewal
   // (as long as a renewal may take) rather than a 429 for a limit that is not reached.
-  const bool lease_wait =
-      d.lease_wait && !registry_->fleet.degraded.load(std::memory_order_relaxed);
-  if (d.verdict == limit::Verdict::rate_limited && (plan->queue_max_wait_ms > 0 || lease_wait)) {
-    uint64_t wait_ms = plan->queue_max_wait_ms;
-    if (lease_wait) wait_ms = std::max(wait_ms, limit::fleet_call_ms(cfg_->fleet.lease_ms));
-    auto* w = new QueuedRequest(*this, ex, std::move(req), io_.loop);
-    w->plan = plan;
-    w->tokens = e.tokens;
-    w->cost_nusd = e.cost_nusd;
-    w->deadline_ns = core::mono_ns() + core::ms_to_ns(wait_ms);
-    if (limiter_->enqueue(*w, lease_wait)) {
-      ex.set_observer(w);
-      return;
-    }
-    // The queue is full: overflow is a 429 (a plain one where only the lease made it wait).
-    refuse(ex, w->request(), d, plan->queue_max_wait_ms > 0);
-    delete w;
-    return;
+  v.lease_wait = d.lease_wait && !registry_->fleet.degraded.load(std::memory_order_relaxed);
+  if (d.verdict != limit::Verdict::rate_limited ||
+      (plan->queue_max_wait_ms == 0 && !v.lease_wait)) {
+    v.kind = Kind::refused;
+    return v;
   }
-  refuse(ex, req, d, false);
+  v.kind = Kind::queue;
+  v.plan = plan;
+  v.tokens = e.tokens;
+  v.cost_nusd = e.cost_nusd;
+  v.wait_ms = plan->queue_max_wait_ms;
+  if (v.lease_wait) v.wait_ms = std::max(v.wait_ms, limit::fleet_call_ms(cfg_->fleet.lease_ms));
+  return v;
+}
+
+bool Admission::enqueue(net::Exchange& ex, UpstreamRequest&& req, AdmitVerdict& v) {
+  auto* w = new QueuedRequest(*this, ex, std::move(req), io_.loop);
+  w->plan = v.plan;
+  w->tokens = v.tokens;
+  w->cost_nusd = v.cost_nusd;
+  w->deadline_ns = core::mono_ns() + core::ms_to_ns(v.wait_ms);
+  if (limiter_->enqueue(*w, v.lease_wait)) {
+    ex.set_observer(w);
+    return true;
+  }
+  // The queue is full: overflow is a 429 (a plain one where only the lease made it wait).
+  req = std::move(w->request());
+  delete w;
+  v.kind = AdmitVerdict::Kind::refused;
+  v.queue_full = v.plan->queue_max_wait_ms > 0;
+  return false;
 }
 
 void Admission::queue_waited(const limit::Plan& plan, const RequestInfo& info, uint64_t ns) {
   if (registry_ && plan.project >= 0) registry_->project(plan.project).record_wait(ns);
-  sink_.on_queue_wait(info, ns);
+  exit_.queue_waited(info, ns);
 }
 
-void Admission::start(net::Exchange& ex, UpstreamRequest&& req) {
-  if (limiter_ && req.info.ticket.held)
-    add_rate_headers(req.response_headers, *req.info.ticket.plan);
-  ProxyExchange::start(ex, pool_, std::move(req), &sink_);
+void Admission::add_rate_headers(const RequestInfo& info, std::string& out) {
+  if (limiter_ && info.ticket.held) append_rate_headers(out, *info.ticket.plan);
 }
 
-void Admission::add_rate_headers(std::string& out, const limit::Plan& plan) const {
+void Admission::append_rate_headers(std::string& out, const limit::Plan& plan) const {
   limit::RateView v = limiter_->view(plan, core::mono_ns());
   if (v.has_requests) {
     append_line(out, "x-ratelimit-limit-requests", static_cast<int64_t>(v.limit_requests));
@@ -192,74 +197,39 @@ void Admission::add_rate_headers(std::string& out, const limit::Plan& plan) cons
   }
 }
 
-void Admission::refuse(net::Exchange& ex, UpstreamRequest& req, const limit::Decision& d,
-                       bool queue_full) {
-  bool budget = d.verdict == limit::Verdict::budget_exceeded;
-  route::ErrorClass ec =
-      budget ? route::ErrorClass::budget_exceeded : route::ErrorClass::rate_limited;
-  uint64_t wait_ms = std::max<uint64_t>(1, (d.retry_after_ns + 999999) / 1000000);
-  std::string message;
-  if (budget) {
-    message = "budget exceeded: " + (d.budget ? d.budget->id : std::string("budget")) + " " +
-              std::string(d.what) + " is spent";
-  } else {
-    message = "rate limit reached: " + (d.limit ? d.limit->id : std::string("limit")) + " " +
-              std::string(d.what) + (queue_full ? " (queue full)" : "");
+AdmitRefusal Admission::refusal(const AdmitVerdict& v, const RequestInfo& info) {
+  AdmitRefusal out;
+  if (v.kind == AdmitVerdict::Kind::fleet_down) {
+    // `fleet.on_redis_down: refuse`: the fleet-wide budget cannot be read, so no limited
+    // request is admitted; a 503 in the client's format says why (docs/FLEET.md).
+    out.status = 503;
+    out.error = route::ErrorClass::provider_degraded;
+    out.message =
+        "fleet limits unavailable: Redis cannot be reached and fleet.on_redis_down is "
+        "\"refuse\"; retry shortly";
+    append_line(out.headers, "retry-after", "1");
+    return out;
   }
-  message += "; retry in ";  // seconds with three decimals, "1.250s"
-  core::append_thousandths(message, wait_ms);
-  message += 's';
-  std::string extra = "x-sluice-error-class: ";
-  extra += route::error_class_name(ec);
-  extra += "\r\n";
-  append_line(extra, "retry-after", std::to_string((wait_ms + 999) / 1000));
-  append_line(extra, "retry-after-ms", std::to_string(wait_ms));
-  if (const limit::Plan* plan = limiter_->plan(
-          {req.info.project, req.info.key_id, req.info.alias, req.info.provider}, *cfg_))
-    add_rate_headers(extra, *plan);
-  extra += req.response_headers;
-  req.info.status = 429;
-  req.info.error_class = route::error_class_name(ec);
-  ex.respond(429, "application/json", route::error_body(req.flavor, ec, message), extra);
-  record_rejected(req.info, 429);
-}
-
-// `fleet.on_redis_down: refuse`: the fleet-wide budget cannot be read, so no limited
-// request is admitted; a 503 in the client's format says why (docs/FLEET.md).
-void Admission::refuse_fleet_down(net::Exchange& ex, UpstreamRequest& req) {
-  const route::ErrorClass ec = route::ErrorClass::provider_degraded;
-  std::string extra = "x-sluice-error-class: ";
-  extra += route::error_class_name(ec);
-  extra += "\r\n";
-  append_line(extra, "retry-after", "1");
-  extra += req.response_headers;
-  req.info.status = 503;
-  req.info.error_class = route::error_class_name(ec);
-  ex.respond(503, "application/json",
-             route::error_body(req.flavor, ec,
-                               "fleet limits unavailable: Redis cannot be reached and "
-                               "fleet.on_redis_down is \"refuse\"; retry shortly"),
-             extra);
-  record_rejected(req.info, 503);
-}
-
-void Admission::left_queue(UpstreamRequest& req) {
-  req.info.status = 499;
-  record_rejected(req.info, 499);
-}
-
-void Admission::record_rejected(RequestInfo& info, int status) {
-  uint64_t now = core::mono_ns();
-  log_.record(info, now, 0, 0);
-  sink_.on_not_dispatched(info);
-  if (!ledger_) return;
-  ExchangeResult res;
-  res.status = status;
-  ledger::Record rec = relay::settle(info, res, nullptr, cfg_->provider(info.provider), now, now);
-  rec.outcome = status == 499 ? ledger::Outcome::client_cancelled : ledger::Outcome::rejected;
-  rec.input_tokens = rec.output_tokens = 0;
-  rec.cost_nusd = 0;
-  ledger_->submit(std::move(rec));
+  const limit::Decision& d = v.decision;
+  bool budget = d.verdict == limit::Verdict::budget_exceeded;
+  out.error = budget ? route::ErrorClass::budget_exceeded : route::ErrorClass::rate_limited;
+  uint64_t wait_ms = std::max<uint64_t>(1, (d.retry_after_ns + 999999) / 1000000);
+  if (budget) {
+    out.message = "budget exceeded: " + (d.budget ? d.budget->id : std::string("budget")) + " " +
+                  std::string(d.what) + " is spent";
+  } else {
+    out.message = "rate limit reached: " + (d.limit ? d.limit->id : std::string("limit")) + " " +
+                  std::string(d.what) + (v.queue_full ? " (queue full)" : "");
+  }
+  out.message += "; retry in ";  // seconds with three decimals, "1.250s"
+  core::append_thousandths(out.message, wait_ms);
+  out.message += 's';
+  append_line(out.headers, "retry-after", static_cast<int64_t>((wait_ms + 999) / 1000));
+  append_line(out.headers, "retry-after-ms", static_cast<int64_t>(wait_ms));
+  if (const limit::Plan* plan =
+          limiter_->plan({info.project, info.key_id, info.alias, info.provider}, *cfg_))
+    append_rate_headers(out.headers, *plan);
+  return out;
 }
 
 void Admission::settle(RequestInfo& info, const ledger::Record& record) {

@@ -133,7 +133,7 @@ bool Gateway::prepare_upstream(const route::Route& route, const net::Exchange& e
 
 // count_tokens for an alias whose provider cannot count Anthropic-format tokens: the
 // gateway's own estimate, marked as one.
-void Gateway::estimate_count(Request& r, const route::BodyInfo& body,
+void Gateway::estimate_count(ClientRequest& r, const route::BodyInfo& body,
                              const config::Provider& provider) {
   uint64_t tokens = estimate_tokens(body.input_chars, &provider);
   if (tokens == 0) tokens = 1;

@@ -25,9 +25,9 @@ bool Gateway::on_head(net::Exchange& ex) {
   if (presented.source != auth::KeySource::none && state_->keys->find(presented.key) != nullptr)
     return true;
   // Refused: the same answer, log line and metrics as a refusal on the full path.
-  Request r = begin(ex, route);
+  ClientRequest r = begin(ex, route);
   cors_headers(r);
-  authenticate(r);
+  if (std::optional<Refusal> no = authenticate(r)) refuse(r, *no);
   return false;
 }
 

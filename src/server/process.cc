@@ -21,6 +21,7 @@
 #include "sluice/limit/registry.h"
 #include "sluice/limit/spend_rebuild.h"
 #include "sluice/metrics/metrics_hub.h"
+#include "sluice/ops/operations.h"
 #include "sluice/relay/access_log.h"
 #include "sluice/relay/gateway.h"
 #include "sluice/relay/state_publisher.h"
@@ -219,7 +220,9 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
   spec.listen_tls = make_listen_tls(spec.listen);
   spec.limits = server_limits(c.server, count);
   spec.make_handler = [&publisher](net::IoContext& io, unsigned shard) {
-    return std::make_unique<relay::Gateway>(publisher.current(), io, shard);
+    auto gateway = std::make_unique<relay::Gateway>(publisher.current(), io, shard);
+    gateway->set_operations(std::make_unique<ops::Operations>(*gateway));
+    return gateway;
   };
   std::vector<std::unique_ptr<Shard>> shards = start_shards(spec, count);
   if (!wait_ready(shards)) {

@@ -1,9 +1,10 @@
 #pragma once
-// The request path of one shard, stage by stage (DESIGN.md): route, authenticate,
-// inspect, dispatch; the relay streams the answer and settle runs when it ends.
-// Stages that refuse answer in the client's API envelope.
+// The request path of one shard (DESIGN.md). Its stages read top to bottom in
+// request_flow.cc; stages that refuse answer in the client's API envelope, and every
+// ending of a request settles in one place there.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,7 +66,40 @@ std::string build_gateway_state(std::shared_ptr<const config::Config> cfg, Gatew
 // The usage format of a provider's generation answers, for translated requests.
 scan::ResponseApi scan_api_of(route::ApiFlavor provider);
 
-class Gateway final : public net::RequestHandler, public ExchangeSink, public FallbackBuilder {
+// A stage's refusal: its error class decides the status and the client's error envelope.
+struct Refusal {
+  route::ErrorClass error = route::ErrorClass::bad_request;
+  std::string message;
+};
+
+// One request while the stages before dispatch run (before an exchange exists).
+struct ClientRequest {
+  net::Exchange& ex;
+  route::Route route;
+  RequestInfo info;              // info.key: the authenticated key, if any
+  std::string response_headers;  // x-request-id, CORS
+};
+
+class Gateway;
+
+// The operational and admin routes (/healthz, /readyz, /metrics, /admin/..., /ui): no
+// stage of the data path. Served by src/ops, which the server plugs into each shard's
+// gateway; without it they answer 404.
+class OperationalRoutes {
+ public:
+  virtual ~OperationalRoutes() = default;
+  virtual void serve(ClientRequest& r) = 0;
+};
+
+// One shard's request path. The stages, in the order one request meets them, are in
+// request_flow.cc: route, authenticate, inspect and pick a target, price, admit,
+// dispatch, relay (ProxyExchange), settle. This file holds what they share: the
+// shard's pool, router, admission, metrics, access log and ledger queue, and the
+// config snapshot each request holds until it settles.
+class Gateway final : public net::RequestHandler,
+                      public ExchangeSink,
+                      public QueueExit,
+                      public FallbackBuilder {
  public:
   Gateway(std::shared_ptr<const GatewayState> state, net::IoContext& io, unsigned shard);
   ~Gateway() override;
@@ -75,43 +109,49 @@ class Gateway final : public net::RequestHandler, public ExchangeSink, public Fa
   // and the ledger queue carry over.
   void set_state(std::shared_ptr<const GatewayState> next);
   const GatewayState& state() const { return *state_; }
+  const config::Config& config() const { return *cfg_; }
+  void set_operations(std::unique_ptr<OperationalRoutes> ops) { ops_ = std::move(ops); }
 
-  void on_request(net::Exchange& ex) override;
-  bool on_head(net::Exchange& ex) override;  // head_check.cc
+  // net::RequestHandler
+  void on_request(net::Exchange& ex) override;  // request_flow.cc: the whole path
+  bool on_head(net::Exchange& ex) override;     // head_check.cc
   void on_shutdown() override;
   void on_loop_turn() override { log_.flush(); }
   void on_serving(const net::ServerContext& server) override { metrics_.set_server(&server); }
+  // ExchangeSink: the relay stage's reports (request_flow.cc).
   void on_exchange_end(ProxyExchange& p, const ExchangeResult& r) override;
-  bool build_fallback(std::string_view alias, const net::Exchange& ex,
-                      UpstreamRequest& req) override;  // gateway_fallback.cc
   void on_upstream_head(ProxyExchange& p, const http::ResponseHead& head) override;
-  void on_not_dispatched(RequestInfo& info) override;
-  void on_queue_wait(const RequestInfo& info, uint64_t waited_ns) override;
+  // QueueExit: a queued request carries on (request_flow.cc).
+  void admitted_from_queue(net::Exchange& ex, UpstreamRequest&& req) override;
+  void refused_from_queue(net::Exchange& ex, UpstreamRequest& req,
+                          const limit::Decision& d) override;
+  void left_queue(UpstreamRequest& req) override;
+  void queue_waited(const RequestInfo& info, uint64_t waited_ns) override;
+  // FallbackBuilder (gateway_fallback.cc).
+  bool build_fallback(std::string_view alias, const net::Exchange& ex,
+                      UpstreamRequest& req) override;
+
+  // Answers written by sluice itself, for the flow and the operational routes; each
+  // settles the request (its log line and metrics).
+  void refuse(ClientRequest& r, const Refusal& no);
+  void respond_json(ClientRequest& r, int status, std::string body);
 
   upstream::UpstreamPool& pool() { return pool_; }
   GatewayMetrics& metrics() { return metrics_; }
+  ShardResilience& resilience() { return resilience_; }
+  net::IoContext& io() { return io_; }
+  unsigned shard() const { return shard_; }
+  // on_ledger_failure "refuse" and the ledger cannot write.
+  bool ledger_refusing() const;
 
  private:
-  // Per-request scratch while the stages run (before a ProxyExchange exists).
-  struct Request {
-    net::Exchange& ex;
-    route::Route route;
-    RequestInfo info;              // info.key: the authenticated key, if any
-    std::string response_headers;  // x-request-id, CORS
-  };
-
-  Request begin(net::Exchange& ex, const route::Route& route);
-  bool preflight(Request& r);
-  void operational(Request& r);
-  void admin(Request& r);
-  void dashboard(Request& r);
-  bool admin_authorized(const Request& r) const;
-  void admin_keys(Request& r);         // /admin/keys (admin_keys.cc)
-  void admin_ledger_rows(Request& r);  // /admin/requests, /admin/latency (admin_requests.cc)
-  bool authenticate(Request& r);
-  bool ledger_writable(Request& r);
-  bool ledger_refusing() const;
-  void unified(Request& r);
+  ClientRequest begin(net::Exchange& ex, const route::Route& route);
+  // The stages (request_flow.cc), each returning what it decided.
+  std::optional<Refusal> screen(ClientRequest& r);
+  bool preflight(ClientRequest& r);
+  std::optional<Refusal> known_route(ClientRequest& r);
+  std::optional<Refusal> authenticate(ClientRequest& r);
+  std::optional<Refusal> ledger_writable() const;
   // What goes upstream for one target of an alias, in the target provider's format
   // (gateway_translate.cc). `body` points into the exchange or into scratch_, `path`
   // into the route or into path_: both are read before the call that made them returns.
@@ -124,23 +164,40 @@ class Gateway final : public net::RequestHandler, public ExchangeSink, public Fa
     bool client_query = true;  // the client's query goes on (same format only)
     bool hide_usage_chunk = false;
     Translation translation;
-    std::string dropped;  // x-sluice-dropped-params, when a translation dropped any
+    std::string dropped;    // x-sluice-dropped-params, when a translation dropped any
+    size_t provider = 0;    // the target's index in the config's providers
+    bool answered = false;  // answered by sluice itself (a model list, a token estimate)
   };
+  std::optional<Refusal> target_unified(ClientRequest& r, Upstream& up);
+  std::optional<Refusal> target_native(ClientRequest& r, Upstream& up);
   bool prepare_upstream(const route::Route& route, const net::Exchange& ex,
                         const route::BodyInfo& body, const route::TargetPick& pick,
                         std::string_view alias, Upstream& out);
-  void estimate_count(Request& r, const route::BodyInfo& body, const config::Provider& provider);
-  void native(Request& r);
-  bool needs_price(const Request& r) const;
-  void reject_long_model(Request& r);
+  void estimate_count(ClientRequest& r, const route::BodyInfo& body,
+                      const config::Provider& provider);
+  std::optional<Refusal> priced(ClientRequest& r);
+  UpstreamRequest upstream_request(ClientRequest& r, Upstream& up);
+  void upstream_bytes(const net::Exchange& ex, const Upstream& up, UpstreamRequest& req);
+  void admit(net::Exchange& ex, const Upstream& up, UpstreamRequest&& req);
+  void dispatch(net::Exchange& ex, UpstreamRequest&& req);
+  void refuse_admission(net::Exchange& ex, UpstreamRequest& req, const AdmitVerdict& v);
+  // The one place every ending of a request settles.
+  enum class Ending : uint8_t {
+    answered,      // sluice answered it before dispatch (a list, an estimate, a preflight)
+    refused,       // a stage before admission refused it
+    not_admitted,  // admission refused it (or the fleet did): ledger row, no usage
+    left_queue,    // its client hung up while it was queued: ledger row, no usage
+    relayed,       // an exchange ran: usage, ledger row, the reservation trued up
+  };
+  void settle(RequestInfo& info, Ending how, const ExchangeResult* res = nullptr,
+              const scan::UsageScanner* scanner = nullptr);
+
+  Refusal long_model() const;
+  bool needs_price(const ClientRequest& r) const;
   void start_capture(RequestInfo& info, scan::ResponseApi api, std::string_view body);
-  void dispatch(Request& r, size_t provider, std::string_view upstream_path, std::string_view body,
-                bool hide_usage_chunk, Upstream* prepared = nullptr);
-  void reject(Request& r, route::ErrorClass error, std::string_view message);
-  void respond_json(Request& r, int status, std::string body);
-  void cors_headers(Request& r);
+  void cors_headers(ClientRequest& r);
   bool host_allowed(const route::Route& rt, std::string_view host) const;
-  bool listener_serves(const Request& r) const;
+  bool listener_serves(const ClientRequest& r) const;
 
   // Snapshots replaced while requests dispatched under them were still in flight: kept
   // until the last of those ends (their price and provider point into its config).
@@ -170,9 +227,10 @@ class Gateway final : public net::RequestHandler, public ExchangeSink, public Fa
   AccessLog log_;
   Admission admission_;  // the admit stage: limits, budgets, queues
   GatewayMetrics metrics_;
-  std::string scratch_;         // reused: decoded ?key=, rewritten bodies
-  std::string path_;            // reused: an upstream path built for one request
-  ShardResilience resilience_;  // breakers (shared), retry budgets (this shard's)
+  std::unique_ptr<OperationalRoutes> ops_;  // src/ops; null: operational routes answer 404
+  std::string scratch_;                     // reused: decoded ?key=, rewritten bodies
+  std::string path_;                        // reused: an upstream path built for one request
+  ShardResilience resilience_;              // breakers (shared), retry budgets (this shard's)
 };
 
 }  // namespace sluice::relay

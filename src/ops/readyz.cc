@@ -1,11 +1,11 @@
-#include "sluice/relay/readyz.h"
+#include "sluice/ops/readyz.h"
 
 #include "sluice/core/clock.h"
 #include "sluice/route/json_string.h"
 
-namespace sluice::relay {
+namespace sluice::ops {
 
-std::string readyz_json(const config::Config& cfg, const ShardResilience& res,
+std::string readyz_json(const config::Config& cfg, const relay::ShardResilience& res,
                         const ledger::Ledger* ledger, const limit::FleetStatus* fleet) {
   uint64_t mono_ms = core::mono_ns() / 1000000ull;
   uint64_t wall_ms = core::wall_ms();
@@ -49,4 +49,4 @@ std::string readyz_json(const config::Config& cfg, const ShardResilience& res,
   return out;
 }
 
-}  // namespace sluice::relay
+}  // namespace sluice::ops

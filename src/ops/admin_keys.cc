@@ -6,11 +6,11 @@
 #include "sluice/admin/key_request.h"
 #include "sluice/admin/usage_query.h"
 #include "sluice/core/log.h"
-#include "sluice/relay/gateway.h"
+#include "sluice/ops/operations.h"
 #include "sluice/relay/state_publisher.h"
 #include "sluice/route/error_envelope.h"
 
-namespace sluice::relay {
+namespace sluice::ops {
 namespace {
 
 // An admin request waiting for the admin worker; answered on its shard, unless the
@@ -22,7 +22,7 @@ class PendingKeyChange final : public net::ExchangeObserver {
     ex.set_observer(this);
   }
   void on_client_gone() override { ex_ = nullptr; }
-  void deliver(const AdminAnswer& a) {
+  void deliver(const relay::AdminAnswer& a) {
     if (ex_) {
       if (a.status >= 400) {
         headers_ += "x-sluice-error-class: ";
@@ -44,37 +44,38 @@ class PendingKeyChange final : public net::ExchangeObserver {
 
 }  // namespace
 
-void Gateway::admin_keys(Request& r) {
-  StatePublisher* publisher = state_->publisher;
-  if (publisher == nullptr || state_->admin_worker == nullptr)
-    return reject(r, route::ErrorClass::not_found, "run-time keys are not available");
+void Operations::keys(relay::ClientRequest& r) {
+  const relay::GatewayState& state = gw_.state();
+  relay::StatePublisher* publisher = state.publisher;
+  if (publisher == nullptr || state.admin_worker == nullptr)
+    return refuse(r, route::ErrorClass::not_found, "run-time keys are not available");
   std::string_view method = r.ex.head().method;
   std::string_view sub = r.route.subpath;
   std::string id;
   if (sub.size() > 6) {
     id = admin::url_decode(sub.substr(6));
     if (id.find('/') != std::string::npos)
-      return reject(r, route::ErrorClass::not_found, "no such admin endpoint");
+      return refuse(r, route::ErrorClass::not_found, "no such admin endpoint");
   }
-  if (id.empty() && method == "GET") return respond_json(r, 200, publisher->list_keys().body);
+  if (id.empty() && method == "GET") return gw_.respond_json(r, 200, publisher->list_keys().body);
 
   admin::KeyRequest request;
   if (id.empty() && method == "POST") {
     std::string err = admin::parse_key_request(r.ex.body(), request);
-    if (!err.empty()) return reject(r, route::ErrorClass::bad_request, err);
+    if (!err.empty()) return refuse(r, route::ErrorClass::bad_request, err);
   } else if (id.empty() || method != "DELETE") {
     r.response_headers += id.empty() ? "Allow: GET, POST\r\n" : "Allow: DELETE\r\n";
-    return reject(r, route::ErrorClass::method_not_allowed, "method not allowed on this path");
+    return refuse(r, route::ErrorClass::method_not_allowed, "method not allowed on this path");
   }
 
   auto* pending = new PendingKeyChange(r.ex, r.response_headers);
-  unsigned shard = shard_;
-  auto done = [pending, publisher, shard](AdminAnswer a) {
+  unsigned shard = gw_.shard();
+  auto done = [pending, publisher, shard](relay::AdminAnswer a) {
     // Through the publisher: this shard may have stopped meanwhile (shutdown), and
     // then its connections are closed and nobody waits for the answer.
     if (!publisher->post_to(shard, [pending, a] { pending->deliver(a); })) delete pending;
   };
-  state_->admin_worker->submit([publisher, request = std::move(request), id, done] {
+  state.admin_worker->submit([publisher, request = std::move(request), id, done] {
     if (id.empty())
       publisher->create_key(request, done);
     else
@@ -82,4 +83,4 @@ void Gateway::admin_keys(Request& r) {
   });
 }
 
-}  // namespace sluice::relay
+}  // namespace sluice::ops

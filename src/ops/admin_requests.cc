@@ -12,10 +12,10 @@
 #include "sluice/core/log.h"
 #include "sluice/ledger/ledger.h"
 #include "sluice/ledger/request_query.h"
-#include "sluice/relay/gateway.h"
+#include "sluice/ops/operations.h"
 #include "sluice/route/error_envelope.h"
 
-namespace sluice::relay {
+namespace sluice::ops {
 namespace {
 
 // The error class of a refused read (a ledger failure, a 500, is reported as
@@ -124,13 +124,14 @@ int http_status(const ledger::RequestAnswer& a) {
 
 }  // namespace
 
-void Gateway::admin_ledger_rows(Request& r) {
+void Operations::ledger_rows(relay::ClientRequest& r) {
+  const relay::GatewayState& state = gw_.state();
   if (r.ex.head().method != "GET") {
     r.response_headers += "Allow: GET\r\n";
-    return reject(r, route::ErrorClass::method_not_allowed, "method not allowed on this path");
+    return refuse(r, route::ErrorClass::method_not_allowed, "method not allowed on this path");
   }
-  if (!state_->ledger || !state_->admin_worker)
-    return reject(r, route::ErrorClass::not_found, "no ledger");
+  if (!state.ledger || !state.admin_worker)
+    return refuse(r, route::ErrorClass::not_found, "no ledger");
   const std::string_view sub = r.route.subpath;
   const int64_t now_ms = static_cast<int64_t>(core::wall_ms());
 
@@ -138,51 +139,50 @@ void Gateway::admin_ledger_rows(Request& r) {
   std::function<ledger::RequestAnswer(const ledger::RequestQuery&)> read;
   if (sub == "/requests") {
     admin::RequestsParams p = admin::parse_requests_params(r.ex.head().query, now_ms);
-    if (!p.error.empty()) return reject(r, route::ErrorClass::bad_request, p.error);
+    if (!p.error.empty()) return refuse(r, route::ErrorClass::bad_request, p.error);
     read = [q = std::move(p.query)](const ledger::RequestQuery& db) { return db.requests(q); };
   } else if (sub == "/latency") {
     admin::LatencyParams p = admin::parse_latency_params(r.ex.head().query, now_ms);
-    if (!p.error.empty()) return reject(r, route::ErrorClass::bad_request, p.error);
+    if (!p.error.empty()) return refuse(r, route::ErrorClass::bad_request, p.error);
     read = [q = std::move(p.query)](const ledger::RequestQuery& db) { return db.latency(q); };
   } else {
     std::string id = decode_segment(sub.substr(10));  // after "/requests/"
     if (id.empty() || id.find('/') != std::string::npos)
-      return reject(r, route::ErrorClass::not_found, "no such admin endpoint");
+      return refuse(r, route::ErrorClass::not_found, "no such admin endpoint");
     if (id.size() > 256)
-      return reject(r, route::ErrorClass::bad_request, "request id is longer than 256 bytes");
+      return refuse(r, route::ErrorClass::bad_request, "request id is longer than 256 bytes");
     read = [id = std::move(id)](const ledger::RequestQuery& db) { return db.request(id); };
   }
 
   auto* pending = new PendingLedgerRead(r.ex, r.response_headers);
   // The shard may stop before the worker answers: post through the loop's inbox, which
   // outlives it and refuses posts once the loop is gone.
-  std::shared_ptr<core::Inbox> inbox = io_.loop.inbox();
+  std::shared_ptr<core::Inbox> inbox = gw_.io().loop.inbox();
   LedgerSource source;
-  source.postgres = state_->ledger->postgres();
+  source.postgres = state.ledger->postgres();
   if (source.postgres)
-    source.config = state_->config->ledger;
+    source.config = state.config->ledger;
   else
-    source.path = state_->ledger->path();
-  state_->admin_worker->submit(
-      [pending, inbox, source = std::move(source), read = std::move(read)] {
-        std::string error;
-        const ledger::RequestQuery* db = worker_reader(source, error);
-        ledger::RequestAnswer a;
-        if (db == nullptr) {
-          a.error = "cannot open the ledger: " + error;
-        } else {
-          a = read(*db);
-        }
-        const int status = http_status(a);
-        std::string body =
-            a.ok() ? std::move(a.json)
-                   : route::error_body(route::ApiFlavor::openai, error_class(status), a.error);
-        // A refused post: the loop is gone, and with it the client's connection.
-        if (!inbox->post([pending, status, body = std::move(body)]() mutable {
-              pending->deliver(status, std::move(body));
-            }))
-          delete pending;
-      });
+    source.path = state.ledger->path();
+  state.admin_worker->submit([pending, inbox, source = std::move(source), read = std::move(read)] {
+    std::string error;
+    const ledger::RequestQuery* db = worker_reader(source, error);
+    ledger::RequestAnswer a;
+    if (db == nullptr) {
+      a.error = "cannot open the ledger: " + error;
+    } else {
+      a = read(*db);
+    }
+    const int status = http_status(a);
+    std::string body =
+        a.ok() ? std::move(a.json)
+               : route::error_body(route::ApiFlavor::openai, error_class(status), a.error);
+    // A refused post: the loop is gone, and with it the client's connection.
+    if (!inbox->post([pending, status, body = std::move(body)]() mutable {
+          pending->deliver(status, std::move(body));
+        }))
+      delete pending;
+  });
 }
 
-}  // namespace sluice::relay
+}  // namespace sluice::ops

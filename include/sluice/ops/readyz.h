@@ -16,11 +16,11 @@
 #include "sluice/limit/fleet_status.h"
 #include "sluice/relay/attempt_loop.h"
 
-namespace sluice::relay {
+namespace sluice::ops {
 
 // `ledger` and `fleet` (either may be null): their state is added when configured.
-std::string readyz_json(const config::Config& cfg, const ShardResilience& res,
+std::string readyz_json(const config::Config& cfg, const relay::ShardResilience& res,
                         const ledger::Ledger* ledger = nullptr,
                         const limit::FleetStatus* fleet = nullptr);
 
-}  // namespace sluice::relay
+}  // namespace sluice::ops
