@@ -6,8 +6,8 @@
 #include "sluice/admin/key_request.h"
 #include "sluice/admin/usage_query.h"
 #include "sluice/core/log.h"
+#include "sluice/flow/state_publisher.h"
 #include "sluice/ops/operations.h"
-#include "sluice/relay/state_publisher.h"
 #include "sluice/route/error_envelope.h"
 
 namespace sluice::ops {
@@ -22,7 +22,7 @@ class PendingKeyChange final : public net::ExchangeObserver {
     ex.set_observer(this);
   }
   void on_client_gone() override { ex_ = nullptr; }
-  void deliver(const relay::AdminAnswer& a) {
+  void deliver(const flow::AdminAnswer& a) {
     if (ex_) {
       if (a.status >= 400) {
         headers_ += "x-sluice-error-class: ";
@@ -44,9 +44,9 @@ class PendingKeyChange final : public net::ExchangeObserver {
 
 }  // namespace
 
-void Operations::keys(relay::ClientRequest& r) {
-  const relay::GatewayState& state = gw_.state();
-  relay::StatePublisher* publisher = state.publisher;
+void Operations::keys(flow::ClientRequest& r) {
+  const flow::GatewayState& state = gw_.state();
+  flow::StatePublisher* publisher = state.publisher;
   if (publisher == nullptr || state.admin_worker == nullptr)
     return refuse(r, route::ErrorClass::not_found, "run-time keys are not available");
   std::string_view method = r.ex.head().method;
@@ -70,7 +70,7 @@ void Operations::keys(relay::ClientRequest& r) {
 
   auto* pending = new PendingKeyChange(r.ex, r.response_headers);
   unsigned shard = gw_.shard();
-  auto done = [pending, publisher, shard](relay::AdminAnswer a) {
+  auto done = [pending, publisher, shard](flow::AdminAnswer a) {
     // Through the publisher: this shard may have stopped meanwhile (shutdown), and
     // then its connections are closed and nobody waits for the answer.
     if (!publisher->post_to(shard, [pending, a] { pending->deliver(a); })) delete pending;

@@ -124,8 +124,8 @@ int http_status(const ledger::RequestAnswer& a) {
 
 }  // namespace
 
-void Operations::ledger_rows(relay::ClientRequest& r) {
-  const relay::GatewayState& state = gw_.state();
+void Operations::ledger_rows(flow::ClientRequest& r) {
+  const flow::GatewayState& state = gw_.state();
   if (r.ex.head().method != "GET") {
     r.response_headers += "Allow: GET\r\n";
     return refuse(r, route::ErrorClass::method_not_allowed, "method not allowed on this path");

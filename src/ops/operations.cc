@@ -34,8 +34,8 @@ class PendingAdmin final : public net::ExchangeObserver {
 };
 }  // namespace
 
-void Operations::serve(relay::ClientRequest& r) {
-  const relay::GatewayState& state = gw_.state();
+void Operations::serve(flow::ClientRequest& r) {
+  const flow::GatewayState& state = gw_.state();
   switch (r.route.endpoint) {
     case route::Endpoint::healthz:
       return gw_.respond_json(r, 200, "{\"status\":\"ok\"}");
@@ -59,7 +59,7 @@ void Operations::serve(relay::ClientRequest& r) {
 // The page itself holds no data, so it is served without the key; everything it shows
 // comes from the admin API with the key typed into it. The policy keeps it from loading
 // anything from elsewhere.
-void Operations::dashboard(relay::ClientRequest& r) {
+void Operations::dashboard(flow::ClientRequest& r) {
   if (!r.route.subpath.empty() && r.route.subpath != "/")
     return refuse(r, route::ErrorClass::not_found, "no such page");
   std::string extra = r.response_headers;
@@ -70,7 +70,7 @@ void Operations::dashboard(relay::ClientRequest& r) {
   r.ex.respond(200, "text/html; charset=utf-8", std::string(admin::dashboard_html()), extra);
 }
 
-bool Operations::admin_authorized(const relay::ClientRequest& r) const {
+bool Operations::admin_authorized(const flow::ClientRequest& r) const {
   const std::string& admin_key = gw_.state().admin_key;
   if (admin_key.empty()) return false;
   const http::RequestHead& h = r.ex.head();
@@ -80,8 +80,8 @@ bool Operations::admin_authorized(const relay::ClientRequest& r) const {
   return k.source != auth::KeySource::none && auth::constant_time_equal(k.key, admin_key);
 }
 
-void Operations::admin(relay::ClientRequest& r) {
-  const relay::GatewayState& state = gw_.state();
+void Operations::admin(flow::ClientRequest& r) {
+  const flow::GatewayState& state = gw_.state();
   if (!admin_authorized(r))
     return refuse(r, route::ErrorClass::unauthorized,
                   state.admin_key.empty()
@@ -107,8 +107,8 @@ void Operations::admin(relay::ClientRequest& r) {
 }
 
 // GET /admin/usage: the ledger's totals, read on the admin worker.
-void Operations::usage(relay::ClientRequest& r) {
-  const relay::GatewayState& state = gw_.state();
+void Operations::usage(flow::ClientRequest& r) {
+  const flow::GatewayState& state = gw_.state();
   admin::UsageQuery q =
       admin::parse_usage_query(r.ex.head().query, static_cast<int64_t>(core::wall_ms()));
   if (!q.error.empty()) return refuse(r, route::ErrorClass::bad_request, q.error);

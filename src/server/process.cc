@@ -17,14 +17,14 @@
 #include "sluice/core/event_loop.h"
 #include "sluice/core/log.h"
 #include "sluice/fleet/fleet.h"
+#include "sluice/flow/gateway.h"
+#include "sluice/flow/state_publisher.h"
 #include "sluice/ledger/ledger.h"
 #include "sluice/limit/registry.h"
 #include "sluice/limit/spend_rebuild.h"
 #include "sluice/metrics/metrics_hub.h"
 #include "sluice/ops/operations.h"
 #include "sluice/relay/access_log.h"
-#include "sluice/relay/gateway.h"
-#include "sluice/relay/state_publisher.h"
 #include "sluice/resilience/breaker.h"
 #include "sluice/server/liveness.h"
 #include "sluice/server/notify.h"
@@ -53,7 +53,7 @@ const char* signal_name(int sig) {
 // A gateway that nobody has a key for serves anyone only when the config says so
 // ("allow_anonymous"); otherwise it starts only if keys can still be made (the admin
 // API), and refuses data requests until then.
-bool open_gateway_allowed(const config::Config& cfg, const relay::GatewayState& state) {
+bool open_gateway_allowed(const config::Config& cfg, const flow::GatewayState& state) {
   if (state.keys_required) return true;
   if (cfg.allow_anonymous) {
     SLUICE_LOG_WARN(
@@ -134,7 +134,7 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
     SLUICE_LOG_ERROR("%s", e.what());
     return 1;
   }
-  relay::StatePublisher publisher(count, key_store.get());
+  flow::StatePublisher publisher(count, key_store.get());
 
   // ---- Process-wide objects -------------------------------------------------------
   // Built once, here, from `c`. A reload never rebuilds them (their state, e.g. limit
@@ -184,7 +184,7 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
   // destroyed (joined) before them.
   admin::AdminWorker admin_worker;
   {
-    relay::GatewayState base;
+    flow::GatewayState base;
     base.ledger = ledger.get();
     base.admin_worker = &admin_worker;
     base.limits = &limits;
@@ -220,7 +220,7 @@ int run_gateway(std::shared_ptr<const config::Config> cfg) {
   spec.listen_tls = make_listen_tls(spec.listen);
   spec.limits = server_limits(c.server, count);
   spec.make_handler = [&publisher](net::IoContext& io, unsigned shard) {
-    auto gateway = std::make_unique<relay::Gateway>(publisher.current(), io, shard);
+    auto gateway = std::make_unique<flow::Gateway>(publisher.current(), io, shard);
     gateway->set_operations(std::make_unique<ops::Operations>(*gateway));
     return gateway;
   };

@@ -30,7 +30,7 @@ std::vector<std::string> keep_fixed_settings(const config::Config& running, conf
 }
 
 ReloadResult reload_config(std::shared_ptr<const config::Config>& running,
-                           relay::StatePublisher& publisher,
+                           flow::StatePublisher& publisher,
                            const std::function<void(const config::Config&)>& reconfigure,
                            uint32_t wait_ms) {
   ReloadResult out;

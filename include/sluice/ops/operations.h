@@ -5,27 +5,27 @@
 // the admin worker and answer back on this shard (docs/ADMIN.md). Refusals use the
 // gateway's own answer (its log line and metrics), as the data path's do.
 
-#include "sluice/relay/gateway.h"
+#include "sluice/flow/gateway.h"
 
 namespace sluice::ops {
 
-class Operations final : public relay::OperationalRoutes {
+class Operations final : public flow::OperationalRoutes {
  public:
-  explicit Operations(relay::Gateway& gateway) : gw_(gateway) {}
-  void serve(relay::ClientRequest& r) override;
+  explicit Operations(flow::Gateway& gateway) : gw_(gateway) {}
+  void serve(flow::ClientRequest& r) override;
 
  private:
-  bool admin_authorized(const relay::ClientRequest& r) const;
-  void admin(relay::ClientRequest& r);
-  void usage(relay::ClientRequest& r);
-  void dashboard(relay::ClientRequest& r);
-  void keys(relay::ClientRequest& r);         // /admin/keys (admin_keys.cc)
-  void ledger_rows(relay::ClientRequest& r);  // /admin/requests, /admin/latency (admin_requests.cc)
-  void refuse(relay::ClientRequest& r, route::ErrorClass error, std::string message) {
+  bool admin_authorized(const flow::ClientRequest& r) const;
+  void admin(flow::ClientRequest& r);
+  void usage(flow::ClientRequest& r);
+  void dashboard(flow::ClientRequest& r);
+  void keys(flow::ClientRequest& r);         // /admin/keys (admin_keys.cc)
+  void ledger_rows(flow::ClientRequest& r);  // /admin/requests, /admin/latency (admin_requests.cc)
+  void refuse(flow::ClientRequest& r, route::ErrorClass error, std::string message) {
     gw_.refuse(r, {error, std::move(message)});
   }
 
-  relay::Gateway& gw_;
+  flow::Gateway& gw_;
 };
 
 }  // namespace sluice::ops

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "sluice/config/config.h"
-#include "sluice/relay/state_publisher.h"
+#include "sluice/flow/state_publisher.h"
 
 namespace sluice::server {
 
@@ -28,7 +28,7 @@ struct ReloadResult {
 // objects (`reconfigure`) and publishes the new snapshot, waiting (up to `wait_ms`)
 // until every shard has it. On success `running` is the new config.
 ReloadResult reload_config(std::shared_ptr<const config::Config>& running,
-                           relay::StatePublisher& publisher,
+                           flow::StatePublisher& publisher,
                            const std::function<void(const config::Config&)>& reconfigure,
                            uint32_t wait_ms = 10000);
 

@@ -28,7 +28,11 @@
 #include "sluice/telemetry/span_exporter.h"
 #include "sluice/upstream/upstream_pool.h"
 
-namespace sluice::relay {
+namespace sluice::flow {
+
+// The relay stage's vocabulary, which every part of the flow speaks.
+using relay::ExchangeResult;
+using relay::RequestInfo;
 
 struct GatewayState;
 
@@ -89,4 +93,4 @@ class GatewayMetrics {
   uint64_t rng_;                    // span and trace ids (splitmix64)
 };
 
-}  // namespace sluice::relay
+}  // namespace sluice::flow

@@ -3,13 +3,13 @@
 // fallback may be served by a provider of another format: the request is translated for
 // it and its answer translated back, so the client always gets its own format.
 #include "sluice/core/clock.h"
-#include "sluice/relay/gateway.h"
+#include "sluice/flow/gateway.h"
 #include "sluice/relay/settle.h"
 #include "sluice/relay/upstream_request.h"
 #include "sluice/route/inspect.h"
 #include "sluice/route/route.h"
 
-namespace sluice::relay {
+namespace sluice::flow {
 
 bool Gateway::build_fallback(std::string_view alias, const net::Exchange& ex,
                              UpstreamRequest& req) {
@@ -55,10 +55,10 @@ bool Gateway::build_fallback(std::string_view alias, const net::Exchange& ex,
     req.response_headers += "\r\n";
   }
   if (const config::Model* m = cfg_->model(alias); m && m->price.set) req.info.price = &m->price;
-  req.bytes = build_upstream_request(ex.head(), *req.origin, p, up.path, up.body,
-                                     state_->auth_lines[provider], req.info.request_id,
-                                     ex.peer_address(), up.client_query);
+  req.bytes = relay::build_upstream_request(ex.head(), *req.origin, p, up.path, up.body,
+                                            state_->auth_lines[provider], req.info.request_id,
+                                            ex.peer_address(), up.client_query);
   return true;
 }
 
-}  // namespace sluice::relay
+}  // namespace sluice::flow

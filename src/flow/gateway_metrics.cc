@@ -1,15 +1,15 @@
-#include "sluice/relay/gateway_metrics.h"
+#include "sluice/flow/gateway_metrics.h"
 
 #include <algorithm>
 #include <cstring>
 
 #include "sluice/core/clock.h"
+#include "sluice/flow/gateway.h"
 #include "sluice/metrics/exposition.h"
-#include "sluice/relay/gateway.h"
 #include "sluice/relay/settle.h"
 #include "sluice/telemetry/genai_content.h"
 
-namespace sluice::relay {
+namespace sluice::flow {
 namespace {
 // gen_ai.operation.name of a route; empty for what is not a model call.
 std::string_view operation_name(std::string_view route) {
@@ -127,7 +127,7 @@ void GatewayMetrics::exchange_ended(const RequestInfo& info, const ExchangeResul
   s.proxied = true;
   s.stream = info.stream;
   s.ttft_ns = res.first_body_ns;
-  s.overhead_ns = gateway_overhead_ns(info, now_ns, io_.loop.now_ns());
+  s.overhead_ns = relay::gateway_overhead_ns(info, now_ns, io_.loop.now_ns());
   s.tokens[static_cast<size_t>(metrics::TokenKind::input)] = rec.input_tokens;
   s.tokens[static_cast<size_t>(metrics::TokenKind::output)] = rec.output_tokens;
   s.tokens[static_cast<size_t>(metrics::TokenKind::cached)] = rec.cached_tokens;
@@ -229,7 +229,7 @@ metrics::ProcessFigures GatewayMetrics::process_figures() const {
     f.ledger_degraded = state == "ok" ? 0 : state == "spooling" ? 1 : 2;
   }
   f.access_log = state_->access_log_fd >= 0;
-  f.access_log_dropped = access_log_dropped();
+  f.access_log_dropped = relay::access_log_dropped();
   if (spans_) {
     f.otlp = true;
     f.spans_exported = spans_->exported();
@@ -271,4 +271,4 @@ void GatewayMetrics::deliver(uint64_t id, metrics::Snapshot s) {
   pending->answer(metrics::render(s, process_figures()));
 }
 
-}  // namespace sluice::relay
+}  // namespace sluice::flow

@@ -5,9 +5,9 @@
 // closes, since the body was never read. A request that passes is authenticated again
 // with its body by on_request, which is where its key is taken from.
 #include "sluice/auth/extract_key.h"
-#include "sluice/relay/gateway.h"
+#include "sluice/flow/gateway.h"
 
-namespace sluice::relay {
+namespace sluice::flow {
 
 bool Gateway::on_head(net::Exchange& ex) {
   const http::RequestHead& h = ex.head();
@@ -31,4 +31,4 @@ bool Gateway::on_head(net::Exchange& ex) {
   return false;
 }
 
-}  // namespace sluice::relay
+}  // namespace sluice::flow

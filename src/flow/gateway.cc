@@ -1,14 +1,14 @@
-#include "sluice/relay/gateway.h"
+#include "sluice/flow/gateway.h"
 
 #include <algorithm>
 #include <cstdlib>
 
 #include "sluice/core/clock.h"
 #include "sluice/core/log.h"
-#include "sluice/relay/state_publisher.h"
+#include "sluice/flow/state_publisher.h"
 #include "sluice/upstream/provider_secret.h"
 
-namespace sluice::relay {
+namespace sluice::flow {
 namespace {
 std::string_view endpoint_name(const route::Route& r) {
   using route::Endpoint;
@@ -94,7 +94,7 @@ std::string build_gateway_state(std::shared_ptr<const config::Config> cfg, Gatew
   // Opened once, at start (still stderr's 2 then). A reload keeps the process's file,
   // which SIGHUP reopens by its path (process.cc), so it neither opens the file again
   // nor fails because the file cannot be opened just now.
-  if (out.access_log_fd == 2) out.access_log_fd = open_access_log(cfg->server.access_log);
+  if (out.access_log_fd == 2) out.access_log_fd = relay::open_access_log(cfg->server.access_log);
   if (const char* k = std::getenv(cfg->admin.key_env.c_str()); k && *k)
     out.admin_key = k;
   else
@@ -184,7 +184,7 @@ ClientRequest Gateway::begin(net::Exchange& ex, const route::Route& route) {
   ClientRequest r{ex, route, {}, {}};
   r.info.arrival_ns = ex.started_ns();
   r.info.ts_ms = core::wall_ms();
-  r.info.request_id = sanitize_request_id(ex.head().header("x-request-id"));
+  r.info.request_id = relay::sanitize_request_id(ex.head().header("x-request-id"));
   if (r.info.request_id.empty()) r.info.request_id = ids_.next();
   r.info.route = endpoint_name(r.route);
   r.info.bytes_in = ex.body().size();
@@ -197,4 +197,4 @@ ClientRequest Gateway::begin(net::Exchange& ex, const route::Route& route) {
 
 bool Gateway::ledger_refusing() const { return state_->ledger && state_->ledger->refusing(); }
 
-}  // namespace sluice::relay
+}  // namespace sluice::flow

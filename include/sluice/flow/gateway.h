@@ -12,6 +12,7 @@
 #include "sluice/admin/admin_worker.h"
 #include "sluice/auth/virtual_keys.h"
 #include "sluice/config/config.h"
+#include "sluice/flow/gateway_metrics.h"
 #include "sluice/ledger/ledger.h"
 #include "sluice/limit/registry.h"
 #include "sluice/metrics/metrics_hub.h"
@@ -19,7 +20,6 @@
 #include "sluice/relay/access_log.h"
 #include "sluice/relay/admission.h"
 #include "sluice/relay/attempt_loop.h"
-#include "sluice/relay/gateway_metrics.h"
 #include "sluice/relay/proxy_exchange.h"
 #include "sluice/relay/request_id.h"
 #include "sluice/route/inspect.h"
@@ -29,7 +29,21 @@
 #include "sluice/upstream/origin_registry.h"
 #include "sluice/upstream/upstream_pool.h"
 
-namespace sluice::relay {
+namespace sluice::flow {
+
+// The stages the flow calls, by their short names.
+using relay::AccessLog;
+using relay::Admission;
+using relay::AdmitRefusal;
+using relay::AdmitVerdict;
+using relay::ExchangeSink;
+using relay::FallbackBuilder;
+using relay::ProxyExchange;
+using relay::QueueExit;
+using relay::RequestIdSource;
+using relay::ShardResilience;
+using relay::Translation;
+using relay::UpstreamRequest;
 
 class StatePublisher;
 
@@ -233,4 +247,4 @@ class Gateway final : public net::RequestHandler,
   ShardResilience resilience_;              // breakers (shared), retry budgets (this shard's)
 };
 
-}  // namespace sluice::relay
+}  // namespace sluice::flow

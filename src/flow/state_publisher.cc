@@ -1,4 +1,4 @@
-#include "sluice/relay/state_publisher.h"
+#include "sluice/flow/state_publisher.h"
 
 #include <unistd.h>
 
@@ -11,7 +11,7 @@
 #include "sluice/route/error_envelope.h"
 #include "sluice/route/json_string.h"
 
-namespace sluice::relay {
+namespace sluice::flow {
 namespace {
 
 AdminAnswer refuse(int status, route::ErrorClass error, std::string_view message) {
@@ -357,4 +357,4 @@ AdminAnswer StatePublisher::list_keys() const {
   return {200, std::move(body)};
 }
 
-}  // namespace sluice::relay
+}  // namespace sluice::flow

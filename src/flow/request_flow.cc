@@ -15,8 +15,8 @@
 #include "sluice/auth/extract_key.h"
 #include "sluice/core/append_number.h"
 #include "sluice/core/clock.h"
+#include "sluice/flow/gateway.h"
 #include "sluice/limit/rate_headers.h"
-#include "sluice/relay/gateway.h"
 #include "sluice/relay/settle.h"
 #include "sluice/relay/upstream_request.h"
 #include "sluice/resilience/retry_after.h"
@@ -25,7 +25,7 @@
 #include "sluice/route/rewrite.h"
 #include "sluice/telemetry/genai_content.h"
 
-namespace sluice::relay {
+namespace sluice::flow {
 namespace {
 constexpr size_t kMaxModelNameBytes = 256;
 
@@ -268,7 +268,7 @@ std::optional<Refusal> Gateway::target_unified(ClientRequest& r, Upstream& up) {
     return Refusal{route::ErrorClass::forbidden, "this key may not use model " + body.model};
   if (pick.error != route::PickError::none)
     return Refusal{route::ErrorClass::provider_degraded,
-                   with_marker(cfg_->server.degraded_marker, "no target for " + body.model)};
+                   relay::with_marker(cfg_->server.degraded_marker, "no target for " + body.model)};
   if (r.route.endpoint == route::Endpoint::count_tokens &&
       pick.provider->kind != config::ProviderKind::anthropic) {
     estimate_count(r, body, *pick.provider);
@@ -365,7 +365,7 @@ Refusal Gateway::long_model() const {
 // tokens: a price applies (the alias's, the alias targeting a native model, else the
 // provider's default_price) or the request is refused.
 std::optional<Refusal> Gateway::priced(ClientRequest& r) {
-  r.info.price = find_price(*cfg_, r.info);
+  r.info.price = relay::find_price(*cfg_, r.info);
   if (r.info.price != nullptr || !needs_price(r)) return std::nullopt;
   return Refusal{route::ErrorClass::forbidden,
                  "model " + (r.info.alias.empty() ? std::string("(none named)") : r.info.alias) +
@@ -432,9 +432,9 @@ void Gateway::upstream_bytes(const net::Exchange& ex, const Upstream& up, Upstre
       (cfg_->telemetry.otlp.capture_content || cfg_->telemetry.otlp.some_project_captures))
     start_capture(req.info, req.api, up.body);
   // A translated request's query belongs to the client's API, not the provider's.
-  req.bytes = build_upstream_request(ex.head(), *req.origin, *req.provider_config, up.path, up.body,
-                                     state_->auth_lines[up.provider], req.info.request_id,
-                                     ex.peer_address(), !req.translation.on);
+  req.bytes = relay::build_upstream_request(
+      ex.head(), *req.origin, *req.provider_config, up.path, up.body,
+      state_->auth_lines[up.provider], req.info.request_id, ex.peer_address(), !req.translation.on);
 }
 
 // Admit | Queue | Refuse. A refused request never builds its upstream bytes.
@@ -586,4 +586,4 @@ void Gateway::settle(RequestInfo& info, Ending how, const ExchangeResult* res,
   }
 }
 
-}  // namespace sluice::relay
+}  // namespace sluice::flow

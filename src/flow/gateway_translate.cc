@@ -4,12 +4,12 @@
 // translated into the provider's, on the provider's path, and the answer translated
 // back by the relay (proxy_translate.cc). Used by the unified routes and by fallbacks.
 #include "sluice/auth/extract_key.h"
-#include "sluice/relay/gateway.h"
+#include "sluice/flow/gateway.h"
 #include "sluice/relay/settle.h"
 #include "sluice/route/inspect.h"
 #include "sluice/route/rewrite.h"
 
-namespace sluice::relay {
+namespace sluice::flow {
 namespace {
 
 bool translatable(route::Endpoint e) {
@@ -135,10 +135,10 @@ bool Gateway::prepare_upstream(const route::Route& route, const net::Exchange& e
 // gateway's own estimate, marked as one.
 void Gateway::estimate_count(ClientRequest& r, const route::BodyInfo& body,
                              const config::Provider& provider) {
-  uint64_t tokens = estimate_tokens(body.input_chars, &provider);
+  uint64_t tokens = relay::estimate_tokens(body.input_chars, &provider);
   if (tokens == 0) tokens = 1;
   r.response_headers += "x-sluice-token-count: estimated\r\n";
   respond_json(r, 200, "{\"input_tokens\":" + std::to_string(tokens) + "}");
 }
 
-}  // namespace sluice::relay
+}  // namespace sluice::flow

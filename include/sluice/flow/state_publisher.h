@@ -16,10 +16,10 @@
 #include "sluice/admin/key_store.h"
 #include "sluice/config/config.h"
 #include "sluice/core/event_loop.h"
-#include "sluice/relay/gateway.h"
+#include "sluice/flow/gateway.h"
 #include "sluice/upstream/origin_registry.h"
 
-namespace sluice::relay {
+namespace sluice::flow {
 
 // An admin API answer: status and JSON body (an OpenAI error envelope when >= 400).
 struct AdminAnswer {
@@ -90,4 +90,4 @@ class StatePublisher {
   bool store_down_ = false;  // the last read failed (logged once per outage)
 };
 
-}  // namespace sluice::relay
+}  // namespace sluice::flow
