@@ -5,6 +5,7 @@
 
 #include "sluice/core/clock.h"
 #include "sluice/core/log.h"
+#include "sluice/core/recycle.h"
 #include "sluice/flow/state_publisher.h"
 #include "sluice/upstream/provider_secret.h"
 
@@ -189,7 +190,9 @@ ClientRequest Gateway::begin(net::Exchange& ex, const route::Route& route) {
   r.info.route = endpoint_name(r.route);
   r.info.bytes_in = ex.body().size();
   metrics_.on_arrival(r.info, ex.head());
-  // One allocation for every line a proxied answer adds (the id, rate limits, CORS).
+  // Room for every line a proxied answer adds (the id, rate limits, CORS), in the memory
+  // of an earlier request's lines (the exchange gives them back when it ends).
+  r.response_headers = core::take_string();
   r.response_headers.reserve(384);
   r.response_headers.append("x-request-id: ").append(r.info.request_id).append("\r\n");
   return r;

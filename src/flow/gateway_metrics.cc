@@ -174,7 +174,7 @@ void GatewayMetrics::emit_span(const RequestInfo& info, const ledger::Record* re
   s.method = info.method;
   s.project = info.project;
   s.key_id = info.key_id;
-  s.request_id = info.request_id;
+  s.request_id = rec ? rec->request_id : info.request_id;  // settle moved it into the record
   s.error_class = info.error_class;
   s.status = info.status;
   s.stream = info.stream;

@@ -50,7 +50,7 @@ void ProxyExchange::on_upstream_ready(upstream::UpstreamConnection&, int err) {
   // The request stays ours until the exchange ends, for one retry on a stale connection:
   // its bytes move into one chunk at the first send, and each later send of the same
   // request (a retry) shares that chunk. A fallback builds new bytes and clears it.
-  if (request_slice_.empty()) request_slice_ = core::Slice::copy_of(std::move(req_.bytes));
+  if (request_slice_.empty()) request_slice_ = core::recycled_slice(std::move(req_.bytes));
   conn_->send(request_slice_);
   arm(req_.timeouts.first_byte_ms, kFirstByte);
 }
@@ -425,6 +425,9 @@ void ProxyExchange::fail(route::ErrorClass error, std::string_view message) {
   ex->respond(result_.status, "application/json", route::error_body(req_.flavor, error, message),
               extra);
 }
+
+// The answer's extra lines may be read up to here (fail() answers after end()).
+ProxyExchange::~ProxyExchange() { core::recycle_string(std::move(req_.response_headers)); }
 
 void ProxyExchange::end() {
   if (ended_) return;

@@ -49,11 +49,11 @@ uint64_t gateway_overhead_ns(const RequestInfo& info, uint64_t end_ns, uint64_t 
   return overhead < total ? overhead : total;
 }
 
-ledger::Record settle(const RequestInfo& info, const ExchangeResult& result,
+ledger::Record settle(RequestInfo& info, const ExchangeResult& result,
                       const scan::UsageScanner* scanner, const config::Provider* provider,
                       uint64_t now_ns, uint64_t turn_ns) {
   ledger::Record rec;
-  rec.request_id = info.request_id;
+  rec.request_id = std::move(info.request_id);
   rec.ts_ms = static_cast<int64_t>(info.ts_ms);
   rec.key_id = info.key_id;
   rec.project = info.project;

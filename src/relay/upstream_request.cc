@@ -2,6 +2,7 @@
 
 #include "sluice/auth/extract_key.h"
 #include "sluice/core/append_number.h"
+#include "sluice/core/recycle.h"
 
 namespace sluice::relay {
 namespace {
@@ -81,7 +82,7 @@ std::string build_upstream_request(const http::RequestHead& h, const upstream::O
                                    std::string_view body, std::string_view auth_line,
                                    std::string_view request_id, std::string_view client_addr,
                                    bool client_query) {
-  std::string out;
+  std::string out = core::take_string();  // the memory of an earlier request's bytes
   out.reserve(320 + h.head_bytes + body.size());
   out.append(h.method);
   out += ' ';

@@ -29,7 +29,7 @@ TEST(GatewayOverhead, NeverExceedsTheRequestsDuration) {
 }
 
 TEST(Settle, RecordsOverheadInMicrosecondsForADispatchedRequest) {
-  const RequestInfo info = dispatched(100 * kMs, 107 * kMs + 400'000);
+  RequestInfo info = dispatched(100 * kMs, 107 * kMs + 400'000);
   ExchangeResult res;
   res.status = 200;
   res.attempts = 1;
@@ -46,6 +46,17 @@ TEST(Settle, ARequestNeverDispatchedHasNoOverhead) {
   const ledger::Record rec = settle(info, res, nullptr, nullptr, 150 * kMs, 150 * kMs);
   EXPECT_EQ(rec.overhead_us, -1);
   EXPECT_EQ(rec.latency_ms, 50u);
+}
+
+TEST(Settle, TheRequestIdMovesIntoTheRecord) {
+  RequestInfo info;
+  info.request_id = "req-0123abcd-00-1f2e3d";  // longer than a short string holds
+  const char* bytes = info.request_id.data();
+  ExchangeResult res;
+  res.status = 200;
+  const ledger::Record rec = settle(info, res, nullptr, nullptr, 0, 0);
+  EXPECT_EQ(rec.request_id, "req-0123abcd-00-1f2e3d");
+  EXPECT_EQ(rec.request_id.data(), bytes);  // the same memory: no copy
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "sluice/core/recycle.h"
 #include "sluice/core/timer.h"
 #include "sluice/http/chunked_decoder.h"
 #include "sluice/http/content_decoder.h"
@@ -99,6 +100,11 @@ class ProxyExchange final : public net::ExchangeObserver,
   static ProxyExchange* start(net::Exchange& ex, upstream::UpstreamPool& pool,
                               UpstreamRequest&& req, ExchangeSink* sink);
 
+  // One per proxied request: a shard reuses the memory of exchanges that ended
+  // (core/recycle.h) rather than asking malloc for each.
+  static void* operator new(size_t size) { return core::take_block(size); }
+  static void operator delete(void* p, size_t size) { core::recycle_block(p, size); }
+
   void on_client_gone() override;
   void on_client_drained() override;
   void on_upstream_ready(upstream::UpstreamConnection& c, int err) override;
@@ -114,6 +120,7 @@ class ProxyExchange final : public net::ExchangeObserver,
  private:
   ProxyExchange(net::Exchange& ex, upstream::UpstreamPool& pool, UpstreamRequest&& req,
                 ExchangeSink* sink);
+  ~ProxyExchange();
   enum TimerTag { kConnect = 1, kFirstByte = 2, kIdle = 3, kBackoff = 4, kTotal = 5 };
   // Every upstream try starts here: the breaker (and any later per-try admission)
   // decides first, then send_try() goes to the network.
