@@ -470,6 +470,33 @@ TEST(Ledger, EveryRecordFieldLandsInItsColumn) {
       "req_abc123|3");
 }
 
+// Rows go in sixteen to an INSERT, the rest one by one: every row of a batch of 37 (two
+// full groups and five more) lands once, in order, each field in its own row.
+TEST(Ledger, ABatchOfManyRowsLandsRowByRowInOrder) {
+  TempDir dir;
+  Ledger ledger(ledger_config(dir.file("l.db")), 1);
+  for (int i = 0; i < 37; ++i) {
+    Record r = make_record("row-" + std::to_string(i));
+    r.input_tokens = static_cast<uint32_t>(1000 + i);
+    r.ttft_ms = i % 3 == 0 ? -1 : i;
+    r.project = i % 2 ? "odd" : "even";
+    ledger.queue(0).submit(std::move(r));
+  }
+  ASSERT_TRUE(ledger.flush());
+  RawDb db(dir.file("l.db"));
+  EXPECT_EQ(db.integer("SELECT COUNT(*) FROM requests"), 37);
+  std::string want;
+  for (int i = 0; i < 37; ++i) {
+    if (i) want += ' ';
+    want += "row-" + std::to_string(i) + ":" + std::to_string(1000 + i) + ":" +
+            (i % 3 == 0 ? std::string("null") : std::to_string(i)) + ":" + (i % 2 ? "odd" : "even");
+  }
+  EXPECT_EQ(db.text("SELECT group_concat(request_id || ':' || input_tokens || ':' || "
+                    "IFNULL(ttft_ms, 'null') || ':' || project, ' ') "
+                    "FROM (SELECT * FROM requests ORDER BY rowid)"),
+            want);
+}
+
 TEST(Ledger, NoFirstByteIsStoredAsNullTtft) {
   TempDir dir;
   Ledger ledger(ledger_config(dir.file("l.db")), 1);
