@@ -65,7 +65,7 @@ ledger::Record settle(RequestInfo& info, const ExchangeResult& result,
   rec.outcome = outcome_of(result, scanner);
   rec.attempts = result.attempts;
   rec.error_class = info.error_class;
-  rec.upstream_request_id = info.upstream_request_id;
+  rec.upstream_request_id = std::move(info.upstream_request_id);
   rec.latency_ms = clamp32((now_ns - info.arrival_ns) / 1000000ull);
   rec.ttft_ms = result.ttfb_ns ? static_cast<int32_t>(result.ttfb_ns / 1000000ull) : -1;
   if (info.dispatch_ns != 0)

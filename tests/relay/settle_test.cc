@@ -48,15 +48,19 @@ TEST(Settle, ARequestNeverDispatchedHasNoOverhead) {
   EXPECT_EQ(rec.latency_ms, 50u);
 }
 
-TEST(Settle, TheRequestIdMovesIntoTheRecord) {
+TEST(Settle, TheRequestIdsMoveIntoTheRecord) {
   RequestInfo info;
   info.request_id = "req-0123abcd-00-1f2e3d";  // longer than a short string holds
+  info.upstream_request_id = "req_011CVq4mTzZxY8uP2kLr";
   const char* bytes = info.request_id.data();
+  const char* upstream = info.upstream_request_id.data();
   ExchangeResult res;
   res.status = 200;
   const ledger::Record rec = settle(info, res, nullptr, nullptr, 0, 0);
   EXPECT_EQ(rec.request_id, "req-0123abcd-00-1f2e3d");
   EXPECT_EQ(rec.request_id.data(), bytes);  // the same memory: no copy
+  EXPECT_EQ(rec.upstream_request_id, "req_011CVq4mTzZxY8uP2kLr");
+  EXPECT_EQ(rec.upstream_request_id.data(), upstream);
 }
 
 }  // namespace

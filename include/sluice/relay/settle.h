@@ -24,8 +24,8 @@ uint64_t estimate_tokens(uint64_t chars, const config::Provider* provider);
 // never more than end_ns - arrival. The metrics and the ledger both read it from here.
 uint64_t gateway_overhead_ns(const RequestInfo& info, uint64_t end_ns, uint64_t turn_ns);
 
-// The request is over: its id moves into the record (the one copy the ledger needs, not
-// a second); read the id before this, as the access log and the span do.
+// The request is over: its id and the provider's move into the record (the one copy the
+// ledger needs, not a second); read them before this, as the access log does.
 // `turn_ns`: the start of the loop turn the exchange ended in (its overhead_us; unused
 // when the request was never dispatched).
 ledger::Record settle(RequestInfo& info, const ExchangeResult& result,
