@@ -55,14 +55,7 @@ bool is_multipart_form(std::string_view content_type) {
 
 // Which response format to scan: by the API the request went to.
 scan::ResponseApi response_api(const route::Route& r) {
-  switch (r.flavor) {
-    case route::ApiFlavor::anthropic:
-      return scan::ResponseApi::anthropic;
-    case route::ApiFlavor::gemini:
-      return scan::ResponseApi::gemini;
-    case route::ApiFlavor::openai:
-      break;
-  }
+  if (r.flavor != route::ApiFlavor::openai) return scan_api_of(r.flavor);
   if (r.endpoint == route::Endpoint::responses || r.upstream_path.substr(0, 10) == "/responses")
     return scan::ResponseApi::openai_responses;
   return scan::ResponseApi::openai_chat;
