@@ -18,7 +18,7 @@ struct KeptStrings {
   std::string kept[kKeep];
   size_t n = 0;
   ~KeptStrings() {
-    for (size_t i = 0; i < n; ++i) unpoison(kept[i].data(), kept[i].capacity());
+    for (size_t i = 0; i < n; ++i) unpoison(kept[i].data(), kept[i].capacity() + 1);
   }
 };
 thread_local KeptStrings strings;

@@ -28,7 +28,7 @@ bool Gateway::build_fallback(std::string_view alias, const net::Exchange& ex,
   if (!route::inspect_body(ex.body(), body).ok()) return false;
   if (route.endpoint == route::Endpoint::generate_content) body.stream = route.stream;
   Upstream up;
-  if (!prepare_upstream(route, ex, body, pick, alias, up)) return false;
+  if (prepare_upstream(route, ex, body, pick, alias, up)) return false;
   if (!admission_.readmit(req.info, std::string(alias), pick.provider->name)) return false;
   size_t provider = static_cast<size_t>(pick.provider - cfg_->providers.data());
   const config::Provider& p = *pick.provider;
@@ -57,7 +57,7 @@ bool Gateway::build_fallback(std::string_view alias, const net::Exchange& ex,
   if (const config::Model* m = cfg_->model(alias); m && m->price.set) req.info.price = &m->price;
   req.bytes = relay::build_upstream_request(ex.head(), *req.origin, p, up.path, up.body,
                                             state_->auth_lines[provider], req.info.request_id,
-                                            ex.peer_address(), up.client_query);
+                                            ex.peer_address(), !up.translation.on);
   return true;
 }
 

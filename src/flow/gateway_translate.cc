@@ -55,9 +55,10 @@ std::string_view flavor_word(route::ApiFlavor f) {
 
 }  // namespace
 
-bool Gateway::prepare_upstream(const route::Route& route, const net::Exchange& ex,
-                               const route::BodyInfo& body, const route::TargetPick& pick,
-                               std::string_view alias, Upstream& out) {
+std::optional<Refusal> Gateway::prepare_upstream(const route::Route& route, const net::Exchange& ex,
+                                                 const route::BodyInfo& body,
+                                                 const route::TargetPick& pick,
+                                                 std::string_view alias, Upstream& out) {
   route::ApiFlavor client = route.flavor;
   route::ApiFlavor provider = route::flavor_of(pick.provider->kind);
   std::string_view model = pick.target->model;
@@ -83,32 +84,24 @@ bool Gateway::prepare_upstream(const route::Route& route, const net::Exchange& e
         path_ += route.gemini_method;
         out.path = path_;
         out.body = ex.body();
-        return true;
+        return std::nullopt;
     }
     route::rewrite_body(ex.body(), body, spec, scratch_);
     out.body = scratch_;
-    return true;
+    return std::nullopt;
   }
-  if (!translatable(route.endpoint)) {
-    out.ok = false;
-    out.error = route::ErrorClass::bad_request;
-    out.message = "model " + std::string(alias) + " is served by " +
-                  std::string(flavor_word(provider)) +
-                  " provider, and this endpoint is not translated to its format";
-    return false;
-  }
+  if (!translatable(route.endpoint))
+    return Refusal{route::ErrorClass::bad_request,
+                   "model " + std::string(alias) + " is served by " +
+                       std::string(flavor_word(provider)) +
+                       " provider, and this endpoint is not translated to its format"};
   translate::RequestOptions options;
   options.model = model;
   options.default_max_tokens = pick.model->default_max_tokens;
   options.refuse_unsupported = pick.model->refuse_unsupported;
   options.stream = route.stream;
   translate::RequestOut t = translate::translate_request(client, provider, ex.body(), options);
-  if (!t.ok) {
-    out.ok = false;
-    out.error = t.error;
-    out.message = std::move(t.message);
-    return false;
-  }
+  if (!t.ok) return Refusal{t.error, std::move(t.message)};
   bool stream = client == route::ApiFlavor::gemini ? route.stream : t.stream;
   // An OpenAI provider's stream reports usage only when asked: the translator's OpenAI
   // writer always asks (the stream translator decides what the client sees of it).
@@ -116,7 +109,6 @@ bool Gateway::prepare_upstream(const route::Route& route, const net::Exchange& e
   out.body = scratch_;
   path_ = provider_path(provider, model, stream);
   out.path = path_;
-  out.client_query = false;
   out.translation.on = true;
   out.translation.provider = provider;
   out.translation.stream = stream;
@@ -128,7 +120,7 @@ bool Gateway::prepare_upstream(const route::Route& route, const net::Exchange& e
     if (!out.dropped.empty()) out.dropped += ", ";
     out.dropped += name;
   }
-  return true;
+  return std::nullopt;
 }
 
 // count_tokens for an alias whose provider cannot count Anthropic-format tokens: the

@@ -15,6 +15,7 @@
 #include "sluice/auth/extract_key.h"
 #include "sluice/core/append_number.h"
 #include "sluice/core/clock.h"
+#include "sluice/core/recycle.h"
 #include "sluice/flow/gateway.h"
 #include "sluice/limit/rate_headers.h"
 #include "sluice/relay/settle.h"
@@ -268,8 +269,8 @@ std::optional<Refusal> Gateway::target_unified(ClientRequest& r, Upstream& up) {
     up.answered = true;
     return std::nullopt;
   }
-  if (!prepare_upstream(r.route, r.ex, body, pick, body.model, up))
-    return Refusal{up.error, std::move(up.message)};
+  if (std::optional<Refusal> no = prepare_upstream(r.route, r.ex, body, pick, body.model, up))
+    return no;
   r.info.provider = pick.provider->name;
   r.info.upstream_model = pick.target->model;
   // Anthropic needs max_tokens: a translated request without one asks for the alias's
@@ -366,9 +367,7 @@ std::optional<Refusal> Gateway::priced(ClientRequest& r) {
                      " has a budget: give the alias a price, or the provider a default_price"};
 }
 
-// A project or key with a budget is never served at $0 on a request that may generate
-// tokens: a price applies (the alias's, the alias targeting a native model, else the
-// provider's default_price) or the request is refused. GET, HEAD and DELETE cost nothing.
+// GET, HEAD and DELETE cost nothing; other methods need a price where a budget applies.
 bool Gateway::needs_price(const ClientRequest& r) const {
   std::string_view method = r.ex.head().method;
   if (method == "GET" || method == "HEAD" || method == "DELETE") return false;
@@ -474,16 +473,10 @@ void Gateway::dispatch(net::Exchange& ex, UpstreamRequest&& req) {
 // x-ratelimit-* lines of the limit that refused it.
 void Gateway::refuse_admission(net::Exchange& ex, UpstreamRequest& req, const AdmitVerdict& v) {
   AdmitRefusal no = admission_.refusal(v, req.info);
-  std::string extra = "x-sluice-error-class: ";
-  extra += route::error_class_name(no.error);
-  extra += "\r\n";
-  extra += no.headers;
-  extra += req.response_headers;
-  req.info.status = no.status;
-  req.info.error_class = route::error_class_name(no.error);
-  ex.respond(no.status, "application/json", route::error_body(req.flavor, no.error, no.message),
-             extra);
+  answer_error(ex, req.flavor, req.info, no.status, no.error, no.message, no.headers,
+               req.response_headers);
   settle(req.info, Ending::not_admitted);
+  core::recycle_string(std::move(req.response_headers));
 }
 
 // The relay stage's one report before its end: provider feedback from a response head
@@ -508,24 +501,34 @@ void Gateway::on_exchange_end(ProxyExchange& p, const ExchangeResult& res) {
 
 // ---- answers written here -------------------------------------------------------------
 
+// Both end the request before dispatch, so its header lines go back to the shard for
+// the next request, as an exchange's do when it ends.
 void Gateway::respond_json(ClientRequest& r, int status, std::string body) {
   r.info.status = status;
-  std::string extra = r.response_headers;
-  r.ex.respond(status, "application/json", std::move(body), extra);
+  r.ex.respond(status, "application/json", std::move(body), r.response_headers);
   // Operational answers (probes, scrapes, admin reads) are no requests of the books.
   if (r.route.kind != route::RouteKind::operational) settle(r.info, Ending::answered);
+  core::recycle_string(std::move(r.response_headers));
 }
 
 void Gateway::refuse(ClientRequest& r, const Refusal& no) {
-  r.info.status = route::http_status(no.error);
-  r.info.error_class = route::error_class_name(no.error);
-  std::string extra = "x-sluice-error-class: ";
-  extra += route::error_class_name(no.error);
-  extra += "\r\n";
-  extra += r.response_headers;
-  r.ex.respond(r.info.status, "application/json",
-               route::error_body(r.route.flavor, no.error, no.message), extra);
+  answer_error(r.ex, r.route.flavor, r.info, route::http_status(no.error), no.error, no.message, {},
+               r.response_headers);
   settle(r.info, Ending::refused);
+  core::recycle_string(std::move(r.response_headers));
+}
+
+void Gateway::answer_error(net::Exchange& ex, route::ApiFlavor flavor, RequestInfo& info,
+                           int status, route::ErrorClass error, std::string_view message,
+                           std::string_view lines, std::string_view response_headers) {
+  info.status = status;
+  info.error_class = route::error_class_name(error);
+  std::string extra = "x-sluice-error-class: ";
+  extra += info.error_class;
+  extra += "\r\n";
+  extra += lines;
+  extra += response_headers;
+  ex.respond(status, "application/json", route::error_body(flavor, error, message), extra);
 }
 
 // ---- settle ---------------------------------------------------------------------------

@@ -26,7 +26,7 @@ void recycle_string(std::string&& s);
 Slice recycled_slice(std::string&& bytes);
 
 // Blocks of one fixed size (a class's operator new/delete): kept on this thread for the
-// next object of that class. `Size` names the pool; one pool per size.
+// next object of that class, one list per size (four sizes at most; others use new).
 void* take_block(size_t size);
 void recycle_block(void* p, size_t size);
 

@@ -169,13 +169,10 @@ class Gateway final : public net::RequestHandler,
   // What goes upstream for one target of an alias, in the target provider's format
   // (gateway_translate.cc). `body` points into the exchange or into scratch_, `path`
   // into the route or into path_: both are read before the call that made them returns.
+  // The client's query goes on only when the format is the same (translation off).
   struct Upstream {
-    bool ok = true;
-    route::ErrorClass error = route::ErrorClass::bad_request;  // when !ok
-    std::string message;                                       // when !ok
-    std::string_view path;     // below the provider's base path: static, the route's, or path_
-    std::string_view body;     // the request body to send
-    bool client_query = true;  // the client's query goes on (same format only)
+    std::string_view path;  // below the provider's base path: static, the route's, or path_
+    std::string_view body;  // the request body to send
     bool hide_usage_chunk = false;
     Translation translation;
     std::string dropped;    // x-sluice-dropped-params, when a translation dropped any
@@ -184,9 +181,10 @@ class Gateway final : public net::RequestHandler,
   };
   std::optional<Refusal> target_unified(ClientRequest& r, Upstream& up);
   std::optional<Refusal> target_native(ClientRequest& r, Upstream& up);
-  bool prepare_upstream(const route::Route& route, const net::Exchange& ex,
-                        const route::BodyInfo& body, const route::TargetPick& pick,
-                        std::string_view alias, Upstream& out);
+  std::optional<Refusal> prepare_upstream(const route::Route& route, const net::Exchange& ex,
+                                          const route::BodyInfo& body,
+                                          const route::TargetPick& pick, std::string_view alias,
+                                          Upstream& out);
   void estimate_count(ClientRequest& r, const route::BodyInfo& body,
                       const config::Provider& provider);
   std::optional<Refusal> priced(ClientRequest& r);
@@ -195,6 +193,11 @@ class Gateway final : public net::RequestHandler,
   void admit(net::Exchange& ex, const Upstream& up, UpstreamRequest&& req);
   void dispatch(net::Exchange& ex, UpstreamRequest&& req);
   void refuse_admission(net::Exchange& ex, UpstreamRequest& req, const AdmitVerdict& v);
+  // An error answer in the client's envelope: the error-class line, `lines`, then the
+  // request's own response headers; records the status and class in `info`.
+  void answer_error(net::Exchange& ex, route::ApiFlavor flavor, RequestInfo& info, int status,
+                    route::ErrorClass error, std::string_view message, std::string_view lines,
+                    std::string_view response_headers);
   // The one place every ending of a request settles.
   enum class Ending : uint8_t {
     answered,      // sluice answered it before dispatch (a list, an estimate, a preflight)

@@ -61,7 +61,7 @@ struct AdmitRefusal {
   int status = 429;
   route::ErrorClass error = route::ErrorClass::rate_limited;
   std::string message;
-  std::string headers;  // retry-after, retry-after-ms, x-ratelimit-*, the error class
+  std::string headers;  // retry-after, retry-after-ms, x-ratelimit-* (the flow adds the class)
 };
 
 class Admission final : public core::TimerTarget {
